@@ -1,0 +1,5 @@
+"""envkeeper's Pulumi program. All the work is in components/ and envkeeper/."""
+
+from components.program import run
+
+run()

@@ -1,0 +1,51 @@
+"""The environment component: every secret of one stack, built from the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_random as random
+
+from envkeeper import catalog
+from envkeeper.settings import Settings
+
+TYPE = "envkeeper:environment:Environment"
+
+
+@dataclass(frozen=True)
+class EnvironmentArgs:
+    settings: Settings
+    # Values rolled at a vendor, by catalog name, each already a secret Output.
+    external: dict[str, pulumi.Output[str]]
+
+
+def keepers(settings: Settings, name: str) -> dict[str, str]:
+    """The replacement trigger of a single-date secret: its keeper date, nothing else."""
+    return {"rotated": settings.single_date(name).isoformat()}
+
+
+class Environment(pulumi.ComponentResource):
+    """Owns the secrets of one environment and hands each to its destinations."""
+
+    secrets: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: EnvironmentArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+
+        auth = random.RandomBytes(
+            "better-auth-secret",
+            random.RandomBytesArgs(length=32, keepers=keepers(settings, "BETTER_AUTH_SECRET")),
+            opts=child,
+        )
+        # `base64` is a secret output of RandomBytes; pulumi.Output.secret keeps it so even
+        # where an engine forgets additional_secret_outputs.
+        self.secrets = {"BETTER_AUTH_SECRET": pulumi.Output.secret(auth.base64)}
+        for entry in catalog.EXTERNAL:
+            self.secrets[entry.name] = pulumi.Output.secret(args.external[entry.name])
+
+        self.register_outputs({"secrets": self.secrets})

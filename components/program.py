@@ -1,0 +1,32 @@
+"""The Pulumi program: read and validate the stack's settings, build its environment."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.environment import Environment, EnvironmentArgs
+from components.stack_config import read_stack_config
+from envkeeper import catalog
+from envkeeper.problems import UserError
+from envkeeper.settings import parse_settings
+
+
+def run() -> None:
+    stack = pulumi.get_stack()
+    config = read_stack_config(origin=f"Pulumi.{stack}.yaml")
+    try:
+        settings = parse_settings(config, stack)
+    except UserError as exc:
+        # RunError is shown without a traceback: the lines already name file, key and fix.
+        raise pulumi.RunError(str(exc)) from None
+
+    envkeeper_config = pulumi.Config("envkeeper")
+    external = {
+        entry.name: envkeeper_config.require_secret(entry.config_key)
+        for entry in catalog.EXTERNAL
+        if entry.config_key
+    }
+    env = Environment(stack, EnvironmentArgs(settings=settings, external=external))
+
+    pulumi.export("environment", settings.environment.value)
+    pulumi.export("secretNames", sorted(env.secrets))

@@ -1,0 +1,31 @@
+"""User-facing errors: one line each, naming the file, the key and the fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}"
+
+
+class UserError(Exception):
+    """Bad input. The CLI prints each problem on its own line and exits 2.
+
+    Messages never carry a secret value: callers build them from key names and from
+    values that are known to be plain settings.
+    """
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+    @classmethod
+    def one(cls, file: str, key: str, message: str) -> UserError:
+        return cls([Problem(file, key, message)])

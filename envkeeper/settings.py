@@ -1,0 +1,406 @@
+"""The typed model of the `envkeeper:` config namespace, and the rules it enforces.
+
+The Pulumi program reads config from the engine and the command line reads it from
+`Pulumi.<stack>.yaml`; both build a StackConfig and call `parse_settings`, so both give
+the same errors.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from envkeeper import catalog
+from envkeeper.problems import Problem, UserError
+from envkeeper.stackfile import NAMESPACE, StackConfig
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_WORKER = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_GITHUB_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _hex32(value: str, what: str) -> str:
+    if not _HEX32.match(value):
+        raise ValueError(f"{what} must be 32 lower-case hex characters (see the Cloudflare dashboard)")
+    return value
+
+
+def _unique(values: list[str], what: str) -> list[str]:
+    seen: set[str] = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"{what} {v!r} is listed twice; list it once")
+        seen.add(v)
+    return values
+
+
+class CloudflareSettings(_Model):
+    account_id: str = Field(description="the 32-hex-character Cloudflare account id")
+    workers: list[str] = Field(
+        min_length=1, description="the names of this environment's Workers, e.g. [example-api-dev]"
+    )
+    zones: list[str] = Field(
+        default_factory=list, description="zone ids deploy tokens may route Workers on"
+    )
+    token_ip_allowlist: list[str] = Field(
+        default_factory=list, description="CIDRs the deploy token may be used from"
+    )
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, v: str) -> str:
+        return _hex32(v, "the account id")
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not _WORKER.match(name):
+                raise ValueError(
+                    f"Worker name {name!r} is not a valid script name; "
+                    "use lower-case letters, digits and dashes"
+                )
+        return _unique(v, "Worker")
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, v: list[str]) -> list[str]:
+        return _unique([_hex32(z, "a zone id") for z in v], "zone")
+
+
+class NeonSettings(_Model):
+    project_name: str = Field(
+        min_length=1, max_length=64, description="this environment's Neon project name"
+    )
+    database: str = Field(description="the application database name, e.g. app")
+    region: str = Field(default="aws-us-east-2", description="a Neon region id, e.g. aws-us-east-2")
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, v: str) -> str:
+        if not _IDENT.match(v):
+            raise ValueError(
+                f"database {v!r} is not a plain SQL identifier; use lower-case letters, digits, _"
+            )
+        return v
+
+
+class Reviewers(_Model):
+    teams: list[str] = Field(default_factory=list, description="team slugs")
+    users: list[str] = Field(default_factory=list, description="GitHub user names")
+
+
+class GithubSettings(_Model):
+    repository: str = Field(description="the application repository's name, e.g. example-app")
+    environment: str = Field(description="the GitHub environment name, e.g. production")
+    reviewers: Reviewers = Field(
+        default_factory=Reviewers, description="who approves deploys: {teams: [...], users: [...]}"
+    )
+
+    @field_validator("repository", "environment")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _GITHUB_NAME.match(v):
+            raise ValueError(f"{v!r} is not a GitHub name; use letters, digits, '.', '_' or '-'")
+        return v
+
+
+def _parse_date(value: Any, today: date) -> date:
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value} is not a real calendar date; write it as YYYY-MM-DD") from None
+    if parsed > today:
+        raise ValueError(
+            f"{value} is in the future (today is {today}); use the day the secret was rotated"
+        )
+    return parsed
+
+
+class SlotDates(_Model):
+    """The two keeper dates of a two-slot secret. The slot with the later date is active."""
+
+    a: date
+    b: date
+
+    @property
+    def active(self) -> str:
+        return "a" if self.a > self.b else "b"
+
+    @property
+    def inactive(self) -> str:
+        return "b" if self.active == "a" else "a"
+
+    def date_of(self, slot: str) -> date:
+        return self.a if slot == "a" else self.b
+
+    @property
+    def latest(self) -> date:
+        return max(self.a, self.b)
+
+    @property
+    def oldest(self) -> date:
+        return min(self.a, self.b)
+
+
+RotationDate = date | SlotDates
+
+
+def _origin_problem(origin: Any, environment: Environment | None) -> str | None:
+    if not isinstance(origin, str):
+        return "an origin is a string such as https://app.example.com"
+    if "*" in origin:
+        return f"{origin!r} is a wildcard; list each exact origin, e.g. https://app.example.com"
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{origin!r} is not an origin; write scheme and host, e.g. https://app.example.com"
+    if parts.path or parts.query or parts.fragment or origin.endswith("/"):
+        return f"{origin!r} has a path or trailing slash; an origin is scheme://host[:port] only"
+    if parts.username or parts.password:
+        return f"{origin!r} carries credentials; an origin is scheme://host[:port] only"
+    try:
+        _ = parts.port
+    except ValueError:
+        return f"{origin!r} has an invalid port; use a number from 1 to 65535"
+    if parts.netloc != parts.netloc.lower():
+        return f"{origin!r} must be lower case, as browsers send it"
+    if parts.scheme != "https" and environment is not Environment.DEV:
+        return f"{origin!r} is not https; only dev may allow plain http origins"
+    return None
+
+
+class Settings(_Model):
+    """Everything under `envkeeper:` in one stack's config."""
+
+    environment: Environment = Field(description="one of dev, staging, production")
+    cors_origins: Annotated[list[str], Field(min_length=1)] = Field(
+        description="exact origins allowed by CORS, e.g. [https://app.example.com]"
+    )
+    cloudflare: CloudflareSettings = Field(
+        description="{accountId: ..., workers: [...], zones: [...]}"
+    )
+    neon: NeonSettings = Field(description="{projectName: ..., database: app}")
+    github: GithubSettings = Field(description="{repository: ..., environment: ...}")
+    rotation: dict[str, RotationDate] = Field(
+        description="the keeper date (YYYY-MM-DD) of every rotated secret"
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        env = info.data.get("environment")
+        for origin in v:
+            problem = _origin_problem(origin, env)
+            if problem:
+                raise ValueError(problem)
+        return _unique(v, "origin")
+
+    @field_validator("rotation", mode="before")
+    @classmethod
+    def _rotation(cls, raw: Any, info: ValidationInfo) -> Any:
+        today: date = (info.context or {}).get("today") or date.today()
+        if not isinstance(raw, dict):
+            raise ValueError("must map each secret name to its keeper date (YYYY-MM-DD)")
+        known = ", ".join(catalog.rotated_names())
+        out: dict[str, Any] = {}
+        for name, value in raw.items():
+            entry = catalog.BY_NAME.get(name)
+            if entry is None or not entry.rotated:
+                raise _KeyedError(name, f"unknown secret; known names: {known}")
+            if entry.two_slots:
+                if not isinstance(value, dict) or set(value) != {"a", "b"}:
+                    raise _KeyedError(
+                        name, "a two-slot secret needs both slots: {a: YYYY-MM-DD, b: YYYY-MM-DD}"
+                    )
+                try:
+                    a, b = _parse_date(value["a"], today), _parse_date(value["b"], today)
+                except ValueError as exc:
+                    raise _KeyedError(name, str(exc)) from None
+                if a == b:
+                    raise _KeyedError(
+                        name, "slots a and b share a date; give the older slot an earlier date"
+                    )
+                out[name] = SlotDates(a=a, b=b)
+            else:
+                try:
+                    out[name] = _parse_date(value, today)
+                except ValueError as exc:
+                    raise _KeyedError(name, str(exc)) from None
+        for entry in catalog.ROTATED:
+            if entry.name not in out:
+                example = "{a: YYYY-MM-DD, b: YYYY-MM-DD}" if entry.two_slots else "YYYY-MM-DD"
+                raise _KeyedError(entry.name, f"missing; add `{entry.name}: {example}`")
+        return out
+
+    @model_validator(mode="after")
+    def _production_has_reviewers(self) -> Settings:
+        if self.environment is Environment.PRODUCTION and not (
+            self.github.reviewers.teams or self.github.reviewers.users
+        ):
+            raise _KeyedError(
+                "github.reviewers",
+                "production needs at least one reviewer; add {teams: [platform]} or users",
+                top=True,
+            )
+        return self
+
+    def rotation_date(self, name: str) -> RotationDate:
+        return self.rotation[name]
+
+    def slots(self, name: str) -> SlotDates:
+        value = self.rotation[name]
+        assert isinstance(value, SlotDates), f"{name} is not a two-slot secret"
+        return value
+
+    def single_date(self, name: str) -> date:
+        value = self.rotation[name]
+        assert isinstance(value, date), f"{name} is a two-slot secret"
+        return value
+
+
+class _KeyedError(ValueError):
+    """A validation error about a sub-key, so the error line names the exact key."""
+
+    def __init__(self, key: str, message: str, top: bool = False) -> None:
+        super().__init__(message)
+        self.key = key
+        self.top = top
+        self.message = message
+
+
+def _full_key(loc: tuple[Any, ...]) -> str:
+    key = f"{NAMESPACE}:"
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            key += f"[{part}]"
+        else:
+            key += ("." if i else "") + str(part)
+    return key
+
+
+def _message(error: Any, model: type[BaseModel]) -> tuple[tuple[Any, ...], str]:
+    loc = tuple(error["loc"])
+    ctx = error.get("ctx") or {}
+    exc = ctx.get("error")
+    if isinstance(exc, _KeyedError):
+        return ((exc.key,) if exc.top else (*loc, exc.key)), exc.message
+    if error["type"] == "value_error":
+        return loc, str(exc) if exc else error["msg"]
+    if error["type"] == "missing":
+        return loc, f"missing; set {_describe(model, loc)}"
+    if error["type"] == "extra_forbidden":
+        return loc, f"unknown key; expected one of: {_known_keys(model, loc[:-1])}"
+    return loc, f"{error['msg'].lower()}; expected {_describe(model, loc)}"
+
+
+def _field_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
+    current: Any = model
+    field = None
+    for part in loc:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            break
+        field = next(
+            (f for n, f in current.model_fields.items() if part in (n, f.alias)), None
+        )
+        if field is None:
+            return None
+        current = field.annotation
+    return field
+
+
+def _describe(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    field = _field_at(model, loc)
+    return field.description if field is not None and field.description else "a valid value"
+
+
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    current: Any = model
+    if loc:
+        field = _field_at(model, loc)
+        current = field.annotation if field is not None else None
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return ", ".join(f.alias or n for n, f in current.model_fields.items())
+    return "see the README"
+
+
+def plaintext_secret_problems(config: StackConfig, stack: str) -> list[Problem]:
+    """A secret-holding key written in clear. The value itself is never repeated."""
+    return [
+        Problem(
+            config.origin,
+            key,
+            "holds a plaintext value where a secret belongs; delete the line, treat the value "
+            f"as leaked, and set it with `pulumi config set --secret --stack {stack} {key}`",
+        )
+        for key in catalog.secure_config_keys()
+        if key in config.values
+    ]
+
+
+def missing_secrets(config: StackConfig) -> list[str]:
+    """Secret keys that are not set yet: the plan runs without them, `pulumi up` cannot."""
+    return [key for key in catalog.secure_config_keys() if key not in config.secure]
+
+
+def parse_settings(config: StackConfig, stack: str, today: date | None = None) -> Settings:
+    """Validate one stack's config. Raises UserError listing every problem, one per line."""
+    problems = plaintext_secret_problems(config, stack)
+    raw = config.namespace()
+    # Secure values under `envkeeper:` are secrets (checked above), not settings.
+    secret_keys = {e.config_key for e in catalog.EXTERNAL}
+    stray_secure = sorted(
+        k for k in config.secure if k.startswith(f"{NAMESPACE}:")
+        and k.split(":", 1)[1] not in secret_keys
+    )
+    for key in stray_secure:
+        problems.append(
+            Problem(
+                config.origin,
+                key,
+                "is a secure value but not a secret envkeeper knows; remove it with "
+                f"`pulumi config rm --stack {stack} {key}`",
+            )
+        )
+    for name in secret_keys:
+        raw.pop(name, None)
+    try:
+        settings = Settings.model_validate(raw, context={"today": today or date.today()})
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc, message = _message(error, Settings)
+            problems.append(Problem(config.origin, _full_key(loc), message))
+        raise UserError(problems) from None
+    if problems:
+        raise UserError(problems)
+    return settings

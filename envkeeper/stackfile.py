@@ -1,0 +1,120 @@
+"""Reading `Pulumi.<stack>.yaml` (and, later, editing it in place without losing a byte).
+
+Dates are kept as the strings they are written as: Pulumi hands config to the program as
+strings, and a date such as 2026-02-30 must be reported, not crash the YAML loader.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.resolver import VersionedResolver
+
+from envkeeper.problems import UserError
+
+NAMESPACE = "envkeeper"
+
+
+class _DatesAsStrings(VersionedResolver):
+    """A resolver that never turns a scalar into a date, so dates round-trip as written."""
+
+    def add_version_implicit_resolver(self, version: Any, tag: Any, regexp: Any, first: Any) -> None:
+        if str(tag).endswith(":timestamp"):
+            return
+        super().add_version_implicit_resolver(version, tag, regexp, first)
+
+
+def round_trip_yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Resolver = _DatesAsStrings
+    yaml.preserve_quotes = True
+    return yaml
+
+
+@dataclass
+class StackConfig:
+    """The config of one stack, split into plain values and secure keys.
+
+    `values` never holds a secure value: those are only known by key, so nothing built from
+    a StackConfig can print one.
+    """
+
+    origin: str  # what to call the source in an error line (a file name)
+    values: dict[str, Any] = field(default_factory=dict)
+    secure: set[str] = field(default_factory=set)
+
+    def namespace(self, ns: str = NAMESPACE) -> dict[str, Any]:
+        prefix = f"{ns}:"
+        return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
+
+
+def stack_file(project_dir: Path, stack: str) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def display_path(path: Path) -> str:
+    """The shortest honest name of a file for an error line."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str)
+
+
+def load_stack_file(path: Path) -> StackConfig:
+    name = display_path(path)
+    if not path.is_file():
+        stacks = sorted(p.name for p in path.parent.glob("Pulumi.*.yaml"))
+        known = ", ".join(stacks) if stacks else "none"
+        raise UserError.one(
+            name, "(file)", f"no such stack file; stack files here: {known}; "
+            "create one with `pulumi stack init` or copy Pulumi.dev.yaml"
+        )
+    try:
+        document = round_trip_yaml().load(path.read_text(encoding="utf-8"))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        problem = (exc.problem or "invalid YAML").strip()
+        raise UserError.one(
+            name, where, f"not valid YAML ({problem}); fix the indentation or quoting there"
+        ) from None
+    except (YAMLError, UnicodeDecodeError) as exc:
+        raise UserError.one(
+            name, "(file)", f"not valid YAML ({type(exc).__name__}); fix the file's syntax"
+        ) from None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise UserError.one(name, "(top level)", "a stack file is a mapping with a `config:` key")
+    config = document.get("config", {}) or {}
+    if not isinstance(config, dict):
+        raise UserError.one(name, "config", "must be a mapping of `namespace:key: value` entries")
+    result = StackConfig(origin=name)
+    for key, value in config.items():
+        key = str(key)
+        if _is_secure(value):
+            result.secure.add(key)
+        else:
+            result.values[key] = _plain(value)
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's round-trip containers as plain dicts and lists, as Pulumi would pass them."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
