@@ -8,10 +8,8 @@ import pulumi
 import pulumi_random as random
 
 from envkeeper import catalog
+from envkeeper.catalog import ENVIRONMENT_TYPE
 from envkeeper.settings import Settings
-
-TYPE = "envkeeper:environment:Environment"
-
 
 @dataclass(frozen=True)
 class EnvironmentArgs:
@@ -33,7 +31,7 @@ class Environment(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: EnvironmentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(ENVIRONMENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
 

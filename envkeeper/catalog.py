@@ -91,7 +91,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         name="STRIPE_SECRET_KEY",
         source=Source.EXTERNAL,
-        description="Stripe restricted API key (stack secret config)",
+        description="Stripe restricted API key",
         destinations=(Destination.WORKER_SECRET,),
         rotation_days=90,
         config_key="stripeSecretKey",
@@ -99,7 +99,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         name="STRIPE_WEBHOOK_SECRET",
         source=Source.EXTERNAL,
-        description="Stripe webhook signing secret (stack secret config)",
+        description="Stripe webhook signing secret",
         destinations=(Destination.WORKER_SECRET,),
         rotation_days=90,
         config_key="stripeWebhookSecret",
@@ -107,7 +107,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         name="RESEND_API_KEY",
         source=Source.EXTERNAL,
-        description="Resend API key, sending only (stack secret config)",
+        description="Resend API key, sending only",
         destinations=(Destination.WORKER_SECRET,),
         rotation_days=180,
         config_key="resendApiKey",
@@ -133,6 +133,10 @@ CATALOG: tuple[CatalogEntry, ...] = (
         destinations=(Destination.GITHUB_VARIABLE,),
     ),
 )
+
+# Pulumi type of the component that owns one environment's secrets; it registers them
+# as its `secrets` output, which is how the offline plan follows each one to its destinations.
+ENVIRONMENT_TYPE = "envkeeper:environment:Environment"
 
 BY_NAME: dict[str, CatalogEntry] = {entry.name: entry for entry in CATALOG}
 ROTATED: tuple[CatalogEntry, ...] = tuple(e for e in CATALOG if e.rotated)

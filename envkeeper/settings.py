@@ -7,6 +7,7 @@ the same errors.
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import date
 from enum import StrEnum
@@ -195,7 +196,8 @@ def _origin_problem(origin: Any, environment: Environment | None) -> str | None:
         return f"{origin!r} has an invalid port; use a number from 1 to 65535"
     if parts.netloc != parts.netloc.lower():
         return f"{origin!r} must be lower case, as browsers send it"
-    if parts.scheme != "https" and environment is not Environment.DEV:
+    # With no valid environment the https rule cannot be judged; that key has its own error.
+    if parts.scheme != "https" and environment not in (None, Environment.DEV):
         return f"{origin!r} is not https; only dev may allow plain http origins"
     return None
 
@@ -319,6 +321,8 @@ def _message(error: Any, model: type[BaseModel]) -> tuple[tuple[Any, ...], str]:
         return loc, str(exc) if exc else error["msg"]
     if error["type"] == "missing":
         return loc, f"missing; set {_describe(model, loc)}"
+    if error["type"] == "misspelt":
+        return loc, f"unknown key; did you mean {_full_key((*loc[:-1], error['msg']))}?"
     if error["type"] == "extra_forbidden":
         return loc, f"unknown key; expected one of: {_known_keys(model, loc[:-1])}"
     return loc, f"{error['msg'].lower()}; expected {_describe(model, loc)}"
@@ -352,6 +356,22 @@ def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     if isinstance(current, type) and issubclass(current, BaseModel):
         return ", ".join(f.alias or n for n, f in current.model_fields.items())
     return "see the README"
+
+
+def _merge_misspellings(errors: list[Any]) -> list[Any]:
+    """A misspelt key is one problem, not "unknown key" plus "missing key"."""
+    missing = {tuple(e["loc"]): e for e in errors if e["type"] == "missing"}
+    out = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden":
+            siblings = [m[-1] for m in missing if m[:-1] == loc[:-1]]
+            close = difflib.get_close_matches(str(loc[-1]), [str(s) for s in siblings], n=1)
+            if close:
+                del missing[(*loc[:-1], close[0])]
+                error = {**error, "type": "misspelt", "ctx": {"error": None}, "msg": close[0]}
+        out.append(error)
+    return [e for e in out if e["type"] != "missing" or tuple(e["loc"]) in missing]
 
 
 def plaintext_secret_problems(config: StackConfig, stack: str) -> list[Problem]:
@@ -397,7 +417,8 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
     try:
         settings = Settings.model_validate(raw, context={"today": today or date.today()})
     except ValidationError as exc:
-        for error in exc.errors():
+        errors = _merge_misspellings(exc.errors())
+        for error in errors:
             loc, message = _message(error, Settings)
             problems.append(Problem(config.origin, _full_key(loc), message))
         raise UserError(problems) from None

@@ -1,0 +1,162 @@
+"""The `envkeeper` command line.
+
+Only `plan` imports Pulumi (inside the command), so every other command answers fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from envkeeper import catalog
+from envkeeper.problems import UserError
+from envkeeper.settings import Settings, missing_secrets, parse_settings
+from envkeeper.stackfile import StackConfig, load_stack_file, stack_file
+
+app = typer.Typer(
+    name="envkeeper",
+    help="Every secret of the product, per environment, rotated by keeper dates.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(fn: F) -> F:
+    """Bad input: one plain line per problem on stderr, exit 2, no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def find_project_dir(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    raise UserError.one(
+        "Pulumi.yaml",
+        "(file)",
+        f"no Pulumi project in {start} or above; run envkeeper inside the project "
+        "or pass --project-dir",
+    )
+
+
+_state: dict[str, Path] = {}
+
+
+@app.callback()
+def _root(
+    project_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--project-dir",
+            "-C",
+            envvar="ENVKEEPER_PROJECT_DIR",
+            help="The folder with Pulumi.yaml (default: the nearest one above here).",
+        ),
+    ] = None,
+) -> None:
+    if project_dir is not None:
+        _state["project_dir"] = project_dir
+
+
+def project_dir() -> Path:
+    if "project_dir" in _state:
+        return _state["project_dir"]
+    return find_project_dir(Path.cwd())
+
+
+def load_stack(stack: str) -> tuple[StackConfig, Settings]:
+    config = load_stack_file(stack_file(project_dir(), stack))
+    return config, parse_settings(config, stack)
+
+
+def _console_width() -> int:
+    # Piped output (CI logs, PR comments) gets a readable width rather than 80 columns.
+    return shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else 120
+
+
+def _needed_line(stack: str, key: str) -> str:
+    what = {f"envkeeper:{e.config_key}": e.description for e in catalog.EXTERNAL}
+    what.update({t.key: t.what for t in catalog.PROVIDER_TOKENS})
+    return f"  {key} ({what.get(key, 'secret')}): pulumi config set --secret --stack {stack} {key}"
+
+
+@app.command()
+@user_errors
+def validate(stack: Annotated[str, typer.Argument(help="The stack: dev, staging, prod…")]) -> None:
+    """Check Pulumi.STACK.yaml: one line per problem naming the file, the key and the fix."""
+    config, settings = load_stack(stack)
+    workers = len(settings.cloudflare.workers)
+    print(
+        f"{config.origin}: valid (environment {settings.environment.value}, "
+        f"{workers} Worker{'s' if workers != 1 else ''}, {len(settings.rotation)} keeper dates)"
+    )
+    needed = missing_secrets(config)
+    if needed:
+        print("needed before pulumi up (secret config not set yet):")
+        for key in needed:
+            print(_needed_line(stack, key))
+
+
+class PlanFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MERMAID = "mermaid"
+
+
+@app.command()
+@user_errors
+def plan(
+    stack: Annotated[str, typer.Argument(help="The stack: dev, staging, prod…")],
+    output: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="table, json, or mermaid for a PR.")
+    ] = PlanFormat.TABLE,
+) -> None:
+    """Run the program offline with STACK's config; show resources and secret flows, no values."""
+    config, settings = load_stack(stack)
+    from envkeeper.offline import ProgramError, run_program
+    from envkeeper.plan import build_plan
+    from envkeeper.render import as_json, as_mermaid, as_table
+
+    needed = missing_secrets(config)
+    # Every secret, set or not, reaches the program as a secret placeholder: the plan
+    # never holds a real value, and an unset secret does not stop it.
+    placeholders = {key: f"placeholder:{key}" for key in sorted(config.secure | set(needed))}
+    try:
+        run = run_program(project_dir(), stack, config.values, placeholders)
+    except ProgramError as exc:
+        print(f"{config.origin}: the program failed offline: {exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    result = build_plan(run, settings, needed)
+    if output is PlanFormat.JSON:
+        print(as_json(result))
+    elif output is PlanFormat.MERMAID:
+        print(as_mermaid(result), end="")
+    else:
+        from rich.console import Console
+
+        as_table(result, Console(width=_console_width(), highlight=False))
+
+
+def main() -> None:
+    os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "1")
+    app()

@@ -1,0 +1,260 @@
+"""Run the real Pulumi program offline, under Pulumi's mock runtime.
+
+This is what `envkeeper plan` and the tests use instead of an engine: the real `__main__.py`
+and the real provider SDK classes run; a mock monitor records every registration.
+
+Two things the mock runtime does not do and the engine does are done here, because a
+test that skipped them could neither see a real leak nor trust a clean result:
+- `additional_secret_outputs` are applied: the listed outputs come back as secrets;
+- secret config stays secret: `secure:` keys are passed as secret keys.
+
+Importing this module imports `pulumi`; only `plan` and the tests do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import hashlib
+import json
+import logging
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import run_in_stack
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+SECRET = "[secret]"
+
+
+def is_secret(value: Any) -> bool:
+    return rpc.is_rpc_secret(value)
+
+
+def wrap_secret(value: Any) -> dict[str, Any]:
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}  # noqa: SLF001
+
+
+def unwrap_all(value: Any) -> Any:
+    """The value with every secret wrapper removed: what the engine would see decrypted."""
+    if is_secret(value):
+        return unwrap_all(value["value"])
+    if isinstance(value, dict):
+        return {k: unwrap_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_all(v) for v in value]
+    return value
+
+
+def redact(value: Any) -> Any:
+    """The value with every secret replaced by `[secret]`: safe to print."""
+    if is_secret(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items() if k != rpc._special_sig_key}  # noqa: SLF001
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]  # secrets still wrapped
+    outputs: dict[str, Any] = field(default_factory=dict)  # secrets still wrapped
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    provider: str = ""
+
+
+@dataclass
+class ProgramRun:
+    project: str
+    stack: str
+    registrations: list[Registration]
+    stack_outputs: dict[str, Any]
+    component_outputs: dict[str, dict[str, Any]]
+    logs: list[str]
+
+    def by_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def one(self, type_: str, name: str) -> Registration:
+        found = [r for r in self.registrations if r.type == type_ and r.name == name]
+        assert len(found) == 1, f"expected one {type_} named {name}, found {len(found)}"
+        return found[0]
+
+
+class ProgramError(Exception):
+    """The program failed; the message is the program's own, without a traceback."""
+
+
+def fake_value(prefix: str, *parts: Any) -> str:
+    """A stable stand-in for a generated value: the same inputs give the same value."""
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).digest()
+    return prefix + base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+class FakeProviders(mocks.Mocks):
+    """Stands in for the providers: echoes inputs and invents what only a provider knows.
+
+    Generated values depend on the resource's inputs (its keepers included), so bumping a
+    keeper date changes exactly the values a real `pulumi up` would replace.
+    """
+
+    def __init__(self, generated_prefix: str) -> None:
+        self.prefix = generated_prefix
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        state = dict(args.inputs)
+        seed = (args.typ, args.name, args.inputs)
+        if args.typ == "random:index/randomBytes:RandomBytes":
+            raw = fake_value(self.prefix, *seed)
+            state["base64"] = raw
+            state["hex"] = raw.encode().hex()
+        elif args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = fake_value(self.prefix, *seed)
+            state["bcryptHash"] = fake_value("bcrypt-", *seed)
+        return f"{args.name}-id", state
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """A mock monitor that keeps what the engine would see, secrets marked as such."""
+
+    def __init__(self, fakes: mocks.Mocks) -> None:
+        super().__init__(fakes)
+        self.registrations: list[Registration] = []
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self._by_urn: dict[str, Registration] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            return super().RegisterResource(request)
+        mocks._ensure_event_loop()  # noqa: SLF001
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        secret_outputs = list(request.additionalSecretOutputs)
+        reg = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            custom=bool(request.custom),
+            inputs=inputs,
+            additional_secret_outputs=secret_outputs,
+            replace_on_changes=list(request.replaceOnChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            provider=request.provider,
+        )
+        response = super().RegisterResource(request)
+        state = dict(self.resources[urn].state) if urn in self.resources else {}
+        # The engine marks these outputs secret; the mock monitor does not.
+        for key in secret_outputs:
+            if key in state and not is_secret(state[key]):
+                state[key] = wrap_secret(state[key])
+        reg.outputs = state
+        if request.custom:
+            obj = mocks._sync_await(rpc.serialize_properties(state, {}))  # noqa: SLF001
+            response = type(response)(urn=response.urn, id=response.id, object=obj)
+        self.registrations.append(reg)
+        self._by_urn[urn] = reg
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        mocks._ensure_event_loop()  # noqa: SLF001
+        self.outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        return super().RegisterResourceOutputs(request)
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def project_name(project_dir: Path) -> str:
+    from envkeeper.stackfile import round_trip_yaml
+
+    document = round_trip_yaml().load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+    return str(document["name"])
+
+
+def run_program(
+    project_dir: Path,
+    stack: str,
+    config: Mapping[str, Any],
+    secret_config: Mapping[str, str],
+    generated_prefix: str = "generated-",
+) -> ProgramRun:
+    """Run `project_dir/__main__.py` for `stack` with the given config, offline.
+
+    `config` holds plain values (objects are passed as JSON, as the engine does);
+    `secret_config` holds the values of `secure:` keys, passed as secret config.
+    """
+    project = project_name(project_dir)
+    monitor = RecordingMonitor(FakeProviders(generated_prefix))
+    handler = _ListHandler()
+    logger = logging.getLogger(f"envkeeper.offline.{stack}")
+    logger.propagate = False
+    logger.handlers = [handler]
+    logger.setLevel(logging.DEBUG)
+
+    all_config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    all_config.update(secret_config)
+
+    def run() -> None:
+        settings.configure(
+            mocks.MockSettings(
+                monitor=monitor,
+                monitor_features=set(
+                    monitor.GetDeploymentInfo(None).supportedFeatures  # type: ignore[arg-type]
+                ),
+                engine=mocks.MockEngine(logger),
+                project=project,
+                stack=stack,
+                root_directory=str(project_dir),
+                dry_run=False,
+                organization="organization",
+                callbacks=None,
+            )
+        )
+        settings.ROOT.set(None)
+        runtime_config.set_all_config(all_config, list(secret_config))
+        main = str(project_dir / "__main__.py")
+        asyncio.run(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
+
+    # A fresh context per run: Pulumi keeps its settings, config and root stack in
+    # context variables, so two runs in one process never see each other's state.
+    try:
+        contextvars.Context().run(run)
+    except Exception as exc:
+        message = str(exc) if type(exc).__name__ == "RunError" else f"{type(exc).__name__}: {exc}"
+        raise ProgramError(message) from None
+
+    stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
+    stack_outputs = monitor.outputs.pop(stack_urn, {})
+    return ProgramRun(
+        project=project,
+        stack=stack,
+        registrations=monitor.registrations,
+        stack_outputs=stack_outputs,
+        component_outputs=monitor.outputs,
+        logs=handler.lines,
+    )

@@ -1,0 +1,146 @@
+"""The offline plan: what the program would create and where each secret flows.
+
+Built from one offline run of the real program (see offline.py). Values never appear:
+every secret input reads `[secret]`, and flows are found by following each secret's value
+from the environment component to the resources whose inputs carry it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from envkeeper import catalog
+from envkeeper.catalog import CatalogEntry, Destination, Source
+from envkeeper.offline import ProgramRun, Registration, redact, unwrap_all
+from envkeeper.settings import Settings, SlotDates
+
+ROOT = "pulumi:pulumi:Stack"
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: Destination
+    target: str  # the Worker, or the GitHub repository and environment
+
+    @property
+    def label(self) -> str:
+        return {
+            Destination.WORKER_SECRET: f"Worker {self.target} (secret)",
+            Destination.WORKER_VAR: f"Worker {self.target} (plain var)",
+            Destination.GITHUB_SECRET: f"GitHub {self.target} (environment secret)",
+            Destination.GITHUB_VARIABLE: f"GitHub {self.target} (environment variable)",
+        }[self.kind]
+
+
+def targets(entry: CatalogEntry, settings: Settings) -> list[Target]:
+    """Where the catalog sends `entry` in this environment."""
+    github = f"{settings.github.repository}/{settings.github.environment}"
+    out: list[Target] = []
+    for kind in entry.destinations:
+        if kind in (Destination.WORKER_SECRET, Destination.WORKER_VAR):
+            out.extend(Target(kind, worker) for worker in settings.cloudflare.workers)
+        else:
+            out.append(Target(kind, github))
+    return out
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def secret_values(run: ProgramRun) -> dict[str, str]:
+    """Each catalog secret's value as the environment component registered it."""
+    for reg in run.registrations:
+        if reg.type == catalog.ENVIRONMENT_TYPE:
+            outputs = unwrap_all(run.component_outputs.get(reg.urn, {}))
+            return {k: v for k, v in outputs.get("secrets", {}).items() if isinstance(v, str)}
+    return {}
+
+
+def carriers(run: ProgramRun, value: str, where: str) -> list[Registration]:
+    """Resources whose inputs (`where="inputs"`) or outputs carry exactly `value`."""
+    return [
+        reg
+        for reg in run.registrations
+        if reg.custom and value in _strings(unwrap_all(getattr(reg, where)))
+    ]
+
+
+def _names(reg: Registration, target: Target) -> bool:
+    """Whether a resource is aimed at `target` (its Worker, or its repository and environment)."""
+    plain = set(_strings(redact(reg.inputs)))
+    return all(part in plain for part in target.target.split("/"))
+
+
+def _rotation(entry: CatalogEntry, settings: Settings) -> dict[str, Any] | None:
+    if not entry.rotated:
+        return None
+    when = settings.rotation[entry.name]
+    info: dict[str, Any] = {"days": entry.rotation_days}
+    if isinstance(when, SlotDates):
+        info["slots"] = {"a": when.a.isoformat(), "b": when.b.isoformat()}
+        info["active"] = when.active
+    else:
+        info["date"] = when.isoformat()
+    return info
+
+
+def _source(entry: CatalogEntry, run: ProgramRun, value: str | None) -> dict[str, Any]:
+    source: dict[str, Any] = {"kind": entry.source.value, "description": entry.description}
+    if entry.source is Source.EXTERNAL:
+        source["config"] = f"envkeeper:{entry.config_key}"
+    elif value is not None:
+        source["resources"] = [r.urn for r in carriers(run, value, "outputs")]
+    return source
+
+
+def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[str, Any]:
+    names = {reg.urn: reg.name for reg in run.registrations}
+    resources = [
+        {
+            "urn": reg.urn,
+            "type": reg.type,
+            "name": reg.name,
+            "parent": names.get(reg.parent or ""),
+            "parent_urn": reg.parent if reg.parent in names else None,
+            "inputs": redact(reg.inputs),
+        }
+        for reg in run.registrations
+    ]
+    values = secret_values(run)
+    secrets = []
+    for entry in catalog.CATALOG:
+        value = values.get(entry.name)
+        delivered = carriers(run, value, "inputs") if value is not None else []
+        secrets.append(
+            {
+                "name": entry.name,
+                "secret": entry.secret,
+                "managed_here": value is not None,
+                "source": _source(entry, run, value),
+                "destinations": [
+                    {
+                        "kind": t.kind.value,
+                        "target": t.target,
+                        "label": t.label,
+                        "resources": [r.urn for r in delivered if _names(r, t)],
+                    }
+                    for t in targets(entry, settings)
+                ],
+                "rotation": _rotation(entry, settings),
+            }
+        )
+    return {
+        "project": run.project,
+        "stack": run.stack,
+        "environment": settings.environment.value,
+        "resources": resources,
+        "secrets": secrets,
+        "outputs": redact(run.stack_outputs),
+        "needed_before_up": needed,
+    }

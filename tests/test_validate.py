@@ -1,0 +1,250 @@
+"""`envkeeper validate` and `plan` on good and broken stack files.
+
+A broken file gets one line naming the file, the key and the fix, exit code 2, no
+traceback, and the file is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import STACKS
+
+PLAINTEXT = "sk_test_PLAINTEXT_CANARY_0000"
+
+
+def replace(old: str, new: str) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        assert old in text, f"test setup: {old!r} not in the stack file"
+        return text.replace(old, new, 1)
+
+    return edit
+
+
+def append(line: str) -> Callable[[str], str]:
+    return lambda text: text + line + "\n"
+
+
+# (stack, edit, key named in the error, a word of the fix)
+BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
+    "unknown environment": (
+        "prod",
+        replace("environment: production", "environment: prod"),
+        "envkeeper:environment",
+        "dev, staging, production",
+    ),
+    "missing environment": (
+        "dev",
+        replace("  envkeeper:environment: dev\n", ""),
+        "envkeeper:environment",
+        "one of dev, staging, production",
+    ),
+    "wildcard origin": (
+        "prod",
+        replace("https://www.example.com", "https://*.example.com"),
+        "envkeeper:corsOrigins",
+        "exact origin",
+    ),
+    "bare star origin": (
+        "staging",
+        replace("https://staging.example.com", '"*"'),
+        "envkeeper:corsOrigins",
+        "wildcard",
+    ),
+    "origin with trailing slash": (
+        "prod",
+        replace("https://app.example.com", "https://app.example.com/"),
+        "envkeeper:corsOrigins",
+        "scheme://host[:port]",
+    ),
+    "origin with a path": (
+        "staging",
+        replace("https://staging.example.com", "https://staging.example.com/app"),
+        "envkeeper:corsOrigins",
+        "scheme://host[:port]",
+    ),
+    "http origin outside dev": (
+        "prod",
+        replace("https://app.example.com", "http://app.example.com"),
+        "envkeeper:corsOrigins",
+        "https",
+    ),
+    "impossible date": (
+        "dev",
+        replace("BETTER_AUTH_SECRET: 2026-10-05", "BETTER_AUTH_SECRET: 2026-02-30"),
+        "envkeeper:rotation.BETTER_AUTH_SECRET",
+        "real calendar date",
+    ),
+    "date in the future": (
+        "dev",
+        replace("RESEND_API_KEY: 2026-09-21", "RESEND_API_KEY: 2099-01-01"),
+        "envkeeper:rotation.RESEND_API_KEY",
+        "in the future",
+    ),
+    "words for a date": (
+        "staging",
+        replace("STRIPE_SECRET_KEY: 2026-10-13", "STRIPE_SECRET_KEY: last week"),
+        "envkeeper:rotation.STRIPE_SECRET_KEY",
+        "YYYY-MM-DD",
+    ),
+    "unknown secret name": (
+        "dev",
+        replace("RESEND_API_KEY: 2026-09-21", "RESEND_API_KEY: 2026-09-21\n    STRIPE_KEY: 2026-10-01"),
+        "envkeeper:rotation.STRIPE_KEY",
+        "STRIPE_SECRET_KEY",
+    ),
+    "two-slot secret with one slot": (
+        "prod",
+        replace("DATABASE_URL: {a: 2026-08-05, b: 2026-11-04}", "DATABASE_URL: {a: 2026-08-05}"),
+        "envkeeper:rotation.DATABASE_URL",
+        "both slots",
+    ),
+    "two slots on one date": (
+        "prod",
+        replace(
+            "CLOUDFLARE_API_TOKEN: {a: 2026-08-12, b: 2026-11-11}",
+            "CLOUDFLARE_API_TOKEN: {a: 2026-11-11, b: 2026-11-11}",
+        ),
+        "envkeeper:rotation.CLOUDFLARE_API_TOKEN",
+        "earlier date",
+    ),
+    "rotated secret without a date": (
+        "dev",
+        replace("    MIGRATION_DATABASE_URL: 2026-11-02\n", ""),
+        "envkeeper:rotation.MIGRATION_DATABASE_URL",
+        "add `MIGRATION_DATABASE_URL",
+    ),
+    "plaintext Stripe key": (
+        "dev",
+        append(f"  envkeeper:stripeSecretKey: {PLAINTEXT}"),
+        "envkeeper:stripeSecretKey",
+        "pulumi config set --secret --stack dev envkeeper:stripeSecretKey",
+    ),
+    "plaintext provider token": (
+        "prod",
+        append(f"  cloudflare:apiToken: {PLAINTEXT}"),
+        "cloudflare:apiToken",
+        "pulumi config set --secret --stack prod cloudflare:apiToken",
+    ),
+    "plaintext GitHub token": (
+        "staging",
+        append(f"  github:token: {PLAINTEXT}"),
+        "github:token",
+        "pulumi config set --secret --stack staging github:token",
+    ),
+    "misspelt key": (
+        "dev",
+        replace("envkeeper:corsOrigins:", "envkeeper:corsOrigin:"),
+        "envkeeper:corsOrigin",
+        "corsOrigins",
+    ),
+    "account id that is not hex": (
+        "dev",
+        replace("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "my-account"),
+        "envkeeper:cloudflare.accountId",
+        "32 lower-case hex",
+    ),
+    "Worker name with capitals": (
+        "staging",
+        replace("workers: [example-api-staging]", "workers: [Example_API]"),
+        "envkeeper:cloudflare.workers",
+        "lower-case",
+    ),
+    "production without reviewers": (
+        "prod",
+        replace("    reviewers:\n      teams: [platform]\n", ""),
+        "envkeeper:github.reviewers",
+        "at least one reviewer",
+    ),
+    "broken YAML": (
+        "dev",
+        replace("  envkeeper:neon:\n", "  envkeeper:neon: [\n"),
+        "line ",
+        "fix the",
+    ),
+    "config is a list": (
+        "dev",
+        lambda text: "config:\n  - envkeeper:environment: dev\n",
+        "config",
+        "mapping",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_stack_file_is_one_line_exit_2_and_untouched(
+    cli: Any, project: Path, case: str, command: str
+) -> None:
+    stack, edit, key, fix = BROKEN[case]
+    path = project / f"Pulumi.{stack}.yaml"
+    path.write_text(edit(path.read_text()))
+    before = path.read_bytes()
+
+    result = cli(command, stack)
+
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, lines
+    line = lines[0]
+    assert line.startswith(str(path)) or line.startswith(path.name) or path.name in line
+    assert key in line and fix in line, line
+    assert "Traceback" not in result.output
+    assert PLAINTEXT not in result.output
+    assert result.stdout == ""
+    assert path.read_bytes() == before
+
+
+def test_several_problems_are_one_line_each(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.prod.yaml"
+    text = path.read_text()
+    text = text.replace("environment: production", "environment: live")
+    text = text.replace("RESEND_API_KEY: 2026-09-23", "RESEND_API_KEY: 2026-13-01")
+    path.write_text(text + f"  envkeeper:resendApiKey: {PLAINTEXT}\n")
+
+    result = cli("validate", "prod")
+
+    assert result.exit_code == 2
+    keys = [line.split(": ")[1] for line in result.stderr.splitlines()]
+    assert sorted(keys) == [
+        "envkeeper:environment",
+        "envkeeper:resendApiKey",
+        "envkeeper:rotation.RESEND_API_KEY",
+    ]
+    assert PLAINTEXT not in result.output
+
+
+def test_unknown_stack_names_the_stack_files_there(cli: Any) -> None:
+    result = cli("validate", "qa")
+    assert result.exit_code == 2
+    assert "Pulumi.qa.yaml" in result.stderr
+    assert "Pulumi.dev.yaml, Pulumi.prod.yaml, Pulumi.staging.yaml" in result.stderr
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_shipped_stacks_are_valid_and_list_the_secrets_still_needed(cli: Any, stack: str) -> None:
+    result = cli("validate", stack)
+    assert result.exit_code == 0, result.output
+    assert f"Pulumi.{stack}.yaml: valid" in result.stdout
+    for key in ("envkeeper:stripeSecretKey", "cloudflare:apiToken", "github:token", "neon:apiKey"):
+        assert f"pulumi config set --secret --stack {stack} {key}" in result.stdout
+
+
+def test_secure_values_are_not_needed_any_more(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(
+        path.read_text() + "  envkeeper:stripeSecretKey:\n    secure: v1:AAAAbm90LXJlYWw=\n"
+    )
+    result = cli("validate", "dev")
+    assert result.exit_code == 0, result.output
+    assert "envkeeper:stripeSecretKey" not in result.stdout
+    assert "envkeeper:resendApiKey" in result.stdout
+
+
+def test_dev_may_use_plain_http_localhost(cli: Any) -> None:
+    result = cli("validate", "dev")
+    assert result.exit_code == 0
