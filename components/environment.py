@@ -11,6 +11,7 @@ from envkeeper import catalog
 from envkeeper.catalog import ENVIRONMENT_TYPE
 from envkeeper.settings import Settings
 
+
 @dataclass(frozen=True)
 class EnvironmentArgs:
     settings: Settings

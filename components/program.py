@@ -11,7 +11,7 @@ from envkeeper.problems import UserError
 from envkeeper.settings import parse_settings
 
 
-def run() -> None:
+def run() -> Environment:
     stack = pulumi.get_stack()
     config = read_stack_config(origin=f"Pulumi.{stack}.yaml")
     try:
@@ -30,3 +30,4 @@ def run() -> None:
 
     pulumi.export("environment", settings.environment.value)
     pulumi.export("secretNames", sorted(env.secrets))
+    return env

@@ -30,7 +30,7 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
 STACK_TYPE = "pulumi:pulumi:Stack"
-SECRET = "[secret]"
+SECRET = "[secret]"  # noqa: S105 (the marker printed instead of a value)
 
 
 def is_secret(value: Any) -> bool:
@@ -38,7 +38,7 @@ def is_secret(value: Any) -> bool:
 
 
 def wrap_secret(value: Any) -> dict[str, Any]:
-    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}  # noqa: SLF001
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
 
 
 def unwrap_all(value: Any) -> Any:
@@ -57,7 +57,7 @@ def redact(value: Any) -> Any:
     if is_secret(value):
         return SECRET
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items() if k != rpc._special_sig_key}  # noqa: SLF001
+        return {k: redact(v) for k, v in value.items() if k != rpc._special_sig_key}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
@@ -132,6 +132,14 @@ class FakeProviders(mocks.Mocks):
         return {}, None
 
 
+def _ensure_event_loop() -> None:
+    # The SDK calls the monitor from worker threads, which have no event loop of their own.
+    try:
+        asyncio.get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 class RecordingMonitor(mocks.MockMonitor):
     """A mock monitor that keeps what the engine would see, secrets marked as such."""
 
@@ -141,11 +149,11 @@ class RecordingMonitor(mocks.MockMonitor):
         self.outputs: dict[str, dict[str, Any]] = {}
         self._by_urn: dict[str, Registration] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:  # the gRPC method's name
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == STACK_TYPE:
             return super().RegisterResource(request)
-        mocks._ensure_event_loop()  # noqa: SLF001
+        _ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         secret_outputs = list(request.additionalSecretOutputs)
         reg = Registration(
@@ -168,14 +176,15 @@ class RecordingMonitor(mocks.MockMonitor):
                 state[key] = wrap_secret(state[key])
         reg.outputs = state
         if request.custom:
-            obj = mocks._sync_await(rpc.serialize_properties(state, {}))  # noqa: SLF001
+            loop = asyncio.get_event_loop()
+            obj = loop.run_until_complete(rpc.serialize_properties(state, {}))
             response = type(response)(urn=response.urn, id=response.id, object=obj)
         self.registrations.append(reg)
         self._by_urn[urn] = reg
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        mocks._ensure_event_loop()  # noqa: SLF001
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # the gRPC method's name
+        _ensure_event_loop()
         self.outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
         return super().RegisterResourceOutputs(request)
 
@@ -238,7 +247,11 @@ def run_program(
         settings.ROOT.set(None)
         runtime_config.set_all_config(all_config, list(secret_config))
         main = str(project_dir / "__main__.py")
-        asyncio.run(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
+
+        def program() -> None:
+            runpy.run_path(main, run_name="__main__")
+
+        asyncio.run(run_in_stack(program))
 
     # A fresh context per run: Pulumi keeps its settings, config and root stack in
     # context variables, so two runs in one process never see each other's state.

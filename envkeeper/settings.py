@@ -51,7 +51,9 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def _hex32(value: str, what: str) -> str:
     if not _HEX32.match(value):
-        raise ValueError(f"{what} must be 32 lower-case hex characters (see the Cloudflare dashboard)")
+        raise ValueError(
+            f"{what} must be 32 lower-case hex characters (see the Cloudflare dashboard)"
+        )
     return value
 
 
@@ -334,9 +336,7 @@ def _field_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
     for part in loc:
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             break
-        field = next(
-            (f for n, f in current.model_fields.items() if part in (n, f.alias)), None
-        )
+        field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
         if field is None:
             return None
         current = field.annotation
@@ -398,10 +398,11 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
     problems = plaintext_secret_problems(config, stack)
     raw = config.namespace()
     # Secure values under `envkeeper:` are secrets (checked above), not settings.
-    secret_keys = {e.config_key for e in catalog.EXTERNAL}
+    secret_keys = {e.config_key for e in catalog.EXTERNAL if e.config_key}
     stray_secure = sorted(
-        k for k in config.secure if k.startswith(f"{NAMESPACE}:")
-        and k.split(":", 1)[1] not in secret_keys
+        k
+        for k in config.secure
+        if k.startswith(f"{NAMESPACE}:") and k.split(":", 1)[1] not in secret_keys
     )
     for key in stray_secure:
         problems.append(

@@ -23,7 +23,9 @@ NAMESPACE = "envkeeper"
 class _DatesAsStrings(VersionedResolver):
     """A resolver that never turns a scalar into a date, so dates round-trip as written."""
 
-    def add_version_implicit_resolver(self, version: Any, tag: Any, regexp: Any, first: Any) -> None:
+    def add_version_implicit_resolver(
+        self, version: Any, tag: Any, regexp: Any, first: Any
+    ) -> None:
         if str(tag).endswith(":timestamp"):
             return
         super().add_version_implicit_resolver(version, tag, regexp, first)
@@ -76,8 +78,10 @@ def load_stack_file(path: Path) -> StackConfig:
         stacks = sorted(p.name for p in path.parent.glob("Pulumi.*.yaml"))
         known = ", ".join(stacks) if stacks else "none"
         raise UserError.one(
-            name, "(file)", f"no such stack file; stack files here: {known}; "
-            "create one with `pulumi stack init` or copy Pulumi.dev.yaml"
+            name,
+            "(file)",
+            f"no such stack file; stack files here: {known}; "
+            "create one with `pulumi stack init` or copy Pulumi.dev.yaml",
         )
     try:
         document = round_trip_yaml().load(path.read_text(encoding="utf-8"))

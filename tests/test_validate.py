@@ -93,7 +93,9 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
     ),
     "unknown secret name": (
         "dev",
-        replace("RESEND_API_KEY: 2026-09-21", "RESEND_API_KEY: 2026-09-21\n    STRIPE_KEY: 2026-10-01"),
+        replace(
+            "RESEND_API_KEY: 2026-09-21", "RESEND_API_KEY: 2026-09-21\n    STRIPE_KEY: 2026-10-01"
+        ),
         "envkeeper:rotation.STRIPE_KEY",
         "STRIPE_SECRET_KEY",
     ),

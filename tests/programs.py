@@ -1,0 +1,53 @@
+"""Running the real program offline per stack, the way `envkeeper plan` does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from envkeeper import catalog
+from envkeeper.offline import ProgramRun, run_program
+from envkeeper.settings import Settings, missing_secrets, parse_settings
+from envkeeper.stackfile import StackConfig, load_stack_file, round_trip_yaml, stack_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def secret_keys() -> list[str]:
+    return catalog.secure_config_keys()
+
+
+def canaries(tag: str) -> dict[str, str]:
+    """A distinctive, obviously fake value for every secret key."""
+    return {key: f"CANARY-{tag}-{key.replace(':', '-')}-7f3a" for key in secret_keys()}
+
+
+def load(stack: str, project_dir: Path = ROOT) -> tuple[StackConfig, Settings]:
+    config = load_stack_file(stack_file(project_dir, stack))
+    return config, parse_settings(config, stack)
+
+
+def run(
+    stack: str,
+    project_dir: Path = ROOT,
+    secrets: dict[str, str] | None = None,
+    generated_prefix: str = "generated-",
+) -> ProgramRun:
+    config, _ = load(stack, project_dir)
+    values = secrets if secrets is not None else {k: f"placeholder:{k}" for k in secret_keys()}
+    assert set(values) >= set(missing_secrets(config))
+    return run_program(project_dir, stack, config.values, values, generated_prefix)
+
+
+def set_rotation(project_dir: Path, stack: str, name: str, value: object) -> None:
+    """Change one keeper date in a stack file (slot dates as {'a': ..., 'b': ...})."""
+    path = stack_file(project_dir, stack)
+    yaml = round_trip_yaml()
+    document = yaml.load(path.read_text())
+    rotation = document["config"]["envkeeper:rotation"]
+    if isinstance(value, dict):
+        for slot, when in value.items():
+            rotation[name][slot] = when
+    else:
+        rotation[name] = value
+    with path.open("w") as handle:
+        yaml.dump(document, handle)

@@ -1,0 +1,148 @@
+"""`envkeeper plan`: the resource tree and every secret's flow, in three formats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envkeeper import catalog
+from tests.conftest import ROOT, STACKS
+from tests.programs import load
+
+
+def plan_json(cli: Any, stack: str) -> dict[str, Any]:
+    result = cli("plan", stack, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_json_plan_has_the_documented_shape(cli: Any, stack: str) -> None:
+    _, settings = load(stack)
+    plan = plan_json(cli, stack)
+
+    assert plan["stack"] == stack
+    assert plan["environment"] == settings.environment.value
+    for resource in plan["resources"]:
+        assert {"type", "name", "parent", "inputs"} <= set(resource)
+    types = {(r["type"], r["name"]) for r in plan["resources"]}
+    assert (catalog.ENVIRONMENT_TYPE, stack) in types
+    assert ("random:index/randomBytes:RandomBytes", "better-auth-secret") in types
+
+    secrets = {s["name"]: s for s in plan["secrets"]}
+    assert list(secrets) == [e.name for e in catalog.CATALOG]
+    for secret in secrets.values():
+        assert {"name", "source", "destinations", "rotation"} <= set(secret)
+
+    auth = secrets["BETTER_AUTH_SECRET"]
+    assert auth["rotation"] == {
+        "days": 180,
+        "date": settings.single_date("BETTER_AUTH_SECRET").isoformat(),
+    }
+    assert [(d["kind"], d["target"]) for d in auth["destinations"]] == [
+        ("worker-secret", worker) for worker in settings.cloudflare.workers
+    ]
+    assert auth["source"]["resources"] == [
+        r["urn"] for r in plan["resources"] if r["name"] == "better-auth-secret"
+    ]
+    db = secrets["DATABASE_URL"]["rotation"]
+    assert db["active"] == settings.slots("DATABASE_URL").active
+    github = f"{settings.github.repository}/{settings.github.environment}"
+    assert secrets["CLOUDFLARE_ACCOUNT_ID"]["destinations"][0]["target"] == github
+
+
+def test_plan_lists_only_this_stacks_workers(cli: Any) -> None:
+    dev = json.dumps(plan_json(cli, "dev"))
+    assert "example-api-dev" in dev
+    assert "example-api-staging" not in dev and '"example-api"' not in dev
+
+
+def test_secret_inputs_read_secret_in_the_plan(cli: Any) -> None:
+    plan = plan_json(cli, "prod")
+    text = json.dumps(plan)
+    assert "placeholder:" not in text
+    assert "generated-" not in text
+
+
+SINK_PROGRAM = """
+import pulumi
+from components.program import run
+
+env = run()
+pulumi.CustomResource(
+    "test:index:WorkerSecretSink",
+    "sink",
+    {"scriptName": "example-api-dev", "text": env.secrets["BETTER_AUTH_SECRET"]},
+    opts=pulumi.ResourceOptions(parent=env),
+)
+"""
+
+
+def test_a_delivered_secret_is_traced_to_the_resource_that_carries_it(
+    cli: Any, project: Path
+) -> None:
+    (project / "__main__.py").write_text(SINK_PROGRAM)
+    plan = plan_json(cli, "dev")
+    auth = next(s for s in plan["secrets"] if s["name"] == "BETTER_AUTH_SECRET")
+    (destination,) = auth["destinations"]
+    assert [urn.rsplit("::", 1)[1] for urn in destination["resources"]] == ["sink"]
+    sink = next(r for r in plan["resources"] if r["name"] == "sink")
+    assert sink["inputs"]["text"] == "[secret]"
+    stripe = next(s for s in plan["secrets"] if s["name"] == "STRIPE_SECRET_KEY")
+    assert stripe["destinations"][0]["resources"] == []
+
+    mermaid = cli("plan", "dev", "--format", "mermaid").stdout
+    assert "sec_BETTER_AUTH_SECRET --> dst_worker_secret_example_api_dev" in mermaid
+    assert "sec_STRIPE_SECRET_KEY -.-> dst_worker_secret_example_api_dev" in mermaid
+
+
+def test_mermaid_is_a_flowchart_from_sources_to_destinations(cli: Any) -> None:
+    result = cli("plan", "prod", "--format", "mermaid")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "flowchart LR"
+    assert "  src_generated_BETTER_AUTH_SECRET --> sec_BETTER_AUTH_SECRET" in lines
+    for worker in ("example_api", "example_webhooks"):
+        assert f"  sec_BETTER_AUTH_SECRET -.-> dst_worker_secret_{worker}" in lines
+
+
+def test_table_shows_the_tree_the_secrets_and_what_is_still_needed(cli: Any) -> None:
+    result = cli("plan", "dev")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "pulumi:pulumi:Stack envkeeper-dev" in out
+    assert "random:index/randomBytes:RandomBytes  better-auth-secret" in out
+    for entry in catalog.CATALOG:
+        assert entry.name in out
+    assert "pulumi config set --secret --stack dev envkeeper:stripeSecretKey" in out
+
+
+def test_commands_other_than_plan_import_no_pulumi() -> None:
+    code = (
+        "import sys\n"
+        "from envkeeper.cli import main\n"
+        "sys.argv = ['envkeeper', 'validate', 'dev']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "valid" in out
+    assert out.splitlines()[-1] == "[]"
+
+
+def test_the_installed_command_plans_dev_without_a_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "envkeeper", "plan", "dev", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["stack"] == "dev"

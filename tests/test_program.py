@@ -1,0 +1,103 @@
+"""The whole program per stack, under Pulumi's mock runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envkeeper import catalog
+from envkeeper.offline import ProgramError, is_secret, run_program, unwrap_all
+from envkeeper.problems import UserError
+from envkeeper.stackfile import load_stack_file
+from tests.conftest import STACKS
+from tests.programs import load, run, set_rotation
+
+RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_hangs_under_the_environment_component(stack: str) -> None:
+    result = run(stack)
+    env = result.one(catalog.ENVIRONMENT_TYPE, stack)
+    assert env.parent is not None and env.parent.endswith(f"::envkeeper-{stack}")
+    for reg in result.registrations:
+        if reg is not env:
+            assert reg.parent == env.urn, reg.urn
+    assert result.stack_outputs["environment"] in ("dev", "staging", "production")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_better_auth_secret_is_32_random_bytes_kept_by_its_rotation_date(stack: str) -> None:
+    _, settings = load(stack)
+    auth = run(stack).one(RANDOM_BYTES, "better-auth-secret")
+    assert auth.inputs["length"] >= 32
+    assert auth.inputs["keepers"] == {
+        "rotated": settings.single_date("BETTER_AUTH_SECRET").isoformat()
+    }
+    # The engine marks these outputs secret; so must the harness, or a leak would hide.
+    assert {"base64", "hex"} <= set(auth.additional_secret_outputs)
+    assert is_secret(auth.outputs["base64"]) and is_secret(auth.outputs["hex"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_environment_registers_every_secret_it_holds_as_secret(stack: str) -> None:
+    result = run(stack)
+    env = result.one(catalog.ENVIRONMENT_TYPE, stack)
+    secrets = result.component_outputs[env.urn]["secrets"]
+    assert is_secret(secrets)
+    values = unwrap_all(secrets)
+    assert set(values) == {"BETTER_AUTH_SECRET"} | {e.name for e in catalog.EXTERNAL}
+    # External values arrive from secret config unchanged.
+    assert values["STRIPE_SECRET_KEY"] == "placeholder:envkeeper:stripeSecretKey"
+
+
+def test_bumping_better_auth_secret_changes_it_and_nothing_else(project: Path) -> None:
+    before = {r.urn: r for r in run("dev", project).registrations}
+    set_rotation(project, "dev", "BETTER_AUTH_SECRET", "2026-11-20")
+    after = {r.urn: r for r in run("dev", project).registrations}
+
+    assert before.keys() == after.keys()
+    changed = {
+        urn
+        for urn in before
+        if unwrap_all(before[urn].inputs) != unwrap_all(after[urn].inputs)
+        or unwrap_all(before[urn].outputs) != unwrap_all(after[urn].outputs)
+    }
+    assert changed == {
+        after_urn for after_urn in after if after_urn.endswith("::better-auth-secret")
+    }
+
+
+def test_the_program_rejects_bad_config_with_the_same_line_as_the_cli(project: Path) -> None:
+    path = project / "Pulumi.staging.yaml"
+    path.write_text(
+        path.read_text().replace("https://staging.example.com", "https://*.example.com")
+    )
+    with pytest.raises(UserError) as cli_error:
+        load("staging", project)
+    config = load_stack_file(path)
+    with pytest.raises(ProgramError) as program_error:
+        run_program(project, "staging", config.values, {})
+    # The same key, rule and fix; only the file is named as the engine's (relative) one.
+    (problem,) = cli_error.value.problems
+    assert str(program_error.value) == f"Pulumi.staging.yaml: {problem.key}: {problem.message}"
+
+
+def test_the_program_refuses_a_plaintext_secret_in_pulumi_config(project: Path) -> None:
+    config = load_stack_file(project / "Pulumi.dev.yaml")
+    values = dict(config.values)
+    values["envkeeper:stripeSecretKey"] = "CANARY-plain-7f3a"
+    with pytest.raises(ProgramError) as excinfo:
+        run_program(project, "dev", values, {})
+    assert "envkeeper:stripeSecretKey: holds a plaintext value" in str(excinfo.value)
+    assert "CANARY-plain-7f3a" not in str(excinfo.value)
+
+
+def test_a_missing_secret_stops_pulumi_up(project: Path) -> None:
+    config = load_stack_file(project / "Pulumi.dev.yaml")
+    with pytest.raises(ProgramError) as excinfo:
+        run_program(project, "dev", config.values, {})
+    assert "Missing required configuration variable 'envkeeper:stripeSecretKey'" in str(
+        excinfo.value
+    )
