@@ -1,0 +1,37 @@
+"""The README's catalog table and commands say what the code does."""
+
+from __future__ import annotations
+
+import re
+
+from envkeeper import catalog
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+CI = (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_catalog_rows_match_the_catalog() -> None:
+    rows = re.findall(r"^\| `([A-Z_]+)` \| .*? \| (.*?) \| .*? \|$", README, re.M)
+    assert [name for name, _ in rows] == [e.name for e in catalog.CATALOG]
+    for name, rotation in rows:
+        entry = catalog.BY_NAME[name]
+        if entry.rotation_days is None:
+            assert rotation == "—"
+        else:
+            assert rotation.startswith(f"{entry.rotation_days} days")
+            assert ("two slots" in rotation) == entry.two_slots
+
+
+def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one() -> None:
+    block = README.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert block == [
+        "python3 -m pip install uv && uv run envkeeper plan dev",
+        "uv run pytest",
+    ]
+    assert CI.rstrip().splitlines()[-1] == "uv run pytest"
+
+
+def test_readme_names_a_set_secret_line_for_every_secret_key() -> None:
+    for key in catalog.secure_config_keys():
+        assert f"pulumi config set --secret --stack dev {key}" in README
