@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_random as random
 
+from components.neon import NeonDatabase, NeonDatabaseArgs
 from envkeeper import catalog
 from envkeeper.catalog import ENVIRONMENT_TYPE
 from envkeeper.settings import Settings
@@ -17,6 +18,8 @@ class EnvironmentArgs:
     settings: Settings
     # Values rolled at a vendor, by catalog name, each already a secret Output.
     external: dict[str, pulumi.Output[str]]
+    # The owner URL of an adopted Neon project (secret config), else None.
+    neon_owner_url: pulumi.Output[str] | None = None
 
 
 def keepers(settings: Settings, name: str) -> dict[str, str]:
@@ -44,6 +47,18 @@ class Environment(pulumi.ComponentResource):
         # `base64` is a secret output of RandomBytes; pulumi.Output.secret keeps it so even
         # where an engine forgets additional_secret_outputs.
         self.secrets = {"BETTER_AUTH_SECRET": pulumi.Output.secret(auth.base64)}
+        neon = NeonDatabase(
+            "database",
+            NeonDatabaseArgs(
+                settings=settings.neon,
+                runtime_slots=settings.slots("DATABASE_URL"),
+                migrator_rotated=settings.single_date("MIGRATION_DATABASE_URL"),
+                readonly_rotated=settings.single_date("DATABASE_URL_READONLY"),
+                owner_url=args.neon_owner_url,
+            ),
+            opts=child,
+        )
+        self.secrets.update(neon.urls)
         for entry in catalog.EXTERNAL:
             self.secrets[entry.name] = pulumi.Output.secret(args.external[entry.name])
 

@@ -26,7 +26,14 @@ def run() -> Environment:
         for entry in catalog.EXTERNAL
         if entry.config_key
     }
-    env = Environment(stack, EnvironmentArgs(settings=settings, external=external))
+    owner_url = (
+        envkeeper_config.require_secret(catalog.NEON_OWNER_URL.key.split(":", 1)[1])
+        if settings.neon.adopted
+        else None
+    )
+    env = Environment(
+        stack, EnvironmentArgs(settings=settings, external=external, neon_owner_url=owner_url)
+    )
 
     pulumi.export("environment", settings.environment.value)
     pulumi.export("secretNames", sorted(env.secrets))

@@ -160,6 +160,13 @@ PROVIDER_TOKENS: tuple[ProviderToken, ...] = (
 )
 
 
+# Only for a Neon project adopted rather than created here: its owner's connection URL,
+# which the PostgreSQL provider uses to manage roles. It stands in for `neon:apiKey`.
+NEON_OWNER_URL = ProviderToken(
+    "envkeeper:neonOwnerUrl", "owner connection URL of an existing Neon project"
+)
+
+
 def rotated_names() -> list[str]:
     return [e.name for e in ROTATED]
 
@@ -167,5 +174,5 @@ def rotated_names() -> list[str]:
 def secure_config_keys() -> list[str]:
     """Every full config key whose value must be a `secure:` value."""
     return [f"envkeeper:{e.config_key}" for e in EXTERNAL if e.config_key] + [
-        t.key for t in PROVIDER_TOKENS
+        t.key for t in (*PROVIDER_TOKENS, NEON_OWNER_URL)
     ]

@@ -110,7 +110,7 @@ def validate(stack: Annotated[str, typer.Argument(help="The stack: dev, staging,
         f"{config.origin}: valid (environment {settings.environment.value}, "
         f"{workers} Worker{'s' if workers != 1 else ''}, {len(settings.rotation)} keeper dates)"
     )
-    needed = missing_secrets(config)
+    needed = missing_secrets(config, settings)
     if needed:
         print("needed before pulumi up (secret config not set yet):")
         for key in needed:
@@ -137,7 +137,7 @@ def plan(
     from envkeeper.plan import build_plan
     from envkeeper.render import as_json, as_mermaid, as_table
 
-    needed = missing_secrets(config)
+    needed = missing_secrets(config, settings)
     # Every secret, set or not, reaches the program as a secret placeholder: the plan
     # never holds a real value, and an unset secret does not stop it.
     placeholders = {key: f"placeholder:{key}" for key in sorted(config.secure | set(needed))}

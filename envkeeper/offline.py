@@ -126,7 +126,27 @@ class FakeProviders(mocks.Mocks):
         elif args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = fake_value(self.prefix, *seed)
             state["bcryptHash"] = fake_value("bcrypt-", *seed)
+        elif args.typ == "neon:resource:Project":
+            state.update(self._neon_project(args.name, seed))
         return f"{args.name}-id", state
+
+    def _neon_project(self, name: str, seed: tuple[Any, ...]) -> dict[str, Any]:
+        endpoint = "ep-" + fake_value("", *seed)[:12].lower().replace("_", "0").replace("-", "0")
+        host = f"{endpoint}.us-east-2.aws.neon.tech"
+        pooler = f"{endpoint}-pooler.us-east-2.aws.neon.tech"
+        password = fake_value(self.prefix, "owner", *seed)
+        # pulumi-neon names its properties in snake_case.
+        return {
+            "identifier": f"{name}-id",
+            "default_branch_name": "main",
+            "default_database_name": "neondb",
+            "default_endpoint_host": host,
+            "default_endpoint_host_pooler": pooler,
+            "default_role_name": "neondb_owner",
+            "default_role_password": password,
+            "connection_uri": f"postgresql://neondb_owner:{password}@{host}/neondb",
+            "connection_uri_pooler": f"postgresql://neondb_owner:{password}@{pooler}/neondb",
+        }
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         return {}, None

@@ -99,6 +99,23 @@ def _source(entry: CatalogEntry, run: ProgramRun, value: str | None) -> dict[str
     return source
 
 
+def ordered(registrations: list[Registration]) -> list[Registration]:
+    """Parents before children, siblings by type and name: a stable order for review diffs."""
+    urns = {reg.urn for reg in registrations}
+    children: dict[str | None, list[Registration]] = {}
+    for reg in registrations:
+        children.setdefault(reg.parent if reg.parent in urns else None, []).append(reg)
+    out: list[Registration] = []
+
+    def visit(parent: str | None) -> None:
+        for reg in sorted(children.get(parent, []), key=lambda r: (r.type, r.name)):
+            out.append(reg)
+            visit(reg.urn)
+
+    visit(None)
+    return out
+
+
 def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[str, Any]:
     names = {reg.urn: reg.name for reg in run.registrations}
     resources = [
@@ -110,7 +127,7 @@ def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[s
             "parent_urn": reg.parent if reg.parent in names else None,
             "inputs": redact(reg.inputs),
         }
-        for reg in run.registrations
+        for reg in ordered(run.registrations)
     ]
     values = secret_values(run)
     secrets = []

@@ -105,7 +105,16 @@ class NeonSettings(_Model):
         min_length=1, max_length=64, description="this environment's Neon project name"
     )
     database: str = Field(description="the application database name, e.g. app")
-    region: str = Field(default="aws-us-east-2", description="a Neon region id, e.g. aws-us-east-2")
+    org_id: str | None = Field(default=None, description="the Neon organisation id, if any")
+    existing_project_id: str | None = Field(
+        default=None,
+        description="the id of a Neon project to adopt instead of creating one; its owner URL "
+        "then comes from secret config envkeeper:neonOwnerUrl",
+    )
+
+    @property
+    def adopted(self) -> bool:
+        return self.existing_project_id is not None
 
     @field_validator("database")
     @classmethod
@@ -388,9 +397,19 @@ def plaintext_secret_problems(config: StackConfig, stack: str) -> list[Problem]:
     ]
 
 
-def missing_secrets(config: StackConfig) -> list[str]:
+def required_secrets(settings: Settings) -> list[str]:
+    """The secret config keys this stack's `pulumi up` needs."""
+    keys = [f"envkeeper:{e.config_key}" for e in catalog.EXTERNAL if e.config_key]
+    for token in catalog.PROVIDER_TOKENS:
+        if token.key == "neon:apiKey" and settings.neon.adopted:
+            token = catalog.NEON_OWNER_URL  # an adopted project is reached through its owner
+        keys.append(token.key)
+    return keys
+
+
+def missing_secrets(config: StackConfig, settings: Settings) -> list[str]:
     """Secret keys that are not set yet: the plan runs without them, `pulumi up` cannot."""
-    return [key for key in catalog.secure_config_keys() if key not in config.secure]
+    return [key for key in required_secrets(settings) if key not in config.secure]
 
 
 def parse_settings(config: StackConfig, stack: str, today: date | None = None) -> Settings:
@@ -398,7 +417,9 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
     problems = plaintext_secret_problems(config, stack)
     raw = config.namespace()
     # Secure values under `envkeeper:` are secrets (checked above), not settings.
-    secret_keys = {e.config_key for e in catalog.EXTERNAL if e.config_key}
+    secret_keys = {
+        k.split(":", 1)[1] for k in catalog.secure_config_keys() if k.startswith(f"{NAMESPACE}:")
+    }
     stray_secure = sorted(
         k
         for k in config.secure

@@ -32,9 +32,9 @@ def run(
     secrets: dict[str, str] | None = None,
     generated_prefix: str = "generated-",
 ) -> ProgramRun:
-    config, _ = load(stack, project_dir)
+    config, settings = load(stack, project_dir)
     values = secrets if secrets is not None else {k: f"placeholder:{k}" for k in secret_keys()}
-    assert set(values) >= set(missing_secrets(config))
+    assert set(values) >= set(missing_secrets(config, settings))
     return run_program(project_dir, stack, config.values, values, generated_prefix)
 
 

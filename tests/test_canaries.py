@@ -60,7 +60,7 @@ def test_no_canary_in_clear_anywhere(stack: str, capsys: pytest.CaptureFixture[s
     assert GENERATED in everything
 
     config, settings = load(stack)
-    plan = build_plan(result, settings, missing_secrets(config))
+    plan = build_plan(result, settings, missing_secrets(config, settings))
     console = Console(record=True, width=200)
     as_table(plan, console)
     places = readable_text(result)

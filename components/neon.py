@@ -1,0 +1,208 @@
+"""One environment's Neon database: the project, least-privilege roles, rotating logins.
+
+The project's owner login is an admin credential: it configures the PostgreSQL provider
+and nothing else. It is never handed to a Worker or to CI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pulumi
+import pulumi_neon as neon
+import pulumi_postgresql as postgresql
+import pulumi_random as random
+
+from envkeeper import database as db
+from envkeeper.settings import NeonSettings, SlotDates
+
+TYPE = "envkeeper:neon:Database"
+# The pulumi_neon SDK does not mark these secret; the engine must. This provider's
+# property names are snake_case on the wire, unlike most Pulumi providers.
+NEON_SECRET_OUTPUTS = ["default_role_password", "connection_uri", "connection_uri_pooler"]
+
+
+@dataclass(frozen=True)
+class NeonDatabaseArgs:
+    settings: NeonSettings
+    runtime_slots: SlotDates  # DATABASE_URL's two keeper dates
+    migrator_rotated: date  # MIGRATION_DATABASE_URL's keeper date
+    readonly_rotated: date  # DATABASE_URL_READONLY's keeper date
+    # Only for an adopted project: its owner's connection URL, a secret Output.
+    owner_url: pulumi.Output[str] | None = None
+
+
+@dataclass(frozen=True)
+class _Admin:
+    user: pulumi.Output[str]
+    password: pulumi.Output[str]
+    direct_host: pulumi.Output[str]
+    pooled_host: pulumi.Output[str]
+    maintenance_db: pulumi.Output[str]
+
+
+class NeonDatabase(pulumi.ComponentResource):
+    """Outputs `urls`: the catalog's three database URLs, each a secret Output."""
+
+    urls: dict[str, pulumi.Output[str]]
+    active_slot: str
+
+    def __init__(
+        self, name: str, args: NeonDatabaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        self._child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+        admin = self._admin(settings, args.owner_url)
+
+        sql = postgresql.Provider(
+            "sql",
+            postgresql.ProviderArgs(
+                host=admin.direct_host,  # DDL and grants need the direct, unpooled host
+                port=5432,
+                username=admin.user,
+                password=admin.password,
+                database=admin.maintenance_db,
+                sslmode="require",
+                superuser=False,  # the Neon owner is not a superuser
+            ),
+            opts=self._child,
+        )
+        on_sql = pulumi.ResourceOptions(parent=self, provider=sql)
+
+        dates = {
+            db.MIGRATOR: args.migrator_rotated,
+            db.READONLY: args.readonly_rotated,
+            db.runtime_login("a"): args.runtime_slots.a,
+            db.runtime_login("b"): args.runtime_slots.b,
+        }
+        passwords = {login: self._password(login, when) for login, when in dates.items()}
+
+        roles: dict[str, postgresql.Role] = {}
+        for spec in db.ROLES:
+            roles[spec.name] = postgresql.Role(
+                spec.name,
+                postgresql.RoleArgs(
+                    name=spec.name,
+                    login=spec.login,
+                    password=passwords[spec.name].result if spec.login else None,
+                    roles=list(spec.member_of),
+                    inherit=True,
+                    superuser=False,
+                    create_database=False,
+                    create_role=False,
+                    replication=False,
+                    bypass_row_level_security=False,
+                ),
+                opts=pulumi.ResourceOptions.merge(
+                    on_sql,
+                    pulumi.ResourceOptions(
+                        depends_on=[roles[m] for m in spec.member_of if m in roles]
+                    ),
+                ),
+            )
+
+        database = postgresql.Database(
+            settings.database,
+            postgresql.DatabaseArgs(name=settings.database),
+            opts=on_sql,
+        )
+        schema = postgresql.Schema(
+            db.SCHEMA,
+            postgresql.SchemaArgs(name=db.SCHEMA, database=database.name, owner=db.MIGRATOR),
+            opts=pulumi.ResourceOptions.merge(
+                on_sql, pulumi.ResourceOptions(depends_on=[roles[db.MIGRATOR]])
+            ),
+        )
+        after_schema = pulumi.ResourceOptions.merge(
+            on_sql, pulumi.ResourceOptions(depends_on=[schema, *roles.values()])
+        )
+        for grant in db.GRANTS:
+            postgresql.Grant(
+                grant.key,
+                postgresql.GrantArgs(
+                    role=grant.role,
+                    database=database.name,
+                    schema=grant.schema,
+                    object_type=grant.object_type,
+                    privileges=list(grant.privileges),
+                ),
+                opts=after_schema,
+            )
+        for grant in db.DEFAULT_GRANTS:
+            postgresql.DefaultPrivileges(
+                f"default-{grant.key}",
+                postgresql.DefaultPrivilegesArgs(
+                    role=grant.role,
+                    database=database.name,
+                    schema=grant.schema,
+                    owner=db.MIGRATOR,
+                    object_type=grant.object_type,
+                    privileges=list(grant.privileges),
+                ),
+                opts=after_schema,
+            )
+
+        self.active_slot = args.runtime_slots.active
+
+        def url(login: str, pooled: bool) -> pulumi.Output[str]:
+            host = admin.pooled_host if pooled else admin.direct_host
+            return pulumi.Output.secret(
+                pulumi.Output.all(passwords[login].result, host, database.name).apply(
+                    lambda parts: db.connection_url(login, parts[0], parts[1], parts[2])
+                )
+            )
+
+        self.urls = {"DATABASE_URL": url(db.runtime_login(self.active_slot), pooled=True)}
+        for name, (login, pooled) in db.URL_LOGINS.items():
+            self.urls[name] = url(login, pooled)
+        self.register_outputs({"urls": self.urls, "activeSlot": self.active_slot})
+
+    def _password(self, login: str, rotated: date) -> random.RandomPassword:
+        return random.RandomPassword(
+            f"{login}-password",
+            random.RandomPasswordArgs(
+                length=db.PASSWORD_LENGTH,
+                special=True,
+                override_special=db.PASSWORD_SPECIALS,
+                keepers={"rotated": rotated.isoformat()},
+            ),
+            opts=self._child,
+        )
+
+    def _admin(self, settings: NeonSettings, owner_url: pulumi.Output[str] | None) -> _Admin:
+        if settings.adopted:
+            assert owner_url is not None, "an adopted Neon project needs envkeeper:neonOwnerUrl"
+            owner = pulumi.Output.secret(owner_url).apply(_parse_owner)
+            return _Admin(
+                user=owner.apply(lambda o: o.user),
+                password=pulumi.Output.secret(owner.apply(lambda o: o.password)),
+                direct_host=owner.apply(lambda o: o.host),
+                pooled_host=owner.apply(lambda o: db.pooled_host(o.host)),
+                maintenance_db=owner.apply(lambda o: o.database),
+            )
+        project = neon.resource.Project(
+            "project",
+            neon.resource.ProjectArgs(name=settings.project_name, org_id=settings.org_id),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                additional_secret_outputs=NEON_SECRET_OUTPUTS,
+                protect=True,  # deleting it would delete the environment's data
+            ),
+        )
+        return _Admin(
+            user=project.default_role_name,
+            password=pulumi.Output.secret(project.default_role_password),
+            direct_host=project.default_endpoint_host,
+            pooled_host=project.default_endpoint_host_pooler,
+            maintenance_db=project.default_database_name,
+        )
+
+
+def _parse_owner(url: str) -> db.OwnerLogin:
+    try:
+        return db.parse_owner_url(url)
+    except ValueError as exc:
+        # The message names the key and the rule, never the URL, which holds a password.
+        raise pulumi.RunError(f"envkeeper:neonOwnerUrl: {exc}") from None

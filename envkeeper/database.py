@@ -1,0 +1,163 @@
+"""The database's least-privilege model, as data: roles, grants, and connection URLs.
+
+The Neon component turns this into pulumi-postgresql resources; the access review reads it.
+Roles are SQL roles, not Neon-API roles: every Neon-API role is a member of
+`neon_superuser`, which would break least privilege.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+SCHEMA = "app"
+MIGRATOR = "app_migrator"
+RUNTIME = "app_runtime"  # a group role: no login, holds the runtime's privileges
+READONLY = "app_readonly"
+PUBLIC = "public"
+
+TABLE_DML = ("SELECT", "INSERT", "UPDATE", "DELETE")
+SEQUENCE_USE = ("USAGE", "SELECT")
+
+
+def runtime_login(slot: str) -> str:
+    return f"{RUNTIME}_{slot}"
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    name: str
+    login: bool
+    purpose: str
+    member_of: tuple[str, ...] = ()
+    # The catalog secret whose keeper date rotates this login's password, and its slot.
+    rotated_by: str | None = None
+    slot: str | None = None
+
+
+ROLES: tuple[RoleSpec, ...] = (
+    RoleSpec(
+        MIGRATOR,
+        login=True,
+        purpose=f"CI migrations: owns schema {SCHEMA}",
+        rotated_by="MIGRATION_DATABASE_URL",
+    ),
+    RoleSpec(RUNTIME, login=False, purpose="the running app's privileges (group, no login)"),
+    RoleSpec(
+        runtime_login("a"),
+        login=True,
+        purpose="runtime login, slot a",
+        member_of=(RUNTIME,),
+        rotated_by="DATABASE_URL",
+        slot="a",
+    ),
+    RoleSpec(
+        runtime_login("b"),
+        login=True,
+        purpose="runtime login, slot b",
+        member_of=(RUNTIME,),
+        rotated_by="DATABASE_URL",
+        slot="b",
+    ),
+    RoleSpec(
+        READONLY,
+        login=True,
+        purpose="read-only queries",
+        rotated_by="DATABASE_URL_READONLY",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class GrantSpec:
+    role: str
+    object_type: str  # database, schema, table, sequence
+    privileges: tuple[str, ...]
+    schema: str | None = None
+
+    @property
+    def key(self) -> str:
+        where = self.schema or "db"
+        return f"{self.role}-{self.object_type}-{where}"
+
+
+# Privileges on what exists now. An empty tuple revokes everything the role had there.
+GRANTS: tuple[GrantSpec, ...] = (
+    # Only the app's roles may connect; PUBLIC keeps nothing on the database.
+    GrantSpec(PUBLIC, "database", ()),
+    GrantSpec(MIGRATOR, "database", ("CONNECT",)),
+    GrantSpec(RUNTIME, "database", ("CONNECT",)),
+    GrantSpec(READONLY, "database", ("CONNECT",)),
+    # Nobody creates objects in `public` (PostgreSQL < 15 let everyone).
+    GrantSpec(PUBLIC, "schema", ("USAGE",), schema=PUBLIC),
+    GrantSpec(RUNTIME, "schema", ("USAGE",), schema=SCHEMA),
+    GrantSpec(RUNTIME, "table", TABLE_DML, schema=SCHEMA),
+    GrantSpec(RUNTIME, "sequence", SEQUENCE_USE, schema=SCHEMA),
+    GrantSpec(READONLY, "schema", ("USAGE",), schema=SCHEMA),
+    GrantSpec(READONLY, "table", ("SELECT",), schema=SCHEMA),
+)
+
+# Privileges on what the migrator creates later (ALTER DEFAULT PRIVILEGES FOR ROLE migrator).
+DEFAULT_GRANTS: tuple[GrantSpec, ...] = (
+    GrantSpec(RUNTIME, "table", TABLE_DML, schema=SCHEMA),
+    GrantSpec(RUNTIME, "sequence", SEQUENCE_USE, schema=SCHEMA),
+    GrantSpec(READONLY, "table", ("SELECT",), schema=SCHEMA),
+)
+
+# Which login each catalog URL carries, and on which host.
+URL_LOGINS: dict[str, tuple[str, bool]] = {
+    # name: (login, pooled host?)
+    "DATABASE_URL_READONLY": (READONLY, True),
+    "MIGRATION_DATABASE_URL": (MIGRATOR, False),
+}
+
+PASSWORD_LENGTH = 40
+# Unreserved in URLs (RFC 3986), so a password never needs escaping in a connection URL.
+PASSWORD_SPECIALS = "-_.~"  # noqa: S105 (a character set, not a password)
+
+
+def connection_url(user: str, password: str, host: str, database: str) -> str:
+    """A libpq URL that requires TLS. Every part is percent-encoded."""
+    return (
+        f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}"
+        f"/{quote(database, safe='')}?sslmode=require"
+    )
+
+
+def pooled_host(direct_host: str) -> str:
+    """Neon's pooled endpoint: `-pooler` after the endpoint id (the host's first label)."""
+    endpoint, _, rest = direct_host.partition(".")
+    if endpoint.endswith("-pooler"):
+        return direct_host
+    return f"{endpoint}-pooler.{rest}" if rest else f"{endpoint}-pooler"
+
+
+@dataclass(frozen=True)
+class OwnerLogin:
+    """The Neon project owner's login, parsed from its connection URL."""
+
+    user: str
+    password: str
+    host: str
+    port: int
+    database: str
+
+    def __repr__(self) -> str:  # never show the password, even in a debugger or a log
+        return f"OwnerLogin(user={self.user!r}, host={self.host!r}, database={self.database!r})"
+
+
+def parse_owner_url(url: str) -> OwnerLogin:
+    """Raises ValueError with a message that never repeats the URL (it holds a password)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ValueError("the owner URL must start with postgresql://")
+    if not (parts.username and parts.password and parts.hostname):
+        raise ValueError("the owner URL must carry a user, a password and a host")
+    database = parts.path.lstrip("/") or "neondb"
+    return OwnerLogin(
+        user=unquote(parts.username),
+        password=unquote(parts.password),
+        host=parts.hostname,
+        port=parts.port or 5432,
+        database=unquote(database),
+    )
