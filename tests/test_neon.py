@@ -1,0 +1,281 @@
+"""The Neon database component, on the mocks: resources, secrecy, URLs and rotation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pulumi_neon as neon
+import pytest
+
+from components.neon import NEON_SECRET_OUTPUTS
+from envkeeper import catalog
+from envkeeper import database as db
+from envkeeper.offline import ProgramError, ProgramRun, is_secret, unwrap_all
+from tests.conftest import STACKS
+from tests.programs import load, run, set_rotation
+
+ROLE = "postgresql:index/role:Role"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+PROJECT = "neon:resource:Project"
+PROVIDER = "pulumi:providers:postgresql"
+NEON_DB = "envkeeper:neon:Database"
+
+
+def urls(result: ProgramRun) -> dict[str, str]:
+    component = next(r for r in result.registrations if r.type == NEON_DB)
+    outputs = result.component_outputs[component.urn]["urls"]
+    assert is_secret(outputs) or all(is_secret(v) for v in outputs.values())
+    return unwrap_all(outputs)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_neon_project_named_by_config_with_its_secrets_marked(stack: str) -> None:
+    _, settings = load(stack)
+    result = run(stack)
+    (project,) = result.by_type(PROJECT)
+    assert project.inputs["name"] == settings.neon.project_name
+    assert set(NEON_SECRET_OUTPUTS) <= set(project.additional_secret_outputs)
+    for key in NEON_SECRET_OUTPUTS:
+        assert is_secret(project.outputs[key]), key
+
+
+def test_the_neon_secret_outputs_are_real_properties_of_the_sdk() -> None:
+    for key in NEON_SECRET_OUTPUTS:
+        assert isinstance(getattr(neon.resource.Project, key, None), property), key
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_roles_are_least_privilege_and_logins_have_rotating_passwords(stack: str) -> None:
+    _, settings = load(stack)
+    result = run(stack)
+    roles = {r.inputs["name"]: r for r in result.by_type(ROLE)}
+    assert set(roles) == {
+        "app_migrator",
+        "app_runtime",
+        "app_runtime_a",
+        "app_runtime_b",
+        "app_readonly",
+    }
+    for name, role in roles.items():
+        assert role.inputs["superuser"] is False
+        assert role.inputs["createRole"] is False and role.inputs["createDatabase"] is False
+        assert role.inputs["login"] is (name != "app_runtime")
+        if role.inputs["login"]:
+            assert is_secret(role.inputs["password"]), name
+        else:
+            assert "password" not in role.inputs
+    assert roles["app_runtime_a"].inputs["roles"] == ["app_runtime"]
+    assert roles["app_runtime_b"].inputs["roles"] == ["app_runtime"]
+    assert roles["app_migrator"].inputs["roles"] == [] == roles["app_readonly"].inputs["roles"]
+
+    slots = settings.slots("DATABASE_URL")
+    expected_dates = {
+        "app_migrator": settings.single_date("MIGRATION_DATABASE_URL"),
+        "app_readonly": settings.single_date("DATABASE_URL_READONLY"),
+        "app_runtime_a": slots.a,
+        "app_runtime_b": slots.b,
+    }
+    for login, when in expected_dates.items():
+        password = result.one(PASSWORD, f"{login}-password")
+        assert password.inputs["length"] >= 32
+        assert password.inputs["keepers"] == {"rotated": when.isoformat()}
+        assert set(password.inputs["overrideSpecial"]) <= set("-_.~")
+        assert is_secret(password.outputs["result"])
+        # The role's password is exactly the generated one.
+        assert unwrap_all(roles[login].inputs["password"]) == unwrap_all(password.outputs["result"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_schema_grants_and_default_privileges(stack: str) -> None:
+    _, settings = load(stack)
+    result = run(stack)
+    (schema,) = result.by_type("postgresql:index/schema:Schema")
+    assert schema.inputs == {
+        "name": "app",
+        "database": settings.neon.database,
+        "owner": "app_migrator",
+    }
+    grants = {
+        (g.inputs["role"], g.inputs["objectType"], g.inputs.get("schema")): g.inputs["privileges"]
+        for g in result.by_type("postgresql:index/grant:Grant")
+    }
+    assert grants == {
+        ("public", "database", None): [],
+        ("app_migrator", "database", None): ["CONNECT"],
+        ("app_runtime", "database", None): ["CONNECT"],
+        ("app_readonly", "database", None): ["CONNECT"],
+        ("public", "schema", "public"): ["USAGE"],
+        ("app_runtime", "schema", "app"): ["USAGE"],
+        ("app_runtime", "table", "app"): ["SELECT", "INSERT", "UPDATE", "DELETE"],
+        ("app_runtime", "sequence", "app"): ["USAGE", "SELECT"],
+        ("app_readonly", "schema", "app"): ["USAGE"],
+        ("app_readonly", "table", "app"): ["SELECT"],
+    }
+    defaults = {
+        (d.inputs["role"], d.inputs["objectType"]): (d.inputs["owner"], d.inputs["privileges"])
+        for d in result.by_type("postgresql:index/defaultPrivileges:DefaultPrivileges")
+    }
+    assert defaults == {
+        ("app_runtime", "table"): ("app_migrator", ["SELECT", "INSERT", "UPDATE", "DELETE"]),
+        ("app_runtime", "sequence"): ("app_migrator", ["USAGE", "SELECT"]),
+        ("app_readonly", "table"): ("app_migrator", ["SELECT"]),
+    }
+    (provider,) = result.by_type(PROVIDER)
+    for reg in result.registrations:
+        if reg.type.startswith("postgresql:"):
+            # A provider reference is "<provider urn>::<provider id>".
+            assert reg.provider.rsplit("::", 1)[0] == provider.urn, reg.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_sql_provider_uses_the_direct_host_with_tls_and_no_superuser(stack: str) -> None:
+    result = run(stack)
+    (project,) = result.by_type(PROJECT)
+    (provider,) = result.by_type(PROVIDER)
+    assert provider.inputs["host"] == project.outputs["default_endpoint_host"]
+    assert "-pooler" not in provider.inputs["host"]
+    assert provider.inputs["sslmode"] == "require"
+    assert provider.inputs["superuser"] == "false"
+    assert is_secret(provider.inputs["password"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_urls_carry_the_right_login_host_and_tls(stack: str) -> None:
+    _, settings = load(stack)
+    result = run(stack)
+    (project,) = result.by_type(PROJECT)
+    direct = project.outputs["default_endpoint_host"]
+    pooled = project.outputs["default_endpoint_host_pooler"]
+    passwords = {
+        login: unwrap_all(result.one(PASSWORD, f"{login}-password").outputs["result"])
+        for login in ("app_migrator", "app_readonly", "app_runtime_a", "app_runtime_b")
+    }
+    active = f"app_runtime_{settings.slots('DATABASE_URL').active}"
+    expected = {
+        "DATABASE_URL": (active, pooled),
+        "DATABASE_URL_READONLY": ("app_readonly", pooled),
+        "MIGRATION_DATABASE_URL": ("app_migrator", direct),
+    }
+    for name, url in urls(result).items():
+        login, host = expected[name]
+        parts = urlsplit(url)
+        assert parts.scheme == "postgresql"
+        assert parts.username == login
+        assert unquote(parts.password or "") == passwords[login]
+        assert parts.hostname == host
+        assert parts.path == f"/{settings.neon.database}"
+        assert parts.query == "sslmode=require"
+
+
+def test_connection_urls_percent_encode_every_part() -> None:
+    url = db.connection_url("app user", "p@ss:w/rd?#%", "h.example", "my db")
+    assert (
+        url == "postgresql://app%20user:p%40ss%3Aw%2Frd%3F%23%25@h.example/my%20db?sslmode=require"
+    )
+    parts = urlsplit(url)
+    assert unquote(parts.password or "") == "p@ss:w/rd?#%"
+
+
+def test_pooled_host_inserts_pooler_after_the_endpoint() -> None:
+    host = "ep-cool-darkness-123456.us-east-2.aws.neon.tech"
+    assert db.pooled_host(host) == "ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech"
+    pooled = db.pooled_host(host)
+    assert db.pooled_host(pooled) == pooled
+
+
+def changes(before: ProgramRun, after: ProgramRun) -> set[str]:
+    """Names of the resources whose inputs or outputs differ between two runs."""
+    old = {r.urn: r for r in before.registrations}
+    new = {r.urn: r for r in after.registrations}
+    assert old.keys() == new.keys()
+    return {
+        new[urn].name
+        for urn in old
+        if unwrap_all(old[urn].inputs) != unwrap_all(new[urn].inputs)
+        or unwrap_all(old[urn].outputs) != unwrap_all(new[urn].outputs)
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_bumping_the_older_runtime_slot_rotates_it_and_moves_database_url_to_it(
+    project: Path, stack: str
+) -> None:
+    _, settings = load(stack, project)
+    slots = settings.slots("DATABASE_URL")
+    older = slots.inactive
+    before = run(stack, project)
+    set_rotation(project, stack, "DATABASE_URL", {older: "2026-11-27"})
+    after = run(stack, project)
+
+    assert changes(before, after) == {f"app_runtime_{older}-password", f"app_runtime_{older}"}
+    old_urls, new_urls = urls(before), urls(after)
+    assert {k for k in new_urls if new_urls[k] != old_urls[k]} == {"DATABASE_URL"}
+    assert urlsplit(new_urls["DATABASE_URL"]).username == f"app_runtime_{older}"
+    assert urlsplit(old_urls["DATABASE_URL"]).username == f"app_runtime_{slots.active}"
+
+
+def test_the_owner_login_configures_the_provider_and_goes_nowhere_else() -> None:
+    result = run("prod")
+    (project,) = result.by_type(PROJECT)
+    owner_password = unwrap_all(project.outputs["default_role_password"])
+    carriers = [r.name for r in result.registrations if owner_password in str(unwrap_all(r.inputs))]
+    assert carriers == ["sql"]
+    env = result.one(catalog.ENVIRONMENT_TYPE, "prod")
+    assert owner_password not in str(unwrap_all(result.component_outputs[env.urn]))
+
+
+ADOPTED = "  envkeeper:neon:\n    projectName: example-dev\n    database: app\n    existingProjectId: proud-sky-123456\n"
+
+
+def adopt(project_dir: Path) -> None:
+    path = project_dir / "Pulumi.dev.yaml"
+    text = path.read_text()
+    start = text.index("  envkeeper:neon:\n")
+    end = text.index("  envkeeper:github:")
+    path.write_text(text[:start] + ADOPTED + text[end:])
+
+
+def test_an_adopted_project_is_reached_through_its_owner_url(project: Path) -> None:
+    adopt(project)
+    owner = "postgresql://neondb_owner:CANARY-owner-pw%2F7f3a@ep-proud-sky-123456.eu-central-1.aws.neon.tech/neondb?sslmode=require"
+    secrets = {k: f"placeholder:{k}" for k in catalog.secure_config_keys()}
+    secrets["envkeeper:neonOwnerUrl"] = owner
+    result = run("dev", project, secrets=secrets)
+
+    assert result.by_type(PROJECT) == []
+    (provider,) = result.by_type(PROVIDER)
+    assert unwrap_all(provider.inputs["host"]) == "ep-proud-sky-123456.eu-central-1.aws.neon.tech"
+    assert unwrap_all(provider.inputs["password"]) == "CANARY-owner-pw/7f3a"
+    assert is_secret(provider.inputs["password"])
+    found = urls(result)
+    assert (
+        urlsplit(found["DATABASE_URL"]).hostname
+        == "ep-proud-sky-123456-pooler.eu-central-1.aws.neon.tech"
+    )
+    assert (
+        urlsplit(found["MIGRATION_DATABASE_URL"]).hostname
+        == "ep-proud-sky-123456.eu-central-1.aws.neon.tech"
+    )
+    assert "CANARY-owner-pw" not in str(found)
+
+
+def test_an_adopted_project_needs_the_owner_url_not_a_neon_api_key(
+    cli: object, project: Path
+) -> None:
+    adopt(project)
+    out = cli("validate", "dev").stdout  # type: ignore[operator]
+    assert "envkeeper:neonOwnerUrl" in out
+    assert "neon:apiKey" not in out
+
+
+def test_a_malformed_owner_url_is_named_without_repeating_it(project: Path) -> None:
+    adopt(project)
+    secrets = {k: f"placeholder:{k}" for k in catalog.secure_config_keys()}
+    secrets["envkeeper:neonOwnerUrl"] = "mysql://CANARY-owner-7f3a@somewhere"
+    with pytest.raises(ProgramError) as excinfo:
+        run("dev", project, secrets=secrets)
+    assert "envkeeper:neonOwnerUrl: the owner URL must start with postgresql://" in str(
+        excinfo.value
+    )
+    assert "CANARY-owner" not in str(excinfo.value)
