@@ -225,7 +225,12 @@ def test_the_owner_login_configures_the_provider_and_goes_nowhere_else() -> None
     assert owner_password not in str(unwrap_all(result.component_outputs[env.urn]))
 
 
-ADOPTED = "  envkeeper:neon:\n    projectName: example-dev\n    database: app\n    existingProjectId: proud-sky-123456\n"
+ADOPTED = (
+    "  envkeeper:neon:\n"
+    "    projectName: example-dev\n"
+    "    database: app\n"
+    "    existingProjectId: proud-sky-123456\n"
+)
 
 
 def adopt(project_dir: Path) -> None:
