@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import runpy
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,6 +263,10 @@ def run_program(
                 dry_run=False,
                 organization="organization",
                 callbacks=None,
+                # Fresh per run: the defaults are shared objects, and a failed run would
+                # leave its tasks behind for the next one to await on a closed loop.
+                outputs=set(),
+                lock=threading.Lock(),
             )
         )
         settings.ROOT.set(None)
@@ -275,11 +280,18 @@ def run_program(
 
     # A fresh context per run: Pulumi keeps its settings, config and root stack in
     # context variables, so two runs in one process never see each other's state.
+    # A failed program leaves futures whose errors asyncio would print to stderr; the
+    # error itself is reported once, below.
+    asyncio_log = logging.getLogger("asyncio")
+    asyncio_level = asyncio_log.level
+    asyncio_log.setLevel(logging.CRITICAL)
     try:
         contextvars.Context().run(run)
     except Exception as exc:
         message = str(exc) if type(exc).__name__ == "RunError" else f"{type(exc).__name__}: {exc}"
         raise ProgramError(message) from None
+    finally:
+        asyncio_log.setLevel(asyncio_level)
 
     stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
     stack_outputs = monitor.outputs.pop(stack_urn, {})

@@ -241,9 +241,15 @@ def adopt(project_dir: Path) -> None:
     path.write_text(text[:start] + ADOPTED + text[end:])
 
 
+OWNER = (
+    "postgresql://neondb_owner:CANARY-owner-pw%2F7f3a"
+    "@ep-proud-sky-123456.eu-central-1.aws.neon.tech/neondb?sslmode=require"
+)
+
+
 def test_an_adopted_project_is_reached_through_its_owner_url(project: Path) -> None:
     adopt(project)
-    owner = "postgresql://neondb_owner:CANARY-owner-pw%2F7f3a@ep-proud-sky-123456.eu-central-1.aws.neon.tech/neondb?sslmode=require"
+    owner = OWNER
     secrets = {k: f"placeholder:{k}" for k in catalog.secure_config_keys()}
     secrets["envkeeper:neonOwnerUrl"] = owner
     result = run("dev", project, secrets=secrets)
@@ -284,3 +290,7 @@ def test_a_malformed_owner_url_is_named_without_repeating_it(project: Path) -> N
         excinfo.value
     )
     assert "CANARY-owner" not in str(excinfo.value)
+    # A failed run leaves nothing behind that breaks the next one.
+    assert run("dev", project, secrets={**secrets, "envkeeper:neonOwnerUrl": OWNER}).by_type(
+        PROVIDER
+    )

@@ -1,0 +1,76 @@
+"""A throwaway PostgreSQL server for the real-database tests.
+
+PostgreSQL refuses to run as root, so when the tests run as root the server runs as the
+`postgres` OS user (runuser), in a temporary directory, on a free loopback port.
+Logins over TCP use scram-sha-256, so a wrong password is really refused.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def find_bindir() -> Path | None:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    if candidates:
+        return Path(candidates[0]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str
+    port: int
+    socket_dir: str  # the superuser connects here, trusted, over a Unix socket
+
+
+@contextmanager
+def running_server(bindir: Path) -> Iterator[Server]:
+    base = Path(tempfile.mkdtemp(prefix="envkeeper-pg-"))
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data, log, port = base / "data", base / "server.log", _free_port()
+
+    def pg(*args: str) -> None:
+        subprocess.run([*as_postgres, *args], check=True, capture_output=True, text=True)
+
+    try:
+        pg(
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--no-sync",
+        )
+        options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+        pg(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start")
+        yield Server(host="127.0.0.1", port=port, socket_dir=str(base))
+    finally:
+        subprocess.run(
+            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(base, ignore_errors=True)

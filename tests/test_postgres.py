@@ -1,0 +1,212 @@
+"""The roles and grants the program declares, applied to a real PostgreSQL 15.
+
+The SQL is derived from the program's own registrations (tests/sqlgen.py); each login
+then connects with its generated password over TCP (scram-sha-256), and the tests prove
+what it can and cannot do. The superuser stands in for the Neon project owner.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from envkeeper.offline import ProgramRun, unwrap_all
+from tests.pgserver import Server, find_bindir, running_server
+from tests.programs import load, run, set_rotation
+from tests.sqlgen import Statement, program_sql, update_sql
+
+pytestmark = pytest.mark.postgres
+
+ROLES = ("app_runtime_a", "app_runtime_b", "app_readonly", "app_migrator", "app_runtime")
+DATABASE = "app"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing; .ci/run installs them")
+        pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql)")
+    with running_server(bindir) as found:
+        yield found
+
+
+def superuser(server: Server, dbname: str = "postgres") -> psycopg.Connection:
+    return psycopg.connect(
+        host=server.socket_dir, port=server.port, user="postgres", dbname=dbname, autocommit=True
+    )
+
+
+def apply(server: Server, statements: list[Statement]) -> None:
+    for statement in statements:
+        with superuser(server, statement.database or "postgres") as conn:
+            conn.execute(statement.sql.encode())
+
+
+def password(result: ProgramRun, login: str) -> str:
+    return unwrap_all(
+        result.one("random:index/randomPassword:RandomPassword", f"{login}-password").outputs[
+            "result"
+        ]
+    )
+
+
+@dataclass
+class Deployment:
+    server: Server
+    result: ProgramRun
+    project: Path
+
+    def login(self, user: str, secret: str | None = None) -> psycopg.Connection:
+        return psycopg.connect(
+            host=self.server.host,
+            port=self.server.port,
+            user=user,
+            password=secret if secret is not None else password(self.result, user),
+            dbname=DATABASE,
+            autocommit=True,
+            connect_timeout=5,
+        )
+
+    def login_url(self, url: str) -> psycopg.Connection:
+        """Log in with a catalog URL's own user, password and database, on the local server."""
+        parts = urlsplit(url)
+        assert parts.query == "sslmode=require"  # the local server has no TLS; Neon does
+        return psycopg.connect(
+            host=self.server.host,
+            port=self.server.port,
+            user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            dbname=unquote(parts.path.lstrip("/")),
+            autocommit=True,
+        )
+
+
+@pytest.fixture
+def deployed(server: Server, project: Path) -> Iterator[Deployment]:
+    result = run("dev", project)
+    apply(server, program_sql(result))
+    deployment = Deployment(server, result, project)
+    # A migration, run as the migrator the way CI runs them.
+    with deployment.login("app_migrator") as conn:
+        conn.execute("CREATE TABLE app.items (id bigserial PRIMARY KEY, name text NOT NULL)")
+        conn.execute("INSERT INTO app.items (name) VALUES ('first')")
+    yield deployment
+    with superuser(server) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        for role in ROLES:
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def refused(conn: psycopg.Connection, sql: str) -> None:
+    with pytest.raises(errors.InsufficientPrivilege):
+        conn.execute(sql.encode())
+
+
+def urls(result: ProgramRun) -> dict[str, str]:
+    component = next(r for r in result.registrations if r.type == "envkeeper:neon:Database")
+    return unwrap_all(result.component_outputs[component.urn]["urls"])
+
+
+@pytest.mark.parametrize("slot", ["a", "b"])
+def test_runtime_slots_read_and_write_rows_but_change_no_schema(
+    deployed: Deployment, slot: str
+) -> None:
+    with deployed.login(f"app_runtime_{slot}") as conn:
+        conn.execute("INSERT INTO app.items (name) VALUES ('from runtime')")
+        conn.execute("UPDATE app.items SET name = 'renamed' WHERE name = 'first'")
+        conn.execute("DELETE FROM app.items WHERE name = 'from runtime'")
+        rows = conn.execute("SELECT name FROM app.items").fetchall()
+        assert rows == [("renamed",)]
+        refused(conn, "CREATE TABLE app.sneaky (id int)")
+        refused(conn, "ALTER TABLE app.items ADD COLUMN sneaky int")
+        refused(conn, "DROP TABLE app.items")
+        refused(conn, "TRUNCATE app.items")
+        refused(conn, "CREATE TABLE public.sneaky (id int)")
+
+
+def test_readonly_login_can_only_select(deployed: Deployment) -> None:
+    with deployed.login("app_readonly") as conn:
+        assert conn.execute("SELECT name FROM app.items").fetchall() == [("first",)]
+        refused(conn, "INSERT INTO app.items (name) VALUES ('nope')")
+        refused(conn, "UPDATE app.items SET name = 'nope'")
+        refused(conn, "DELETE FROM app.items")
+        refused(conn, "TRUNCATE app.items")
+        refused(conn, "CREATE TABLE app.sneaky (id int)")
+        refused(conn, "SELECT nextval('app.items_id_seq')")
+
+
+def test_migrator_changes_the_schema_but_makes_no_roles_or_databases(deployed: Deployment) -> None:
+    with deployed.login("app_migrator") as conn:
+        conn.execute("ALTER TABLE app.items ADD COLUMN created_at timestamptz DEFAULT now()")
+        conn.execute("CREATE INDEX items_name ON app.items (name)")
+        refused(conn, "CREATE ROLE sneaky LOGIN")
+        refused(conn, "CREATE DATABASE sneaky")
+        refused(conn, "CREATE TABLE public.sneaky (id int)")
+        refused(conn, "ALTER ROLE app_runtime_a WITH PASSWORD 'taken'")
+
+
+def test_tables_created_later_reach_runtime_and_readonly(deployed: Deployment) -> None:
+    with deployed.login("app_migrator") as conn:
+        conn.execute("CREATE TABLE app.orders (id bigserial PRIMARY KEY, total int)")
+    with deployed.login("app_runtime_a") as conn:
+        conn.execute("INSERT INTO app.orders (total) VALUES (42)")
+    with deployed.login("app_readonly") as conn:
+        assert conn.execute("SELECT total FROM app.orders").fetchall() == [(42,)]
+        refused(conn, "INSERT INTO app.orders (total) VALUES (1)")
+
+
+def test_other_roles_cannot_even_connect(deployed: Deployment) -> None:
+    with superuser(deployed.server) as conn:
+        conn.execute("CREATE ROLE bystander LOGIN PASSWORD 'bystander-password'")
+    try:
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            deployed.login("bystander", "bystander-password")
+    finally:
+        with superuser(deployed.server) as conn:
+            conn.execute("DROP ROLE bystander")
+
+
+def test_each_catalog_url_logs_in_as_its_own_role(deployed: Deployment) -> None:
+    _, settings = load("dev", deployed.project)
+    expected = {
+        "DATABASE_URL": f"app_runtime_{settings.slots('DATABASE_URL').active}",
+        "DATABASE_URL_READONLY": "app_readonly",
+        "MIGRATION_DATABASE_URL": "app_migrator",
+    }
+    for name, url in urls(deployed.result).items():
+        with deployed.login_url(url) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == (expected[name],), name
+
+
+def test_rotating_a_slot_kills_its_old_password_with_no_downtime(deployed: Deployment) -> None:
+    _, settings = load("dev", deployed.project)
+    slots = settings.slots("DATABASE_URL")
+    older, active = slots.inactive, slots.active
+    old_password = password(deployed.result, f"app_runtime_{older}")
+
+    # A Worker holding the active slot keeps its connection through the rotation.
+    worker = deployed.login_url(urls(deployed.result)["DATABASE_URL"])
+    set_rotation(deployed.project, "dev", "DATABASE_URL", {older: "2026-11-27"})
+    rotated = run("dev", deployed.project)
+    statements = update_sql(deployed.result, rotated)
+    assert [s.sql.split(" WITH ")[0] for s in statements] == [f'ALTER ROLE "app_runtime_{older}"']
+    apply(deployed.server, statements)
+
+    assert worker.execute("SELECT count(*) FROM app.items").fetchone() == (1,)
+    worker.close()
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        deployed.login(f"app_runtime_{older}", old_password)
+    new_url = urls(rotated)["DATABASE_URL"]
+    with deployed.login_url(new_url) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (f"app_runtime_{older}",)
+    with deployed.login(f"app_runtime_{active}") as conn:
+        assert conn.execute("SELECT count(*) FROM app.items").fetchone() == (1,)
