@@ -146,3 +146,29 @@ def test_the_installed_command_plans_dev_without_a_traceback() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["stack"] == "dev"
+
+
+def test_prod_plan_lists_the_neon_project_roles_grants_and_urls(cli: Any) -> None:
+    plan = plan_json(cli, "prod")
+    by_type: dict[str, list[str]] = {}
+    for resource in plan["resources"]:
+        by_type.setdefault(resource["type"], []).append(resource["name"])
+    assert by_type["neon:resource:Project"] == ["project"]
+    assert sorted(by_type["postgresql:index/role:Role"]) == [
+        "app_migrator",
+        "app_readonly",
+        "app_runtime",
+        "app_runtime_a",
+        "app_runtime_b",
+    ]
+    assert len(by_type["postgresql:index/grant:Grant"]) == 10
+    assert len(by_type["postgresql:index/defaultPrivileges:DefaultPrivileges"]) == 3
+    secrets = {s["name"]: s for s in plan["secrets"]}
+    for name, kind in [
+        ("DATABASE_URL", "worker-secret"),
+        ("DATABASE_URL_READONLY", "worker-secret"),
+        ("MIGRATION_DATABASE_URL", "github-secret"),
+    ]:
+        assert secrets[name]["managed_here"] is True
+        assert {d["kind"] for d in secrets[name]["destinations"]} == {kind}
+    assert secrets["DATABASE_URL"]["rotation"]["active"] in ("a", "b")
