@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_random as random
 
+from components.cloudflare import DeployTokens, WorkerSecrets, WorkerSecretsArgs
 from components.neon import NeonDatabase, NeonDatabaseArgs
 from envkeeper import catalog
 from envkeeper.catalog import ENVIRONMENT_TYPE
@@ -61,5 +62,11 @@ class Environment(pulumi.ComponentResource):
         self.secrets.update(neon.urls)
         for entry in catalog.EXTERNAL:
             self.secrets[entry.name] = pulumi.Output.secret(args.external[entry.name])
+
+        tokens = DeployTokens("deploy-tokens", settings, opts=child)
+        self.secrets["CLOUDFLARE_API_TOKEN"] = tokens.active_token
+        WorkerSecrets(
+            "worker-secrets", WorkerSecretsArgs(settings=settings, secrets=self.secrets), opts=child
+        )
 
         self.register_outputs({"secrets": self.secrets})

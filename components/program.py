@@ -7,6 +7,7 @@ import pulumi
 from components.environment import Environment, EnvironmentArgs
 from components.stack_config import read_stack_config
 from envkeeper import catalog
+from envkeeper import cloudflare as cf
 from envkeeper.problems import UserError
 from envkeeper.settings import parse_settings
 
@@ -37,4 +38,6 @@ def run() -> Environment:
 
     pulumi.export("environment", settings.environment.value)
     pulumi.export("secretNames", sorted(env.secrets))
+    # Plain Worker variables ride with code deploys: this is the app's wrangler `vars` block.
+    pulumi.export("wranglerVars", cf.worker_vars(settings))
     return env

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from envkeeper import catalog
+from envkeeper.isolation import isolation_problems, sibling_settings
 from envkeeper.problems import UserError
 from envkeeper.settings import Settings, missing_secrets, parse_settings
 from envkeeper.stackfile import StackConfig, load_stack_file, stack_file
@@ -85,8 +86,14 @@ def project_dir() -> Path:
 
 
 def load_stack(stack: str) -> tuple[StackConfig, Settings]:
-    config = load_stack_file(stack_file(project_dir(), stack))
-    return config, parse_settings(config, stack)
+    """One stack's config and settings, checked alone and against its sibling stacks."""
+    folder = project_dir()
+    config = load_stack_file(stack_file(folder, stack))
+    settings = parse_settings(config, stack)
+    problems = isolation_problems(config.origin, settings, sibling_settings(folder, stack))
+    if problems:
+        raise UserError(problems)
+    return config, settings
 
 
 def _console_width() -> int:
@@ -155,6 +162,31 @@ def plan(
         from rich.console import Console
 
         as_table(result, Console(width=_console_width(), highlight=False))
+
+
+class VarsFormat(StrEnum):
+    TOML = "toml"
+    JSON = "json"
+
+
+@app.command("wrangler-vars")
+@user_errors
+def wrangler_vars(
+    stack: Annotated[str, typer.Argument(help="The stack: dev, staging, prod…")],
+    output: Annotated[VarsFormat, typer.Option("--format", "-f", help="toml or json.")] = (
+        VarsFormat.TOML
+    ),
+) -> None:
+    """Print the plain `vars` (CORS_ORIGIN …) for the app's wrangler config. Never a secret."""
+    import json
+
+    from envkeeper import cloudflare as cf
+
+    _, settings = load_stack(stack)
+    if output is VarsFormat.JSON:
+        print(json.dumps({"vars": cf.worker_vars(settings)}, indent=2))
+    else:
+        print(cf.wrangler_vars_toml(settings), end="")
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
+import gc
 import hashlib
 import json
 import logging
@@ -26,11 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+PERMISSION_GROUPS = (
+    "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList"
+)
 SECRET = "[secret]"  # noqa: S105 (the marker printed instead of a value)
 
 
@@ -77,6 +82,7 @@ class Registration:
     replace_on_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
     provider: str = ""
+    replacement_trigger: Any = None  # a change to it replaces the resource
 
 
 @dataclass
@@ -127,6 +133,9 @@ class FakeProviders(mocks.Mocks):
         elif args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = fake_value(self.prefix, *seed)
             state["bcryptHash"] = fake_value("bcrypt-", *seed)
+        elif args.typ == "cloudflare:index/accountToken:AccountToken":
+            state["value"] = fake_value(self.prefix, *seed)
+            state["status"] = "active"
         elif args.typ == "neon:resource:Project":
             state.update(self._neon_project(args.name, seed))
         return f"{args.name}-id", state
@@ -150,7 +159,13 @@ class FakeProviders(mocks.Mocks):
         }
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        if args.token == PERMISSION_GROUPS:
+            # Cloudflare's catalogue of permission groups, as the data source returns it.
+            name, scope = args.args.get("name"), args.args.get("scope")
+            group_id = hashlib.sha256(f"{name}|{scope}".encode()).hexdigest()[:32]
+            found = {"id": group_id, "name": name, "category": "Workers", "isSelectable": True}
+            return {"results": [{**found, "scopes": [scope]}]}, []
+        return {}, []
 
 
 def _ensure_event_loop() -> None:
@@ -188,6 +203,11 @@ class RecordingMonitor(mocks.MockMonitor):
             replace_on_changes=list(request.replaceOnChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
             provider=request.provider,
+            replacement_trigger=(
+                json_format.MessageToDict(request.replacement_trigger)
+                if request.HasField("replacement_trigger")
+                else None
+            ),
         )
         response = super().RegisterResource(request)
         state = dict(self.resources[urn].state) if urn in self.resources else {}
@@ -291,6 +311,7 @@ def run_program(
         message = str(exc) if type(exc).__name__ == "RunError" else f"{type(exc).__name__}: {exc}"
         raise ProgramError(message) from None
     finally:
+        gc.collect()  # the failed run's futures report themselves now, while muted
         asyncio_log.setLevel(asyncio_level)
 
     stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"

@@ -95,7 +95,9 @@ def _source(entry: CatalogEntry, run: ProgramRun, value: str | None) -> dict[str
     if entry.source is Source.EXTERNAL:
         source["config"] = f"envkeeper:{entry.config_key}"
     elif value is not None:
-        source["resources"] = [r.urn for r in carriers(run, value, "outputs")]
+        # The producer: it outputs the value without having been given it.
+        given = {r.urn for r in carriers(run, value, "inputs")}
+        source["resources"] = [r.urn for r in carriers(run, value, "outputs") if r.urn not in given]
     return source
 
 

@@ -8,6 +8,7 @@ the same errors.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from datetime import date
 from enum import StrEnum
@@ -98,6 +99,18 @@ class CloudflareSettings(_Model):
     @classmethod
     def _zones(cls, v: list[str]) -> list[str]:
         return _unique([_hex32(z, "a zone id") for z in v], "zone")
+
+    @field_validator("token_ip_allowlist")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        for cidr in v:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(
+                    f"{cidr!r} is not a network; write it as CIDR, e.g. 203.0.113.0/24"
+                ) from None
+        return _unique(v, "network")
 
 
 class NeonSettings(_Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from envkeeper import catalog
-from envkeeper.offline import ProgramRun, run_program
+from envkeeper.offline import ProgramRun, run_program, unwrap_all
 from envkeeper.settings import Settings, missing_secrets, parse_settings
 from envkeeper.stackfile import StackConfig, load_stack_file, round_trip_yaml, stack_file
 
@@ -51,3 +51,17 @@ def set_rotation(project_dir: Path, stack: str, name: str, value: object) -> Non
         rotation[name] = value
     with path.open("w") as handle:
         yaml.dump(document, handle)
+
+
+def changed_resources(before: ProgramRun, after: ProgramRun) -> set[str]:
+    """Names of the resources a `pulumi up` would touch between two runs of the program."""
+    old = {r.urn: r for r in before.registrations}
+    new = {r.urn: r for r in after.registrations}
+    assert old.keys() == new.keys(), "a rotation must not add or remove resources"
+    return {
+        new[urn].name
+        for urn in old
+        if unwrap_all(old[urn].inputs) != unwrap_all(new[urn].inputs)
+        or unwrap_all(old[urn].outputs) != unwrap_all(new[urn].outputs)
+        or old[urn].replacement_trigger != new[urn].replacement_trigger
+    }

@@ -20,7 +20,7 @@ ORDER = [
     "postgresql:index/grant:Grant",
     "postgresql:index/defaultPrivileges:DefaultPrivileges",
 ]
-NOT_SQL = ("pulumi:providers:", "random:", "neon:", "envkeeper:")
+NOT_SQL = ("pulumi:providers:", "pulumi-python:", "random:", "neon:", "cloudflare:", "envkeeper:")
 
 
 def ident(name: str) -> str:

@@ -75,9 +75,13 @@ from components.program import run
 
 env = run()
 pulumi.CustomResource(
-    "test:index:WorkerSecretSink",
+    "test:index:EnvironmentSecretSink",
     "sink",
-    {"scriptName": "example-api-dev", "text": env.secrets["BETTER_AUTH_SECRET"]},
+    {
+        "repository": "example-app",
+        "environment": "dev",
+        "value": env.secrets["MIGRATION_DATABASE_URL"],
+    },
     opts=pulumi.ResourceOptions(parent=env),
 )
 """
@@ -88,17 +92,18 @@ def test_a_delivered_secret_is_traced_to_the_resource_that_carries_it(
 ) -> None:
     (project / "__main__.py").write_text(SINK_PROGRAM)
     plan = plan_json(cli, "dev")
-    auth = next(s for s in plan["secrets"] if s["name"] == "BETTER_AUTH_SECRET")
-    (destination,) = auth["destinations"]
+    secrets = {s["name"]: s for s in plan["secrets"]}
+    (destination,) = secrets["MIGRATION_DATABASE_URL"]["destinations"]
+    assert destination["target"] == "example-app/dev"
     assert [urn.rsplit("::", 1)[1] for urn in destination["resources"]] == ["sink"]
     sink = next(r for r in plan["resources"] if r["name"] == "sink")
-    assert sink["inputs"]["text"] == "[secret]"
-    stripe = next(s for s in plan["secrets"] if s["name"] == "STRIPE_SECRET_KEY")
-    assert stripe["destinations"][0]["resources"] == []
+    assert sink["inputs"]["value"] == "[secret]"
+    (token_destination,) = secrets["CLOUDFLARE_API_TOKEN"]["destinations"]
+    assert token_destination["resources"] == []
 
     mermaid = cli("plan", "dev", "--format", "mermaid").stdout
-    assert "sec_BETTER_AUTH_SECRET --> dst_worker_secret_example_api_dev" in mermaid
-    assert "sec_STRIPE_SECRET_KEY -.-> dst_worker_secret_example_api_dev" in mermaid
+    assert "sec_MIGRATION_DATABASE_URL --> dst_github_secret_example_app_dev" in mermaid
+    assert "sec_CLOUDFLARE_API_TOKEN -.-> dst_github_secret_example_app_dev" in mermaid
 
 
 def test_mermaid_is_a_flowchart_from_sources_to_destinations(cli: Any) -> None:
@@ -108,7 +113,7 @@ def test_mermaid_is_a_flowchart_from_sources_to_destinations(cli: Any) -> None:
     assert lines[0] == "flowchart LR"
     assert "  src_generated_BETTER_AUTH_SECRET --> sec_BETTER_AUTH_SECRET" in lines
     for worker in ("example_api", "example_webhooks"):
-        assert f"  sec_BETTER_AUTH_SECRET -.-> dst_worker_secret_{worker}" in lines
+        assert f"  sec_BETTER_AUTH_SECRET --> dst_worker_secret_{worker}" in lines
 
 
 def test_table_shows_the_tree_the_secrets_and_what_is_still_needed(cli: Any) -> None:

@@ -1,0 +1,128 @@
+"""Cloudflare: two-slot, scoped, expiring deploy tokens, and one secret per Worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+from components.worker_secret import WorkerSecret, WorkerSecretArgs
+from envkeeper import cloudflare as cf
+from envkeeper.catalog import SLOTS
+from envkeeper.settings import Settings
+
+TOKENS_TYPE = "envkeeper:cloudflare:DeployTokens"
+SECRETS_TYPE = "envkeeper:cloudflare:WorkerSecrets"
+
+
+def _permission_group_id(
+    account_id: str, permission: cf.Permission, opts: pulumi.InvokeOutputOptions
+) -> pulumi.Output[str]:
+    """A permission group's id, looked up by name: ids are Cloudflare's, not ours to copy."""
+    groups = cloudflare.get_account_api_token_permission_groups_list_output(
+        account_id=account_id, name=permission.name, scope=permission.scope, opts=opts
+    )
+
+    def pick(results: list) -> str:
+        for group in results or []:
+            if group.name == permission.name and permission.scope in (group.scopes or []):
+                return group.id
+        raise pulumi.RunError(
+            f"Cloudflare has no permission group named {permission.name!r} "
+            f"for {permission.scope} on account {account_id}"
+        )
+
+    return groups.results.apply(pick)
+
+
+class DeployTokens(pulumi.ComponentResource):
+    """CI's Cloudflare tokens for one environment: slots a and b; the later date is active.
+
+    Each slot is replaced when its date changes, the new token created before the old one
+    is deleted, and each dies by itself at its date + policy + grace.
+    """
+
+    active_token: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TOKENS_TYPE, name, None, opts)
+        account = settings.cloudflare.account_id
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        ids = {
+            p: _permission_group_id(account, p, invoke)
+            for policy in cf.deploy_policies(settings)
+            for p in policy.permissions
+        }
+        policies = [
+            cloudflare.AccountTokenPolicyArgs(
+                effect="allow",
+                permission_groups=[
+                    cloudflare.AccountTokenPolicyPermissionGroupArgs(id=ids[p])
+                    for p in policy.permissions
+                ],
+                resources=policy.resources_json,
+            )
+            for policy in cf.deploy_policies(settings)
+        ]
+        allowlist = settings.cloudflare.token_ip_allowlist
+        condition = (
+            cloudflare.AccountTokenConditionArgs(
+                request_ip=cloudflare.AccountTokenConditionRequestIpArgs(ins=allowlist)
+            )
+            if allowlist
+            else None
+        )
+        slots = settings.slots("CLOUDFLARE_API_TOKEN")
+        tokens: dict[str, cloudflare.AccountToken] = {}
+        for slot in SLOTS:
+            rotated = slots.date_of(slot)
+            tokens[slot] = cloudflare.AccountToken(
+                f"deploy-{slot}",
+                cloudflare.AccountTokenArgs(
+                    account_id=account,
+                    name=cf.token_name(settings, slot),
+                    policies=policies,
+                    expires_on=cf.token_expiry(rotated),
+                    condition=condition,
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    replacement_trigger=rotated.isoformat(),
+                    delete_before_replace=False,  # the new token exists before the old dies
+                    additional_secret_outputs=["value"],
+                ),
+            )
+        self.active_token = pulumi.Output.secret(tokens[slots.active].value)
+        self.register_outputs({"activeSlot": slots.active, "activeToken": self.active_token})
+
+
+@dataclass(frozen=True)
+class WorkerSecretsArgs:
+    settings: Settings
+    secrets: dict[str, pulumi.Output[str]]  # catalog name -> secret Output
+
+
+class WorkerSecrets(pulumi.ComponentResource):
+    """Every Worker-bound catalog secret, on every Worker of the environment."""
+
+    def __init__(
+        self, name: str, args: WorkerSecretsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(SECRETS_TYPE, name, None, opts)
+        settings = args.settings
+        for worker, secret in cf.worker_secret_targets(settings):
+            WorkerSecret(
+                f"{worker}-{secret}",
+                WorkerSecretArgs(
+                    account_id=settings.cloudflare.account_id,
+                    script_name=worker,
+                    name=secret,
+                    text=args.secrets[secret],
+                    environment=settings.environment.value,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({})

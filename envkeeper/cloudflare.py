@@ -1,0 +1,88 @@
+"""Cloudflare, as data: deploy-token scope and expiry, Worker secret targets, Worker vars.
+
+The Cloudflare components and the access review both read this; nothing here imports a
+provider SDK.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from envkeeper import catalog
+from envkeeper.catalog import Destination
+from envkeeper.settings import Settings
+
+# A token outlives its rotation date by the policy period plus this grace, then dies by
+# itself: a forgotten rotation fails closed.
+GRACE_DAYS = 30
+ACCOUNT_SCOPE = "com.cloudflare.api.account"
+ZONE_SCOPE = "com.cloudflare.api.account.zone"
+
+
+@dataclass(frozen=True)
+class Permission:
+    name: str  # the permission group's name, looked up by the provider's data source
+    scope: str
+
+
+# Deploying a Worker needs to upload its script; routes only where zones are configured.
+WORKERS_SCRIPTS_WRITE = Permission("Workers Scripts Write", ACCOUNT_SCOPE)
+WORKERS_ROUTES_WRITE = Permission("Workers Routes Write", ZONE_SCOPE)
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    permissions: tuple[Permission, ...]
+    resources: dict[str, str]
+
+    @property
+    def resources_json(self) -> str:
+        return json.dumps(self.resources, sort_keys=True)
+
+
+def deploy_policies(settings: Settings) -> list[TokenPolicy]:
+    """Only what CI needs to deploy this environment's Workers, on this account and zones."""
+    account = settings.cloudflare.account_id
+    policies = [TokenPolicy((WORKERS_SCRIPTS_WRITE,), {f"{ACCOUNT_SCOPE}.{account}": "*"})]
+    if settings.cloudflare.zones:
+        policies.append(
+            TokenPolicy(
+                (WORKERS_ROUTES_WRITE,),
+                {f"{ZONE_SCOPE}.{zone}": "*" for zone in settings.cloudflare.zones},
+            )
+        )
+    return policies
+
+
+def token_expiry(rotated: date) -> str:
+    """When a deploy token minted on `rotated` stops working, as Cloudflare wants it."""
+    days = catalog.BY_NAME["CLOUDFLARE_API_TOKEN"].rotation_days or 0
+    moment = datetime.combine(rotated + timedelta(days=days + GRACE_DAYS), time(), UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def token_name(settings: Settings, slot: str) -> str:
+    return f"envkeeper {settings.environment.value} deploy ({slot})"
+
+
+def worker_secret_names() -> list[str]:
+    return [e.name for e in catalog.CATALOG if Destination.WORKER_SECRET in e.destinations]
+
+
+def worker_secret_targets(settings: Settings) -> list[tuple[str, str]]:
+    """Every (Worker, secret name) pair this environment puts with `wrangler secret` semantics."""
+    return [(w, name) for w in settings.cloudflare.workers for name in worker_secret_names()]
+
+
+def worker_vars(settings: Settings) -> dict[str, str]:
+    """Plain Worker variables: they ride with code deploys, in the app's wrangler config."""
+    # Several allowed origins travel as one comma-separated value.
+    return {"CORS_ORIGIN": ",".join(settings.cors_origins)}
+
+
+def wrangler_vars_toml(settings: Settings) -> str:
+    lines = [f"[env.{settings.environment.value}.vars]"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in worker_vars(settings).items()]
+    return "\n".join(lines) + "\n"

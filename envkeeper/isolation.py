@@ -1,0 +1,54 @@
+"""Environment isolation across stack files: no Worker, database or GitHub environment is
+shared between two stacks, so a value of one environment can never land in another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from envkeeper.problems import Problem, UserError
+from envkeeper.settings import Settings, parse_settings
+from envkeeper.stackfile import load_stack_file
+
+
+def _claims(settings: Settings) -> dict[str, set[str]]:
+    cf, gh = settings.cloudflare, settings.github
+    return {
+        "envkeeper:cloudflare.workers": {f"{cf.account_id}/{w}" for w in cf.workers},
+        "envkeeper:neon.projectName": {settings.neon.project_name},
+        "envkeeper:github.environment": {f"{gh.repository}/{gh.environment}"},
+    }
+
+
+def sibling_settings(project_dir: Path, stack: str) -> dict[str, Settings]:
+    """The other stacks' settings; a broken sibling is its own `validate`'s business."""
+    found: dict[str, Settings] = {}
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        other = path.name[len("Pulumi.") : -len(".yaml")]
+        if other == stack:
+            continue
+        try:
+            found[other] = parse_settings(load_stack_file(path), other)
+        except UserError:
+            continue
+    return found
+
+
+def isolation_problems(
+    origin: str, settings: Settings, others: dict[str, Settings]
+) -> list[Problem]:
+    problems = []
+    mine = _claims(settings)
+    for other, other_settings in others.items():
+        theirs = _claims(other_settings)
+        for key, claimed in mine.items():
+            shared = sorted(claimed & theirs[key])
+            if shared:
+                names = ", ".join(s.rsplit("/", 1)[-1] for s in shared)
+                problems.append(
+                    Problem(
+                        origin,
+                        key,
+                        f"{names} also belongs to stack {other}; give each environment its own",
+                    )
+                )
+    return problems

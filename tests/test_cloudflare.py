@@ -1,0 +1,217 @@
+"""Cloudflare on the mocks: deploy tokens, Worker secrets, Worker vars, isolation."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envkeeper import catalog
+from envkeeper import cloudflare as cf
+from envkeeper.offline import ProgramRun, is_secret, unwrap_all
+from tests.conftest import STACKS
+from tests.programs import canaries, changed_resources, load, run, set_rotation
+
+TOKEN = "cloudflare:index/accountToken:AccountToken"
+WORKER_SECRET = "pulumi-python:dynamic/envkeeper:WorkerSecret"
+
+
+def group_id(name: str, scope: str) -> str:
+    """The id the stand-in data source gives a permission group (see offline.FakeProviders)."""
+    return hashlib.sha256(f"{name}|{scope}".encode()).hexdigest()[:32]
+
+
+def environment_secrets(result: ProgramRun, stack: str) -> dict[str, str]:
+    env = result.one(catalog.ENVIRONMENT_TYPE, stack)
+    return unwrap_all(result.component_outputs[env.urn]["secrets"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_two_deploy_tokens_scoped_to_this_account_and_zones_only(stack: str) -> None:
+    _, settings = load(stack)
+    result = run(stack)
+    tokens = {t.name: t for t in result.by_type(TOKEN)}
+    assert set(tokens) == {"deploy-a", "deploy-b"}
+    account = settings.cloudflare.account_id
+    expected = [
+        {
+            "effect": "allow",
+            "permissionGroups": [
+                {"id": group_id("Workers Scripts Write", "com.cloudflare.api.account")}
+            ],
+            "resources": json.dumps({f"com.cloudflare.api.account.{account}": "*"}),
+        }
+    ]
+    if settings.cloudflare.zones:
+        zones = {f"com.cloudflare.api.account.zone.{z}": "*" for z in settings.cloudflare.zones}
+        expected.append(
+            {
+                "effect": "allow",
+                "permissionGroups": [
+                    {"id": group_id("Workers Routes Write", "com.cloudflare.api.account.zone")}
+                ],
+                "resources": json.dumps(zones, sort_keys=True),
+            }
+        )
+    for slot, token in tokens.items():
+        assert token.inputs["accountId"] == account
+        assert token.inputs["policies"] == expected, slot
+        resources = [json.loads(p["resources"]) for p in token.inputs["policies"]]
+        assert all("*" not in key for r in resources for key in r)
+        assert "condition" not in token.inputs
+
+
+def test_prod_routes_only_on_its_zone() -> None:
+    _, settings = load("prod")
+    token = run("prod").one(TOKEN, "deploy-a")
+    routes = json.loads(token.inputs["policies"][1]["resources"])
+    assert list(routes) == [f"com.cloudflare.api.account.zone.{settings.cloudflare.zones[0]}"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_token_expires_at_its_date_plus_policy_plus_grace(stack: str) -> None:
+    _, settings = load(stack)
+    slots = settings.slots("CLOUDFLARE_API_TOKEN")
+    result = run(stack)
+    for slot in ("a", "b"):
+        token = result.one(TOKEN, f"deploy-{slot}")
+        expires = slots.date_of(slot) + timedelta(days=180 + cf.GRACE_DAYS)
+        assert token.inputs["expiresOn"] == f"{expires.isoformat()}T00:00:00Z"
+        assert token.replacement_trigger == slots.date_of(slot).isoformat()
+        assert token.delete_before_replace is False
+        assert "value" in token.additional_secret_outputs
+        assert is_secret(token.outputs["value"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_active_slot_is_the_catalogs_cloudflare_api_token(stack: str) -> None:
+    _, settings = load(stack)
+    result = run(stack)
+    active = settings.slots("CLOUDFLARE_API_TOKEN").active
+    token = unwrap_all(result.one(TOKEN, f"deploy-{active}").outputs["value"])
+    other = unwrap_all(
+        result.one(TOKEN, f"deploy-{'b' if active == 'a' else 'a'}").outputs["value"]
+    )
+    secrets = environment_secrets(result, stack)
+    assert secrets["CLOUDFLARE_API_TOKEN"] == token != other
+
+
+def test_an_ip_allowlist_becomes_the_tokens_request_ip_condition(project: Path) -> None:
+    path = project / "Pulumi.staging.yaml"
+    text = path.read_text().replace(
+        "    workers: [example-api-staging]\n",
+        "    workers: [example-api-staging]\n    tokenIpAllowlist: [203.0.113.0/24]\n",
+    )
+    path.write_text(text)
+    token = run("staging", project).one(TOKEN, "deploy-b")
+    assert token.inputs["condition"] == {"requestIp": {"ins": ["203.0.113.0/24"]}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_worker_secret_per_worker_and_worker_bound_secret_and_no_other(stack: str) -> None:
+    _, settings = load(stack)
+    result = run(stack)
+    secrets = environment_secrets(result, stack)
+    found = {(r.inputs["scriptName"], r.inputs["name"]): r for r in result.by_type(WORKER_SECRET)}
+    worker_bound = {
+        e.name for e in catalog.CATALOG if catalog.Destination.WORKER_SECRET in e.destinations
+    }
+    assert set(found) == {(w, n) for w in settings.cloudflare.workers for n in worker_bound}
+    for (worker, name), reg in found.items():
+        assert is_secret(reg.inputs["text"]), (worker, name)
+        assert unwrap_all(reg.inputs["text"]) == secrets[name]
+        assert reg.inputs["accountId"] == settings.cloudflare.account_id
+        assert reg.inputs["environment"] == settings.environment.value
+        assert "text" in reg.additional_secret_outputs
+    assert "CORS_ORIGIN" not in {name for _, name in found}
+
+
+def test_worker_secrets_of_two_environments_never_share_a_worker() -> None:
+    targets = {
+        stack: {
+            (r.inputs["accountId"], r.inputs["scriptName"])
+            for r in run(stack).by_type(WORKER_SECRET)
+        }
+        for stack in STACKS
+    }
+    assert not targets["dev"] & targets["staging"]
+    assert not targets["dev"] & targets["prod"]
+    assert not targets["staging"] & targets["prod"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_bumping_one_token_slot_replaces_that_token_and_nothing_else(
+    project: Path, stack: str
+) -> None:
+    _, settings = load(stack, project)
+    older = settings.slots("CLOUDFLARE_API_TOKEN").inactive
+    before = run(stack, project)
+    set_rotation(project, stack, "CLOUDFLARE_API_TOKEN", {older: "2026-11-27"})
+    after = run(stack, project)
+    assert changed_resources(before, after) == {f"deploy-{older}"}
+    old, new = environment_secrets(before, stack), environment_secrets(after, stack)
+    assert {k for k in new if new[k] != old[k]} == {"CLOUDFLARE_API_TOKEN"}
+    assert new["CLOUDFLARE_API_TOKEN"] == unwrap_all(
+        after.one(TOKEN, f"deploy-{older}").outputs["value"]
+    )
+
+
+def test_no_cloudflare_token_is_serialized_with_the_worker_secret_provider(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secrets = canaries("provider")
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "CANARY-env-cf-token-7f3a")
+    result = run("prod", secrets=secrets)
+    tokens = [secrets["cloudflare:apiToken"], "CANARY-env-cf-token-7f3a"]
+    registrations = result.by_type(WORKER_SECRET)
+    assert registrations
+    for reg in registrations:
+        serialized = unwrap_all(reg.inputs["__provider"])
+        pickled = base64.b64decode(serialized)
+        everything: Any = json.dumps(unwrap_all(reg.inputs)) + json.dumps(unwrap_all(reg.outputs))
+        for token in tokens:
+            assert token.encode() not in pickled
+            assert token not in everything
+
+
+def test_wrangler_vars_are_a_plain_stack_output_and_a_command(cli: Any) -> None:
+    result = run("prod")
+    assert result.stack_outputs["wranglerVars"] == {
+        "CORS_ORIGIN": "https://app.example.com,https://www.example.com"
+    }
+    out = cli("wrangler-vars", "prod")
+    assert out.exit_code == 0
+    assert out.stdout == (
+        '[env.production.vars]\nCORS_ORIGIN = "https://app.example.com,https://www.example.com"\n'
+    )
+    as_json = json.loads(cli("wrangler-vars", "dev", "--format", "json").stdout)
+    assert as_json == {"vars": {"CORS_ORIGIN": "http://localhost:3001"}}
+
+
+def test_a_worker_claimed_by_two_stacks_is_refused(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.staging.yaml"
+    path.write_text(path.read_text().replace("example-api-staging", "example-api-dev"))
+    result = cli("validate", "staging")
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith(
+        "envkeeper:cloudflare.workers: example-api-dev also belongs to stack dev; "
+        "give each environment its own"
+    )
+
+
+def test_a_bad_ip_allowlist_is_named(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "    workers: [example-api-dev]\n",
+            "    workers: [example-api-dev]\n    tokenIpAllowlist: [everywhere]\n",
+        )
+    )
+    result = cli("validate", "dev")
+    assert result.exit_code == 2
+    assert "envkeeper:cloudflare.tokenIpAllowlist: 'everywhere' is not a network" in result.stderr
