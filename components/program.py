@@ -39,5 +39,5 @@ def run() -> Environment:
     pulumi.export("environment", settings.environment.value)
     pulumi.export("secretNames", sorted(env.secrets))
     # Plain Worker variables ride with code deploys: this is the app's wrangler `vars` block.
-    pulumi.export("wranglerVars", cf.worker_vars(settings))
+    pulumi.export(cf.WRANGLER_VARS_OUTPUT, cf.worker_vars(settings))
     return env

@@ -76,6 +76,10 @@ def worker_secret_targets(settings: Settings) -> list[tuple[str, str]]:
     return [(w, name) for w in settings.cloudflare.workers for name in worker_secret_names()]
 
 
+# The stack output that hands the plain Worker variables over to the app's wrangler config.
+WRANGLER_VARS_OUTPUT = "wranglerVars"
+
+
 def worker_vars(settings: Settings) -> dict[str, str]:
     """Plain Worker variables: they ride with code deploys, in the app's wrangler config."""
     # Several allowed origins travel as one comma-separated value.

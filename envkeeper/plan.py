@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from envkeeper import catalog
+from envkeeper import cloudflare as cf
 from envkeeper.catalog import CatalogEntry, Destination, Source
 from envkeeper.offline import ProgramRun, Registration, redact, unwrap_all
 from envkeeper.settings import Settings, SlotDates
@@ -69,6 +70,24 @@ def carriers(run: ProgramRun, value: str, where: str) -> list[Registration]:
         for reg in run.registrations
         if reg.custom and value in _strings(unwrap_all(getattr(reg, where)))
     ]
+
+
+def _destination(
+    target: Target, resources: list[str], entry: CatalogEntry, run: ProgramRun
+) -> dict[str, Any]:
+    via = None
+    if target.kind is Destination.WORKER_VAR and entry.name in (
+        run.stack_outputs.get(cf.WRANGLER_VARS_OUTPUT) or {}
+    ):
+        via = f"stack output {cf.WRANGLER_VARS_OUTPUT} (envkeeper wrangler-vars)"
+    return {
+        "kind": target.kind.value,
+        "target": target.target,
+        "label": target.label,
+        "resources": resources,
+        "via": via,
+        "delivered": bool(resources or via),
+    }
 
 
 def _names(reg: Registration, target: Target) -> bool:
@@ -143,12 +162,7 @@ def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[s
                 "managed_here": value is not None,
                 "source": _source(entry, run, value),
                 "destinations": [
-                    {
-                        "kind": t.kind.value,
-                        "target": t.target,
-                        "label": t.label,
-                        "resources": [r.urn for r in delivered if _names(r, t)],
-                    }
+                    _destination(t, [r.urn for r in delivered if _names(r, t)], entry, run)
                     for t in targets(entry, settings)
                 ],
                 "rotation": _rotation(entry, settings),

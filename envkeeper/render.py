@@ -38,7 +38,7 @@ def _source_text(source: dict[str, Any]) -> str:
 def _destination_text(secret: dict[str, Any]) -> str:
     lines = []
     for dest in secret["destinations"]:
-        lines.append(dest["label"] + ("" if dest["resources"] else " *"))
+        lines.append(dest["label"] + ("" if dest["delivered"] else " *"))
     return "\n".join(lines) or "-"
 
 
@@ -70,7 +70,7 @@ def as_table(plan: dict[str, Any], console: Console) -> None:
         )
     console.print(Group(Text("Resources", style="bold"), root))
     console.print(secrets)
-    if any(not d["resources"] for s in plan["secrets"] for d in s["destinations"]):
+    if any(not d["delivered"] for s in plan["secrets"] for d in s["destinations"]):
         console.print("* declared in the catalog; no resource of this program delivers it yet")
     needed = plan["needed_before_up"]
     if needed:
@@ -107,7 +107,7 @@ def as_mermaid(plan: dict[str, Any]) -> str:
         for dest in secret["destinations"]:
             node = _node_id("dst_", dest["kind"] + "_" + dest["target"])
             declared.append(f'  {node}["{_label(dest["label"])}"]')
-            arrow = "-->" if dest["resources"] else "-.->"
+            arrow = "-->" if dest["delivered"] else "-.->"
             declared.append(f"  {sec} {arrow} {node}")
     seen: set[str] = set()
     for line in declared:

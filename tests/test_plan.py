@@ -177,3 +177,24 @@ def test_prod_plan_lists_the_neon_project_roles_grants_and_urls(cli: Any) -> Non
         assert secrets[name]["managed_here"] is True
         assert {d["kind"] for d in secrets[name]["destinations"]} == {kind}
     assert secrets["DATABASE_URL"]["rotation"]["active"] in ("a", "b")
+
+
+def test_prod_plan_lists_the_deploy_tokens_and_every_worker_secret(cli: Any) -> None:
+    plan = plan_json(cli, "prod")
+    tokens = [
+        r for r in plan["resources"] if r["type"] == "cloudflare:index/accountToken:AccountToken"
+    ]
+    assert sorted(t["name"] for t in tokens) == ["deploy-a", "deploy-b"]
+    for token in tokens:
+        assert token["inputs"]["expiresOn"].endswith("T00:00:00Z")
+        assert token["inputs"]["policies"][0]["resources"].startswith(
+            '{"com.cloudflare.api.account.'
+        )
+    worker_secrets = {
+        (r["inputs"]["scriptName"], r["inputs"]["name"])
+        for r in plan["resources"]
+        if r["type"] == "pulumi-python:dynamic/envkeeper:WorkerSecret"
+    }
+    assert len(worker_secrets) == 2 * 6
+    cors = next(s for s in plan["secrets"] if s["name"] == "CORS_ORIGIN")
+    assert all(d["delivered"] and d["via"] for d in cors["destinations"])
