@@ -8,6 +8,7 @@ import pulumi
 import pulumi_random as random
 
 from components.cloudflare import DeployTokens, WorkerSecrets, WorkerSecretsArgs
+from components.github import GithubEnvironment, GithubEnvironmentArgs
 from components.neon import NeonDatabase, NeonDatabaseArgs
 from envkeeper import catalog
 from envkeeper.catalog import ENVIRONMENT_TYPE
@@ -67,6 +68,9 @@ class Environment(pulumi.ComponentResource):
         self.secrets["CLOUDFLARE_API_TOKEN"] = tokens.active_token
         WorkerSecrets(
             "worker-secrets", WorkerSecretsArgs(settings=settings, secrets=self.secrets), opts=child
+        )
+        GithubEnvironment(
+            "github", GithubEnvironmentArgs(settings=settings, secrets=self.secrets), opts=child
         )
 
         self.register_outputs({"secrets": self.secrets})

@@ -33,6 +33,8 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+GITHUB_TEAM = "github:index/getTeam:getTeam"
+GITHUB_USER = "github:index/getUser:getUser"
 PERMISSION_GROUPS = (
     "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList"
 )
@@ -120,12 +122,13 @@ class FakeProviders(mocks.Mocks):
     keeper date changes exactly the values a real `pulumi up` would replace.
     """
 
-    def __init__(self, generated_prefix: str) -> None:
+    def __init__(self, generated_prefix: str, stack: str) -> None:
         self.prefix = generated_prefix
+        self.stack = stack  # two stacks never get the same generated value
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         state = dict(args.inputs)
-        seed = (args.typ, args.name, args.inputs)
+        seed = (self.stack, args.typ, args.name, args.inputs)
         if args.typ == "random:index/randomBytes:RandomBytes":
             raw = fake_value(self.prefix, *seed)
             state["base64"] = raw
@@ -165,15 +168,12 @@ class FakeProviders(mocks.Mocks):
             group_id = hashlib.sha256(f"{name}|{scope}".encode()).hexdigest()[:32]
             found = {"id": group_id, "name": name, "category": "Workers", "isSelectable": True}
             return {"results": [{**found, "scopes": [scope]}]}, []
+        if args.token in (GITHUB_TEAM, GITHUB_USER):
+            # GitHub's numeric ids, stable per name.
+            name = args.args.get("slug") or args.args.get("username")
+            number = int(hashlib.sha256(str(name).encode()).hexdigest()[:7], 16)
+            return {"id": str(number), "nodeId": f"node-{number}", "slug": name}, []
         return {}, []
-
-
-def _ensure_event_loop() -> None:
-    # The SDK calls the monitor from worker threads, which have no event loop of their own.
-    try:
-        asyncio.get_event_loop()
-    except RuntimeError:
-        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -184,12 +184,29 @@ class RecordingMonitor(mocks.MockMonitor):
         self.registrations: list[Registration] = []
         self.outputs: dict[str, dict[str, Any]] = {}
         self._by_urn: dict[str, Registration] = {}
+        self.loops: list[asyncio.AbstractEventLoop] = []
+        self._loops_lock = threading.Lock()
+
+    def _ensure_event_loop(self) -> None:
+        # The SDK calls the monitor from worker threads, which have no event loop of their
+        # own; the loops made here are closed when the run ends, not left to the collector.
+        try:
+            asyncio.get_event_loop()
+        except RuntimeError:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            with self._loops_lock:
+                self.loops.append(loop)
+
+    def Invoke(self, request: Any) -> Any:  # the gRPC method's name
+        self._ensure_event_loop()
+        return super().Invoke(request)
 
     def RegisterResource(self, request: Any) -> Any:  # the gRPC method's name
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == STACK_TYPE:
             return super().RegisterResource(request)
-        _ensure_event_loop()
+        self._ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         secret_outputs = list(request.additionalSecretOutputs)
         reg = Registration(
@@ -225,7 +242,7 @@ class RecordingMonitor(mocks.MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # the gRPC method's name
-        _ensure_event_loop()
+        self._ensure_event_loop()
         self.outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
         return super().RegisterResourceOutputs(request)
 
@@ -259,7 +276,7 @@ def run_program(
     `secret_config` holds the values of `secure:` keys, passed as secret config.
     """
     project = project_name(project_dir)
-    monitor = RecordingMonitor(FakeProviders(generated_prefix))
+    monitor = RecordingMonitor(FakeProviders(generated_prefix, stack))
     handler = _ListHandler()
     logger = logging.getLogger(f"envkeeper.offline.{stack}")
     logger.propagate = False
@@ -313,6 +330,8 @@ def run_program(
     finally:
         gc.collect()  # the failed run's futures report themselves now, while muted
         asyncio_log.setLevel(asyncio_level)
+        for loop in monitor.loops:
+            loop.close()
 
     stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
     stack_outputs = monitor.outputs.pop(stack_urn, {})

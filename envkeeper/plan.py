@@ -12,6 +12,7 @@ from typing import Any
 
 from envkeeper import catalog
 from envkeeper import cloudflare as cf
+from envkeeper import github as gh
 from envkeeper.catalog import CatalogEntry, Destination, Source
 from envkeeper.offline import ProgramRun, Registration, redact, unwrap_all
 from envkeeper.settings import Settings, SlotDates
@@ -52,6 +53,11 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
     return [value] if isinstance(value, str) else []
+
+
+def plain_values(settings: Settings) -> dict[str, str]:
+    """The catalog's non-secret values in this environment."""
+    return {**cf.worker_vars(settings), **gh.variables(settings)}
 
 
 def secret_values(run: ProgramRun) -> dict[str, str]:
@@ -113,7 +119,7 @@ def _source(entry: CatalogEntry, run: ProgramRun, value: str | None) -> dict[str
     source: dict[str, Any] = {"kind": entry.source.value, "description": entry.description}
     if entry.source is Source.EXTERNAL:
         source["config"] = f"envkeeper:{entry.config_key}"
-    elif value is not None:
+    elif value is not None and entry.secret:
         # The producer: it outputs the value without having been given it.
         given = {r.urn for r in carriers(run, value, "inputs")}
         source["resources"] = [r.urn for r in carriers(run, value, "outputs") if r.urn not in given]
@@ -150,7 +156,8 @@ def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[s
         }
         for reg in ordered(run.registrations)
     ]
-    values = secret_values(run)
+    # Plain settings are traced the same way, by value.
+    values = {**plain_values(settings), **secret_values(run)}
     secrets = []
     for entry in catalog.CATALOG:
         value = values.get(entry.name)

@@ -20,7 +20,6 @@ ORDER = [
     "postgresql:index/grant:Grant",
     "postgresql:index/defaultPrivileges:DefaultPrivileges",
 ]
-NOT_SQL = ("pulumi:providers:", "pulumi-python:", "random:", "neon:", "cloudflare:", "envkeeper:")
 
 
 def ident(name: str) -> str:
@@ -112,7 +111,7 @@ def create_sql(reg: Registration) -> list[Statement]:
 
 def program_sql(run: ProgramRun) -> list[Statement]:
     """Every statement the provider would run to create the program's database objects."""
-    sql_resources = [r for r in run.registrations if not r.type.startswith(NOT_SQL)]
+    sql_resources = [r for r in run.registrations if r.type.startswith("postgresql:")]
     unknown = {r.type for r in sql_resources} - set(ORDER)
     assert not unknown, f"not translated to SQL: {sorted(unknown)}"
     ordered = sorted(sql_resources, key=lambda r: (ORDER.index(r.type), r.name))

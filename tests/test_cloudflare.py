@@ -153,7 +153,8 @@ def test_bumping_one_token_slot_replaces_that_token_and_nothing_else(
     before = run(stack, project)
     set_rotation(project, stack, "CLOUDFLARE_API_TOKEN", {older: "2026-11-27"})
     after = run(stack, project)
-    assert changed_resources(before, after) == {f"deploy-{older}"}
+    # The token, and the GitHub environment secret that carries the active one.
+    assert changed_resources(before, after) == {f"deploy-{older}", "CLOUDFLARE_API_TOKEN"}
     old, new = environment_secrets(before, stack), environment_secrets(after, stack)
     assert {k for k in new if new[k] != old[k]} == {"CLOUDFLARE_API_TOKEN"}
     assert new["CLOUDFLARE_API_TOKEN"] == unwrap_all(

@@ -1,0 +1,66 @@
+"""GitHub, as data: how each environment is protected, and what lands in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from envkeeper import catalog
+from envkeeper.catalog import Destination
+from envkeeper.settings import Environment, Settings
+
+MAIN = "main"
+
+
+@dataclass(frozen=True)
+class Protection:
+    """The deployment rules of one GitHub environment."""
+
+    reviewer_teams: tuple[str, ...] = ()
+    reviewer_users: tuple[str, ...] = ()
+    prevent_self_review: bool = False
+    admins_can_bypass: bool = True
+    protected_branches_only: bool = False
+    branch_patterns: tuple[str, ...] = ()  # custom branch policy; empty: any branch
+
+    @property
+    def summary(self) -> str:
+        if self.protected_branches_only:
+            branches = "protected branches only"
+        elif self.branch_patterns:
+            branches = "branches " + ", ".join(self.branch_patterns)
+        else:
+            branches = "any branch"
+        who = [f"team {t}" for t in self.reviewer_teams] + [f"@{u}" for u in self.reviewer_users]
+        reviewers = ("approval by " + ", ".join(who)) if who else "no approval"
+        return f"{reviewers}; {branches}"
+
+
+def protection(settings: Settings) -> Protection:
+    """Production: reviewed, no self-review, no admin bypass, protected branches only.
+    Staging: deployments from main only. Dev: open."""
+    if settings.environment is Environment.PRODUCTION:
+        reviewers = settings.github.reviewers
+        return Protection(
+            reviewer_teams=tuple(reviewers.teams),
+            reviewer_users=tuple(reviewers.users),
+            prevent_self_review=True,
+            admins_can_bypass=False,
+            protected_branches_only=True,
+        )
+    if settings.environment is Environment.STAGING:
+        return Protection(branch_patterns=(MAIN,))
+    return Protection()
+
+
+def secret_names() -> list[str]:
+    return [e.name for e in catalog.CATALOG if Destination.GITHUB_SECRET in e.destinations]
+
+
+def variables(settings: Settings) -> dict[str, str]:
+    """The environment's non-secret values, as GitHub environment variables."""
+    known = {"CLOUDFLARE_ACCOUNT_ID": settings.cloudflare.account_id}
+    return {
+        e.name: known[e.name]
+        for e in catalog.CATALOG
+        if Destination.GITHUB_VARIABLE in e.destinations
+    }

@@ -1,0 +1,126 @@
+"""GitHub on the mocks: protected environments, and secrets that stay in their own."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+
+from envkeeper import catalog
+from envkeeper.offline import ProgramRun, is_secret, unwrap_all
+from tests.conftest import STACKS
+from tests.programs import load, run
+
+ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
+POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
+VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+
+
+def github_id(name: str) -> int:
+    """The id the stand-in data source gives a team or user (see offline.FakeProviders)."""
+    return int(hashlib.sha256(name.encode()).hexdigest()[:7], 16)
+
+
+def environment_secrets(result: ProgramRun, stack: str) -> dict[str, str]:
+    env = result.one(catalog.ENVIRONMENT_TYPE, stack)
+    return unwrap_all(result.component_outputs[env.urn]["secrets"])
+
+
+def test_production_needs_a_reviewer_no_self_review_no_bypass_protected_branches() -> None:
+    _, settings = load("prod")
+    result = run("prod")
+    (env,) = result.by_type(ENVIRONMENT)
+    assert env.inputs["environment"] == "production"
+    assert env.inputs["repository"] == settings.github.repository
+    assert env.inputs["reviewers"] == [
+        {"teams": [github_id(t) for t in settings.github.reviewers.teams], "users": []}
+    ]
+    assert env.inputs["preventSelfReview"] is True
+    assert env.inputs["canAdminsBypass"] is False
+    assert env.inputs["deploymentBranchPolicy"] == {
+        "protectedBranches": True,
+        "customBranchPolicies": False,
+    }
+    assert result.by_type(POLICY) == []
+
+
+def test_staging_deploys_from_main_only() -> None:
+    result = run("staging")
+    (env,) = result.by_type(ENVIRONMENT)
+    assert env.inputs["deploymentBranchPolicy"] == {
+        "protectedBranches": False,
+        "customBranchPolicies": True,
+    }
+    (policy,) = result.by_type(POLICY)
+    assert policy.inputs["branchPattern"] == "main"
+    assert policy.inputs["environment"] == "staging"
+    assert "reviewers" not in env.inputs or env.inputs["reviewers"] == []
+
+
+def test_dev_is_open() -> None:
+    (env,) = run("dev").by_type(ENVIRONMENT)
+    assert "deploymentBranchPolicy" not in env.inputs
+    assert env.inputs.get("reviewers", []) == []
+    assert env.inputs["preventSelfReview"] is False
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_environment_secrets_and_variables_land_in_their_own_environment(stack: str) -> None:
+    _, settings = load(stack)
+    result = run(stack)
+    values = environment_secrets(result, stack)
+    secrets = {r.inputs["secretName"]: r for r in result.by_type(SECRET)}
+    assert set(secrets) == {"CLOUDFLARE_API_TOKEN", "MIGRATION_DATABASE_URL"}
+    for name, reg in secrets.items():
+        assert reg.inputs["environment"] == settings.github.environment
+        assert reg.inputs["repository"] == settings.github.repository
+        assert is_secret(reg.inputs["value"]), name
+        assert unwrap_all(reg.inputs["value"]) == values[name]
+        assert "value" in reg.additional_secret_outputs
+    variables = {r.inputs["variableName"]: r for r in result.by_type(VARIABLE)}
+    assert {k: v.inputs["value"] for k, v in variables.items()} == {
+        "CLOUDFLARE_ACCOUNT_ID": settings.cloudflare.account_id
+    }
+    assert all(v.inputs["environment"] == settings.github.environment for v in variables.values())
+
+
+def test_no_value_of_one_environment_lands_in_another() -> None:
+    runs = {stack: run(stack) for stack in STACKS}
+    landed: dict[str, set[str]] = {
+        stack: {unwrap_all(r.inputs["value"]) for r in result.by_type(SECRET)}
+        for stack, result in runs.items()
+    }
+    for stack in STACKS:
+        others = set().union(*(landed[o] for o in STACKS if o != stack))
+        assert not landed[stack] & others
+        mine = set(environment_secrets(runs[stack], stack).values())
+        assert landed[stack] <= mine
+
+
+def plan(cli: Any, stack: str) -> dict[str, Any]:
+    result = cli("plan", stack, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_prod_plan_shows_its_environment_rules_secrets_and_variables(cli: Any) -> None:
+    resources = plan(cli, "prod")["resources"]
+    (env,) = [r for r in resources if r["type"] == ENVIRONMENT]
+    assert env["inputs"]["environment"] == "production"
+    assert env["inputs"]["reviewers"][0]["teams"]
+    assert env["inputs"]["deploymentBranchPolicy"]["protectedBranches"] is True
+    secrets = {r["inputs"]["secretName"]: r for r in resources if r["type"] == SECRET}
+    assert set(secrets) == {"CLOUDFLARE_API_TOKEN", "MIGRATION_DATABASE_URL"}
+    assert all(s["inputs"]["value"] == "[secret]" for s in secrets.values())
+    assert {r["inputs"]["variableName"] for r in resources if r["type"] == VARIABLE} == {
+        "CLOUDFLARE_ACCOUNT_ID"
+    }
+
+
+def test_dev_plan_lists_only_devs_environment(cli: Any) -> None:
+    resources = plan(cli, "dev")["resources"]
+    github = [r for r in resources if r["type"].startswith("github:")]
+    assert {r["inputs"]["environment"] for r in github} == {"dev"}

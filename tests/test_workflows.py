@@ -1,0 +1,151 @@
+"""This repository's own CI/CD: linted, audited, and never handing production to a PR."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envkeeper import github as gh
+from tests.conftest import ROOT
+from tests.programs import load
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+PR_TRIGGERS = {"pull_request", "pull_request_target"}
+
+
+def workflow(path: Path) -> dict[str, Any]:
+    from envkeeper.stackfile import round_trip_yaml
+
+    return round_trip_yaml().load(path.read_text())
+
+
+def all_workflows() -> dict[str, dict[str, Any]]:
+    return {path.name: workflow(path) for path in sorted(WORKFLOWS.glob("*.yml"))}
+
+
+def triggers(flow: dict[str, Any]) -> set[str]:
+    on = flow["on"]
+    return {on} if isinstance(on, str) else set(on)
+
+
+def environment_of(job: dict[str, Any]) -> str | None:
+    env = job.get("environment")
+    return env.get("name") if isinstance(env, dict) else env
+
+
+def jobs_reached(flow: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Every job a workflow runs, following calls of this repository's reusable workflows.
+
+    Yields (job name, job, the `with:` inputs it was called with).
+    """
+    found = []
+    for name, job in flow["jobs"].items():
+        uses = job.get("uses", "")
+        if uses.startswith(("./.github/workflows/", "$/.github/workflows/")):
+            called = workflow(ROOT / uses.split("/", 1)[1])
+            for inner, inner_job, _ in jobs_reached(called):
+                found.append((f"{name}/{inner}", inner_job, dict(job.get("with", {}))))
+        else:
+            found.append((name, job, {}))
+    return found
+
+
+def resolved(text: str, inputs: dict[str, Any]) -> str:
+    return re.sub(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", lambda m: str(inputs.get(m[1], m[0])), text)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["actionlint"], ["zizmor", "--offline", "--no-progress", ".github/workflows"]],
+    ids=["actionlint", "zizmor"],
+)
+def test_workflows_have_no_findings(command: list[str]) -> None:
+    tool = shutil.which(command[0])
+    assert tool, f"{command[0]} is not installed: run `uv sync`"
+    result = subprocess.run([tool, *command[1:]], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_pull_request_job_reaches_production() -> None:
+    _, prod = load("prod")
+    production = prod.github.environment
+    prod_secrets = gh.secret_names()
+    checked = 0
+    for name, flow in all_workflows().items():
+        assert "pull_request_target" not in triggers(flow), name
+        if not triggers(flow) & PR_TRIGGERS:
+            continue
+        for job_name, job, inputs in jobs_reached(flow):
+            checked += 1
+            text = resolved(str(job), inputs)
+            env = resolved(str(environment_of(job)), inputs)
+            assert env != production, f"{name}: {job_name} is bound to {production}"
+            for secret in prod_secrets:
+                assert f"secrets.{secret}" not in text, f"{name}: {job_name} reads {secret}"
+            stacks = job.get("strategy", {}).get("matrix", {}).get("stack", [])
+            assert "prod" not in stacks, f"{name}: {job_name} previews prod"
+            assert "/prod" not in text, f"{name}: {job_name} names the prod stack"
+    assert checked >= 2
+
+
+def test_pull_requests_preview_dev_and_staging_with_a_comment() -> None:
+    flow = workflow(WORKFLOWS / "pull-request.yml")
+    preview = flow["jobs"]["preview"]
+    assert preview["needs"] == "test"
+    assert list(preview["strategy"]["matrix"]["stack"]) == ["dev", "staging"]
+    pulumi = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["comment-on-pr"] is True
+    assert preview["permissions"]["id-token"] == "write"
+
+
+def test_every_action_is_pinned_to_a_full_commit() -> None:
+    for name, flow in all_workflows().items():
+        for job in flow["jobs"].values():
+            for step in job.get("steps", []):
+                uses = step.get("uses")
+                if uses and not uses.startswith(("./", "$/")):
+                    assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", uses), f"{name}: {uses}"
+
+
+def test_every_job_asks_for_its_own_least_permissions() -> None:
+    for name, flow in all_workflows().items():
+        assert flow["permissions"] == {}, f"{name}: set `permissions: {{}}` at the top"
+        for job_name, job in flow["jobs"].items():
+            assert "permissions" in job, f"{name}: {job_name} has no permissions"
+            granted = {k: v for k, v in job["permissions"].items() if v == "write"}
+            assert set(granted) <= {"id-token", "pull-requests"}, f"{name}: {job_name}"
+
+
+def test_deploys_go_dev_then_staging_then_production_each_in_its_environment() -> None:
+    flow = workflow(WORKFLOWS / "deploy.yml")
+    assert triggers(flow) == {"push"}
+    assert list(flow["on"]["push"]["branches"]) == ["main"]
+    jobs = flow["jobs"]
+    assert jobs["dev"]["needs"] == "test"
+    assert jobs["staging"]["needs"] == "dev"
+    assert jobs["production"]["needs"] == "staging"
+    for job_name, stack in (("dev", "dev"), ("staging", "staging"), ("production", "prod")):
+        _, settings = load(stack)
+        assert dict(jobs[job_name]["with"]) == {
+            "stack": stack,
+            "environment": settings.github.environment,
+        }
+    up = workflow(WORKFLOWS / "pulumi-up.yml")["jobs"]["up"]
+    assert up["environment"] == "${{ inputs.environment }}"
+    assert up["concurrency"]["group"] == "pulumi-up-${{ inputs.stack }}"
+    assert up["concurrency"]["cancel-in-progress"] is False
+    commands = [s["with"]["command"] for s in up["steps"] if "pulumi/actions@" in s.get("uses", "")]
+    assert commands == ["up"]
+
+
+def test_rotation_check_runs_weekly_and_on_demand() -> None:
+    flow = workflow(WORKFLOWS / "rotation-check.yml")
+    assert triggers(flow) == {"schedule", "workflow_dispatch"}
+    steps = flow["jobs"]["rotation-status"]["steps"]
+    assert any(s.get("run") == "uv run envkeeper rotation status" for s in steps)
