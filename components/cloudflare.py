@@ -80,7 +80,7 @@ class DeployTokens(pulumi.ComponentResource):
         for slot in SLOTS:
             rotated = slots.date_of(slot)
             tokens[slot] = cloudflare.AccountToken(
-                f"deploy-{slot}",
+                cf.token_resource(slot),
                 cloudflare.AccountTokenArgs(
                     account_id=account,
                     name=cf.token_name(settings, slot),
@@ -115,7 +115,7 @@ class WorkerSecrets(pulumi.ComponentResource):
         settings = args.settings
         for worker, secret in cf.worker_secret_targets(settings):
             WorkerSecret(
-                f"{worker}-{secret}",
+                cf.worker_secret_resource(worker, secret),
                 WorkerSecretArgs(
                     account_id=settings.cloudflare.account_id,
                     script_name=worker,

@@ -42,7 +42,7 @@ class Environment(pulumi.ComponentResource):
         settings = args.settings
 
         auth = random.RandomBytes(
-            "better-auth-secret",
+            catalog.BETTER_AUTH_RESOURCE,
             random.RandomBytesArgs(length=32, keepers=keepers(settings, "BETTER_AUTH_SECRET")),
             opts=child,
         )

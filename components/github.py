@@ -81,7 +81,7 @@ class GithubEnvironment(pulumi.ComponentResource):
             )
         for secret in gh.secret_names():
             github.ActionsEnvironmentSecret(
-                secret,
+                gh.secret_resource(secret),
                 github.ActionsEnvironmentSecretArgs(
                     repository=repository,
                     environment=environment.environment,

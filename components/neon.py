@@ -161,7 +161,7 @@ class NeonDatabase(pulumi.ComponentResource):
 
     def _password(self, login: str, rotated: date) -> random.RandomPassword:
         return random.RandomPassword(
-            f"{login}-password",
+            db.password_resource(login),
             random.RandomPasswordArgs(
                 length=db.PASSWORD_LENGTH,
                 special=True,

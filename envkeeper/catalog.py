@@ -137,6 +137,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
 # Pulumi type of the component that owns one environment's secrets; it registers them
 # as its `secrets` output, which is how the offline plan follows each one to its destinations.
 ENVIRONMENT_TYPE = "envkeeper:environment:Environment"
+# The Pulumi name of the RandomBytes behind BETTER_AUTH_SECRET.
+BETTER_AUTH_RESOURCE = "better-auth-secret"
 
 BY_NAME: dict[str, CatalogEntry] = {entry.name: entry for entry in CATALOG}
 ROTATED: tuple[CatalogEntry, ...] = tuple(e for e in CATALOG if e.rotated)

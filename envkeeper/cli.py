@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -85,15 +87,36 @@ def project_dir() -> Path:
     return find_project_dir(Path.cwd())
 
 
-def load_stack(stack: str) -> tuple[StackConfig, Settings]:
+def load_stack(stack: str, isolation: bool = True) -> tuple[StackConfig, Settings]:
     """One stack's config and settings, checked alone and against its sibling stacks."""
     folder = project_dir()
     config = load_stack_file(stack_file(folder, stack))
     settings = parse_settings(config, stack)
-    problems = isolation_problems(config.origin, settings, sibling_settings(folder, stack))
-    if problems:
-        raise UserError(problems)
+    if isolation:
+        problems = isolation_problems(config.origin, settings, sibling_settings(folder, stack))
+        if problems:
+            raise UserError(problems)
     return config, settings
+
+
+def all_stacks() -> list[str]:
+    names = [p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir().glob("Pulumi.*.yaml")]
+    order = {"dev": 0, "staging": 1, "prod": 2}
+    return sorted(names, key=lambda n: (order.get(n, 3), n))
+
+
+def parse_day(value: str | None, option: str) -> date:
+    """A date given on the command line; today when not given."""
+    if value is None:
+        return date.today()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise UserError.one(
+        "(command line)", option, f"{value!r} is not a date; write it as YYYY-MM-DD"
+    )
 
 
 def _console_width() -> int:
@@ -187,6 +210,111 @@ def wrangler_vars(
         print(json.dumps({"vars": cf.worker_vars(settings)}, indent=2))
     else:
         print(cf.wrangler_vars_toml(settings), end="")
+
+
+rotation_app = typer.Typer(
+    help="Keeper dates: how old every secret is, and rotating one.", no_args_is_help=True
+)
+app.add_typer(rotation_app, name="rotation")
+
+
+@rotation_app.command("status")
+@user_errors
+def rotation_status(
+    stacks: Annotated[
+        list[str] | None, typer.Argument(help="Stacks to report (default: every stack file).")
+    ] = None,
+    today: Annotated[
+        str | None, typer.Option("--today", help="Report as of this date (YYYY-MM-DD).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Age, policy, due date and active slot of every secret. Exit 1 when any is overdue."""
+    from envkeeper.reports import print_status
+    from envkeeper.rotation import State, stack_status
+
+    as_of = parse_day(today, "--today")
+    names = stacks or all_stacks()
+    problems, rows = [], []
+    for stack in names:
+        try:
+            _, settings = load_stack(stack, isolation=False)
+        except UserError as exc:
+            problems += exc.problems
+            continue
+        rows += stack_status(stack, settings, as_of)
+    if problems:
+        raise UserError(problems)
+    print_status(rows, as_of, as_json)
+    if any(row.state is State.OVERDUE for row in rows):
+        raise typer.Exit(1)
+
+
+@rotation_app.command("bump")
+@user_errors
+def rotation_bump(
+    secret: Annotated[str, typer.Argument(help="The catalog name, e.g. BETTER_AUTH_SECRET.")],
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack to change.")],
+    when: Annotated[
+        str | None, typer.Option("--date", help="The new keeper date (default: today).")
+    ] = None,
+) -> None:
+    """Move one keeper date forward in Pulumi.STACK.yaml (the older slot of a two-slot secret)."""
+    from envkeeper.bump import apply_changes, plan_bump
+    from envkeeper.reports import print_bump
+
+    config, settings = load_stack(stack)
+    today = date.today()
+    change = plan_bump(config.origin, settings, secret, parse_day(when, "--date"), today)
+    apply_changes(stack_file(project_dir(), stack), [change], stack, today)
+    print_bump(config.origin, stack, settings, change)
+
+
+@app.command()
+@user_errors
+def emergency(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack whose secrets leaked.")],
+    secret: Annotated[
+        list[str] | None, typer.Option("--secret", help="Only these secrets (repeatable).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the playbook; change no file.")
+    ] = False,
+) -> None:
+    """Incident playbook: rotate every managed credential now (both slots), then the rest."""
+    from envkeeper.bump import apply_changes
+    from envkeeper.incident import plan_emergency
+    from envkeeper.reports import print_playbook
+
+    config, settings = load_stack(stack)
+    today = date.today()
+    playbook = plan_emergency(config.origin, stack, settings, secret or [], today)
+    if playbook.changes and not dry_run:
+        apply_changes(stack_file(project_dir(), stack), playbook.changes, stack, today)
+    print_playbook(config.origin, stack, settings, playbook, dry_run)
+
+
+class ReviewFormat(StrEnum):
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+@app.command("access-review")
+@user_errors
+def access_review(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack to review.")],
+    output: Annotated[
+        ReviewFormat, typer.Option("--format", "-f", help="markdown (the record) or json.")
+    ] = ReviewFormat.MARKDOWN,
+) -> None:
+    """Who and what can reach an environment: the quarterly access review record."""
+    import json
+
+    from envkeeper.access import as_markdown, review
+
+    _, settings = load_stack(stack)
+    data = review(stack, settings, date.today())
+    print(json.dumps(data, indent=2) if output is ReviewFormat.JSON else as_markdown(data))
 
 
 def main() -> None:

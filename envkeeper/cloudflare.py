@@ -63,6 +63,16 @@ def token_expiry(rotated: date) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def token_resource(slot: str) -> str:
+    """The Pulumi name of a deploy-token slot's AccountToken."""
+    return f"deploy-{slot}"
+
+
+def worker_secret_resource(worker: str, secret: str) -> str:
+    """The Pulumi name of one Worker's secret."""
+    return f"{worker}-{secret}"
+
+
 def token_name(settings: Settings, slot: str) -> str:
     return f"envkeeper {settings.environment.value} deploy ({slot})"
 

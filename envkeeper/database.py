@@ -24,6 +24,11 @@ def runtime_login(slot: str) -> str:
     return f"{RUNTIME}_{slot}"
 
 
+def password_resource(login: str) -> str:
+    """The Pulumi name of a login's RandomPassword (the role's own resource is `login`)."""
+    return f"{login}-password"
+
+
 @dataclass(frozen=True)
 class RoleSpec:
     name: str

@@ -52,6 +52,11 @@ def protection(settings: Settings) -> Protection:
     return Protection()
 
 
+def secret_resource(name: str) -> str:
+    """The Pulumi name of an environment secret (also its name in GitHub)."""
+    return name
+
+
 def secret_names() -> list[str]:
     return [e.name for e in catalog.CATALOG if Destination.GITHUB_SECRET in e.destinations]
 

@@ -1,0 +1,160 @@
+"""The quarterly access review: who and what can reach one environment, from config."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from envkeeper import catalog
+from envkeeper import cloudflare as cf
+from envkeeper import database as db
+from envkeeper import github as gh
+from envkeeper.destinations import targets
+from envkeeper.settings import Settings
+
+CHECKLIST = [
+    "Every reviewer above still works here and still needs to approve production deploys",
+    "Nobody who left has a personal Cloudflare, Neon, Stripe, Resend or GitHub credential "
+    "for this environment (deploy tokens are account-owned and survive offboarding)",
+    "Each deploy token's expiry is in the future and its scope is only what CI deploys",
+    "Each database role has only the privileges listed; no role was added by hand",
+    "Each secret goes only where listed; nothing is overdue (`envkeeper rotation status`)",
+]
+
+
+def _on(grant: db.GrantSpec) -> str:
+    if grant.object_type == "database":
+        return "the database"
+    if grant.object_type == "schema":
+        return f"schema {grant.schema}"
+    return f"all {grant.object_type}s in {grant.schema}"
+
+
+def _privileges(role: str) -> list[str]:
+    now = [
+        f"{', '.join(g.privileges) or 'nothing'} on {_on(g)}" for g in db.GRANTS if g.role == role
+    ]
+    later = [
+        f"{', '.join(g.privileges)} on future {g.object_type}s in {g.schema} (default privileges)"
+        for g in db.DEFAULT_GRANTS
+        if g.role == role
+    ]
+    if role == db.MIGRATOR:
+        now.append(f"owns schema {db.SCHEMA}")
+    return now + later
+
+
+def review(stack: str, settings: Settings, today: date) -> dict[str, Any]:
+    protection = gh.protection(settings)
+    slots = settings.slots("CLOUDFLARE_API_TOKEN")
+    policies = cf.deploy_policies(settings)
+    return {
+        "stack": stack,
+        "environment": settings.environment.value,
+        "reviewed_on": today.isoformat(),
+        "deploys": {
+            "repository": settings.github.repository,
+            "github_environment": settings.github.environment,
+            "reviewer_teams": list(protection.reviewer_teams),
+            "reviewer_users": list(protection.reviewer_users),
+            "prevent_self_review": protection.prevent_self_review,
+            "admins_can_bypass": protection.admins_can_bypass,
+            "branches": protection.summary.split("; ")[-1],
+        },
+        "deploy_tokens": [
+            {
+                "slot": slot,
+                "name": cf.token_name(settings, slot),
+                "active": slot == slots.active,
+                "rotated": slots.date_of(slot).isoformat(),
+                "expires_on": cf.token_expiry(slots.date_of(slot)),
+                "permissions": [p.name for policy in policies for p in policy.permissions],
+                "resources": [r for policy in policies for r in policy.resources],
+                "ip_allowlist": list(settings.cloudflare.token_ip_allowlist),
+            }
+            for slot in catalog.SLOTS
+        ],
+        "database_roles": [
+            {
+                "role": role.name,
+                "login": role.login,
+                "purpose": role.purpose,
+                "member_of": list(role.member_of),
+                "privileges": _privileges(role.name) or [f"those of {', '.join(role.member_of)}"],
+            }
+            for role in db.ROLES
+        ],
+        "secrets": [
+            {
+                "name": entry.name,
+                "source": entry.description,
+                "goes_to": [t.label for t in targets(entry, settings)],
+                "rotation_days": entry.rotation_days,
+            }
+            for entry in catalog.CATALOG
+        ],
+        "checklist": CHECKLIST,
+    }
+
+
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def as_markdown(data: dict[str, Any]) -> str:
+    d = data["deploys"]
+    reviewers = [f"team `{t}`" for t in d["reviewer_teams"]] + [
+        f"@{u}" for u in d["reviewer_users"]
+    ]
+    lines = [
+        f"# Access review: {data['environment']} (stack `{data['stack']}`), {data['reviewed_on']}",
+        "",
+        "## Who can deploy",
+        "",
+        f"- GitHub environment `{d['github_environment']}` of `{d['repository']}`",
+        f"- Approval by: {', '.join(reviewers) if reviewers else 'nobody (no approval needed)'}",
+        f"- Self-review allowed: {'no' if d['prevent_self_review'] else 'yes'}; "
+        f"admins can bypass: {'yes' if d['admins_can_bypass'] else 'no'}",
+        f"- From: {d['branches']}",
+        "",
+        "## Deploy tokens (Cloudflare, account-owned)",
+        "",
+        _row("slot", "name", "active", "rotated", "expires", "permissions", "resources"),
+        _row("---", "---", "---", "---", "---", "---", "---"),
+    ]
+    for t in data["deploy_tokens"]:
+        lines.append(
+            _row(
+                t["slot"],
+                t["name"],
+                "yes" if t["active"] else "no",
+                t["rotated"],
+                t["expires_on"],
+                ", ".join(t["permissions"]),
+                ", ".join(f"`{r}`" for r in t["resources"]),
+            )
+        )
+    lines += [
+        "",
+        "## Database roles (Neon)",
+        "",
+        _row("role", "login", "purpose", "privileges"),
+        _row("---", "---", "---", "---"),
+    ]
+    for r in data["database_roles"]:
+        lines.append(
+            _row(
+                f"`{r['role']}`",
+                "yes" if r["login"] else "no",
+                r["purpose"],
+                "; ".join(r["privileges"]),
+            )
+        )
+    lines += ["", "## Where each secret goes", "", _row("secret", "source", "goes to", "rotation")]
+    lines.append(_row("---", "---", "---", "---"))
+    for s in data["secrets"]:
+        rotation = f"{s['rotation_days']} days" if s["rotation_days"] else "-"
+        lines.append(_row(f"`{s['name']}`", s["source"], "; ".join(s["goes_to"]), rotation))
+    lines += ["", "## Checklist", ""] + [f"- [ ] {item}" for item in data["checklist"]]
+    lines += ["", "Reviewed by: ______________________", ""]
+    return "\n".join(lines)

@@ -1,0 +1,121 @@
+"""Changing keeper dates in `Pulumi.<stack>.yaml` in place.
+
+Only the characters of the date change: the file is parsed to find where the date is, and
+that one scalar is replaced in the text, so comments, key order, quoting and layout stay
+byte for byte. The result is validated before it is written, and written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from envkeeper import catalog
+from envkeeper.problems import UserError
+from envkeeper.settings import Settings, SlotDates, parse_settings
+from envkeeper.stackfile import display_path, load_stack_file, round_trip_yaml
+
+ROTATION_KEY = "envkeeper:rotation"
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    slot: str | None
+    old: date
+    new: date
+
+
+def _position(document: Any, name: str, slot: str | None) -> tuple[int, int]:
+    """(line, column), zero-based, of the scalar that holds a keeper date."""
+    rotation = document["config"][ROTATION_KEY]
+    if slot is None:
+        return rotation.lc.value(name)
+    return rotation[name].lc.value(slot)
+
+
+def _replace_scalar(line: str, column: int, old: str, new: str) -> str:
+    # The scalar may be quoted; the date itself starts at the column or one after it.
+    for start in (column, column + 1):
+        if line[start : start + len(old)] == old:
+            return line[:start] + new + line[start + len(old) :]
+    raise AssertionError(f"{old} not found at column {column} of {line!r}")
+
+
+def apply_changes(path: Path, changes: list[Change], stack: str, today: date) -> Settings:
+    """Rewrite the dates of `changes` in `path`. Raises UserError and leaves the file as it
+    was when the result would not be a valid stack file."""
+    text = path.read_text(encoding="utf-8")
+    document = round_trip_yaml().load(text)
+    lines = text.splitlines(keepends=True)
+    for change in changes:
+        line, column = _position(document, change.name, change.slot)
+        lines[line] = _replace_scalar(
+            lines[line], column, change.old.isoformat(), change.new.isoformat()
+        )
+    new_text = "".join(lines)
+    settings = _validate(path, new_text, stack, today)
+    write_atomically(path, new_text)
+    return settings
+
+
+def _validate(path: Path, text: str, stack: str, today: date) -> Settings:
+    with tempfile.TemporaryDirectory() as folder:
+        candidate = Path(folder) / path.name
+        candidate.write_text(text, encoding="utf-8")
+        config = load_stack_file(candidate)
+    config.origin = display_path(path)
+    return parse_settings(config, stack, today)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write next to the file, then rename over it: a reader sees the old or the new file."""
+    mode = path.stat().st_mode & 0o777
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def plan_bump(origin: str, settings: Settings, name: str, when: date, today: date) -> Change:
+    """The one date `rotation bump` changes, or a UserError saying why not."""
+    key = f"{ROTATION_KEY}.{name}"
+    entry = catalog.BY_NAME.get(name)
+    if entry is None or not entry.rotated:
+        known = ", ".join(catalog.rotated_names())
+        raise UserError.one(origin, key, f"unknown secret; known names: {known}")
+    if when > today:
+        raise UserError.one(
+            origin, key, f"{when} is in the future (today is {today}); bump to today or earlier"
+        )
+    current = settings.rotation[name]
+    if isinstance(current, SlotDates):
+        slot = current.inactive
+        old = current.date_of(slot)
+        newest = current.latest
+        if when <= newest:
+            hint = (
+                f"slot {current.active} was rotated today; rotate slot {slot} tomorrow"
+                if newest == today
+                else f"slot {slot} must move past {newest} (slot {current.active}) to become "
+                "active; use a later --date"
+            )
+            raise UserError.one(origin, f"{key}.{slot}", hint)
+    else:
+        slot, old = None, current
+        if when <= old:
+            raise UserError.one(
+                origin, key, f"{when} is not after the current date {old}; use a later --date"
+            )
+    return Change(name=name, slot=slot, old=old, new=when)

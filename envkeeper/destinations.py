@@ -1,0 +1,35 @@
+"""Where each catalog value goes in one environment: its Workers and GitHub environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from envkeeper.catalog import CatalogEntry, Destination
+from envkeeper.settings import Settings
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: Destination
+    target: str  # the Worker, or the GitHub repository and environment
+
+    @property
+    def label(self) -> str:
+        return {
+            Destination.WORKER_SECRET: f"Worker {self.target} (secret)",
+            Destination.WORKER_VAR: f"Worker {self.target} (plain var)",
+            Destination.GITHUB_SECRET: f"GitHub {self.target} (environment secret)",
+            Destination.GITHUB_VARIABLE: f"GitHub {self.target} (environment variable)",
+        }[self.kind]
+
+
+def targets(entry: CatalogEntry, settings: Settings) -> list[Target]:
+    """Where the catalog sends `entry` in this environment."""
+    github = f"{settings.github.repository}/{settings.github.environment}"
+    out: list[Target] = []
+    for kind in entry.destinations:
+        if kind in (Destination.WORKER_SECRET, Destination.WORKER_VAR):
+            out.extend(Target(kind, worker) for worker in settings.cloudflare.workers)
+        else:
+            out.append(Target(kind, github))
+    return out

@@ -1,0 +1,94 @@
+"""The incident playbook: a suspected leak rotates everything it can, now, both slots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from envkeeper import catalog
+from envkeeper.bump import Change
+from envkeeper.catalog import Source
+from envkeeper.problems import UserError
+from envkeeper.settings import Settings, SlotDates
+
+# What only a person can do, at the vendor, for each external secret.
+VENDOR_STEPS: dict[str, list[str]] = {
+    "STRIPE_SECRET_KEY": [
+        "Stripe dashboard > Developers > API keys: roll the restricted key of this "
+        "environment's account (expire the old one now), keeping only the permissions it had",
+        "pulumi config set --secret --stack {stack} envkeeper:stripeSecretKey",
+    ],
+    "STRIPE_WEBHOOK_SECRET": [
+        "Stripe dashboard > Developers > Webhooks: roll the endpoint's signing secret "
+        "(expire the old one now)",
+        "pulumi config set --secret --stack {stack} envkeeper:stripeWebhookSecret",
+    ],
+    "RESEND_API_KEY": [
+        "Resend dashboard > API Keys: revoke the key, then create one with 'Sending access' "
+        "limited to this environment's sending domain",
+        "pulumi config set --secret --stack {stack} envkeeper:resendApiKey",
+    ],
+}
+
+# The seed's playbook: revoke/rotate, invalidate sessions, audit for misuse, notify.
+AUDIT_CHECKLIST = [
+    "Cloudflare audit log (Manage Account > Audit Log): token use, Worker deploys and secret "
+    "changes since the suspected leak",
+    "Neon: the project's operations log and `pg_stat_activity`; unexpected roles, grants "
+    "or connections",
+    "Stripe: Developers > Logs and Events for calls made with the old key; unexpected "
+    "refunds, payouts or webhook endpoints",
+    "Resend: emails sent with the old key, and the domains and API keys list",
+    "GitHub: the organization audit log, environment approvals and deployments, "
+    "Actions runs that read the environment's secrets",
+    "Where the value may have been copied: logs, build artifacts, PR comments, chat; purge it",
+    "Notify the stakeholders (security, on-call, affected customers if data was reached) "
+    "and record the incident with its timeline",
+]
+
+
+@dataclass(frozen=True)
+class Playbook:
+    changes: list[Change]
+    vendor_steps: dict[str, list[str]]
+    effects: list[str]
+
+
+def _earlier_than(today: date, avoid: date) -> date:
+    """A date before today that differs from `avoid`: the standby slot's new keeper."""
+    candidate = today - timedelta(days=1)
+    while candidate == avoid:
+        candidate -= timedelta(days=1)
+    return candidate
+
+
+def plan_emergency(
+    origin: str, stack: str, settings: Settings, names: list[str], today: date
+) -> Playbook:
+    unknown = [n for n in names if n not in catalog.BY_NAME or not catalog.BY_NAME[n].rotated]
+    if unknown:
+        known = ", ".join(catalog.rotated_names())
+        raise UserError.one(origin, "--secret", f"unknown secret {unknown[0]}; known: {known}")
+    chosen = names or catalog.rotated_names()
+    changes: list[Change] = []
+    vendor: dict[str, list[str]] = {}
+    effects: list[str] = []
+    for name in chosen:
+        entry = catalog.BY_NAME[name]
+        if entry.source is Source.EXTERNAL:
+            vendor[name] = [step.format(stack=stack) for step in VENDOR_STEPS[name]]
+            continue
+        current = settings.rotation[name]
+        if isinstance(current, SlotDates):
+            # Both slots die. The older one becomes today's active credential; the other
+            # is re-minted too, with a distinct earlier keeper date.
+            older, newer = current.inactive, current.active
+            changes.append(Change(name, older, current.date_of(older), today))
+            standby = _earlier_than(today, current.date_of(newer))
+            changes.append(Change(name, newer, current.date_of(newer), standby))
+        else:
+            new = today if current != today else today - timedelta(days=1)
+            changes.append(Change(name, None, current, new))
+        if entry.rotation_effect:
+            effects.append(f"{name}: rotating it means {entry.rotation_effect}")
+    return Playbook(changes=changes, vendor_steps=vendor, effects=effects)

@@ -1,0 +1,141 @@
+"""What the rotation commands print. Names, dates and steps only: never a value."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+
+from envkeeper import catalog
+from envkeeper.bump import Change
+from envkeeper.incident import AUDIT_CHECKLIST, Playbook
+from envkeeper.rotation import SecretStatus, State, dependents, effect_of
+from envkeeper.settings import Settings
+
+STYLE = {State.OK: "green", State.DUE_SOON: "yellow", State.OVERDUE: "bold red"}
+
+
+def overdue_line(row: SecretStatus) -> str:
+    slot = f" (slot {row.active_slot})" if row.active_slot else ""
+    days = -row.days_left
+    return (
+        f"{row.stack}: {row.name}{slot} is overdue since {row.due} "
+        f"({days} day{'s' if days != 1 else ''}; last rotated {row.last_rotated}, "
+        f"every {row.policy_days} days)"
+    )
+
+
+def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
+    overdue = [r for r in rows if r.state is State.OVERDUE]
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "today": today.isoformat(),
+                    "overdue": len(overdue),
+                    "secrets": [r.as_json() for r in rows],
+                },
+                indent=2,
+            )
+        )
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"Rotation status as of {today}")
+        for column in ("Stack", "Secret", "Last rotated", "Every", "Due", "Left", "Slots", "State"):
+            table.add_column(column, no_wrap=column in ("Stack", "Secret"))
+        for r in rows:
+            slots = (
+                f"a {r.slots['a']}, b {r.slots['b']} (active {r.active_slot})" if r.slots else ""
+            )
+            table.add_row(
+                r.stack,
+                r.name,
+                r.last_rotated.isoformat(),
+                f"{r.policy_days} d",
+                r.due.isoformat(),
+                f"{r.days_left} d",
+                slots,
+                f"[{STYLE[r.state]}]{r.state.value}[/]",
+            )
+        width = None if sys.stdout.isatty() else 140
+        Console(width=width, highlight=False).print(table)
+        counts = {s: sum(1 for r in rows if r.state is s) for s in State}
+        print(", ".join(f"{n} {s.value}" for s, n in counts.items()))
+    for row in overdue:
+        print(overdue_line(row), file=sys.stderr)
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            # An annotation on the run's summary page.
+            print(f"::error title=Rotation overdue::{overdue_line(row)}")
+
+
+def _what_changes(settings: Settings, name: str, slots: set[str] | None) -> list[str]:
+    found = sorted(dependents(settings, name, slots))
+    return [f"  - {resource}" for resource in found]
+
+
+def print_bump(origin: str, stack: str, settings: Settings, change: Change) -> None:
+    slot = f" slot {change.slot}" if change.slot else ""
+    print(f"{origin}: {change.name}{slot}: {change.old} -> {change.new}")
+    entry = catalog.BY_NAME[change.name]
+    if entry.managed:
+        print(f"The next `pulumi up --stack {stack}` replaces or updates:")
+        print(
+            "\n".join(_what_changes(settings, change.name, {change.slot} if change.slot else None))
+        )
+    else:
+        print(
+            "This date records when the value was rolled at the vendor; nothing in Pulumi "
+            "changes. Make sure the new value is rolled there and set with: "
+            f"pulumi config set --secret --stack {stack} envkeeper:{entry.config_key}"
+        )
+    effect = effect_of(change.name)
+    if effect:
+        print(f"Note: {effect}.")
+    if change.slot:
+        print(f"Consumers move to slot {change.slot}; the other slot keeps working until its turn.")
+    print(f'Suggested commit message: "Rotate {change.name}{slot} in {stack}"')
+
+
+def print_playbook(
+    origin: str, stack: str, settings: Settings, playbook: Playbook, dry_run: bool
+) -> None:
+    verb = "Would rotate" if dry_run else "Rotated"
+    print(f"Incident playbook for stack {stack} ({settings.environment.value})")
+    if playbook.changes:
+        print(f"\n1. {verb} now, every slot ({origin}):")
+        for change in playbook.changes:
+            slot = f" slot {change.slot}" if change.slot else ""
+            print(f"  {change.name}{slot}: {change.old} -> {change.new}")
+        affected: set[str] = set()
+        for change in playbook.changes:
+            affected |= dependents(settings, change.name, {change.slot} if change.slot else None)
+        if any(c.slot for c in playbook.changes):
+            print(
+                "  Both slots are re-minted; the standby slot is dated a day earlier so the "
+                "two stay distinct."
+            )
+        print("  The next `pulumi up` replaces or updates: " + ", ".join(sorted(affected)))
+        if dry_run:
+            print("  Nothing was written (--dry-run). Run again without it to write the dates.")
+        else:
+            print(
+                f"  Now: pulumi up --stack {stack}, then commit {origin}. A leaked credential "
+                "must die even at the cost of a short break."
+            )
+    if playbook.vendor_steps:
+        print("\n2. At the vendors (only a person can do these):")
+        for name, steps in playbook.vendor_steps.items():
+            print(f"  {name}:")
+            for step in steps:
+                print(f"    - {step}")
+        print("  Then bump their dates: envkeeper rotation bump NAME --stack " + stack)
+    if playbook.effects:
+        print("\n3. Effects:")
+        for effect in playbook.effects:
+            print(f"  - {effect}")
+    print("\n4. Audit for misuse, then notify:")
+    for item in AUDIT_CHECKLIST:
+        print(f"  - [ ] {item}")

@@ -1,0 +1,133 @@
+"""Rotation as data: how old each secret is, when it is due, and what rotating it touches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from envkeeper import catalog
+from envkeeper import cloudflare as cf
+from envkeeper import database as db
+from envkeeper import github as gh
+from envkeeper.catalog import CatalogEntry, Destination, Source
+from envkeeper.settings import Settings, SlotDates
+
+DUE_SOON_DAYS = 14
+
+
+class State(StrEnum):
+    OK = "ok"
+    DUE_SOON = "due soon"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class SecretStatus:
+    stack: str
+    name: str
+    source: str
+    last_rotated: date
+    policy_days: int
+    due: date
+    days_left: int
+    state: State
+    slots: dict[str, date] | None = None
+    active_slot: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "stack": self.stack,
+            "name": self.name,
+            "source": self.source,
+            "last_rotated": self.last_rotated.isoformat(),
+            "policy_days": self.policy_days,
+            "due": self.due.isoformat(),
+            "days_left": self.days_left,
+            "state": self.state.value,
+            "slots": {k: v.isoformat() for k, v in self.slots.items()} if self.slots else None,
+            "active_slot": self.active_slot,
+        }
+
+
+def state_for(days_left: int) -> State:
+    if days_left < 0:
+        return State.OVERDUE
+    return State.DUE_SOON if days_left <= DUE_SOON_DAYS else State.OK
+
+
+def secret_status(stack: str, settings: Settings, entry: CatalogEntry, today: date) -> SecretStatus:
+    """A two-slot secret is as old as its active (newest) slot: that is what consumers hold."""
+    assert entry.rotation_days is not None
+    when = settings.rotation[entry.name]
+    slots = {"a": when.a, "b": when.b} if isinstance(when, SlotDates) else None
+    last = when.latest if isinstance(when, SlotDates) else when
+    due = last + timedelta(days=entry.rotation_days)
+    days_left = (due - today).days
+    return SecretStatus(
+        stack=stack,
+        name=entry.name,
+        source=entry.source.value,
+        last_rotated=last,
+        policy_days=entry.rotation_days,
+        due=due,
+        days_left=days_left,
+        state=state_for(days_left),
+        slots=slots,
+        active_slot=when.active if isinstance(when, SlotDates) else None,
+    )
+
+
+def stack_status(stack: str, settings: Settings, today: date) -> list[SecretStatus]:
+    return [secret_status(stack, settings, entry, today) for entry in catalog.ROTATED]
+
+
+def slot_to_bump(settings: Settings, name: str) -> str | None:
+    """The older slot of a two-slot secret: bumping it keeps the other one working."""
+    entry = catalog.BY_NAME[name]
+    return settings.slots(name).inactive if entry.two_slots else None
+
+
+def _carriers(name: str, settings: Settings) -> set[str]:
+    """The Pulumi names of the resources that deliver secret `name`."""
+    entry = catalog.BY_NAME[name]
+    found: set[str] = set()
+    if Destination.WORKER_SECRET in entry.destinations:
+        found |= {cf.worker_secret_resource(w, name) for w in settings.cloudflare.workers}
+    if Destination.GITHUB_SECRET in entry.destinations:
+        found.add(gh.secret_resource(name))
+    return found
+
+
+def _login_of(name: str, slot: str | None) -> str:
+    if name == "DATABASE_URL":
+        assert slot is not None
+        return db.runtime_login(slot)
+    return next(login for url, (login, _) in db.URL_LOGINS.items() if url == name)
+
+
+def dependents(settings: Settings, name: str, slots: set[str] | None = None) -> set[str]:
+    """The Pulumi names of what the next `pulumi up` replaces or updates when the keeper
+    date of `name` (its `slots`, for a two-slot secret) moves forward.
+
+    Moving a slot forward makes it the active one, so the secret's carriers change too.
+    """
+    entry = catalog.BY_NAME[name]
+    if not entry.managed:
+        return set()  # the date of an external secret is a record, not a keeper
+    if entry.two_slots and not slots:
+        raise ValueError(f"{name} has two slots; say which")
+    found = _carriers(name, settings)
+    if entry.source is Source.GENERATED:
+        found.add(catalog.BETTER_AUTH_RESOURCE)
+    elif entry.source is Source.NEON:
+        for slot in sorted(slots or {None}, key=str):  # type: ignore[arg-type]
+            login = _login_of(name, slot)
+            found |= {db.password_resource(login), login}
+    elif entry.source is Source.CLOUDFLARE_TOKEN:
+        found |= {cf.token_resource(slot) for slot in slots or ()}
+    return found
+
+
+def effect_of(name: str) -> str | None:
+    return catalog.BY_NAME[name].rotation_effect
