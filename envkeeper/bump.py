@@ -59,7 +59,14 @@ def apply_changes(path: Path, changes: list[Change], stack: str, today: date) ->
         )
     new_text = "".join(lines)
     settings = _validate(path, new_text, stack, today)
-    write_atomically(path, new_text)
+    try:
+        write_atomically(path, new_text)
+    except OSError as exc:
+        raise UserError.one(
+            display_path(path),
+            "(file)",
+            f"could not write it ({exc.strerror or exc}); it is unchanged",
+        ) from None
     return settings
 
 

@@ -1,0 +1,116 @@
+"""`envkeeper emergency` (the incident playbook) and `envkeeper access-review`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from envkeeper import catalog
+from envkeeper.incident import AUDIT_CHECKLIST
+from tests.programs import changed_resources, load, run
+
+TODAY = date.today()
+
+
+def test_dry_run_changes_no_file_and_shows_the_whole_playbook(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.prod.yaml"
+    before = path.read_bytes()
+    result = cli("emergency", "--stack", "prod", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes() == before
+    out = result.stdout
+    assert "Would rotate now" in out and "Nothing was written (--dry-run)" in out
+    assert f"DATABASE_URL slot a: 2026-08-05 -> {TODAY}" in out
+    for step in (
+        "envkeeper:stripeSecretKey",
+        "envkeeper:stripeWebhookSecret",
+        "envkeeper:resendApiKey",
+    ):
+        assert f"pulumi config set --secret --stack prod {step}" in out
+    assert "roll the endpoint's signing secret" in out
+    assert "limited to this environment's sending domain" in out
+    assert "BETTER_AUTH_SECRET: rotating it means every signed-in user is signed out" in out
+    for item in AUDIT_CHECKLIST:
+        assert item in out
+
+
+def test_emergency_rotates_every_managed_credential_both_slots(cli: Any, project: Path) -> None:
+    _, before_settings = load("prod", project)
+    before = run("prod", project)
+    result = cli("emergency", "--stack", "prod")
+    assert result.exit_code == 0, result.output
+    _, after = load("prod", project)
+    for entry in catalog.ROTATED:
+        old, new = before_settings.rotation[entry.name], after.rotation[entry.name]
+        if not entry.managed:
+            assert new == old, entry.name
+        elif entry.two_slots:
+            assert new.a != old.a and new.b != old.b  # type: ignore[union-attr]
+            assert new.latest == TODAY  # type: ignore[union-attr]
+        else:
+            assert isinstance(new, date) and new != old and new <= TODAY
+    # Every generated credential, login, token and carrier is replaced.
+    changed = changed_resources(before, run("prod", project))
+    for name in ("better-auth-secret", "deploy-a", "deploy-b", "app_runtime_a", "app_runtime_b"):
+        assert name in changed
+    assert "app_migrator-password" in changed and "app_readonly-password" in changed
+
+
+def test_emergency_for_external_secrets_only_prints_vendor_steps(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    before = path.read_bytes()
+    result = cli("emergency", "--stack", "dev", "--secret", "STRIPE_SECRET_KEY")
+    assert result.exit_code == 0
+    assert path.read_bytes() == before
+    assert "roll the restricted key" in result.stdout
+    assert "Rotated now" not in result.stdout
+
+
+def test_emergency_refuses_an_unknown_secret(cli: Any, project: Path) -> None:
+    result = cli("emergency", "--stack", "dev", "--secret", "STRIPE")
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert "--secret: unknown secret STRIPE; known: DATABASE_URL" in line
+
+
+def test_access_review_markdown_is_a_record_fit_to_file(cli: Any) -> None:
+    result = cli("access-review", "--stack", "prod")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert out.startswith(f"# Access review: production (stack `prod`), {TODAY}")
+    for heading in (
+        "## Who can deploy",
+        "## Deploy tokens",
+        "## Database roles",
+        "## Where each secret goes",
+        "## Checklist",
+    ):
+        assert heading in out
+    assert "Approval by: team `platform`" in out
+    assert "From: protected branches only" in out
+    assert (
+        "| `app_readonly` | yes | read-only queries | CONNECT on the database; "
+        "USAGE on schema app; SELECT on all tables in app" in out
+    )
+    assert "Reviewed by:" in out
+
+
+def test_access_review_json_has_tokens_scope_and_expiry(cli: Any) -> None:
+    data = json.loads(cli("access-review", "--stack", "prod", "--format", "json").stdout)
+    _, settings = load("prod")
+    tokens = {t["slot"]: t for t in data["deploy_tokens"]}
+    assert tokens[settings.slots("CLOUDFLARE_API_TOKEN").active]["active"] is True
+    assert tokens["a"]["permissions"] == ["Workers Scripts Write", "Workers Routes Write"]
+    assert tokens["a"]["expires_on"] == "2027-03-10T00:00:00Z"
+    assert all("*" not in r for r in tokens["a"]["resources"])
+    roles = {r["role"]: r for r in data["database_roles"]}
+    assert roles["app_runtime_a"]["member_of"] == ["app_runtime"]
+    assert data["deploys"]["prevent_self_review"] is True
+
+
+def test_dev_access_review_says_no_approval_is_needed(cli: Any) -> None:
+    out = cli("access-review", "--stack", "dev").stdout
+    assert "Approval by: nobody (no approval needed)" in out
+    assert "From: any branch" in out

@@ -1,0 +1,246 @@
+"""`envkeeper rotation status` and `rotation bump`."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envkeeper import catalog
+from envkeeper.rotation import State, secret_status
+from tests.conftest import STACKS
+from tests.programs import load
+
+TODAY = date.today()
+
+
+def latest_shipped_date() -> date:
+    latest = date.min
+    for stack in STACKS:
+        _, settings = load(stack)
+        for when in settings.rotation.values():
+            latest = max(latest, getattr(when, "latest", when))  # type: ignore[arg-type]
+    return latest
+
+
+def test_far_future_names_every_secret_of_every_stack_as_overdue(cli: Any) -> None:
+    result = cli("rotation", "status", "--today", "2099-01-01")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(STACKS) * len(catalog.ROTATED)
+    for stack in STACKS:
+        for entry in catalog.ROTATED:
+            assert any(line.startswith(f"{stack}: {entry.name}") for line in lines), entry.name
+    assert all(" is overdue since " in line for line in lines)
+
+
+def test_the_day_after_the_shipped_dates_nothing_is_overdue(cli: Any) -> None:
+    day_after = latest_shipped_date() + timedelta(days=1)
+    result = cli("rotation", "status", "--today", day_after.isoformat())
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert f"{len(STACKS) * len(catalog.ROTATED)} ok" in result.stdout
+
+
+def stripe_stack(project: Path, rotated: str) -> None:
+    path = project / "Pulumi.dev.yaml"
+    text = path.read_text().replace(
+        "STRIPE_SECRET_KEY: 2026-10-12", f"STRIPE_SECRET_KEY: {rotated}"
+    )
+    path.write_text(text)
+
+
+@pytest.mark.parametrize(
+    ("days_after", "state", "exit_code"),
+    [
+        (75, "ok", 0),  # 15 days left
+        (76, "due soon", 0),  # 14 days left: due soon starts here
+        (90, "due soon", 0),  # due today, not yet overdue
+        (91, "overdue", 1),  # overdue by one day
+    ],
+)
+def test_stripe_key_boundaries(
+    cli: Any, project: Path, days_after: int, state: str, exit_code: int
+) -> None:
+    rotated = date(2026, 10, 1)
+    stripe_stack(project, rotated.isoformat())
+    today = rotated + timedelta(days=days_after)
+    result = cli("rotation", "status", "dev", "--today", today.isoformat(), "--json")
+    assert result.exit_code == exit_code
+    rows = {r["name"]: r for r in json.loads(result.stdout)["secrets"]}
+    stripe = rows["STRIPE_SECRET_KEY"]
+    assert stripe["due"] == "2026-12-30"
+    assert stripe["days_left"] == 90 - days_after
+    assert stripe["state"] == state
+    if state == "overdue":
+        assert result.stderr.strip() == (
+            "dev: STRIPE_SECRET_KEY is overdue since 2026-12-30 (1 day; last rotated "
+            "2026-10-01, every 90 days)"
+        )
+
+
+def test_a_two_slot_secret_is_as_old_as_its_active_slot() -> None:
+    _, settings = load("prod")
+    entry = catalog.BY_NAME["DATABASE_URL"]
+    slots = settings.slots("DATABASE_URL")
+    status = secret_status("prod", settings, entry, slots.latest + timedelta(days=10))
+    assert status.last_rotated == slots.latest
+    assert status.active_slot == slots.active
+    assert status.slots == {"a": slots.a, "b": slots.b}
+    assert status.days_left == 170
+    assert status.state is State.OK
+
+
+def test_external_secrets_are_reported_like_the_rest(cli: Any) -> None:
+    result = cli("rotation", "status", "prod", "--today", "2026-11-28", "--json")
+    rows = {r["name"]: r for r in json.loads(result.stdout)["secrets"]}
+    assert rows["RESEND_API_KEY"]["source"] == "external"
+    assert rows["RESEND_API_KEY"]["policy_days"] == 180
+    assert rows["STRIPE_WEBHOOK_SECRET"]["policy_days"] == 90
+    assert set(rows) == {e.name for e in catalog.ROTATED}
+
+
+def test_the_table_names_every_stack_and_counts_states(cli: Any) -> None:
+    result = cli("rotation", "status", "--today", "2026-11-28")
+    for stack in STACKS:
+        assert f"│ {stack}" in result.stdout
+    assert result.stdout.rstrip().endswith("24 ok, 0 due soon, 0 overdue")
+
+
+def test_github_actions_gets_an_annotation_per_overdue_secret(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = cli("rotation", "status", "prod", "--today", "2099-01-01")
+    annotations = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
+    assert len(annotations) == len(catalog.ROTATED)
+
+
+@pytest.mark.parametrize("args", [["--today", "tomorrow"], ["--today", "2026-02-30"], ["nope"]])
+def test_bad_input_is_one_line_and_exit_2(cli: Any, args: list[str]) -> None:
+    result = cli("rotation", "status", *args)
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+# --- bump -------------------------------------------------------------------------------
+
+
+def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    assert len(old) == len(new)
+    return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+
+
+def test_bump_changes_exactly_one_date_and_keeps_every_other_byte(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    before = path.read_text()
+    result = cli("rotation", "bump", "BETTER_AUTH_SECRET", "--stack", "dev")
+    assert result.exit_code == 0, result.output
+    after = path.read_text()
+    assert changed_lines(before, after) == [
+        (
+            "    BETTER_AUTH_SECRET: 2026-10-05\n",
+            f"    BETTER_AUTH_SECRET: {TODAY.isoformat()}\n",
+        )
+    ]
+    assert "# Keeper dates: bump one" in after
+
+
+def test_bump_picks_the_older_slot_of_a_two_slot_secret(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.prod.yaml"
+    before = path.read_text()
+    result = cli("rotation", "bump", "DATABASE_URL", "--stack", "prod", "--date", TODAY.isoformat())
+    assert result.exit_code == 0, result.output
+    assert changed_lines(before, path.read_text()) == [
+        (
+            "    DATABASE_URL: {a: 2026-08-05, b: 2026-11-04}\n",
+            f"    DATABASE_URL: {{a: {TODAY.isoformat()}, b: 2026-11-04}}\n",
+        )
+    ]
+    out = result.stdout
+    assert "app_runtime_a-password" in out and "example-api-DATABASE_URL" in out
+    assert "app_runtime_b" not in out
+    assert 'Suggested commit message: "Rotate DATABASE_URL slot a in prod"' in out
+
+
+def test_bump_keeps_quotes_and_trailing_comments(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.staging.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "RESEND_API_KEY: 2026-09-22", "RESEND_API_KEY: '2026-09-22'  # rolled by Ana"
+        )
+    )
+    before = path.read_text()
+    assert cli("rotation", "bump", "RESEND_API_KEY", "--stack", "staging").exit_code == 0
+    assert changed_lines(before, path.read_text()) == [
+        (
+            "    RESEND_API_KEY: '2026-09-22'  # rolled by Ana\n",
+            f"    RESEND_API_KEY: '{TODAY.isoformat()}'  # rolled by Ana\n",
+        )
+    ]
+
+
+def test_bumping_an_external_secret_says_where_to_roll_it(cli: Any) -> None:
+    result = cli("rotation", "bump", "STRIPE_SECRET_KEY", "--stack", "dev")
+    assert result.exit_code == 0
+    assert "nothing in Pulumi changes" in result.stdout
+    assert "pulumi config set --secret --stack dev envkeeper:stripeSecretKey" in result.stdout
+
+
+def test_bumping_the_auth_secret_warns_everyone_is_signed_out(cli: Any) -> None:
+    result = cli("rotation", "bump", "BETTER_AUTH_SECRET", "--stack", "prod")
+    assert "every signed-in user is signed out" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["STRIPE_KEY"], "unknown secret; known names: DATABASE_URL"),
+        (["CORS_ORIGIN"], "unknown secret"),
+        (["BETTER_AUTH_SECRET", "--date", "2099-01-01"], "is in the future"),
+        (["BETTER_AUTH_SECRET", "--date", "2026-01-01"], "is not after the current date"),
+        (["BETTER_AUTH_SECRET", "--date", "2026-10-05"], "is not after the current date"),
+        (["DATABASE_URL", "--date", "2026-11-01"], "must move past 2026-11-02"),
+        (["BETTER_AUTH_SECRET", "--date", "yesterday"], "is not a date"),
+    ],
+)
+def test_bump_refuses_and_leaves_the_file_alone(
+    cli: Any, project: Path, args: list[str], message: str
+) -> None:
+    path = project / "Pulumi.dev.yaml"
+    before = path.read_bytes()
+    result = cli("rotation", "bump", *args, "--stack", "dev")
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert message in line
+    assert path.read_bytes() == before
+
+
+def test_bump_twice_in_a_day_on_two_slots_says_come_back_tomorrow(cli: Any, project: Path) -> None:
+    assert cli("rotation", "bump", "CLOUDFLARE_API_TOKEN", "--stack", "dev").exit_code == 0
+    result = cli("rotation", "bump", "CLOUDFLARE_API_TOKEN", "--stack", "dev")
+    assert result.exit_code == 2
+    assert "was rotated today; rotate slot b tomorrow" in result.stderr
+
+
+def test_a_failed_write_leaves_the_original_intact(
+    cli: Any, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = project / "Pulumi.dev.yaml"
+    before = path.read_bytes()
+
+    def broken_rename(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_rename)
+    result = cli("rotation", "bump", "BETTER_AUTH_SECRET", "--stack", "dev")
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith("(file): could not write it (disk full); it is unchanged")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == []
