@@ -87,7 +87,7 @@ def bench_plan(runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="How long people wait for envkeeper.")
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
     bench_status(runs)
