@@ -12,6 +12,7 @@ from components.github import GithubEnvironment, GithubEnvironmentArgs
 from components.neon import NeonDatabase, NeonDatabaseArgs
 from envkeeper import catalog
 from envkeeper.catalog import ENVIRONMENT_TYPE
+from envkeeper.policy_facts import boundaries
 from envkeeper.settings import Settings
 
 
@@ -73,4 +74,5 @@ class Environment(pulumi.ComponentResource):
             "github", GithubEnvironmentArgs(settings=settings, secrets=self.secrets), opts=child
         )
 
-        self.register_outputs({"secrets": self.secrets})
+        # What the policy pack checks every resource of the stack against.
+        self.register_outputs({"secrets": self.secrets, **boundaries(settings)})

@@ -202,7 +202,7 @@ class SlotDates(_Model):
 RotationDate = date | SlotDates
 
 
-def _origin_problem(origin: Any, environment: Environment | None) -> str | None:
+def origin_problem(origin: Any, environment: Environment | None) -> str | None:
     if not isinstance(origin, str):
         return "an origin is a string such as https://app.example.com"
     if "*" in origin:
@@ -247,7 +247,7 @@ class Settings(_Model):
     def _origins(cls, v: list[str], info: ValidationInfo) -> list[str]:
         env = info.data.get("environment")
         for origin in v:
-            problem = _origin_problem(origin, env)
+            problem = origin_problem(origin, env)
             if problem:
                 raise ValueError(problem)
         return _unique(v, "origin")

@@ -101,6 +101,7 @@ def test_pull_requests_preview_dev_and_staging_with_a_comment() -> None:
     pulumi = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
     assert pulumi["with"]["command"] == "preview"
     assert pulumi["with"]["comment-on-pr"] is True
+    assert pulumi["with"]["policyPacks"] == "policy"
     assert preview["permissions"]["id-token"] == "write"
 
 
@@ -140,8 +141,8 @@ def test_deploys_go_dev_then_staging_then_production_each_in_its_environment() -
     assert up["environment"] == "${{ inputs.environment }}"
     assert up["concurrency"]["group"] == "pulumi-up-${{ inputs.stack }}"
     assert up["concurrency"]["cancel-in-progress"] is False
-    commands = [s["with"]["command"] for s in up["steps"] if "pulumi/actions@" in s.get("uses", "")]
-    assert commands == ["up"]
+    pulumi = [s["with"] for s in up["steps"] if "pulumi/actions@" in s.get("uses", "")]
+    assert [(w["command"], w["policyPacks"]) for w in pulumi] == [("up", "policy")]
 
 
 def test_rotation_check_runs_weekly_and_on_demand() -> None:

@@ -1,0 +1,1 @@
+"""envkeeper's Pulumi policy pack: the organisation's rules, checked on every preview."""

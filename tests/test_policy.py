@@ -1,0 +1,269 @@
+"""The policy pack's rules, each with a resource that passes and one that fails.
+
+The tests call the rules directly (there is no Pulumi CLI here) with pulumi-policy's own
+argument classes, built from what the real program registers under the mocks.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+
+from envkeeper.offline import Registration, redact
+from policy import rules
+from tests.programs import run
+
+OPTIONS = PolicyResourceOptions(
+    protect=False,
+    ignore_changes=[],
+    delete_before_replace=None,
+    aliases=[],
+    additional_secret_outputs=[],
+    custom_timeouts=None,
+)
+
+
+class Violations(list[str]):
+    def __call__(self, message: str, urn: str | None = None) -> None:
+        self.append(message)
+
+
+def props_of(reg: Registration, outputs: dict[str, Any] | None = None) -> dict[str, Any]:
+    # The pack sees secret values as secret; the rules never need them.
+    return redact(outputs if outputs is not None else reg.inputs)
+
+
+def stack_args(stack: str, edit: Any = None) -> StackValidationArgs:
+    result = run(stack)
+    resources = []
+    for reg in result.registrations:
+        if reg.type == rules.ENVIRONMENT_TYPE:
+            props = props_of(reg, result.component_outputs[reg.urn])
+        else:
+            props = props_of(reg)
+        resources.append(
+            PolicyResource(reg.type, props, reg.urn, reg.name, OPTIONS, None, None, [], {})
+        )
+    if edit:
+        edit(resources)
+    return StackValidationArgs(resources)
+
+
+def resource_args(reg: Registration, props: dict[str, Any]) -> ResourceValidationArgs:
+    return ResourceValidationArgs(reg.type, props, reg.urn, reg.name, OPTIONS, None)
+
+
+def find(args: StackValidationArgs, type_: str, name: str | None = None) -> PolicyResource:
+    return next(r for r in args.resources if r.resource_type == type_ and name in (None, r.name))
+
+
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+
+
+# --- Cloudflare tokens ---------------------------------------------------------------------
+
+
+def token(stack: str = "prod") -> Registration:
+    return run(stack).one(rules.TOKEN, "deploy-b")
+
+
+def test_the_programs_tokens_pass() -> None:
+    for stack in ("dev", "staging", "prod"):
+        for slot in ("a", "b"):
+            reg = run(stack).one(rules.TOKEN, f"deploy-{slot}")
+            found = Violations()
+            rules.token_is_short_lived_and_scoped(resource_args(reg, props_of(reg)), found, NOW)
+            assert found == []
+
+
+def test_a_token_that_lives_too_long_fails() -> None:
+    reg = token()
+    props = {**props_of(reg), "expiresOn": "2028-01-01T00:00:00Z"}
+    found = Violations()
+    rules.token_is_short_lived_and_scoped(resource_args(reg, props), found, NOW)
+    assert found == ["token deploy-b expires 2028-01-01T00:00:00Z, later than 210 days from now"]
+
+
+def test_a_token_that_never_expires_fails() -> None:
+    reg = token()
+    props = {k: v for k, v in props_of(reg).items() if k != "expiresOn"}
+    found = Violations()
+    rules.token_is_short_lived_and_scoped(resource_args(reg, props), found, NOW)
+    assert found == ["token deploy-b never expires; set expires_on (at most 210 days ahead)"]
+
+
+def test_a_token_for_every_account_fails() -> None:
+    reg = token()
+    props = copy.deepcopy(props_of(reg))
+    props["policies"][0]["resources"] = json.dumps({"com.cloudflare.api.account.*": "*"})
+    found = Violations()
+    rules.token_is_short_lived_and_scoped(resource_args(reg, props), found, NOW)
+    assert found == [
+        "token deploy-b reaches com.cloudflare.api.account.*; name one account or zone by its id"
+    ]
+
+
+# --- Production GitHub environment -----------------------------------------------------------
+
+
+def test_the_programs_production_environment_passes() -> None:
+    found = Violations()
+    rules.production_environment_is_protected(stack_args("prod"), found)
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"reviewers": []}, "has no required reviewers"),
+        ({"preventSelfReview": False}, "lets people approve their own deploys"),
+        ({"deploymentBranchPolicy": None}, "deploys from any branch"),
+    ],
+)
+def test_an_unprotected_production_environment_fails(change: dict[str, Any], message: str) -> None:
+    def weaken(resources: list[PolicyResource]) -> None:
+        env = next(r for r in resources if r.resource_type == rules.GITHUB_ENVIRONMENT)
+        env.props = {**env.props, **change}
+
+    found = Violations()
+    rules.production_environment_is_protected(stack_args("prod", weaken), found)
+    assert found == [f"GitHub environment production {message}"]
+
+
+def test_dev_may_be_open() -> None:
+    found = Violations()
+    rules.production_environment_is_protected(stack_args("dev"), found)
+    assert found == []
+
+
+# --- PostgreSQL roles ------------------------------------------------------------------------
+
+
+def test_the_programs_login_roles_pass() -> None:
+    for reg in run("prod").by_type(rules.ROLE):
+        found = Violations()
+        rules.logins_are_not_privileged(resource_args(reg, props_of(reg)), found)
+        assert found == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "what"),
+    [
+        ("superuser", "a superuser"),
+        ("createRole", "allowed to create roles"),
+        ("createDatabase", "allowed to create databases"),
+    ],
+)
+def test_a_privileged_login_fails(flag: str, what: str) -> None:
+    reg = run("prod").one(rules.ROLE, "app_migrator")
+    found = Violations()
+    rules.logins_are_not_privileged(resource_args(reg, {**props_of(reg), flag: True}), found)
+    assert found == [f"login role app_migrator is {what}"]
+
+
+def test_runtime_logins_own_nothing_in_the_program() -> None:
+    found = Violations()
+    rules.runtime_logins_own_nothing(stack_args("prod"), found)
+    assert found == []
+
+
+def test_a_schema_owned_by_a_runtime_login_fails() -> None:
+    def hand_over(resources: list[PolicyResource]) -> None:
+        schema = next(r for r in resources if r.resource_type == "postgresql:index/schema:Schema")
+        schema.props = {**schema.props, "owner": "app_runtime_a"}
+
+    found = Violations()
+    rules.runtime_logins_own_nothing(stack_args("prod", hand_over), found)
+    assert found == ["runtime login app_runtime_a owns app"]
+
+
+# --- Stack boundaries ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_programs_secrets_stay_in_their_stack(stack: str) -> None:
+    found = Violations()
+    rules.secrets_stay_in_this_stack(stack_args(stack), found)
+    assert found == []
+
+
+def test_a_worker_secret_on_another_stacks_worker_fails() -> None:
+    def misdirect(resources: list[PolicyResource]) -> None:
+        secret = next(r for r in resources if r.resource_type == rules.WORKER_SECRET)
+        secret.props = {**secret.props, "scriptName": "example-api"}  # prod's Worker
+
+    found = Violations()
+    rules.secrets_stay_in_this_stack(stack_args("staging", misdirect), found)
+    assert len(found) == 1
+    assert "targets Worker example-api, which is not one of this stack's" in found[0]
+
+
+def test_a_github_secret_in_another_environment_fails() -> None:
+    def misdirect(resources: list[PolicyResource]) -> None:
+        secret = find_type(
+            resources, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
+        )
+        secret.props = {**secret.props, "environment": "production"}
+
+    found = Violations()
+    rules.secrets_stay_in_this_stack(stack_args("dev", misdirect), found)
+    assert len(found) == 1
+    assert "targets GitHub environment production of example-app" in found[0]
+
+
+def find_type(resources: list[PolicyResource], type_: str) -> PolicyResource:
+    return next(r for r in resources if r.resource_type == type_)
+
+
+# --- CORS ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_programs_cors_origins_pass(stack: str) -> None:
+    found = Violations()
+    rules.cors_origins_are_exact(stack_args(stack), found)
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("origin", "message"),
+    [
+        ("http://app.example.com", "is not https"),
+        ("https://*.example.com", "is a wildcard"),
+        ("https://app.example.com/path", "has a path"),
+    ],
+)
+def test_an_inexact_or_plain_http_origin_outside_dev_fails(origin: str, message: str) -> None:
+    def loosen(resources: list[PolicyResource]) -> None:
+        env = find_type(resources, rules.ENVIRONMENT_TYPE)
+        env.props = {**env.props, "corsOrigins": [origin]}
+
+    found = Violations()
+    rules.cors_origins_are_exact(stack_args("prod", loosen), found)
+    assert len(found) == 1 and message in found[0]
+
+
+def test_the_pack_lists_every_rule_as_mandatory() -> None:
+    from tests.conftest import ROOT
+
+    text = (ROOT / "policy" / "__main__.py").read_text()
+    for name in (
+        "token_is_short_lived_and_scoped",
+        "production_environment_is_protected",
+        "logins_are_not_privileged",
+        "runtime_logins_own_nothing",
+        "secrets_stay_in_this_stack",
+        "cors_origins_are_exact",
+    ):
+        assert f"validate=rules.{name}" in text
+    assert "enforcement_level=MANDATORY" in text
