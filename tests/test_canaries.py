@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -107,3 +108,62 @@ def test_the_canary_search_finds_a_real_leak(project: Path) -> None:
     result = run("dev", project, secrets=secrets)
     found = leaks(readable_text(result), list(secrets.values()))
     assert found == ["CANARY-leak-envkeeper-stripeSecretKey-7f3a in stack outputs"]
+
+
+COMMANDS = [
+    ["validate", "{stack}"],
+    ["plan", "{stack}"],
+    ["plan", "{stack}", "--format", "json"],
+    ["plan", "{stack}", "--format", "mermaid"],
+    ["rotation", "status"],
+    ["rotation", "status", "{stack}", "--json", "--today", "2099-01-01"],
+    ["rotation", "bump", "BETTER_AUTH_SECRET", "--stack", "{stack}"],
+    ["rotation", "bump", "NOT_A_SECRET", "--stack", "{stack}"],
+    ["emergency", "--stack", "{stack}", "--dry-run"],
+    ["emergency", "--stack", "{stack}"],
+    ["access-review", "--stack", "{stack}"],
+    ["access-review", "--stack", "{stack}", "--format", "json"],
+    ["wrangler-vars", "{stack}"],
+    ["wrangler-vars", "{stack}", "--format", "json"],
+]
+
+
+def with_secure_canaries(project: Path, tag: str) -> list[str]:
+    """Every stack file gets every secret key as a `secure:` value holding a canary."""
+    found: list[str] = []
+    for stack in STACKS:
+        secrets = canaries(f"{tag}-{stack}")
+        path = project / f"Pulumi.{stack}.yaml"
+        lines = "".join(f"  {key}:\n    secure: {value}\n" for key, value in secrets.items())
+        path.write_text(path.read_text() + lines)
+        found += secrets.values()
+    return found
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:3]))
+def test_no_command_prints_a_secure_value(
+    cli: Any, project: Path, stack: str, command: list[str]
+) -> None:
+    secrets = with_secure_canaries(project, "cmd")
+    result = cli(*(part.format(stack=stack) for part in command))
+    assert "Traceback" not in result.output
+    assert leaks({"output": result.output}, secrets) == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:3]))
+def test_no_command_repeats_a_plaintext_secret_in_its_error(
+    cli: Any, project: Path, stack: str, command: list[str]
+) -> None:
+    plaintext = f"CANARY-plaintext-{stack}-7f3a"
+    path = project / f"Pulumi.{stack}.yaml"
+    before = path.read_text() + f"  envkeeper:resendApiKey: {plaintext}\n"
+    path.write_text(before)
+    result = cli(*(part.format(stack=stack) for part in command))
+    assert plaintext not in result.output
+    assert "Traceback" not in result.output
+    if "{stack}" in " ".join(command):
+        assert result.exit_code == 2, result.output
+        assert "envkeeper:resendApiKey: holds a plaintext value" in result.stderr
+        assert path.read_text() == before

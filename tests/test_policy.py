@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from pulumi_policy import (
+    PolicyCustomTimeouts,
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
@@ -29,7 +30,7 @@ OPTIONS = PolicyResourceOptions(
     delete_before_replace=None,
     aliases=[],
     additional_secret_outputs=[],
-    custom_timeouts=None,
+    custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
 )
 
 
