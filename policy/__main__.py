@@ -1,4 +1,4 @@
-"""The envkeeper policy pack: `pulumi preview --policy-pack policy`."""
+"""The envkeeper policy pack: `pulumi preview --policy-pack policy`. Every rule is mandatory."""
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -9,41 +9,29 @@ from pulumi_policy import (
 
 from policy import rules
 
-MANDATORY = EnforcementLevel.MANDATORY
+# Rules about one resource at a time, then rules that need the whole stack.
+RESOURCE_RULES = {
+    "cloudflare-token-short-lived-and-scoped": rules.token_is_short_lived_and_scoped,
+    "postgres-logins-not-privileged": rules.logins_are_not_privileged,
+}
+STACK_RULES = {
+    "production-environment-protected": rules.production_environment_is_protected,
+    "postgres-runtime-logins-own-nothing": rules.runtime_logins_own_nothing,
+    "secrets-stay-in-their-stack": rules.secrets_stay_in_this_stack,
+    "cors-origins-exact": rules.cors_origins_are_exact,
+}
 
 PolicyPack(
     name="envkeeper",
-    enforcement_level=MANDATORY,
+    enforcement_level=EnforcementLevel.MANDATORY,
     policies=[
-        ResourceValidationPolicy(
-            name="cloudflare-token-short-lived-and-scoped",
-            description=rules.token_is_short_lived_and_scoped.__doc__ or "",
-            validate=rules.token_is_short_lived_and_scoped,
+        *(
+            ResourceValidationPolicy(name=name, description=rule.__doc__ or name, validate=rule)
+            for name, rule in RESOURCE_RULES.items()
         ),
-        ResourceValidationPolicy(
-            name="postgres-logins-not-privileged",
-            description=rules.logins_are_not_privileged.__doc__ or "",
-            validate=rules.logins_are_not_privileged,
-        ),
-        StackValidationPolicy(
-            name="production-environment-protected",
-            description=rules.production_environment_is_protected.__doc__ or "",
-            validate=rules.production_environment_is_protected,
-        ),
-        StackValidationPolicy(
-            name="postgres-runtime-logins-own-nothing",
-            description=rules.runtime_logins_own_nothing.__doc__ or "",
-            validate=rules.runtime_logins_own_nothing,
-        ),
-        StackValidationPolicy(
-            name="secrets-stay-in-their-stack",
-            description=rules.secrets_stay_in_this_stack.__doc__ or "",
-            validate=rules.secrets_stay_in_this_stack,
-        ),
-        StackValidationPolicy(
-            name="cors-origins-exact",
-            description=rules.cors_origins_are_exact.__doc__ or "",
-            validate=rules.cors_origins_are_exact,
+        *(
+            StackValidationPolicy(name=name, description=rule.__doc__ or name, validate=rule)
+            for name, rule in STACK_RULES.items()
         ),
     ],
 )

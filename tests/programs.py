@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from envkeeper import catalog
-from envkeeper.offline import ProgramRun, run_program, unwrap_all
+from envkeeper.offline import ProgramRun, is_secret, run_program, unwrap_all
 from envkeeper.settings import Settings, missing_secrets, parse_settings
 from envkeeper.stackfile import StackConfig, load_stack_file, round_trip_yaml, stack_file
 
@@ -53,6 +55,22 @@ def set_rotation(project_dir: Path, stack: str, name: str, value: object) -> Non
         yaml.dump(document, handle)
 
 
+def environment_secrets(result: ProgramRun, stack: str) -> dict[str, str]:
+    """The catalog values the stack's Environment component holds, in clear (tests only)."""
+    env = result.one(catalog.ENVIRONMENT_TYPE, stack)
+    secrets = result.component_outputs[env.urn]["secrets"]
+    assert is_secret(secrets)
+    return unwrap_all(secrets)
+
+
+def database_urls(result: ProgramRun) -> dict[str, str]:
+    """The Neon component's three URLs, in clear (tests only); each must be secret."""
+    (component,) = result.by_type("envkeeper:neon:Database")
+    outputs = result.component_outputs[component.urn]["urls"]
+    assert is_secret(outputs) or all(is_secret(v) for v in outputs.values())
+    return unwrap_all(outputs)
+
+
 def changed_resources(before: ProgramRun, after: ProgramRun) -> set[str]:
     """Names of the resources a `pulumi up` would touch between two runs of the program."""
     old = {r.urn: r for r in before.registrations}
@@ -65,3 +83,10 @@ def changed_resources(before: ProgramRun, after: ProgramRun) -> set[str]:
         or unwrap_all(old[urn].outputs) != unwrap_all(new[urn].outputs)
         or old[urn].replacement_trigger != new[urn].replacement_trigger
     }
+
+
+def plan_json(cli: Any, stack: str) -> dict[str, Any]:
+    """`envkeeper plan STACK --format json`, parsed; it must succeed."""
+    result = cli("plan", stack, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)

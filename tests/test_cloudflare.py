@@ -13,9 +13,9 @@ import pytest
 
 from envkeeper import catalog
 from envkeeper import cloudflare as cf
-from envkeeper.offline import ProgramRun, is_secret, unwrap_all
+from envkeeper.offline import is_secret, unwrap_all
 from tests.conftest import STACKS
-from tests.programs import canaries, changed_resources, load, run, set_rotation
+from tests.programs import canaries, changed_resources, environment_secrets, load, run, set_rotation
 
 TOKEN = "cloudflare:index/accountToken:AccountToken"
 WORKER_SECRET = "pulumi-python:dynamic/envkeeper:WorkerSecret"
@@ -24,11 +24,6 @@ WORKER_SECRET = "pulumi-python:dynamic/envkeeper:WorkerSecret"
 def group_id(name: str, scope: str) -> str:
     """The id the stand-in data source gives a permission group (see offline.FakeProviders)."""
     return hashlib.sha256(f"{name}|{scope}".encode()).hexdigest()[:32]
-
-
-def environment_secrets(result: ProgramRun, stack: str) -> dict[str, str]:
-    env = result.one(catalog.ENVIRONMENT_TYPE, stack)
-    return unwrap_all(result.component_outputs[env.urn]["secrets"])
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 import pytest
 
-from envkeeper import catalog
-from envkeeper.offline import ProgramRun, is_secret, unwrap_all
+from envkeeper.offline import is_secret, unwrap_all
 from tests.conftest import STACKS
-from tests.programs import load, run
+from tests.programs import environment_secrets, load, plan_json, run
 
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
 POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
@@ -22,11 +20,6 @@ VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 def github_id(name: str) -> int:
     """The id the stand-in data source gives a team or user (see offline.FakeProviders)."""
     return int(hashlib.sha256(name.encode()).hexdigest()[:7], 16)
-
-
-def environment_secrets(result: ProgramRun, stack: str) -> dict[str, str]:
-    env = result.one(catalog.ENVIRONMENT_TYPE, stack)
-    return unwrap_all(result.component_outputs[env.urn]["secrets"])
 
 
 def test_production_needs_a_reviewer_no_self_review_no_bypass_protected_branches() -> None:
@@ -100,14 +93,8 @@ def test_no_value_of_one_environment_lands_in_another() -> None:
         assert landed[stack] <= mine
 
 
-def plan(cli: Any, stack: str) -> dict[str, Any]:
-    result = cli("plan", stack, "--format", "json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
 def test_prod_plan_shows_its_environment_rules_secrets_and_variables(cli: Any) -> None:
-    resources = plan(cli, "prod")["resources"]
+    resources = plan_json(cli, "prod")["resources"]
     (env,) = [r for r in resources if r["type"] == ENVIRONMENT]
     assert env["inputs"]["environment"] == "production"
     assert env["inputs"]["reviewers"][0]["teams"]
@@ -121,6 +108,6 @@ def test_prod_plan_shows_its_environment_rules_secrets_and_variables(cli: Any) -
 
 
 def test_dev_plan_lists_only_devs_environment(cli: Any) -> None:
-    resources = plan(cli, "dev")["resources"]
+    resources = plan_json(cli, "dev")["resources"]
     github = [r for r in resources if r["type"].startswith("github:")]
     assert {r["inputs"]["environment"] for r in github} == {"dev"}

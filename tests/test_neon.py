@@ -11,22 +11,15 @@ import pytest
 from components.neon import NEON_SECRET_OUTPUTS
 from envkeeper import catalog
 from envkeeper import database as db
-from envkeeper.offline import ProgramError, ProgramRun, is_secret, unwrap_all
+from envkeeper.offline import ProgramError, is_secret, unwrap_all
 from tests.conftest import STACKS
-from tests.programs import changed_resources, load, run, set_rotation
+from tests.programs import changed_resources, database_urls, load, run, set_rotation
 
 ROLE = "postgresql:index/role:Role"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 PROJECT = "neon:resource:Project"
 PROVIDER = "pulumi:providers:postgresql"
 NEON_DB = "envkeeper:neon:Database"
-
-
-def urls(result: ProgramRun) -> dict[str, str]:
-    component = next(r for r in result.registrations if r.type == NEON_DB)
-    outputs = result.component_outputs[component.urn]["urls"]
-    assert is_secret(outputs) or all(is_secret(v) for v in outputs.values())
-    return unwrap_all(outputs)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -157,7 +150,7 @@ def test_urls_carry_the_right_login_host_and_tls(stack: str) -> None:
         "DATABASE_URL_READONLY": ("app_readonly", pooled),
         "MIGRATION_DATABASE_URL": ("app_migrator", direct),
     }
-    for name, url in urls(result).items():
+    for name, url in database_urls(result).items():
         login, host = expected[name]
         parts = urlsplit(url)
         assert parts.scheme == "postgresql"
@@ -204,7 +197,7 @@ def test_bumping_the_older_runtime_slot_rotates_it_and_moves_database_url_to_it(
         f"app_runtime_{older}-password",
         f"app_runtime_{older}",
     } == {f"{worker}-DATABASE_URL" for worker in settings.cloudflare.workers}
-    old_urls, new_urls = urls(before), urls(after)
+    old_urls, new_urls = database_urls(before), database_urls(after)
     assert {k for k in new_urls if new_urls[k] != old_urls[k]} == {"DATABASE_URL"}
     assert urlsplit(new_urls["DATABASE_URL"]).username == f"app_runtime_{older}"
     assert urlsplit(old_urls["DATABASE_URL"]).username == f"app_runtime_{slots.active}"
@@ -254,7 +247,7 @@ def test_an_adopted_project_is_reached_through_its_owner_url(project: Path) -> N
     assert unwrap_all(provider.inputs["host"]) == "ep-proud-sky-123456.eu-central-1.aws.neon.tech"
     assert unwrap_all(provider.inputs["password"]) == "CANARY-owner-pw/7f3a"
     assert is_secret(provider.inputs["password"])
-    found = urls(result)
+    found = database_urls(result)
     assert (
         urlsplit(found["DATABASE_URL"]).hostname
         == "ep-proud-sky-123456-pooler.eu-central-1.aws.neon.tech"

@@ -12,13 +12,7 @@ import pytest
 
 from envkeeper import catalog
 from tests.conftest import ROOT, STACKS
-from tests.programs import load
-
-
-def plan_json(cli: Any, stack: str) -> dict[str, Any]:
-    result = cli("plan", stack, "--format", "json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+from tests.programs import load, plan_json
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -266,5 +266,5 @@ def test_the_pack_lists_every_rule_as_mandatory() -> None:
         "secrets_stay_in_this_stack",
         "cors_origins_are_exact",
     ):
-        assert f"validate=rules.{name}" in text
-    assert "enforcement_level=MANDATORY" in text
+        assert f"rules.{name}," in text
+    assert "enforcement_level=EnforcementLevel.MANDATORY" in text

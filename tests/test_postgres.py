@@ -19,7 +19,7 @@ from psycopg import errors
 
 from envkeeper.offline import ProgramRun, unwrap_all
 from tests.pgserver import Server, find_bindir, running_server
-from tests.programs import load, run, set_rotation
+from tests.programs import database_urls, load, run, set_rotation
 from tests.sqlgen import Statement, program_sql, update_sql
 
 pytestmark = pytest.mark.postgres
@@ -111,11 +111,6 @@ def refused(conn: psycopg.Connection, sql: str) -> None:
         conn.execute(sql.encode())
 
 
-def urls(result: ProgramRun) -> dict[str, str]:
-    component = next(r for r in result.registrations if r.type == "envkeeper:neon:Database")
-    return unwrap_all(result.component_outputs[component.urn]["urls"])
-
-
 @pytest.mark.parametrize("slot", ["a", "b"])
 def test_runtime_slots_read_and_write_rows_but_change_no_schema(
     deployed: Deployment, slot: str
@@ -182,7 +177,7 @@ def test_each_catalog_url_logs_in_as_its_own_role(deployed: Deployment) -> None:
         "DATABASE_URL_READONLY": "app_readonly",
         "MIGRATION_DATABASE_URL": "app_migrator",
     }
-    for name, url in urls(deployed.result).items():
+    for name, url in database_urls(deployed.result).items():
         with deployed.login_url(url) as conn:
             assert conn.execute("SELECT current_user").fetchone() == (expected[name],), name
 
@@ -194,7 +189,7 @@ def test_rotating_a_slot_kills_its_old_password_with_no_downtime(deployed: Deplo
     old_password = password(deployed.result, f"app_runtime_{older}")
 
     # A Worker holding the active slot keeps its connection through the rotation.
-    worker = deployed.login_url(urls(deployed.result)["DATABASE_URL"])
+    worker = deployed.login_url(database_urls(deployed.result)["DATABASE_URL"])
     set_rotation(deployed.project, "dev", "DATABASE_URL", {older: "2026-11-27"})
     rotated = run("dev", deployed.project)
     statements = update_sql(deployed.result, rotated)
@@ -205,7 +200,7 @@ def test_rotating_a_slot_kills_its_old_password_with_no_downtime(deployed: Deplo
     worker.close()
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         deployed.login(f"app_runtime_{older}", old_password)
-    new_url = urls(rotated)["DATABASE_URL"]
+    new_url = database_urls(rotated)["DATABASE_URL"]
     with deployed.login_url(new_url) as conn:
         assert conn.execute("SELECT current_user").fetchone() == (f"app_runtime_{older}",)
     with deployed.login(f"app_runtime_{active}") as conn:
