@@ -58,9 +58,10 @@ def as_table(plan: dict[str, Any], console: Console) -> None:
 
     secrets = Table(title="Secrets and where they go", show_lines=True, expand=False)
     secrets.add_column("Name", no_wrap=True)
-    secrets.add_column("Source")
-    secrets.add_column("Rotation")
-    secrets.add_column("Goes to")
+    # Fold long names rather than cut them: a reviewer must read every key in full.
+    secrets.add_column("Source", overflow="fold")
+    secrets.add_column("Rotation", overflow="fold")
+    secrets.add_column("Goes to", overflow="fold")
     for secret in plan["secrets"]:
         secrets.add_row(
             secret["name"],
