@@ -10,7 +10,7 @@ from datetime import date
 from envkeeper import catalog
 from envkeeper.bump import Change
 from envkeeper.incident import AUDIT_CHECKLIST, Playbook
-from envkeeper.rotation import SecretStatus, State, dependents, effect_of
+from envkeeper.rotation import SecretStatus, State, dependents
 from envkeeper.settings import Settings
 
 STYLE = {State.OK: "green", State.DUE_SOON: "yellow", State.OVERDUE: "bold red"}
@@ -91,7 +91,7 @@ def print_bump(origin: str, stack: str, settings: Settings, change: Change) -> N
             "changes. Make sure the new value is rolled there and set with: "
             f"pulumi config set --secret --stack {stack} envkeeper:{entry.config_key}"
         )
-    effect = effect_of(change.name)
+    effect = entry.rotation_effect
     if effect:
         print(f"Note: {effect}.")
     if change.slot:

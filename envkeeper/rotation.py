@@ -127,7 +127,3 @@ def dependents(settings: Settings, name: str, slots: set[str] | None = None) -> 
     elif entry.source is Source.CLOUDFLARE_TOKEN:
         found |= {cf.token_resource(slot) for slot in slots or ()}
     return found
-
-
-def effect_of(name: str) -> str | None:
-    return catalog.BY_NAME[name].rotation_effect

@@ -7,7 +7,6 @@ the same errors.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 from datetime import date
@@ -29,6 +28,7 @@ from pydantic.alias_generators import to_camel
 from envkeeper import catalog
 from envkeeper.problems import Problem, UserError
 from envkeeper.stackfile import NAMESPACE, StackConfig
+from envkeeper.validation_messages import KeyedError, error_lines
 
 
 class Environment(StrEnum):
@@ -263,18 +263,18 @@ class Settings(_Model):
         for name, value in raw.items():
             entry = catalog.BY_NAME.get(name)
             if entry is None or not entry.rotated:
-                raise _KeyedError(name, f"unknown secret; known names: {known}")
+                raise KeyedError(name, f"unknown secret; known names: {known}")
             if entry.two_slots:
                 if not isinstance(value, dict) or set(value) != {"a", "b"}:
-                    raise _KeyedError(
+                    raise KeyedError(
                         name, "a two-slot secret needs both slots: {a: YYYY-MM-DD, b: YYYY-MM-DD}"
                     )
                 try:
                     a, b = _parse_date(value["a"], today), _parse_date(value["b"], today)
                 except ValueError as exc:
-                    raise _KeyedError(name, str(exc)) from None
+                    raise KeyedError(name, str(exc)) from None
                 if a == b:
-                    raise _KeyedError(
+                    raise KeyedError(
                         name, "slots a and b share a date; give the older slot an earlier date"
                     )
                 out[name] = SlotDates(a=a, b=b)
@@ -282,11 +282,11 @@ class Settings(_Model):
                 try:
                     out[name] = _parse_date(value, today)
                 except ValueError as exc:
-                    raise _KeyedError(name, str(exc)) from None
+                    raise KeyedError(name, str(exc)) from None
         for entry in catalog.ROTATED:
             if entry.name not in out:
                 example = "{a: YYYY-MM-DD, b: YYYY-MM-DD}" if entry.two_slots else "YYYY-MM-DD"
-                raise _KeyedError(entry.name, f"missing; add `{entry.name}: {example}`")
+                raise KeyedError(entry.name, f"missing; add `{entry.name}: {example}`")
         return out
 
     @model_validator(mode="after")
@@ -294,15 +294,12 @@ class Settings(_Model):
         if self.environment is Environment.PRODUCTION and not (
             self.github.reviewers.teams or self.github.reviewers.users
         ):
-            raise _KeyedError(
+            raise KeyedError(
                 "github.reviewers",
                 "production needs at least one reviewer; add {teams: [platform]} or users",
                 top=True,
             )
         return self
-
-    def rotation_date(self, name: str) -> RotationDate:
-        return self.rotation[name]
 
     def slots(self, name: str) -> SlotDates:
         value = self.rotation[name]
@@ -313,87 +310,6 @@ class Settings(_Model):
         value = self.rotation[name]
         assert isinstance(value, date), f"{name} is a two-slot secret"
         return value
-
-
-class _KeyedError(ValueError):
-    """A validation error about a sub-key, so the error line names the exact key."""
-
-    def __init__(self, key: str, message: str, top: bool = False) -> None:
-        super().__init__(message)
-        self.key = key
-        self.top = top
-        self.message = message
-
-
-def _full_key(loc: tuple[Any, ...]) -> str:
-    key = f"{NAMESPACE}:"
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            key += f"[{part}]"
-        else:
-            key += ("." if i else "") + str(part)
-    return key
-
-
-def _message(error: Any, model: type[BaseModel]) -> tuple[tuple[Any, ...], str]:
-    loc = tuple(error["loc"])
-    ctx = error.get("ctx") or {}
-    exc = ctx.get("error")
-    if isinstance(exc, _KeyedError):
-        return ((exc.key,) if exc.top else (*loc, exc.key)), exc.message
-    if error["type"] == "value_error":
-        return loc, str(exc) if exc else error["msg"]
-    if error["type"] == "missing":
-        return loc, f"missing; set {_describe(model, loc)}"
-    if error["type"] == "misspelt":
-        return loc, f"unknown key; did you mean {_full_key((*loc[:-1], error['msg']))}?"
-    if error["type"] == "extra_forbidden":
-        return loc, f"unknown key; expected one of: {_known_keys(model, loc[:-1])}"
-    return loc, f"{error['msg'].lower()}; expected {_describe(model, loc)}"
-
-
-def _field_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
-    current: Any = model
-    field = None
-    for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            break
-        field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
-        if field is None:
-            return None
-        current = field.annotation
-    return field
-
-
-def _describe(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    field = _field_at(model, loc)
-    return field.description if field is not None and field.description else "a valid value"
-
-
-def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    current: Any = model
-    if loc:
-        field = _field_at(model, loc)
-        current = field.annotation if field is not None else None
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return ", ".join(f.alias or n for n, f in current.model_fields.items())
-    return "see the README"
-
-
-def _merge_misspellings(errors: list[Any]) -> list[Any]:
-    """A misspelt key is one problem, not "unknown key" plus "missing key"."""
-    missing = {tuple(e["loc"]): e for e in errors if e["type"] == "missing"}
-    out = []
-    for error in errors:
-        loc = tuple(error["loc"])
-        if error["type"] == "extra_forbidden":
-            siblings = [m[-1] for m in missing if m[:-1] == loc[:-1]]
-            close = difflib.get_close_matches(str(loc[-1]), [str(s) for s in siblings], n=1)
-            if close:
-                del missing[(*loc[:-1], close[0])]
-                error = {**error, "type": "misspelt", "ctx": {"error": None}, "msg": close[0]}
-        out.append(error)
-    return [e for e in out if e["type"] != "missing" or tuple(e["loc"]) in missing]
 
 
 def plaintext_secret_problems(config: StackConfig, stack: str) -> list[Problem]:
@@ -452,10 +368,8 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
     try:
         settings = Settings.model_validate(raw, context={"today": today or date.today()})
     except ValidationError as exc:
-        errors = _merge_misspellings(exc.errors())
-        for error in errors:
-            loc, message = _message(error, Settings)
-            problems.append(Problem(config.origin, _full_key(loc), message))
+        for key, message in error_lines(exc.errors(), Settings):
+            problems.append(Problem(config.origin, key, message))
         raise UserError(problems) from None
     if problems:
         raise UserError(problems)
