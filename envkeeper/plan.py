@@ -125,7 +125,8 @@ def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[s
             "name": reg.name,
             "parent": names.get(reg.parent or ""),
             "parent_urn": reg.parent if reg.parent in names else None,
-            "inputs": redact(reg.inputs),
+            # `__provider` is a dynamic provider's serialized code: noise to a reviewer.
+            "inputs": {k: v for k, v in redact(reg.inputs).items() if not k.startswith("__")},
         }
         for reg in ordered(run.registrations)
     ]
