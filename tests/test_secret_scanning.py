@@ -39,7 +39,10 @@ def test_nothing_new_against_the_baseline(tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.json"  # the hook may rewrite line numbers: use a copy
     shutil.copy(BASELINE, baseline)
     result = scan(tracked_files(), ROOT, baseline)
-    assert result.returncode == 0, result.stdout + result.stderr
+    # Exit 3 only says known findings moved to other lines (the hook refreshes them);
+    # a new finding exits 1.
+    assert result.returncode in (0, 3), result.stdout + result.stderr
+    assert "Potential secrets" not in result.stdout
 
 
 def test_every_finding_in_the_baseline_was_audited() -> None:
