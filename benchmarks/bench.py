@@ -39,9 +39,14 @@ def command(*args: str) -> Callable[[], object]:
 def bench_status(runs: int) -> None:
     bare = median_seconds(command(sys.executable, "-c", "pass"), runs)
     envkeeper = str(Path(sys.executable).parent / "envkeeper")
+    # The floor set by the libraries every command loads (settings, stack files, CLI).
+    libraries = median_seconds(
+        command(sys.executable, "-c", "import pydantic, ruamel.yaml, typer"), runs
+    )
     status = median_seconds(command(envkeeper, "rotation", "status", "--json"), runs)
     print("rotation status over three stacks")
     print(f"  bare Python start     {bare * 1000:8.1f} ms")
+    print(f"  importing the libs    {libraries * 1000:8.1f} ms   {libraries / bare:5.1f}x")
     print(f"  envkeeper status      {status * 1000:8.1f} ms   {status / bare:5.1f}x (target 4x)")
 
 
