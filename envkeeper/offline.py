@@ -183,7 +183,6 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(fakes)
         self.registrations: list[Registration] = []
         self.outputs: dict[str, dict[str, Any]] = {}
-        self._by_urn: dict[str, Registration] = {}
         self.loops: list[asyncio.AbstractEventLoop] = []
         self._loops_lock = threading.Lock()
 
@@ -238,7 +237,6 @@ class RecordingMonitor(mocks.MockMonitor):
             obj = loop.run_until_complete(rpc.serialize_properties(state, {}))
             response = type(response)(urn=response.urn, id=response.id, object=obj)
         self.registrations.append(reg)
-        self._by_urn[urn] = reg
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # the gRPC method's name
