@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
-import shutil
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -21,8 +19,8 @@ import typer
 from envkeeper import catalog
 from envkeeper.isolation import isolation_problems, sibling_settings
 from envkeeper.problems import UserError
-from envkeeper.settings import Settings, missing_secrets, parse_settings
-from envkeeper.stackfile import StackConfig, load_stack_file, stack_file
+from envkeeper.settings import Settings, iso_date, missing_secrets, parse_settings
+from envkeeper.stackfile import StackConfig, load_stack_file, stack_file, stack_names
 
 app = typer.Typer(
     name="envkeeper",
@@ -100,9 +98,8 @@ def load_stack(stack: str, isolation: bool = True) -> tuple[StackConfig, Setting
 
 
 def all_stacks() -> list[str]:
-    names = [p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir().glob("Pulumi.*.yaml")]
     order = {"dev": 0, "staging": 1, "prod": 2}
-    return sorted(names, key=lambda n: (order.get(n, 3), n))
+    return sorted(stack_names(project_dir()), key=lambda n: (order.get(n, 3), n))
 
 
 def parse_day(value: str | None, option: str) -> date:
@@ -110,18 +107,9 @@ def parse_day(value: str | None, option: str) -> date:
     if value is None:
         return date.today()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return date.fromisoformat(value)
-    except ValueError:
-        pass
-    raise UserError.one(
-        "(command line)", option, f"{value!r} is not a date; write it as YYYY-MM-DD"
-    )
-
-
-def _console_width() -> int:
-    # Piped output (CI logs, PR comments) gets a readable width rather than 80 columns.
-    return shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else 120
+        return iso_date(value)
+    except ValueError as exc:
+        raise UserError.one("(command line)", option, str(exc)) from None
 
 
 def _needed_line(stack: str, key: str) -> str:
@@ -182,9 +170,9 @@ def plan(
     elif output is PlanFormat.MERMAID:
         print(as_mermaid(result), end="")
     else:
-        from rich.console import Console
+        from envkeeper.terminal import console
 
-        as_table(result, Console(width=_console_width(), highlight=False))
+        as_table(result, console(piped_width=120))
 
 
 class VarsFormat(StrEnum):

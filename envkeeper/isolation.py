@@ -7,7 +7,7 @@ from pathlib import Path
 
 from envkeeper.problems import Problem, UserError
 from envkeeper.settings import Settings, parse_settings
-from envkeeper.stackfile import load_stack_file
+from envkeeper.stackfile import load_stack_file, stack_file, stack_names
 
 
 def _claims(settings: Settings) -> dict[str, set[str]]:
@@ -22,12 +22,11 @@ def _claims(settings: Settings) -> dict[str, set[str]]:
 def sibling_settings(project_dir: Path, stack: str) -> dict[str, Settings]:
     """The other stacks' settings; a broken sibling is its own `validate`'s business."""
     found: dict[str, Settings] = {}
-    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
-        other = path.name[len("Pulumi.") : -len(".yaml")]
+    for other in stack_names(project_dir):
         if other == stack:
             continue
         try:
-            found[other] = parse_settings(load_stack_file(path), other)
+            found[other] = parse_settings(load_stack_file(stack_file(project_dir, other)), other)
         except UserError:
             continue
     return found

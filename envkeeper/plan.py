@@ -17,8 +17,6 @@ from envkeeper.destinations import Target, targets
 from envkeeper.offline import ProgramRun, Registration, redact, unwrap_all
 from envkeeper.settings import Settings, SlotDates
 
-ROOT = "pulumi:pulumi:Stack"
-
 
 def _strings(value: Any) -> list[str]:
     if isinstance(value, dict):
@@ -88,13 +86,15 @@ def _rotation(entry: CatalogEntry, settings: Settings) -> dict[str, Any] | None:
     return info
 
 
-def _source(entry: CatalogEntry, run: ProgramRun, value: str | None) -> dict[str, Any]:
+def _source(
+    entry: CatalogEntry, run: ProgramRun, value: str | None, delivered: list[Registration]
+) -> dict[str, Any]:
     source: dict[str, Any] = {"kind": entry.source.value, "description": entry.description}
     if entry.source is Source.EXTERNAL:
         source["config"] = f"envkeeper:{entry.config_key}"
     elif value is not None and entry.secret:
         # The producer: it outputs the value without having been given it.
-        given = {r.urn for r in carriers(run, value, "inputs")}
+        given = {r.urn for r in delivered}
         source["resources"] = [r.urn for r in carriers(run, value, "outputs") if r.urn not in given]
     return source
 
@@ -141,7 +141,7 @@ def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[s
                 "name": entry.name,
                 "secret": entry.secret,
                 "managed_here": value is not None,
-                "source": _source(entry, run, value),
+                "source": _source(entry, run, value, delivered),
                 "destinations": [
                     _destination(t, [r.urn for r in delivered if _names(r, t)], entry, run)
                     for t in targets(entry, settings)

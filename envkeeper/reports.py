@@ -40,8 +40,9 @@ def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
             )
         )
     else:
-        from rich.console import Console
         from rich.table import Table
+
+        from envkeeper.terminal import console
 
         table = Table(title=f"Rotation status as of {today}")
         for column in ("Stack", "Secret", "Last rotated", "Every", "Due", "Left", "Slots", "State"):
@@ -60,8 +61,7 @@ def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
                 slots,
                 f"[{STYLE[r.state]}]{r.state.value}[/]",
             )
-        width = None if sys.stdout.isatty() else 140
-        Console(width=width, highlight=False).print(table)
+        console(piped_width=140).print(table)
         counts = {s: sum(1 for r in rows if r.state is s) for s in State}
         print(", ".join(f"{n} {s.value}" for s, n in counts.items()))
     for row in overdue:

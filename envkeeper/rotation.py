@@ -82,12 +82,6 @@ def stack_status(stack: str, settings: Settings, today: date) -> list[SecretStat
     return [secret_status(stack, settings, entry, today) for entry in catalog.ROTATED]
 
 
-def slot_to_bump(settings: Settings, name: str) -> str | None:
-    """The older slot of a two-slot secret: bumping it keeps the other one working."""
-    entry = catalog.BY_NAME[name]
-    return settings.slots(name).inactive if entry.two_slots else None
-
-
 def _carriers(name: str, settings: Settings) -> set[str]:
     """The Pulumi names of the resources that deliver secret `name`."""
     entry = catalog.BY_NAME[name]

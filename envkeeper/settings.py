@@ -159,13 +159,18 @@ class GithubSettings(_Model):
         return v
 
 
-def _parse_date(value: Any, today: date) -> date:
+def iso_date(value: Any) -> date:
+    """A YYYY-MM-DD date, or ValueError saying what is wrong with it."""
     if not isinstance(value, str) or not _ISO_DATE.match(value):
         raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
     try:
-        parsed = date.fromisoformat(value)
+        return date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{value} is not a real calendar date; write it as YYYY-MM-DD") from None
+
+
+def _parse_date(value: Any, today: date) -> date:
+    parsed = iso_date(value)
     if parsed > today:
         raise ValueError(
             f"{value} is in the future (today is {today}); use the day the secret was rotated"

@@ -59,6 +59,11 @@ def stack_file(project_dir: Path, stack: str) -> Path:
     return project_dir / f"Pulumi.{stack}.yaml"
 
 
+def stack_names(project_dir: Path) -> list[str]:
+    """The stacks that have a `Pulumi.<stack>.yaml` in the project, by name."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
 def display_path(path: Path) -> str:
     """The shortest honest name of a file for an error line."""
     try:

@@ -71,13 +71,23 @@ def _object_clause(inputs: dict) -> str:
     raise AssertionError(f"grant on {kind!r} is not translated")
 
 
-def _grant(inputs: dict) -> list[Statement]:
-    where, who = _object_clause(inputs), grantee(inputs["role"])
-    out = [Statement(inputs["database"], f"REVOKE ALL PRIVILEGES ON {where} FROM {who}")]
+def _revoke_then_grant(inputs: dict, revoke: str, grant: str) -> list[Statement]:
+    """What the provider runs for a grant: revoke everything, then grant what is listed.
+    `grant` has a {privileges} slot; with no privileges only the revoke runs."""
+    out = [Statement(inputs["database"], revoke)]
     if inputs["privileges"]:
         privileges = ", ".join(inputs["privileges"])
-        out.append(Statement(inputs["database"], f"GRANT {privileges} ON {where} TO {who}"))
+        out.append(Statement(inputs["database"], grant.replace("{privileges}", privileges)))
     return out
+
+
+def _grant(inputs: dict) -> list[Statement]:
+    where, who = _object_clause(inputs), grantee(inputs["role"])
+    return _revoke_then_grant(
+        inputs,
+        f"REVOKE ALL PRIVILEGES ON {where} FROM {who}",
+        f"GRANT {{privileges}} ON {where} TO {who}",
+    )
 
 
 def _default_privileges(inputs: dict) -> list[Statement]:
@@ -86,11 +96,11 @@ def _default_privileges(inputs: dict) -> list[Statement]:
         f"IN SCHEMA {ident(inputs['schema'])}"
     )
     kind, who = inputs["objectType"].upper() + "S", grantee(inputs["role"])
-    out = [Statement(inputs["database"], f"{prefix} REVOKE ALL ON {kind} FROM {who}")]
-    if inputs["privileges"]:
-        privileges = ", ".join(inputs["privileges"])
-        out.append(Statement(inputs["database"], f"{prefix} GRANT {privileges} ON {kind} TO {who}"))
-    return out
+    return _revoke_then_grant(
+        inputs,
+        f"{prefix} REVOKE ALL ON {kind} FROM {who}",
+        f"{prefix} GRANT {{privileges}} ON {kind} TO {who}",
+    )
 
 
 def create_sql(reg: Registration) -> list[Statement]:

@@ -19,7 +19,6 @@ ROLE = "postgresql:index/role:Role"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 PROJECT = "neon:resource:Project"
 PROVIDER = "pulumi:providers:postgresql"
-NEON_DB = "envkeeper:neon:Database"
 
 
 @pytest.mark.parametrize("stack", STACKS)
