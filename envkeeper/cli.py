@@ -114,7 +114,7 @@ def parse_day(value: str | None, option: str) -> date:
 
 def _needed_line(stack: str, key: str) -> str:
     what = {f"envkeeper:{e.config_key}": e.description for e in catalog.EXTERNAL}
-    what.update({t.key: t.what for t in catalog.PROVIDER_TOKENS})
+    what.update({t.key: t.what for t in (*catalog.PROVIDER_TOKENS, catalog.NEON_OWNER_URL)})
     return f"  {key} ({what.get(key, 'secret')}): pulumi config set --secret --stack {stack} {key}"
 
 
