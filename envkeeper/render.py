@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -42,6 +43,24 @@ def _destination_text(secret: dict[str, Any]) -> str:
     return "\n".join(lines) or "-"
 
 
+def fitted_widths(rows: Sequence[Sequence[str]], room: int) -> list[int]:
+    """Column widths that fit `room` and break lines only between words, where they can.
+
+    rich shrinks the widest columns first and then folds inside words, which split config
+    keys and Worker names a reviewer must read and copy whole. Here every column gets at
+    least its longest word, and the rest of the room goes where the text is longest.
+    """
+    columns = list(zip(*rows, strict=True))
+    least = [max(len(word) for text in col for word in text.split()) for col in columns]
+    most = [max(len(line) for text in col for line in text.splitlines()) for col in columns]
+    spare, wanted = room - sum(least), [m - n for m, n in zip(most, least, strict=True)]
+    if sum(wanted) <= spare:
+        return most
+    if spare <= 0:
+        return least
+    return [n + w * spare // sum(wanted) for n, w in zip(least, wanted, strict=True)]
+
+
 def as_table(plan: dict[str, Any], console: Console) -> None:
     console.print(
         Text(
@@ -56,19 +75,24 @@ def as_table(plan: dict[str, Any], console: Console) -> None:
         parent = nodes.get(resource["parent_urn"] or "", root)
         nodes[resource["urn"]] = parent.add(Text(f"{resource['type']}  {resource['name']}"))
 
-    secrets = Table(title="Secrets and where they go", show_lines=True, expand=False)
-    secrets.add_column("Name", no_wrap=True)
-    # Fold long names rather than cut them: a reviewer must read every key in full.
-    secrets.add_column("Source", overflow="fold")
-    secrets.add_column("Rotation", overflow="fold")
-    secrets.add_column("Goes to", overflow="fold")
-    for secret in plan["secrets"]:
-        secrets.add_row(
+    titles = ("Name", "Source", "Rotation", "Goes to")
+    rows = [
+        (
             secret["name"],
             _source_text(secret["source"]),
             _rotation_text(secret["rotation"]),
             _destination_text(secret),
         )
+        for secret in plan["secrets"]
+    ]
+    # Each column, its padding and border take 3 characters besides its text, plus 1.
+    widths = fitted_widths([titles, *rows], console.width - 3 * len(titles) - 1)
+    secrets = Table(title="Secrets and where they go", show_lines=True, expand=False)
+    for title, width in zip(titles, widths, strict=True):
+        # Folding inside a word only happens on a terminal too narrow for the longest one.
+        secrets.add_column(title, width=width, overflow="fold")
+    for row in rows:
+        secrets.add_row(*row)
     console.print(Group(Text("Resources", style="bold"), root))
     console.print(secrets)
     if any(not d["delivered"] for s in plan["secrets"] for d in s["destinations"]):

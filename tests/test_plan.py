@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from envkeeper import catalog
+from envkeeper.render import fitted_widths
 from tests.conftest import ROOT, STACKS
 from tests.programs import load, plan_json
 
@@ -127,6 +128,27 @@ def test_table_shows_the_tree_the_secrets_and_what_is_still_needed(cli: Any) -> 
     for entry in catalog.CATALOG:
         assert entry.name in out
     assert "pulumi config set --secret --stack dev envkeeper:stripeSecretKey" in out
+
+
+@pytest.mark.parametrize("room", [200, 60, 40, 31])
+def test_fitted_widths_fit_the_room_and_keep_every_word_whole(room: int) -> None:
+    source = "Neon runtime login, envkeeper:neon.projectName"
+    rows = [("Name", "Source"), ("DATABASE_URL", source)]
+    widths = fitted_widths(rows, room)
+    assert widths[0] >= len("DATABASE_URL")
+    assert widths[1] >= len("envkeeper:neon.projectName")
+    assert sum(widths) <= max(room, len("DATABASE_URL") + len("envkeeper:neon.projectName"))
+    if room >= 200:
+        assert widths == [len("DATABASE_URL"), len(source)]  # nothing wraps
+
+
+def test_table_never_breaks_a_config_key_or_a_destination_across_lines(cli: Any) -> None:
+    # Piped (a CI log, a PR comment), the table is 120 columns; a reviewer copies keys from it.
+    out = cli("plan", "prod").stdout
+    for key in ("envkeeper:stripeWebhookSecret", "envkeeper:cloudflare.accountId"):
+        assert key in out
+    for worker in ("example-api", "example-webhooks"):
+        assert f"Worker {worker}" in out
 
 
 @pytest.mark.parametrize(
