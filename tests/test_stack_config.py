@@ -30,7 +30,7 @@ def engine_config() -> Iterator[None]:
                     "RESEND_API_KEY": "2026-09-21 10:30:00 +0000 UTC",
                 }
             ),
-            "envkeeper:stripeSecretKey": "never-read",
+            "envkeeper:stripeSecretKey": "CANARY-never-read-7f3a",
         },
         ["envkeeper:stripeSecretKey"],
     )
@@ -53,4 +53,4 @@ def test_keeper_dates_read_as_the_dates_written_in_the_stack_file() -> None:
 def test_secret_keys_are_known_by_name_only() -> None:
     config = read_stack_config(origin="Pulumi.dev.yaml")
     assert config.secure == {"envkeeper:stripeSecretKey"}
-    assert "never-read" not in repr(config)
+    assert "CANARY-never-read-7f3a" not in repr(config)

@@ -1,0 +1,125 @@
+"""The real Pulumi engine for the engine tests: a `pulumi` CLI with a file backend.
+
+A `pulumi` on PATH is used as it is (every real user has one; GitHub's runners get one
+from pulumi/actions). Elsewhere the CLI built by scripts/pulumi-from-source.sh is used.
+Each workspace is self-contained: its own PULUMI_HOME, a file backend in a temporary
+folder, a passphrase secrets provider, and no update check or plugin download.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = Path(__file__).resolve().parent / "engine_program"
+PASSPHRASE = "engine-test-passphrase"  # encrypts throwaway test state only
+# How long one CLI call may take; a first run starts Python and the plugins cold.
+TIMEOUT = 300
+
+
+def built_engine_dir() -> Path:
+    """Where scripts/pulumi-from-source.sh puts what it builds."""
+    home = os.environ.get("ENVKEEPER_ENGINE_HOME")
+    if home:
+        return Path(home) / "bin"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "envkeeper" / "pulumi-engine" / "bin"
+
+
+def find_engine() -> Path | None:
+    """The folder holding the `pulumi` CLI the tests should run, or None."""
+    on_path = shutil.which("pulumi")
+    if on_path:
+        return Path(on_path).resolve().parent
+    built = built_engine_dir()
+    return built if (built / "pulumi").is_file() else None
+
+
+class EngineError(AssertionError):
+    pass
+
+
+@dataclass
+class Workspace:
+    """One project folder and its backend; `run` calls the CLI there."""
+
+    engine: Path
+    root: Path
+    env_extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def project(self) -> Path:
+        return self.root / "project"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state"
+
+    def env(self) -> dict[str, str]:
+        venv_bin = str(Path(sys.executable).parent)
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            # A developer's own Pulumi settings must not leak into the test backend.
+            if not k.startswith(("PULUMI_", "CLOUDFLARE_"))
+        }
+        env.update(
+            PATH=os.pathsep.join([str(self.engine), venv_bin, env.get("PATH", "")]),
+            PULUMI_HOME=str(self.root / "home"),
+            PULUMI_BACKEND_URL=self.state.as_uri(),
+            PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
+            PULUMI_SKIP_UPDATE_CHECK="true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+            PULUMI_SKIP_CONFIRMATIONS="true",
+            NO_COLOR="1",
+        )
+        env.update(self.env_extra)
+        return env
+
+    def run(
+        self, *args: str, check: bool = True, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            ["pulumi", *args, "--non-interactive"],
+            cwd=cwd or self.project,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        if check and done.returncode != 0:
+            raise EngineError(
+                f"pulumi {' '.join(args)} exited {done.returncode}\n"
+                f"--- stdout\n{done.stdout[-6000:]}\n--- stderr\n{done.stderr[-6000:]}"
+            )
+        return done
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+def new_workspace(engine: Path, root: Path, stack_file: str, stack: str) -> Workspace:
+    """A copy of the engine-test program, run in the project's own virtualenv, with
+    `stack_file` (the text of a Pulumi.<stack>.yaml) as its stack's settings."""
+    ws = Workspace(engine=engine, root=root)
+    ws.project.mkdir(parents=True)
+    ws.state.mkdir()
+    shutil.copy(PROGRAM / "__main__.py", ws.project / "__main__.py")
+    (ws.project / "Pulumi.yaml").write_text(
+        "name: envkeeper-engine-test\n"
+        "runtime:\n"
+        "  name: python\n"
+        "  options:\n"
+        f"    virtualenv: {Path(sys.prefix)}\n"
+    )
+    (ws.project / f"Pulumi.{stack}.yaml").write_text(stack_file)
+    ws.run("stack", "init", stack, "--secrets-provider", "passphrase")
+    return ws
