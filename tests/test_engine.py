@@ -32,6 +32,7 @@ pytestmark = pytest.mark.engine
 STACK = "dev"
 ACCOUNT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 WORKER = "example-api-dev"
+RENAMED = "example-api-dev-next"
 TOKEN = "CANARY-engine-cf-token-5e1d"
 # Each Worker secret's config key and value; the generated ones come from stand-in config.
 WORKER_VALUES = {
@@ -208,10 +209,30 @@ def test_the_policy_pack_stops_a_secret_bound_for_another_stack(
     assert cloudflare.calls() == []  # nothing reached Cloudflare
 
 
+def test_a_renamed_worker_gets_its_secrets_before_the_old_one_loses_them(
+    stack: Workspace, cloudflare: CloudflareStandIn
+) -> None:
+    stack_file = stack.project / f"Pulumi.{STACK}.yaml"
+    stack_file.write_text(stack_file.read_text().replace(f"[{WORKER}]", f"[{RENAMED}]"))
+    preview = stack.json("preview", "--diff")
+    ops = {s["urn"].rsplit("::", 1)[1]: s["op"] for s in preview["steps"] if s["op"] != "same"}
+    assert ops == {f"{RENAMED}-{n}": "create" for n in cf.worker_secret_names()} | {
+        f"{WORKER}-{n}": "delete" for n in cf.worker_secret_names()
+    }
+
+    stack.run("up", "--yes", "--skip-preview")
+    methods = [request.method for request, _ in cloudflare.server.log]
+    # Every new secret is in place before any old one goes: no moment without them.
+    assert methods == ["PUT"] * (len(ops) // 2) + ["DELETE"] * (len(ops) // 2)
+    cloudflare.calls()
+    assert set(cloudflare.secrets) == {(RENAMED, n) for n in cf.worker_secret_names()}
+
+
 def test_destroy_deletes_every_worker_secret(
     stack: Workspace, cloudflare: CloudflareStandIn
 ) -> None:
+    held = sorted(("DELETE", f"{worker}/{name}") for worker, name in cloudflare.secrets)
+    assert held
     stack.run("destroy", "--yes", "--skip-preview")
-    names = cf.worker_secret_names()
-    assert cloudflare.calls() == sorted(("DELETE", f"{WORKER}/{n}") for n in names)
+    assert cloudflare.calls() == held
     assert cloudflare.secrets == {}
