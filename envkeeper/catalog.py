@@ -154,16 +154,20 @@ class ProviderToken:
     what: str
 
 
+# The key each provider SDK itself reads (pulumi-neon reads `api_key`, snake_case);
+# tests/test_catalog_provider_keys.py checks every one against the installed SDKs.
+NEON_API_KEY = ProviderToken("neon:api_key", "Neon API key that manages the environment's project")
+
 # The credentials the providers themselves use. They are never delivered anywhere.
 PROVIDER_TOKENS: tuple[ProviderToken, ...] = (
     ProviderToken("cloudflare:apiToken", "Cloudflare API token that manages tokens and Workers"),
     ProviderToken("github:token", "GitHub token that manages environments and secrets"),
-    ProviderToken("neon:apiKey", "Neon API key that manages the environment's project"),
+    NEON_API_KEY,
 )
 
 
 # Only for a Neon project adopted rather than created here: its owner's connection URL,
-# which the PostgreSQL provider uses to manage roles. It stands in for `neon:apiKey`.
+# which the PostgreSQL provider uses to manage roles. It stands in for the Neon API key.
 NEON_OWNER_URL = ProviderToken(
     "envkeeper:neonOwnerUrl", "owner connection URL of an existing Neon project"
 )

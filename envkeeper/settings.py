@@ -335,7 +335,7 @@ def required_secrets(settings: Settings) -> list[str]:
     """The secret config keys this stack's `pulumi up` needs."""
     keys = [f"envkeeper:{e.config_key}" for e in catalog.EXTERNAL if e.config_key]
     for token in catalog.PROVIDER_TOKENS:
-        if token.key == "neon:apiKey" and settings.neon.adopted:
+        if token is catalog.NEON_API_KEY and settings.neon.adopted:
             token = catalog.NEON_OWNER_URL  # an adopted project is reached through its owner
         keys.append(token.key)
     return keys

@@ -267,7 +267,7 @@ def test_an_adopted_project_needs_the_owner_url_not_a_neon_api_key(
         "envkeeper:neonOwnerUrl (owner connection URL of an existing Neon project): "
         "pulumi config set --secret --stack dev envkeeper:neonOwnerUrl"
     ) in out
-    assert "neon:apiKey" not in out
+    assert "neon:api_key" not in out
 
 
 def test_a_malformed_owner_url_is_named_without_repeating_it(project: Path) -> None:

@@ -232,7 +232,7 @@ def test_shipped_stacks_are_valid_and_list_the_secrets_still_needed(cli: Any, st
     result = cli("validate", stack)
     assert result.exit_code == 0, result.output
     assert f"Pulumi.{stack}.yaml: valid" in result.stdout
-    for key in ("envkeeper:stripeSecretKey", "cloudflare:apiToken", "github:token", "neon:apiKey"):
+    for key in ("envkeeper:stripeSecretKey", "cloudflare:apiToken", "github:token", "neon:api_key"):
         assert f"pulumi config set --secret --stack {stack} {key}" in result.stdout
 
 
