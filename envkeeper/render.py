@@ -17,30 +17,43 @@ def as_json(plan: dict[str, Any]) -> str:
     return json.dumps(plan, indent=2, sort_keys=False)
 
 
-def _rotation_text(rotation: dict[str, Any] | None) -> str:
+def _rotation_lines(rotation: dict[str, Any] | None) -> list[str]:
     if rotation is None:
-        return "not rotated (plain setting)"
+        return ["not rotated (plain setting)"]
     if "slots" in rotation:
         slots = rotation["slots"]
-        return (
-            f"every {rotation['days']} d; a {slots['a']}, b {slots['b']}, "
-            f"active {rotation['active']}"
-        )
-    return f"every {rotation['days']} d; last {rotation['date']}"
+        return [
+            f"every {rotation['days']} d;",
+            f"a {slots['a']},",
+            f"b {slots['b']},",
+            f"active {rotation['active']}",
+        ]
+    return [f"every {rotation['days']} d;", f"last {rotation['date']}"]
 
 
-def _source_text(source: dict[str, Any]) -> str:
-    text = source["description"]
+def _source_lines(source: dict[str, Any]) -> list[str]:
+    lines = [source["description"]]
     if "config" in source:
-        text += f" (secret config {source['config']})"
-    return text
+        lines.append(f"(secret config {source['config']})")
+    return lines
 
 
-def _destination_text(secret: dict[str, Any]) -> str:
-    lines = []
-    for dest in secret["destinations"]:
-        lines.append(dest["label"] + ("" if dest["delivered"] else " *"))
-    return "\n".join(lines) or "-"
+def _destination_lines(secret: dict[str, Any]) -> list[str]:
+    return [
+        dest["label"]
+        + (f" via {dest['via']}" if dest.get("via") else "")
+        + ("" if dest["delivered"] else " *")
+        for dest in secret["destinations"]
+    ]
+
+
+def _words(text: str) -> list[str]:
+    return text.split() or [""]
+
+
+def least_widths(rows: Sequence[Sequence[str]]) -> list[int]:
+    """Each column's longest word: narrower, and a word would break."""
+    return [max(len(w) for text in col for w in _words(text)) for col in zip(*rows, strict=True)]
 
 
 def fitted_widths(rows: Sequence[Sequence[str]], room: int) -> list[int]:
@@ -50,15 +63,59 @@ def fitted_widths(rows: Sequence[Sequence[str]], room: int) -> list[int]:
     keys and Worker names a reviewer must read and copy whole. Here every column gets at
     least its longest word, and the rest of the room goes where the text is longest.
     """
-    columns = list(zip(*rows, strict=True))
-    least = [max(len(word) for text in col for word in text.split()) for col in columns]
-    most = [max(len(line) for text in col for line in text.splitlines()) for col in columns]
+    least = least_widths(rows)
+    most = [
+        max(len(line) for text in col for line in text.splitlines() or [""])
+        for col in zip(*rows, strict=True)
+    ]
     spare, wanted = room - sum(least), [m - n for m, n in zip(most, least, strict=True)]
     if sum(wanted) <= spare:
         return most
     if spare <= 0:
         return least
     return [n + w * spare // sum(wanted) for n, w in zip(least, wanted, strict=True)]
+
+
+def _table_room(console: Console, columns: int) -> int:
+    # Each column, its padding and border take 3 characters besides its text, plus 1.
+    return console.width - 3 * columns - 1
+
+
+def _secrets_table(plan: dict[str, Any], console: Console) -> Table:
+    """Four columns where every word fits whole; on a narrower terminal (80 columns), two:
+    the rotation stacked under the name, the destinations under the source."""
+    titles: tuple[str, ...] = ("Name", "Source", "Rotation", "Goes to")
+    rows: list[tuple[str, ...]] = [
+        (
+            secret["name"],
+            " ".join(_source_lines(secret["source"])),
+            " ".join(_rotation_lines(secret["rotation"])),
+            "\n".join(_destination_lines(secret)) or "-",
+        )
+        for secret in plan["secrets"]
+    ]
+    if sum(least_widths([titles, *rows])) > _table_room(console, len(titles)):
+        titles = ("Secret and rotation", "Source, then where it goes")
+        rows = [
+            (
+                "\n".join([secret["name"], *_rotation_lines(secret["rotation"])]),
+                "\n".join(
+                    [
+                        *_source_lines(secret["source"]),
+                        *(f"→ {d}" for d in _destination_lines(secret) or ["-"]),
+                    ]
+                ),
+            )
+            for secret in plan["secrets"]
+        ]
+    widths = fitted_widths([titles, *rows], _table_room(console, len(titles)))
+    table = Table(title="Secrets and where they go", show_lines=True, expand=False)
+    for title, width in zip(titles, widths, strict=True):
+        # Folding inside a word only happens on a terminal too narrow for the longest one.
+        table.add_column(title, width=width, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def as_table(plan: dict[str, Any], console: Console) -> None:
@@ -74,27 +131,8 @@ def as_table(plan: dict[str, Any], console: Console) -> None:
     for resource in plan["resources"]:
         parent = nodes.get(resource["parent_urn"] or "", root)
         nodes[resource["urn"]] = parent.add(Text(f"{resource['type']}  {resource['name']}"))
-
-    titles = ("Name", "Source", "Rotation", "Goes to")
-    rows = [
-        (
-            secret["name"],
-            _source_text(secret["source"]),
-            _rotation_text(secret["rotation"]),
-            _destination_text(secret),
-        )
-        for secret in plan["secrets"]
-    ]
-    # Each column, its padding and border take 3 characters besides its text, plus 1.
-    widths = fitted_widths([titles, *rows], console.width - 3 * len(titles) - 1)
-    secrets = Table(title="Secrets and where they go", show_lines=True, expand=False)
-    for title, width in zip(titles, widths, strict=True):
-        # Folding inside a word only happens on a terminal too narrow for the longest one.
-        secrets.add_column(title, width=width, overflow="fold")
-    for row in rows:
-        secrets.add_row(*row)
     console.print(Group(Text("Resources", style="bold"), root))
-    console.print(secrets)
+    console.print(_secrets_table(plan, console))
     if any(not d["delivered"] for s in plan["secrets"] for d in s["destinations"]):
         console.print("* declared in the catalog; no resource of this program delivers it yet")
     needed = plan["needed_before_up"]
@@ -125,7 +163,7 @@ def as_mermaid(plan: dict[str, Any]) -> str:
         src_text = source.get("config") or source["kind"]
         src = _node_id("src_", src_text + "_" + secret["name"])
         sec = _node_id("sec_", secret["name"])
-        declared.append(f'  {src}["{_label(_source_text(source))}"]')
+        declared.append(f'  {src}["{_label(" ".join(_source_lines(source)))}"]')
         shape = f'(["{secret["name"]}"])' if secret["secret"] else f'["{secret["name"]}"]'
         declared.append(f"  {sec}{shape}")
         declared.append(f"  {src} --> {sec}")

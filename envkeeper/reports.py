@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from envkeeper import catalog
 from envkeeper.bump import Change
 from envkeeper.incident import AUDIT_CHECKLIST, Playbook
 from envkeeper.rotation import SecretStatus, State, dependents
 from envkeeper.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 STYLE = {State.OK: "green", State.DUE_SOON: "yellow", State.OVERDUE: "bold red"}
 
@@ -24,6 +30,57 @@ def overdue_line(row: SecretStatus) -> str:
         f"({days} day{'s' if days != 1 else ''}; last rotated {row.last_rotated}, "
         f"every {row.policy_days} days)"
     )
+
+
+def _slots(r: SecretStatus) -> str:
+    return f"a {r.slots['a']}, b {r.slots['b']} (active {r.active_slot})" if r.slots else ""
+
+
+# Every column of the status table, most useful first where room runs out: each layout
+# below drops or shortens a column of the one before, until the table fits.
+_COLUMNS: dict[str, Callable[[SecretStatus], str]] = {
+    "Stack": lambda r: r.stack,
+    "Secret": lambda r: r.name,
+    "Last rotated": lambda r: r.last_rotated.isoformat(),
+    "Every": lambda r: f"{r.policy_days} d",
+    "Due": lambda r: r.due.isoformat(),
+    "Left": lambda r: f"{r.days_left} d",
+    "Slots": _slots,
+    "Active": lambda r: r.active_slot or "",
+    "State": lambda r: f"[{STYLE[r.state]}]{r.state.value}[/]",
+}
+_LAYOUTS = (
+    ("Stack", "Secret", "Last rotated", "Every", "Due", "Left", "Slots", "State"),
+    ("Stack", "Secret", "Last rotated", "Every", "Due", "Left", "Active", "State"),
+    ("Stack", "Secret", "Due", "Left", "Active", "State"),
+)
+
+
+def _status_table(rows: list[SecretStatus], today: date, out: Console) -> tuple[Table, list[str]]:
+    """The widest layout that fits the console whole, and what it leaves out."""
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    unbounded = out.options.update_width(10_000)  # how wide each layout wants to be
+
+    def build(layout: tuple[str, ...]) -> Table:
+        table = Table(title=f"Rotation status as of {today}")
+        for column in layout:
+            # Names, dates and states never wrap: a cut date is a wrong date.
+            table.add_column(column, no_wrap=column != "Slots")
+        for r in rows:
+            table.add_row(*(_COLUMNS[c](r) for c in layout))
+        return table
+
+    layout = next(
+        (
+            layout
+            for layout in _LAYOUTS
+            if Measurement.get(out, unbounded, build(layout)).maximum <= out.width
+        ),
+        _LAYOUTS[-1],
+    )
+    return build(layout), [c.lower() for c in _LAYOUTS[0] if c not in layout]
 
 
 def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
@@ -40,28 +97,13 @@ def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
             )
         )
     else:
-        from rich.table import Table
-
         from envkeeper.terminal import console
 
-        table = Table(title=f"Rotation status as of {today}")
-        for column in ("Stack", "Secret", "Last rotated", "Every", "Due", "Left", "Slots", "State"):
-            table.add_column(column, no_wrap=column in ("Stack", "Secret"))
-        for r in rows:
-            slots = (
-                f"a {r.slots['a']}, b {r.slots['b']} (active {r.active_slot})" if r.slots else ""
-            )
-            table.add_row(
-                r.stack,
-                r.name,
-                r.last_rotated.isoformat(),
-                f"{r.policy_days} d",
-                r.due.isoformat(),
-                f"{r.days_left} d",
-                slots,
-                f"[{STYLE[r.state]}]{r.state.value}[/]",
-            )
-        console(piped_width=140).print(table)
+        out = console(piped_width=140)
+        table, dropped = _status_table(rows, today, out)
+        out.print(table)
+        if dropped:
+            print(f"({', '.join(dropped)}: left out to fit {out.width} columns; --json has all)")
         counts = {s: sum(1 for r in rows if r.state is s) for s in State}
         print(", ".join(f"{n} {s.value}" for s, n in counts.items()))
     for row in overdue:

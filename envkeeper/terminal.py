@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -9,9 +10,17 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+def width(piped_width: int) -> int | None:
+    """COLUMNS when set (a user's explicit request, on a terminal or not); else the
+    terminal's own width (None: rich asks it), or `piped_width` columns when piped (CI logs,
+    PR comments) rather than rich's narrow default."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return None if sys.stdout.isatty() else piped_width
+
+
 def console(piped_width: int) -> Console:
-    """The terminal's own width; when piped (CI logs, PR comments), `piped_width` columns
-    rather than rich's narrow default."""
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else piped_width, highlight=False)
+    return Console(width=width(piped_width), highlight=False)

@@ -1,0 +1,63 @@
+"""At 80, 100 and 120 columns, every name, date and state in a table is printed whole.
+
+A date cut to `2026…` or a name split as `DATABASE_URL_READ|ONLY` is a wrong value to the
+reader; narrower layouts drop or stack the least useful columns first instead.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from envkeeper import catalog
+from tests.conftest import STACKS
+
+WIDTHS = (80, 100, 120)
+
+
+def whole(token: str, out: str) -> bool:
+    return any(token in line for line in out.splitlines())
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_rotation_status_keeps_names_dates_and_states_whole(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    # A day on which some secrets are overdue and some due soon: every state shows up.
+    rows = json.loads(cli("rotation", "status", "--json", "--today", "2027-02-25").stdout)
+    out = cli("rotation", "status", "--today", "2027-02-25").stdout
+    assert max(len(line) for line in out.splitlines()) <= columns
+    assert {r["state"] for r in rows["secrets"]} == {"ok", "due soon", "overdue"}
+    for row in rows["secrets"]:
+        line = next(
+            line for line in out.splitlines() if row["stack"] in line and f" {row['name']} " in line
+        )
+        for token in (row["due"], f"{row['days_left']} d", row["state"]):
+            assert token in line, (token, line)
+    if columns < 120:
+        assert "left out to fit" in out
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+@pytest.mark.parametrize("stack", STACKS)
+def test_plan_keeps_names_dates_keys_and_workers_whole(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, columns: int, stack: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    plan = json.loads(cli("plan", stack, "--format", "json").stdout)
+    out = cli("plan", stack).stdout
+    assert max(len(line) for line in out.splitlines()) <= columns
+    for secret in plan["secrets"]:
+        assert whole(secret["name"], out)
+        rotation = secret["rotation"] or {}
+        for day in [rotation.get("date"), *(rotation.get("slots") or {}).values()]:
+            if day:
+                assert whole(day, out), day
+        if "config" in secret["source"]:
+            assert whole(secret["source"]["config"], out)
+        for destination in secret["destinations"]:
+            assert whole(destination["target"], out), destination["target"]
+    assert all(whole(entry.name, out) for entry in catalog.CATALOG)
