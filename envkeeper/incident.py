@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from envkeeper import catalog
 from envkeeper.bump import Change
 from envkeeper.catalog import Source
 from envkeeper.problems import UserError
+from envkeeper.rotation import minted_by
 from envkeeper.settings import Settings, SlotDates
 
 # What only a person can do, at the vendor, for each external secret.
@@ -52,6 +53,9 @@ class Playbook:
     changes: list[Change]
     vendor_steps: dict[str, list[str]]
     effects: list[str]
+    # Managed secrets already dated today, with the resources that mint them: a second
+    # run on one day keeps the dates true and says how to force another re-mint instead.
+    already_today: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _earlier_than(today: date, avoid: date) -> date:
@@ -73,12 +77,20 @@ def plan_emergency(
     changes: list[Change] = []
     vendor: dict[str, list[str]] = {}
     effects: list[str] = []
+    already: dict[str, list[str]] = {}
     for name in chosen:
         entry = catalog.BY_NAME[name]
         if entry.source is Source.EXTERNAL:
             vendor[name] = [step.format(stack=stack) for step in VENDOR_STEPS[name]]
             continue
         current = settings.rotation[name]
+        latest = current.latest if isinstance(current, SlotDates) else current
+        if latest >= today:
+            # Moving a date again today would date a fresh credential before the day it
+            # was made, or swap the slots. The date stays; replacing re-mints.
+            slots: set[str] | None = set(catalog.SLOTS) if isinstance(current, SlotDates) else None
+            already[name] = sorted(minted_by(name, slots))
+            continue
         if isinstance(current, SlotDates):
             # Both slots die. The older one becomes today's active credential; the other
             # is re-minted too, with a distinct earlier keeper date.
@@ -87,8 +99,7 @@ def plan_emergency(
             standby = _earlier_than(today, current.date_of(newer))
             changes.append(Change(name, newer, current.date_of(newer), standby))
         else:
-            new = today if current != today else today - timedelta(days=1)
-            changes.append(Change(name, None, current, new))
+            changes.append(Change(name, None, current, today))
         if entry.rotation_effect:
             effects.append(f"{name}: rotating it means {entry.rotation_effect}")
-    return Playbook(changes=changes, vendor_steps=vendor, effects=effects)
+    return Playbook(changes=changes, vendor_steps=vendor, effects=effects, already_today=already)

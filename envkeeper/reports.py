@@ -146,8 +146,9 @@ def print_playbook(
 ) -> None:
     verb = "Would rotate" if dry_run else "Rotated"
     print(f"Incident playbook for stack {stack} ({settings.environment.value})")
+    step = iter(range(1, 10))
     if playbook.changes:
-        print(f"\n1. {verb} now, every slot ({origin}):")
+        print(f"\n{next(step)}. {verb} now, every slot ({origin}):")
         for change in playbook.changes:
             slot = f" slot {change.slot}" if change.slot else ""
             print(f"  {change.name}{slot}: {change.old} -> {change.new}")
@@ -167,17 +168,30 @@ def print_playbook(
                 f"  Now: pulumi up --stack {stack}, then commit {origin}. A leaked credential "
                 "must die even at the cost of a short break."
             )
+    if playbook.already_today:
+        print(f"\n{next(step)}. Already rotated today; their dates stay as they are:")
+        for name in playbook.already_today:
+            print(f"  {name}: re-minted by the `pulumi up` that applies today's date.")
+        print(
+            "  If that up already ran and they must be re-minted again, replace only what "
+            "mints them; what carries them follows with updates, as for a date bump "
+            f"(URNs: pulumi stack --stack {stack} --show-urns):"
+        )
+        for name, resources in playbook.already_today.items():
+            print(
+                f"    {name}: pulumi up --stack {stack} --replace URN, for " + ", ".join(resources)
+            )
     if playbook.vendor_steps:
-        print("\n2. At the vendors (only a person can do these):")
+        print(f"\n{next(step)}. At the vendors (only a person can do these):")
         for name, steps in playbook.vendor_steps.items():
             print(f"  {name}:")
-            for step in steps:
-                print(f"    - {step}")
+            for line in steps:
+                print(f"    - {line}")
         print("  Then bump their dates: envkeeper rotation bump NAME --stack " + stack)
     if playbook.effects:
-        print("\n3. Effects:")
+        print(f"\n{next(step)}. Effects:")
         for effect in playbook.effects:
             print(f"  - {effect}")
-    print("\n4. Audit for misuse, then notify:")
+    print(f"\n{next(step)}. Audit for misuse, then notify:")
     for item in AUDIT_CHECKLIST:
         print(f"  - [ ] {item}")

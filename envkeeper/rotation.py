@@ -100,6 +100,22 @@ def _login_of(name: str, slot: str | None) -> str:
     return next(login for url, (login, _) in db.URL_LOGINS.items() if url == name)
 
 
+def minted_by(name: str, slots: set[str] | None = None) -> set[str]:
+    """The Pulumi names of the resources that make the credential behind `name` (its
+    `slots`): replacing one re-mints it, and its carriers follow with updates."""
+    entry = catalog.BY_NAME[name]
+    if entry.source is Source.GENERATED:
+        return {catalog.BETTER_AUTH_RESOURCE}
+    if entry.source is Source.NEON:
+        return {
+            db.password_resource(_login_of(name, slot))
+            for slot in sorted(slots or {None}, key=str)  # type: ignore[arg-type]
+        }
+    if entry.source is Source.CLOUDFLARE_TOKEN:
+        return {cf.token_resource(slot) for slot in slots or ()}
+    return set()
+
+
 def dependents(settings: Settings, name: str, slots: set[str] | None = None) -> set[str]:
     """The Pulumi names of what the next `pulumi up` replaces or updates when the keeper
     date of `name` (its `slots`, for a two-slot secret) moves forward.
@@ -111,13 +127,8 @@ def dependents(settings: Settings, name: str, slots: set[str] | None = None) -> 
         return set()  # the date of an external secret is a record, not a keeper
     if entry.two_slots and not slots:
         raise ValueError(f"{name} has two slots; say which")
-    found = _carriers(name, settings)
-    if entry.source is Source.GENERATED:
-        found.add(catalog.BETTER_AUTH_RESOURCE)
-    elif entry.source is Source.NEON:
-        for slot in sorted(slots or {None}, key=str):  # type: ignore[arg-type]
-            login = _login_of(name, slot)
-            found |= {db.password_resource(login), login}
-    elif entry.source is Source.CLOUDFLARE_TOKEN:
-        found |= {cf.token_resource(slot) for slot in slots or ()}
+    found = _carriers(name, settings) | minted_by(name, slots)
+    if entry.source is Source.NEON:
+        # The login's password is updated in place.
+        found |= {_login_of(name, slot) for slot in sorted(slots or {None}, key=str)}  # type: ignore[arg-type]
     return found

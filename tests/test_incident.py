@@ -58,6 +58,32 @@ def test_emergency_rotates_every_managed_credential_both_slots(cli: Any, project
     assert "app_migrator-password" in changed and "app_readonly-password" in changed
 
 
+def test_a_second_emergency_on_the_same_day_keeps_the_dates_true(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.prod.yaml"
+    assert cli("emergency", "--stack", "prod").exit_code == 0
+    after_first = path.read_bytes()
+    _, first = load("prod", project)
+
+    second = cli("emergency", "--stack", "prod")
+    assert second.exit_code == 0, second.output
+    assert path.read_bytes() == after_first  # no date moved again: no slot swapped
+    _, settings = load("prod", project)
+    assert settings.rotation == first.rotation
+    for entry in catalog.ROTATED:
+        if entry.managed and not entry.two_slots:
+            assert settings.rotation[entry.name] == TODAY, entry.name  # never yesterday
+    out = second.stdout
+    assert "Rotated now" not in out
+    assert "Already rotated today; their dates stay as they are:" in out
+    assert "BETTER_AUTH_SECRET: pulumi up --stack prod --replace URN, for better-auth-secret" in out
+    # Only what mints a credential is replaced: a replaced role would lose its grants.
+    replace_db = "DATABASE_URL: pulumi up --stack prod --replace URN, for "
+    assert f"{replace_db}app_runtime_a-password, app_runtime_b-password\n" in out
+    # The steps are numbered one after another, whatever is left out.
+    numbers = [line.split(".")[0] for line in out.splitlines() if line[:2].rstrip(".").isdigit()]
+    assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
+
+
 def test_emergency_for_external_secrets_only_prints_vendor_steps(cli: Any, project: Path) -> None:
     path = project / "Pulumi.dev.yaml"
     before = path.read_bytes()
