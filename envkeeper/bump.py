@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from envkeeper import catalog
-from envkeeper.problems import UserError
+from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.settings import Settings, SlotDates, parse_settings
 from envkeeper.stackfile import display_path, load_stack_file, round_trip_yaml
 
@@ -95,16 +95,19 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def plan_bump(origin: str, settings: Settings, name: str, when: date, today: date) -> Change:
+def plan_bump(settings: Settings, name: str, when: date, today: date, origin: str) -> Change:
     """The one date `rotation bump` changes, or a UserError saying why not."""
     key = f"{ROTATION_KEY}.{name}"
     entry = catalog.BY_NAME.get(name)
     if entry is None or not entry.rotated:
+        # A typo on the command line, not a problem of the stack file.
         known = ", ".join(catalog.rotated_names())
-        raise UserError.one(origin, key, f"unknown secret; known names: {known}")
+        raise UserError.one(COMMAND_LINE, "SECRET", f"unknown secret {name}; known: {known}")
     if when > today:
         raise UserError.one(
-            origin, key, f"{when} is in the future (today is {today}); bump to today or earlier"
+            COMMAND_LINE,
+            "--date",
+            f"{when} is in the future (today is {today}); bump to today or earlier",
         )
     current = settings.rotation[name]
     if isinstance(current, SlotDates):

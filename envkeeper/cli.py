@@ -18,7 +18,7 @@ import typer
 
 from envkeeper import catalog
 from envkeeper.isolation import isolation_problems, sibling_settings
-from envkeeper.problems import UserError
+from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.settings import Settings, iso_date, missing_secrets, parse_settings
 from envkeeper.stackfile import StackConfig, load_stack_file, stack_file, stack_names
 
@@ -109,7 +109,37 @@ def parse_day(value: str | None, option: str) -> date:
     try:
         return iso_date(value)
     except ValueError as exc:
-        raise UserError.one("(command line)", option, str(exc)) from None
+        raise UserError.one(COMMAND_LINE, option, str(exc)) from None
+
+
+def chosen_stack(positional: str | None, option: str | None, command: str) -> str:
+    """The stack, given first and positionally as by every command. The old `--stack`
+    still works for now, with a note on stderr saying how to write it."""
+    if option is not None:
+        if positional is not None and positional != option:
+            raise UserError.one(
+                COMMAND_LINE,
+                "--stack",
+                f"names {option} but the command names {positional}; "
+                f"write only the stack: envkeeper {command} {positional}",
+            )
+        print(
+            f"note: --stack is going away; write the stack first: envkeeper {command} {option}",
+            file=sys.stderr,
+        )
+        return option
+    if positional is None:
+        raise UserError.one(
+            COMMAND_LINE, "STACK", f"name the stack, for example: envkeeper {command} dev"
+        )
+    return positional
+
+
+def old_stack_option(help_text: str) -> Any:
+    return typer.Option("--stack", "-s", help=f"{help_text} (old form; give it first instead)")
+
+
+STACK_HELP = "The stack: dev, staging, prod…"
 
 
 def _needed_line(stack: str, key: str) -> str:
@@ -120,7 +150,7 @@ def _needed_line(stack: str, key: str) -> str:
 
 @app.command()
 @user_errors
-def validate(stack: Annotated[str, typer.Argument(help="The stack: dev, staging, prod…")]) -> None:
+def validate(stack: Annotated[str, typer.Argument(help=STACK_HELP)]) -> None:
     """Check Pulumi.STACK.yaml: one line per problem naming the file, the key and the fix."""
     config, settings = load_stack(stack)
     workers = len(settings.cloudflare.workers)
@@ -144,7 +174,7 @@ class PlanFormat(StrEnum):
 @app.command()
 @user_errors
 def plan(
-    stack: Annotated[str, typer.Argument(help="The stack: dev, staging, prod…")],
+    stack: Annotated[str, typer.Argument(help=STACK_HELP)],
     output: Annotated[
         PlanFormat, typer.Option("--format", "-f", help="table, json, or mermaid for a PR.")
     ] = PlanFormat.TABLE,
@@ -183,7 +213,7 @@ class VarsFormat(StrEnum):
 @app.command("wrangler-vars")
 @user_errors
 def wrangler_vars(
-    stack: Annotated[str, typer.Argument(help="The stack: dev, staging, prod…")],
+    stack: Annotated[str, typer.Argument(help=STACK_HELP)],
     output: Annotated[VarsFormat, typer.Option("--format", "-f", help="toml or json.")] = (
         VarsFormat.TOML
     ),
@@ -206,6 +236,11 @@ rotation_app = typer.Typer(
 app.add_typer(rotation_app, name="rotation")
 
 
+class StatusFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
 @rotation_app.command("status")
 @user_errors
 def rotation_status(
@@ -215,12 +250,20 @@ def rotation_status(
     today: Annotated[
         str | None, typer.Option("--today", help="Report as of this date (YYYY-MM-DD).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    output: Annotated[
+        StatusFormat, typer.Option("--format", "-f", help="table, or json: one object.")
+    ] = StatusFormat.TABLE,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Old form of --format json.", hidden=True)
+    ] = False,
 ) -> None:
     """Age, policy, due date and active slot of every secret. Exit 1 when any is overdue."""
     from envkeeper.reports import print_status
     from envkeeper.rotation import State, stack_status
 
+    if as_json:
+        print("note: --json is going away; write --format json", file=sys.stderr)
+        output = StatusFormat.JSON
     as_of = parse_day(today, "--today")
     names = stacks or all_stacks()
     problems, rows = [], []
@@ -233,7 +276,7 @@ def rotation_status(
         rows += stack_status(stack, settings, as_of)
     if problems:
         raise UserError(problems)
-    print_status(rows, as_of, as_json)
+    print_status(rows, as_of, output is StatusFormat.JSON)
     if any(row.state is State.OVERDUE for row in rows):
         raise typer.Exit(1)
 
@@ -241,19 +284,37 @@ def rotation_status(
 @rotation_app.command("bump")
 @user_errors
 def rotation_bump(
-    secret: Annotated[str, typer.Argument(help="The catalog name, e.g. BETTER_AUTH_SECRET.")],
-    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack to change.")],
+    first: Annotated[str, typer.Argument(metavar="STACK", help=STACK_HELP)],
+    secret: Annotated[
+        str | None,
+        typer.Argument(metavar="SECRET", help="The catalog name, e.g. BETTER_AUTH_SECRET."),
+    ] = None,
     when: Annotated[
         str | None, typer.Option("--date", help="The new keeper date (default: today).")
     ] = None,
+    stack_option: Annotated[str | None, old_stack_option("The stack to change")] = None,
 ) -> None:
     """Move one keeper date forward in Pulumi.STACK.yaml (the older slot of a two-slot secret)."""
     from envkeeper.bump import apply_changes, plan_bump
     from envkeeper.reports import print_bump
 
+    if stack_option is not None and secret is None:
+        first, secret = stack_option, first  # the old form: bump SECRET --stack STACK
+        chosen_stack(None, stack_option, "rotation bump")
+    if secret is None:
+        raise UserError.one(
+            COMMAND_LINE, "SECRET", f"name the secret: envkeeper rotation bump {first} NAME"
+        )
+    if first in catalog.BY_NAME and secret not in catalog.BY_NAME:
+        raise UserError.one(
+            COMMAND_LINE,
+            "STACK",
+            f"the stack comes first: envkeeper rotation bump {secret} {first}",
+        )
+    stack = chosen_stack(first, None, "rotation bump")
     config, settings = load_stack(stack)
     today = date.today()
-    change = plan_bump(config.origin, settings, secret, parse_day(when, "--date"), today)
+    change = plan_bump(settings, secret, parse_day(when, "--date"), today, config.origin)
     apply_changes(stack_file(project_dir(), stack), [change], stack, today)
     print_bump(config.origin, stack, settings, change)
 
@@ -261,22 +322,26 @@ def rotation_bump(
 @app.command()
 @user_errors
 def emergency(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack whose secrets leaked.")],
+    stack: Annotated[
+        str | None, typer.Argument(metavar="STACK", help="The stack whose secrets leaked.")
+    ] = None,
     secret: Annotated[
         list[str] | None, typer.Option("--secret", help="Only these secrets (repeatable).")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the playbook; change no file.")
     ] = False,
+    stack_option: Annotated[str | None, old_stack_option("The stack whose secrets leaked")] = None,
 ) -> None:
     """Incident playbook: rotate every managed credential now (both slots), then the rest."""
     from envkeeper.bump import apply_changes
     from envkeeper.incident import plan_emergency
     from envkeeper.reports import print_playbook
 
+    stack = chosen_stack(stack, stack_option, "emergency")
     config, settings = load_stack(stack)
     today = date.today()
-    playbook = plan_emergency(config.origin, stack, settings, secret or [], today)
+    playbook = plan_emergency(stack, settings, secret or [], today)
     if playbook.changes and not dry_run:
         apply_changes(stack_file(project_dir(), stack), playbook.changes, stack, today)
     print_playbook(config.origin, stack, settings, playbook, dry_run)
@@ -290,16 +355,20 @@ class ReviewFormat(StrEnum):
 @app.command("access-review")
 @user_errors
 def access_review(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack to review.")],
+    stack: Annotated[
+        str | None, typer.Argument(metavar="STACK", help="The stack to review.")
+    ] = None,
     output: Annotated[
         ReviewFormat, typer.Option("--format", "-f", help="markdown (the record) or json.")
     ] = ReviewFormat.MARKDOWN,
+    stack_option: Annotated[str | None, old_stack_option("The stack to review")] = None,
 ) -> None:
     """Who and what can reach an environment: the quarterly access review record."""
     import json
 
     from envkeeper.access import as_markdown, review
 
+    stack = chosen_stack(stack, stack_option, "access-review")
     _, settings = load_stack(stack)
     data = review(stack, settings, date.today())
     print(json.dumps(data, indent=2) if output is ReviewFormat.JSON else as_markdown(data))

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from envkeeper import catalog
 from envkeeper.bump import Change
 from envkeeper.catalog import Source
-from envkeeper.problems import UserError
+from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import minted_by
 from envkeeper.settings import Settings, SlotDates
 
@@ -66,13 +66,13 @@ def _earlier_than(today: date, avoid: date) -> date:
     return candidate
 
 
-def plan_emergency(
-    origin: str, stack: str, settings: Settings, names: list[str], today: date
-) -> Playbook:
+def plan_emergency(stack: str, settings: Settings, names: list[str], today: date) -> Playbook:
     unknown = [n for n in names if n not in catalog.BY_NAME or not catalog.BY_NAME[n].rotated]
     if unknown:
         known = ", ".join(catalog.rotated_names())
-        raise UserError.one(origin, "--secret", f"unknown secret {unknown[0]}; known: {known}")
+        raise UserError.one(
+            COMMAND_LINE, "--secret", f"unknown secret {unknown[0]}; known: {known}"
+        )
     chosen = names or catalog.rotated_names()
     changes: list[Change] = []
     vendor: dict[str, list[str]] = {}

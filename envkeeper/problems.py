@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Where a problem with the command's own arguments is reported, in place of a file.
+COMMAND_LINE = "(command line)"
+
 
 @dataclass(frozen=True)
 class Problem:

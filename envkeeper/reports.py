@@ -187,7 +187,7 @@ def print_playbook(
             print(f"  {name}:")
             for line in steps:
                 print(f"    - {line}")
-        print("  Then bump their dates: envkeeper rotation bump NAME --stack " + stack)
+        print(f"  Then bump their dates: envkeeper rotation bump {stack} NAME")
     if playbook.effects:
         print(f"\n{next(step)}. Effects:")
         for effect in playbook.effects:

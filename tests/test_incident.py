@@ -17,7 +17,7 @@ TODAY = date.today()
 def test_dry_run_changes_no_file_and_shows_the_whole_playbook(cli: Any, project: Path) -> None:
     path = project / "Pulumi.prod.yaml"
     before = path.read_bytes()
-    result = cli("emergency", "--stack", "prod", "--dry-run")
+    result = cli("emergency", "prod", "--dry-run")
     assert result.exit_code == 0, result.output
     assert path.read_bytes() == before
     out = result.stdout
@@ -39,7 +39,7 @@ def test_dry_run_changes_no_file_and_shows_the_whole_playbook(cli: Any, project:
 def test_emergency_rotates_every_managed_credential_both_slots(cli: Any, project: Path) -> None:
     _, before_settings = load("prod", project)
     before = run("prod", project)
-    result = cli("emergency", "--stack", "prod")
+    result = cli("emergency", "prod")
     assert result.exit_code == 0, result.output
     _, after = load("prod", project)
     for entry in catalog.ROTATED:
@@ -60,11 +60,11 @@ def test_emergency_rotates_every_managed_credential_both_slots(cli: Any, project
 
 def test_a_second_emergency_on_the_same_day_keeps_the_dates_true(cli: Any, project: Path) -> None:
     path = project / "Pulumi.prod.yaml"
-    assert cli("emergency", "--stack", "prod").exit_code == 0
+    assert cli("emergency", "prod").exit_code == 0
     after_first = path.read_bytes()
     _, first = load("prod", project)
 
-    second = cli("emergency", "--stack", "prod")
+    second = cli("emergency", "prod")
     assert second.exit_code == 0, second.output
     assert path.read_bytes() == after_first  # no date moved again: no slot swapped
     _, settings = load("prod", project)
@@ -87,7 +87,7 @@ def test_a_second_emergency_on_the_same_day_keeps_the_dates_true(cli: Any, proje
 def test_emergency_for_external_secrets_only_prints_vendor_steps(cli: Any, project: Path) -> None:
     path = project / "Pulumi.dev.yaml"
     before = path.read_bytes()
-    result = cli("emergency", "--stack", "dev", "--secret", "STRIPE_SECRET_KEY")
+    result = cli("emergency", "dev", "--secret", "STRIPE_SECRET_KEY")
     assert result.exit_code == 0
     assert path.read_bytes() == before
     assert "roll the restricted key" in result.stdout
@@ -95,14 +95,14 @@ def test_emergency_for_external_secrets_only_prints_vendor_steps(cli: Any, proje
 
 
 def test_emergency_refuses_an_unknown_secret(cli: Any, project: Path) -> None:
-    result = cli("emergency", "--stack", "dev", "--secret", "STRIPE")
+    result = cli("emergency", "dev", "--secret", "STRIPE")
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert "--secret: unknown secret STRIPE; known: DATABASE_URL" in line
 
 
 def test_access_review_markdown_is_a_record_fit_to_file(cli: Any) -> None:
-    result = cli("access-review", "--stack", "prod")
+    result = cli("access-review", "prod")
     assert result.exit_code == 0
     out = result.stdout
     assert out.startswith(f"# Access review: production (stack `prod`), {TODAY}")
@@ -124,7 +124,7 @@ def test_access_review_markdown_is_a_record_fit_to_file(cli: Any) -> None:
 
 
 def test_access_review_json_has_tokens_scope_and_expiry(cli: Any) -> None:
-    data = json.loads(cli("access-review", "--stack", "prod", "--format", "json").stdout)
+    data = json.loads(cli("access-review", "prod", "--format", "json").stdout)
     _, settings = load("prod")
     tokens = {t["slot"]: t for t in data["deploy_tokens"]}
     assert tokens[settings.slots("CLOUDFLARE_API_TOKEN").active]["active"] is True
@@ -137,6 +137,6 @@ def test_access_review_json_has_tokens_scope_and_expiry(cli: Any) -> None:
 
 
 def test_dev_access_review_says_no_approval_is_needed(cli: Any) -> None:
-    out = cli("access-review", "--stack", "dev").stdout
+    out = cli("access-review", "dev").stdout
     assert "Approval by: nobody (no approval needed)" in out
     assert "From: any branch" in out

@@ -69,7 +69,7 @@ def test_stripe_key_boundaries(
     rotated = date(2026, 10, 1)
     stripe_stack(project, rotated.isoformat())
     today = rotated + timedelta(days=days_after)
-    result = cli("rotation", "status", "dev", "--today", today.isoformat(), "--json")
+    result = cli("rotation", "status", "dev", "--today", today.isoformat(), "--format", "json")
     assert result.exit_code == exit_code
     rows = {r["name"]: r for r in json.loads(result.stdout)["secrets"]}
     stripe = rows["STRIPE_SECRET_KEY"]
@@ -96,7 +96,7 @@ def test_a_two_slot_secret_is_as_old_as_its_active_slot() -> None:
 
 
 def test_external_secrets_are_reported_like_the_rest(cli: Any) -> None:
-    result = cli("rotation", "status", "prod", "--today", "2026-11-28", "--json")
+    result = cli("rotation", "status", "prod", "--today", "2026-11-28", "--format", "json")
     rows = {r["name"]: r for r in json.loads(result.stdout)["secrets"]}
     assert rows["RESEND_API_KEY"]["source"] == "external"
     assert rows["RESEND_API_KEY"]["policy_days"] == 180
@@ -140,7 +140,7 @@ def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
 def test_bump_changes_exactly_one_date_and_keeps_every_other_byte(cli: Any, project: Path) -> None:
     path = project / "Pulumi.dev.yaml"
     before = path.read_text()
-    result = cli("rotation", "bump", "BETTER_AUTH_SECRET", "--stack", "dev")
+    result = cli("rotation", "bump", "dev", "BETTER_AUTH_SECRET")
     assert result.exit_code == 0, result.output
     after = path.read_text()
     assert changed_lines(before, after) == [
@@ -155,7 +155,7 @@ def test_bump_changes_exactly_one_date_and_keeps_every_other_byte(cli: Any, proj
 def test_bump_picks_the_older_slot_of_a_two_slot_secret(cli: Any, project: Path) -> None:
     path = project / "Pulumi.prod.yaml"
     before = path.read_text()
-    result = cli("rotation", "bump", "DATABASE_URL", "--stack", "prod", "--date", TODAY.isoformat())
+    result = cli("rotation", "bump", "prod", "DATABASE_URL", "--date", TODAY.isoformat())
     assert result.exit_code == 0, result.output
     assert changed_lines(before, path.read_text()) == [
         (
@@ -177,7 +177,7 @@ def test_bump_keeps_quotes_and_trailing_comments(cli: Any, project: Path) -> Non
         )
     )
     before = path.read_text()
-    assert cli("rotation", "bump", "RESEND_API_KEY", "--stack", "staging").exit_code == 0
+    assert cli("rotation", "bump", "staging", "RESEND_API_KEY").exit_code == 0
     assert changed_lines(before, path.read_text()) == [
         (
             "    RESEND_API_KEY: '2026-09-22'  # rolled by Ana\n",
@@ -187,23 +187,26 @@ def test_bump_keeps_quotes_and_trailing_comments(cli: Any, project: Path) -> Non
 
 
 def test_bumping_an_external_secret_says_where_to_roll_it(cli: Any) -> None:
-    result = cli("rotation", "bump", "STRIPE_SECRET_KEY", "--stack", "dev")
+    result = cli("rotation", "bump", "dev", "STRIPE_SECRET_KEY")
     assert result.exit_code == 0
     assert "nothing in Pulumi changes" in result.stdout
     assert "pulumi config set --secret --stack dev envkeeper:stripeSecretKey" in result.stdout
 
 
 def test_bumping_the_auth_secret_warns_everyone_is_signed_out(cli: Any) -> None:
-    result = cli("rotation", "bump", "BETTER_AUTH_SECRET", "--stack", "prod")
+    result = cli("rotation", "bump", "prod", "BETTER_AUTH_SECRET")
     assert "every signed-in user is signed out" in result.stdout
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["STRIPE_KEY"], "unknown secret; known names: DATABASE_URL"),
-        (["CORS_ORIGIN"], "unknown secret"),
-        (["BETTER_AUTH_SECRET", "--date", "2099-01-01"], "is in the future"),
+        (["STRIPE_KEY"], "(command line): SECRET: unknown secret STRIPE_KEY; known: DATABASE_URL"),
+        (["CORS_ORIGIN"], "(command line): SECRET: unknown secret CORS_ORIGIN"),
+        (
+            ["BETTER_AUTH_SECRET", "--date", "2099-01-01"],
+            "(command line): --date: 2099-01-01 is in",
+        ),
         (["BETTER_AUTH_SECRET", "--date", "2026-01-01"], "is not after the current date"),
         (["BETTER_AUTH_SECRET", "--date", "2026-10-05"], "is not after the current date"),
         (["DATABASE_URL", "--date", "2026-11-01"], "must move past 2026-11-02"),
@@ -215,7 +218,7 @@ def test_bump_refuses_and_leaves_the_file_alone(
 ) -> None:
     path = project / "Pulumi.dev.yaml"
     before = path.read_bytes()
-    result = cli("rotation", "bump", *args, "--stack", "dev")
+    result = cli("rotation", "bump", "dev", *args)
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert message in line
@@ -223,8 +226,8 @@ def test_bump_refuses_and_leaves_the_file_alone(
 
 
 def test_bump_twice_in_a_day_on_two_slots_says_come_back_tomorrow(cli: Any, project: Path) -> None:
-    assert cli("rotation", "bump", "CLOUDFLARE_API_TOKEN", "--stack", "dev").exit_code == 0
-    result = cli("rotation", "bump", "CLOUDFLARE_API_TOKEN", "--stack", "dev")
+    assert cli("rotation", "bump", "dev", "CLOUDFLARE_API_TOKEN").exit_code == 0
+    result = cli("rotation", "bump", "dev", "CLOUDFLARE_API_TOKEN")
     assert result.exit_code == 2
     assert "was rotated today; rotate slot b tomorrow" in result.stderr
 
@@ -239,8 +242,52 @@ def test_a_failed_write_leaves_the_original_intact(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_rename)
-    result = cli("rotation", "bump", "BETTER_AUTH_SECRET", "--stack", "dev")
+    result = cli("rotation", "bump", "dev", "BETTER_AUTH_SECRET")
     assert result.exit_code == 2
     assert result.stderr.strip().endswith("(file): could not write it (disk full); it is unchanged")
     assert path.read_bytes() == before
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (["rotation", "bump", "BETTER_AUTH_SECRET", "--stack", "dev"], "rotation bump dev"),
+        (["emergency", "--stack", "dev", "--dry-run"], "emergency dev"),
+        (["access-review", "--stack", "dev"], "access-review dev"),
+        (["rotation", "status", "dev", "--json"], "--format json"),
+    ],
+)
+def test_the_old_forms_still_work_and_say_the_new_one(cli: Any, old: list[str], new: str) -> None:
+    result = cli(*old)
+    assert result.exit_code == 0, result.output
+    (note,) = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert new in note
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["emergency"],
+            "(command line): STACK: name the stack, for example: envkeeper emergency dev",
+        ),
+        (
+            ["rotation", "bump", "BETTER_AUTH_SECRET", "dev"],
+            "(command line): STACK: the stack comes first: envkeeper rotation bump dev "
+            "BETTER_AUTH_SECRET",
+        ),
+        (["rotation", "bump", "dev"], "(command line): SECRET: name the secret"),
+        (
+            ["access-review", "dev", "--stack", "prod"],
+            "(command line): --stack: names prod but the command names dev",
+        ),
+    ],
+)
+def test_a_command_line_without_its_stack_or_secret_gets_one_line(
+    cli: Any, args: list[str], line: str
+) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    (only,) = result.stderr.splitlines()
+    assert only.startswith(line), only

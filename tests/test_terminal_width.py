@@ -27,7 +27,7 @@ def test_rotation_status_keeps_names_dates_and_states_whole(
 ) -> None:
     monkeypatch.setenv("COLUMNS", str(columns))
     # A day on which some secrets are overdue and some due soon: every state shows up.
-    rows = json.loads(cli("rotation", "status", "--json", "--today", "2027-02-25").stdout)
+    rows = json.loads(cli("rotation", "status", "--format", "json", "--today", "2027-02-25").stdout)
     out = cli("rotation", "status", "--today", "2027-02-25").stdout
     assert max(len(line) for line in out.splitlines()) <= columns
     assert {r["state"] for r in rows["secrets"]} == {"ok", "due soon", "overdue"}
