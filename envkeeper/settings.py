@@ -317,6 +317,9 @@ class Settings(_Model):
         return value
 
 
+GITHUB_OWNER = "github:owner"
+
+
 def plaintext_secret_problems(config: StackConfig, stack: str) -> list[Problem]:
     """A secret-holding key written in clear. The value itself is never repeated."""
     return [
@@ -370,6 +373,17 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
         )
     for name in secret_keys:
         raw.pop(name, None)
+    if not config.values.get(GITHUB_OWNER):
+        # The github provider needs it for every repository resource; without it
+        # `pulumi up` fails after the rest of the stack has changed.
+        problems.append(
+            Problem(
+                config.origin,
+                GITHUB_OWNER,
+                "is missing: add `github:owner: <organization>` under config, the GitHub "
+                "organization (or user) that owns the repository",
+            )
+        )
     try:
         settings = Settings.model_validate(raw, context={"today": today or date.today()})
     except ValidationError as exc:

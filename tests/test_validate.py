@@ -37,6 +37,12 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
         "envkeeper:environment",
         "dev, staging, production",
     ),
+    "missing github owner": (
+        "staging",
+        lambda text: "\n".join(ln for ln in text.splitlines() if "github:owner" not in ln) + "\n",
+        "github:owner",
+        "organization (or user) that owns the repository",
+    ),
     "missing environment": (
         "dev",
         replace("  envkeeper:environment: dev\n", ""),
