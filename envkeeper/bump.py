@@ -64,7 +64,7 @@ def apply_changes(path: Path, changes: list[Change], stack: str, today: date) ->
     except OSError as exc:
         raise UserError.one(
             display_path(path),
-            "(file)",
+            "",
             f"could not write it ({exc.strerror or exc}); it is unchanged",
         ) from None
     return settings

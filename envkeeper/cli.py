@@ -20,7 +20,13 @@ from envkeeper import catalog
 from envkeeper.isolation import isolation_problems, sibling_settings
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.settings import Settings, iso_date, missing_secrets, parse_settings
-from envkeeper.stackfile import StackConfig, load_stack_file, stack_file, stack_names
+from envkeeper.stackfile import (
+    StackConfig,
+    load_stack_file,
+    short_stack_name,
+    stack_file,
+    stack_names,
+)
 
 app = typer.Typer(
     name="envkeeper",
@@ -54,7 +60,7 @@ def find_project_dir(start: Path) -> Path:
             return folder
     raise UserError.one(
         "Pulumi.yaml",
-        "(file)",
+        "",
         f"no Pulumi project in {start} or above; run envkeeper inside the project "
         "or pass --project-dir",
     )
@@ -91,7 +97,8 @@ def load_stack(stack: str, isolation: bool = True) -> tuple[StackConfig, Setting
     config = load_stack_file(stack_file(folder, stack))
     settings = parse_settings(config, stack)
     if isolation:
-        problems = isolation_problems(config.origin, settings, sibling_settings(folder, stack))
+        siblings = sibling_settings(folder, short_stack_name(stack))
+        problems = isolation_problems(config.origin, settings, siblings)
         if problems:
             raise UserError(problems)
     return config, settings
@@ -141,6 +148,24 @@ def old_stack_option(help_text: str) -> Any:
 
 STACK_HELP = "The stack: dev, staging, prod…"
 
+E = TypeVar("E", bound=StrEnum)
+
+
+def chosen_format(value: str, formats: type[E]) -> E:
+    """--format, checked here rather than by the argument parser, so a typo gets the
+    product's one line and exit 2 like every other bad input."""
+    try:
+        return formats(value)
+    except ValueError:
+        allowed = ", ".join(f.value for f in formats)
+        raise UserError.one(
+            COMMAND_LINE, "--format", f"{value!r} is not a format here; use one of: {allowed}"
+        ) from None
+
+
+def format_option(formats: type[StrEnum], help_text: str) -> Any:
+    return typer.Option("--format", "-f", help=f"{help_text} ({', '.join(formats)})")
+
 
 def _needed_line(stack: str, key: str) -> str:
     what = {f"envkeeper:{e.config_key}": e.description for e in catalog.EXTERNAL}
@@ -150,8 +175,9 @@ def _needed_line(stack: str, key: str) -> str:
 
 @app.command()
 @user_errors
-def validate(stack: Annotated[str, typer.Argument(help=STACK_HELP)]) -> None:
+def validate(stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = None) -> None:
     """Check Pulumi.STACK.yaml: one line per problem naming the file, the key and the fix."""
+    stack = chosen_stack(stack, None, "validate")
     config, settings = load_stack(stack)
     workers = len(settings.cloudflare.workers)
     print(
@@ -174,12 +200,14 @@ class PlanFormat(StrEnum):
 @app.command()
 @user_errors
 def plan(
-    stack: Annotated[str, typer.Argument(help=STACK_HELP)],
-    output: Annotated[
-        PlanFormat, typer.Option("--format", "-f", help="table, json, or mermaid for a PR.")
-    ] = PlanFormat.TABLE,
+    stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = None,
+    format_name: Annotated[
+        str, format_option(PlanFormat, "mermaid is a flowchart for a PR")
+    ] = PlanFormat.TABLE.value,
 ) -> None:
     """Run the program offline with STACK's config; show resources and secret flows, no values."""
+    stack = chosen_stack(stack, None, "plan")
+    output = chosen_format(format_name, PlanFormat)
     config, settings = load_stack(stack)
     from envkeeper.offline import ProgramError, run_program
     from envkeeper.plan import build_plan
@@ -213,16 +241,16 @@ class VarsFormat(StrEnum):
 @app.command("wrangler-vars")
 @user_errors
 def wrangler_vars(
-    stack: Annotated[str, typer.Argument(help=STACK_HELP)],
-    output: Annotated[VarsFormat, typer.Option("--format", "-f", help="toml or json.")] = (
-        VarsFormat.TOML
-    ),
+    stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = None,
+    format_name: Annotated[str, format_option(VarsFormat, "the output")] = VarsFormat.TOML.value,
 ) -> None:
     """Print the plain `vars` (CORS_ORIGIN …) for the app's wrangler config. Never a secret."""
     import json
 
     from envkeeper import cloudflare as cf
 
+    stack = chosen_stack(stack, None, "wrangler-vars")
+    output = chosen_format(format_name, VarsFormat)
     _, settings = load_stack(stack)
     if output is VarsFormat.JSON:
         print(json.dumps({"vars": cf.worker_vars(settings)}, indent=2))
@@ -250,9 +278,9 @@ def rotation_status(
     today: Annotated[
         str | None, typer.Option("--today", help="Report as of this date (YYYY-MM-DD).")
     ] = None,
-    output: Annotated[
-        StatusFormat, typer.Option("--format", "-f", help="table, or json: one object.")
-    ] = StatusFormat.TABLE,
+    format_name: Annotated[
+        str, format_option(StatusFormat, "json is one object")
+    ] = StatusFormat.TABLE.value,
     as_json: Annotated[
         bool, typer.Option("--json", help="Old form of --format json.", hidden=True)
     ] = False,
@@ -261,6 +289,7 @@ def rotation_status(
     from envkeeper.reports import print_status
     from envkeeper.rotation import State, stack_status
 
+    output = chosen_format(format_name, StatusFormat)
     if as_json:
         print("note: --json is going away; write --format json", file=sys.stderr)
         output = StatusFormat.JSON
@@ -284,7 +313,7 @@ def rotation_status(
 @rotation_app.command("bump")
 @user_errors
 def rotation_bump(
-    first: Annotated[str, typer.Argument(metavar="STACK", help=STACK_HELP)],
+    first: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
     secret: Annotated[
         str | None,
         typer.Argument(metavar="SECRET", help="The catalog name, e.g. BETTER_AUTH_SECRET."),
@@ -301,6 +330,7 @@ def rotation_bump(
     if stack_option is not None and secret is None:
         first, secret = stack_option, first  # the old form: bump SECRET --stack STACK
         chosen_stack(None, stack_option, "rotation bump")
+    first = chosen_stack(first, None, "rotation bump")
     if secret is None:
         raise UserError.one(
             COMMAND_LINE, "SECRET", f"name the secret: envkeeper rotation bump {first} NAME"
@@ -358,9 +388,9 @@ def access_review(
     stack: Annotated[
         str | None, typer.Argument(metavar="STACK", help="The stack to review.")
     ] = None,
-    output: Annotated[
-        ReviewFormat, typer.Option("--format", "-f", help="markdown (the record) or json.")
-    ] = ReviewFormat.MARKDOWN,
+    format_name: Annotated[
+        str, format_option(ReviewFormat, "markdown is the record")
+    ] = ReviewFormat.MARKDOWN.value,
     stack_option: Annotated[str | None, old_stack_option("The stack to review")] = None,
 ) -> None:
     """Who and what can reach an environment: the quarterly access review record."""
@@ -369,6 +399,7 @@ def access_review(
     from envkeeper.access import as_markdown, review
 
     stack = chosen_stack(stack, stack_option, "access-review")
+    output = chosen_format(format_name, ReviewFormat)
     _, settings = load_stack(stack)
     data = review(stack, settings, date.today())
     print(json.dumps(data, indent=2) if output is ReviewFormat.JSON else as_markdown(data))

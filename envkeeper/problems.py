@@ -11,11 +11,12 @@ COMMAND_LINE = "(command line)"
 @dataclass(frozen=True)
 class Problem:
     file: str
-    key: str
+    key: str  # empty for a problem of the whole file
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.message}"
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.message}"
 
 
 class UserError(Exception):

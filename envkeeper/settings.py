@@ -27,7 +27,7 @@ from pydantic.alias_generators import to_camel
 
 from envkeeper import catalog
 from envkeeper.problems import Problem, UserError
-from envkeeper.stackfile import NAMESPACE, StackConfig
+from envkeeper.stackfile import NAMESPACE, StackConfig, short_stack_name
 from envkeeper.validation_messages import KeyedError, error_lines
 
 
@@ -319,6 +319,26 @@ class Settings(_Model):
 
 GITHUB_OWNER = "github:owner"
 
+# The environment a stack of one of the usual names must be; other names may be any.
+_STACK_ENVIRONMENTS = {
+    "dev": Environment.DEV,
+    "staging": Environment.STAGING,
+    "prod": Environment.PRODUCTION,
+    "production": Environment.PRODUCTION,
+}
+
+
+def _environment_mismatch(environment: Any, stack: str) -> str | None:
+    expected = _STACK_ENVIRONMENTS.get(short_stack_name(stack))
+    if expected is None or environment not in {e.value for e in Environment}:
+        return None
+    if environment == expected.value:
+        return None
+    return (
+        f"says {environment} but this is the {short_stack_name(stack)} stack; write "
+        f"`envkeeper:environment: {expected.value}` (or copy the right stack's file)"
+    )
+
 
 def plaintext_secret_problems(config: StackConfig, stack: str) -> list[Problem]:
     """A secret-holding key written in clear. The value itself is never repeated."""
@@ -373,6 +393,10 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
         )
     for name in secret_keys:
         raw.pop(name, None)
+    mismatch = _environment_mismatch(raw.get("environment"), stack)
+    if mismatch:
+        # Everything else would be judged against the wrong environment's rules.
+        raise UserError([*problems, Problem(config.origin, f"{NAMESPACE}:environment", mismatch)])
     if not config.values.get(GITHUB_OWNER):
         # The github provider needs it for every repository resource; without it
         # `pulumi up` fails after the rest of the stack has changed.

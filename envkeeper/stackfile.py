@@ -55,8 +55,14 @@ class StackConfig:
         return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
 
 
+def short_stack_name(stack: str) -> str:
+    """`prod` for `prod`, `example-org/prod` and `example-org/envkeeper/prod`: Pulumi names
+    a stack's file by the last part of its name."""
+    return stack.rsplit("/", 1)[-1]
+
+
 def stack_file(project_dir: Path, stack: str) -> Path:
-    return project_dir / f"Pulumi.{stack}.yaml"
+    return project_dir / f"Pulumi.{short_stack_name(stack)}.yaml"
 
 
 def stack_names(project_dir: Path) -> list[str]:
@@ -84,7 +90,7 @@ def load_stack_file(path: Path) -> StackConfig:
         known = ", ".join(stacks) if stacks else "none"
         raise UserError.one(
             name,
-            "(file)",
+            "",
             f"no such stack file; stack files here: {known}; "
             "create one with `pulumi stack init` or copy Pulumi.dev.yaml",
         )
@@ -92,14 +98,14 @@ def load_stack_file(path: Path) -> StackConfig:
         document = round_trip_yaml().load(path.read_text(encoding="utf-8"))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = (exc.problem or "invalid YAML").strip()
         raise UserError.one(
             name, where, f"not valid YAML ({problem}); fix the indentation or quoting there"
         ) from None
     except (YAMLError, UnicodeDecodeError) as exc:
         raise UserError.one(
-            name, "(file)", f"not valid YAML ({type(exc).__name__}); fix the file's syntax"
+            name, "", f"not valid YAML ({type(exc).__name__}); fix the file's syntax"
         ) from None
     if document is None:
         document = {}

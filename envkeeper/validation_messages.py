@@ -45,6 +45,8 @@ def _message(error: Any, model: type[BaseModel]) -> tuple[tuple[Any, ...], str]:
         return loc, f"unknown key; did you mean {_full_key((*loc[:-1], error['msg']))}?"
     if error["type"] == "extra_forbidden":
         return loc, f"unknown key; expected one of: {_known_keys(model, loc[:-1])}"
+    if error["type"] == "too_short":
+        return loc, f"is empty; expected {_describe(model, loc)}"
     return loc, f"{error['msg'].lower()}; expected {_describe(model, loc)}"
 
 

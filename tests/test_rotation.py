@@ -244,7 +244,7 @@ def test_a_failed_write_leaves_the_original_intact(
     monkeypatch.setattr(os, "replace", broken_rename)
     result = cli("rotation", "bump", "dev", "BETTER_AUTH_SECRET")
     assert result.exit_code == 2
-    assert result.stderr.strip().endswith("(file): could not write it (disk full); it is unchanged")
+    assert result.stderr.strip() == f"{path}: could not write it (disk full); it is unchanged"
     assert path.read_bytes() == before
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == []
 

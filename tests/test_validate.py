@@ -256,3 +256,57 @@ def test_secure_values_are_not_needed_any_more(cli: Any, project: Path) -> None:
 def test_dev_may_use_plain_http_localhost(cli: Any) -> None:
     result = cli("validate", "dev")
     assert result.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        # Each in the product's words: no parser or validation-library wording.
+        (["plan", "dev", "--format", "yaml"], "(command line): --format: 'yaml' is not a format"),
+        (["validate"], "(command line): STACK: name the stack, for example: envkeeper validate"),
+        (["wrangler-vars", "dev", "-f", "ini"], "(command line): --format: 'ini' is not a format"),
+        (["rotation", "status", "-f", "xml"], "(command line): --format: 'xml' is not a format"),
+        (["access-review", "prod", "-f", "pdf"], "(command line): --format: 'pdf' is not a format"),
+        (
+            ["validate", "nope"],
+            "Pulumi.nope.yaml: no such stack file; stack files here: Pulumi.dev",
+        ),
+    ],
+)
+def test_command_line_mistakes_get_one_line_in_our_words(
+    cli: Any, args: list[str], line: str
+) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    (only,) = result.stderr.splitlines()
+    assert line in only, only
+    for library_words in ("Value error", "Invalid value", "Usage:", "(file)", "after validation"):
+        assert library_words not in only
+
+
+def test_a_qualified_stack_name_reads_its_stack_file(cli: Any) -> None:
+    result = cli("validate", "example-org/prod")
+    assert result.exit_code == 0, result.output
+    assert "Pulumi.prod.yaml: valid (environment production" in result.stdout.splitlines()[0]
+
+
+def test_a_stack_file_for_the_wrong_environment_names_the_mismatch(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.staging.yaml"
+    path.write_text(path.read_text().replace("environment: staging", "environment: production"))
+    result = cli("validate", "staging")
+    assert result.exit_code == 2
+    (only,) = result.stderr.splitlines()
+    assert only.endswith(
+        "envkeeper:environment: says production but this is the staging stack; "
+        "write `envkeeper:environment: staging` (or copy the right stack's file)"
+    )
+
+
+def test_an_empty_worker_list_is_named_in_our_words(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(path.read_text().replace("workers: [example-api-dev]", "workers: []"))
+    (only,) = cli("validate", "dev").stderr.splitlines()
+    assert only.endswith(
+        "envkeeper:cloudflare.workers: is empty; expected the names of this "
+        "environment's Workers, e.g. [example-api-dev]"
+    )
