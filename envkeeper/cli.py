@@ -209,19 +209,25 @@ def plan(
     stack = chosen_stack(stack, None, "plan")
     output = chosen_format(format_name, PlanFormat)
     config, settings = load_stack(stack)
-    from envkeeper.offline import ProgramError, run_program
-    from envkeeper.plan import build_plan
-    from envkeeper.render import as_json, as_mermaid, as_table
+    from envkeeper.terminal import progress
 
     needed = missing_secrets(config, settings)
     # Every secret, set or not, reaches the program as a secret placeholder: the plan
     # never holds a real value, and an unset secret does not stop it.
     placeholders = {key: f"placeholder:{key}" for key in sorted(config.secure | set(needed))}
-    try:
-        run = run_program(project_dir(), stack, config.values, placeholders)
-    except ProgramError as exc:
-        print(f"{config.origin}: the program failed offline: {exc}", file=sys.stderr)
-        raise typer.Exit(1) from None
+    # The provider SDKs take seconds to load; say so rather than sit silent.
+    with progress("loading Pulumi…") as status:
+        from envkeeper.offline import ProgramError, run_program
+
+        status(f"running the program for {stack} offline (loads the provider SDKs)…")
+        try:
+            run = run_program(project_dir(), stack, config.values, placeholders)
+        except ProgramError as exc:
+            print(f"{config.origin}: the program failed offline: {exc}", file=sys.stderr)
+            raise typer.Exit(1) from None
+    from envkeeper.plan import build_plan
+    from envkeeper.render import as_json, as_mermaid, as_table
+
     result = build_plan(run, settings, needed)
     if output is PlanFormat.JSON:
         print(as_json(result))

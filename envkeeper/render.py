@@ -177,4 +177,9 @@ def as_mermaid(plan: dict[str, Any]) -> str:
         if line not in seen:
             seen.add(line)
             lines.append(line)
-    return "\n".join(lines) + "\n"
+    # Ready to paste into a PR or an issue: GitHub draws a fenced mermaid block.
+    legend = (
+        f"Where each secret of stack {plan['stack']} goes (no values). Solid arrow: delivered "
+        "by this program; dotted: declared in the catalog, not delivered yet."
+    )
+    return "\n".join([legend, "", "```mermaid", *lines, "```"]) + "\n"

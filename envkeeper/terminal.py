@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,3 +26,16 @@ def console(piped_width: int) -> Console:
     from rich.console import Console
 
     return Console(width=width(piped_width), highlight=False)
+
+
+@contextmanager
+def progress(text: str) -> Iterator[Callable[[str], None]]:
+    """A status line on stderr while something slow runs, when stderr is a terminal; nothing
+    when piped (CI logs, PR comments). Yields a function that changes the line."""
+    if not sys.stderr.isatty():
+        yield lambda _text: None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(text) as status:
+        yield lambda new: status.update(new)

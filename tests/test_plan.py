@@ -113,7 +113,9 @@ def test_mermaid_is_a_flowchart_from_sources_to_destinations(cli: Any) -> None:
     result = cli("plan", "prod", "--format", "mermaid")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "flowchart LR"
+    assert lines[0].startswith("Where each secret of stack prod goes (no values). Solid arrow")
+    assert lines[2:4] == ["```mermaid", "flowchart LR"]
+    assert lines[-1] == "```"
     assert "  src_generated_BETTER_AUTH_SECRET --> sec_BETTER_AUTH_SECRET" in lines
     for worker in ("example_api", "example_webhooks"):
         assert f"  sec_BETTER_AUTH_SECRET --> dst_worker_secret_{worker}" in lines
