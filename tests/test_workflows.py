@@ -153,3 +153,29 @@ def test_rotation_check_runs_weekly_and_on_demand() -> None:
     assert triggers(flow) == {"schedule", "workflow_dispatch"}
     steps = flow["jobs"]["rotation-status"]["steps"]
     assert any(s.get("run") == "uv run envkeeper rotation status" for s in steps)
+
+
+def test_the_policy_pack_can_start_wherever_a_preview_or_up_runs_it() -> None:
+    # A local pack is started from its own folder with its runtime options: the engine
+    # installs nothing for it. With the uv toolchain it runs in the project's .venv, which
+    # uv keeps to uv.lock (pulumi-policy is a dev dependency there).
+    from envkeeper.stackfile import round_trip_yaml
+
+    pack = round_trip_yaml().load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
+    assert dict(pack["runtime"]["options"]) == {"toolchain": "uv"}
+    checked = 0
+    for name, flow in all_workflows().items():
+        for job_name, job in flow["jobs"].items():
+            steps = job.get("steps") or []
+            for i, step in enumerate(steps):
+                if "policyPacks" not in (step.get("with") or {}):
+                    continue
+                before = steps[:i]
+                assert any(s.get("uses", "").startswith("astral-sh/setup-uv@") for s in before), (
+                    f"{name}: {job_name} runs the policy pack without uv"
+                )
+                assert any("uv run " in s.get("run", "") for s in before), (
+                    f"{name}: {job_name} runs the policy pack before the project's .venv exists"
+                )
+                checked += 1
+    assert checked >= 2
