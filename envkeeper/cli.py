@@ -191,6 +191,19 @@ def validate(stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = Non
             print(_needed_line(stack, key))
 
 
+# What an adopted project's owner URL reads as offline: well formed, so the program builds
+# its database roles, and plainly not a real host or password.
+OFFLINE_OWNER_URL = (
+    "postgresql://neondb_owner:offline-stand-in@ep-offline-stand-in.neon.invalid/neondb"
+    "?sslmode=require"
+)
+
+
+def offline_stand_in(key: str) -> str:
+    """The value `plan` gives a secret config key: never the real one, which it never reads."""
+    return OFFLINE_OWNER_URL if key == catalog.NEON_OWNER_URL.key else f"placeholder:{key}"
+
+
 class PlanFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
@@ -214,7 +227,7 @@ def plan(
     needed = missing_secrets(config, settings)
     # Every secret, set or not, reaches the program as a secret placeholder: the plan
     # never holds a real value, and an unset secret does not stop it.
-    placeholders = {key: f"placeholder:{key}" for key in sorted(config.secure | set(needed))}
+    placeholders = {key: offline_stand_in(key) for key in sorted(config.secure | set(needed))}
     # The provider SDKs take seconds to load; say so rather than sit silent.
     with progress("loading Pulumi…") as status:
         from envkeeper.offline import ProgramError, run_program

@@ -11,10 +11,14 @@ from envkeeper.stackfile import load_stack_file, stack_file, stack_names
 
 
 def _claims(settings: Settings) -> dict[str, set[str]]:
-    cf, gh = settings.cloudflare, settings.github
+    cf, gh, neon = settings.cloudflare, settings.github, settings.neon
     return {
         "envkeeper:cloudflare.workers": {f"{cf.account_id}/{w}" for w in cf.workers},
-        "envkeeper:neon.projectName": {settings.neon.project_name},
+        "envkeeper:neon.projectName": {neon.project_name},
+        # Two stacks adopting one project would share its database and roles.
+        "envkeeper:neon.existingProjectId": (
+            {neon.existing_project_id} if neon.existing_project_id else set()
+        ),
         "envkeeper:github.environment": {f"{gh.repository}/{gh.environment}"},
     }
 

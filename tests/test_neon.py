@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pulumi_neon as neon
@@ -283,4 +285,40 @@ def test_a_malformed_owner_url_is_named_without_repeating_it(project: Path) -> N
     # A failed run leaves nothing behind that breaks the next one.
     assert run("dev", project, secrets={**secrets, "envkeeper:neonOwnerUrl": OWNER}).by_type(
         PROVIDER
+    )
+
+
+def test_the_offline_plan_of_an_adopted_project_shows_its_roles(cli: Any, project: Path) -> None:
+    adopt(project)
+    result = cli("plan", "dev", "--format", "json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    roles = {r["name"] for r in plan["resources"] if r["type"] == "postgresql:index/role:Role"}
+    assert roles == {
+        "app_migrator",
+        "app_runtime",
+        "app_runtime_a",
+        "app_runtime_b",
+        "app_readonly",
+    }
+    assert not [r for r in plan["resources"] if r["type"] == PROJECT]  # adopted, not created
+    # The owner URL was never read; its stand-in stays as secret as a real one would.
+    (provider,) = [r for r in plan["resources"] if r["type"] == PROVIDER]
+    assert provider["inputs"]["host"] == provider["inputs"]["password"] == "[secret]"
+    assert "offline-stand-in" not in result.stdout
+
+
+def test_a_second_stack_adopting_the_same_project_is_refused(cli: Any, project: Path) -> None:
+    adopt(project)
+    staging = project / "Pulumi.staging.yaml"
+    text = staging.read_text()
+    start, end = text.index("  envkeeper:neon:\n"), text.index("  envkeeper:github:")
+    adopted_by_staging = ADOPTED.replace("example-dev", "example-staging")
+    staging.write_text(text[:start] + adopted_by_staging + text[end:])
+    result = cli("validate", "staging")
+    assert result.exit_code == 2
+    (only,) = result.stderr.splitlines()
+    assert only.endswith(
+        "envkeeper:neon.existingProjectId: proud-sky-123456 also belongs to stack dev; "
+        "give each environment its own"
     )

@@ -244,14 +244,27 @@ def test_the_programs_cors_origins_pass(stack: str) -> None:
         ("https://app.example.com/path", "has a path"),
     ],
 )
-def test_an_inexact_or_plain_http_origin_outside_dev_fails(origin: str, message: str) -> None:
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_an_inexact_or_plain_http_origin_outside_dev_fails(
+    origin: str, message: str, stack: str
+) -> None:
     def loosen(resources: list[PolicyResource]) -> None:
         env = find_type(resources, rules.ENVIRONMENT_TYPE)
         env.props = {**env.props, "corsOrigins": [origin]}
 
     found = Violations()
-    rules.cors_origins_are_exact(stack_args("prod", loosen), found)
+    rules.cors_origins_are_exact(stack_args(stack, loosen), found)
     assert len(found) == 1 and message in found[0]
+
+
+def test_dev_may_allow_a_plain_http_origin() -> None:
+    def local(resources: list[PolicyResource]) -> None:
+        env = find_type(resources, rules.ENVIRONMENT_TYPE)
+        env.props = {**env.props, "corsOrigins": ["http://localhost:3001"]}
+
+    found = Violations()
+    rules.cors_origins_are_exact(stack_args("dev", local), found)
+    assert found == []
 
 
 def test_the_pack_lists_every_rule_as_mandatory() -> None:

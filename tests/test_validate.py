@@ -73,11 +73,17 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
         "envkeeper:corsOrigins",
         "scheme://host[:port]",
     ),
-    "http origin outside dev": (
+    "http origin in production": (
         "prod",
         replace("https://app.example.com", "http://app.example.com"),
         "envkeeper:corsOrigins",
-        "https",
+        "only dev may allow plain http origins",
+    ),
+    "http origin in staging": (
+        "staging",
+        replace("https://staging.example.com", "http://staging.example.com"),
+        "envkeeper:corsOrigins",
+        "only dev may allow plain http origins",
     ),
     "impossible date": (
         "dev",
@@ -310,3 +316,31 @@ def test_an_empty_worker_list_is_named_in_our_words(cli: Any, project: Path) -> 
         "envkeeper:cloudflare.workers: is empty; expected the names of this "
         "environment's Workers, e.g. [example-api-dev]"
     )
+
+
+# Written out, not read from the catalog: a key the catalog forgot must still fail here.
+SECRET_KEYS = [
+    "envkeeper:stripeSecretKey",
+    "envkeeper:stripeWebhookSecret",
+    "envkeeper:resendApiKey",
+    "envkeeper:neonOwnerUrl",
+    "cloudflare:apiToken",
+    "github:token",
+    "neon:api_key",
+]
+
+
+@pytest.mark.parametrize("key", SECRET_KEYS)
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_every_secret_key_written_in_clear_is_refused(
+    cli: Any, project: Path, key: str, command: str
+) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(path.read_text() + f"  {key}: {PLAINTEXT}\n")
+    before = path.read_bytes()
+    result = cli(command, "dev")
+    assert result.exit_code == 2
+    (only,) = result.stderr.splitlines()
+    assert f"{key}: holds a plaintext value where a secret belongs" in only
+    assert PLAINTEXT not in result.output
+    assert path.read_bytes() == before

@@ -52,6 +52,16 @@ def provider(
     _RUNTIME.clear()
 
 
+def made(httpserver: HTTPServer) -> list[tuple[str, str]]:
+    """(method, path) of every request the stand-in received: expectations alone pass when
+    nothing was sent at all."""
+    return [(request.method, request.path) for request, _ in httpserver.log]
+
+
+PUT = ("PUT", f"{BASE}/example-api-dev/secrets")
+DELETE = ("DELETE", f"{BASE}/example-api-dev/secrets/STRIPE_SECRET_KEY")
+
+
 def expect_put(httpserver: HTTPServer, text: str) -> None:
     httpserver.expect_ordered_request(
         f"{BASE}/example-api-dev/secrets",
@@ -67,6 +77,7 @@ def test_create_puts_the_secret_on_the_worker(
     expect_put(httpserver, "CANARY-stripe-7f3a")
     result = provider.create(dict(PROPS))
     httpserver.check_assertions()
+    assert made(httpserver) == [PUT]
     assert result.id == f"{ACCOUNT}/example-api-dev/STRIPE_SECRET_KEY"
     assert result.outs == PROPS
 
@@ -90,6 +101,7 @@ def test_delete_removes_the_secret(provider: WorkerSecretProvider, httpserver: H
     ).respond_with_json(ok(None))
     provider.delete("id", dict(PROPS))
     httpserver.check_assertions()
+    assert made(httpserver) == [DELETE]
 
 
 def test_deleting_a_secret_that_is_already_gone_succeeds(
@@ -99,6 +111,20 @@ def test_deleting_a_secret_that_is_already_gone_succeeds(
         f"{BASE}/example-api-dev/secrets/STRIPE_SECRET_KEY", method="DELETE"
     ).respond_with_json(failure(10056, "secret not found"), status=404)
     provider.delete("id", dict(PROPS))
+    assert made(httpserver) == [DELETE]
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_delete_the_token_may_not_make_fails_and_names_the_permission(
+    provider: WorkerSecretProvider, httpserver: HTTPServer, status: int
+) -> None:
+    # Swallowing it would drop the secret from the state while it lives on at Cloudflare.
+    httpserver.expect_request(
+        f"{BASE}/example-api-dev/secrets/STRIPE_SECRET_KEY", method="DELETE"
+    ).respond_with_json(failure(10000, "Authentication error"), status=status)
+    with pytest.raises(WorkerSecretError, match="needs the 'Workers Scripts Write' permission"):
+        provider.delete("id", dict(PROPS))
+    assert made(httpserver) == [DELETE]
 
 
 def test_read_keeps_the_value_cloudflare_never_returns(
@@ -180,6 +206,7 @@ def test_the_token_can_come_from_the_environment(
     expect_put(httpserver, "CANARY-stripe-7f3a")
     provider.create(dict(PROPS))
     httpserver.check_assertions()
+    assert made(httpserver) == [PUT]
     _RUNTIME.clear()
 
 
