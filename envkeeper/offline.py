@@ -95,6 +95,7 @@ class ProgramRun:
     stack_outputs: dict[str, Any]
     component_outputs: dict[str, dict[str, Any]]
     logs: list[str]
+    stand_ins: frozenset[str] = frozenset()  # ids invented offline (see FakeProviders)
 
     def by_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -125,6 +126,8 @@ class FakeProviders(mocks.Mocks):
     def __init__(self, generated_prefix: str, stack: str) -> None:
         self.prefix = generated_prefix
         self.stack = stack  # two stacks never get the same generated value
+        # Ids invented for look-ups only a provider can answer, so a plan can mark them.
+        self.stand_ins: set[str] = set()
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         state = dict(args.inputs)
@@ -166,12 +169,14 @@ class FakeProviders(mocks.Mocks):
             # Cloudflare's catalogue of permission groups, as the data source returns it.
             name, scope = args.args.get("name"), args.args.get("scope")
             group_id = hashlib.sha256(f"{name}|{scope}".encode()).hexdigest()[:32]
+            self.stand_ins.add(group_id)
             found = {"id": group_id, "name": name, "category": "Workers", "isSelectable": True}
             return {"results": [{**found, "scopes": [scope]}]}, []
         if args.token in (GITHUB_TEAM, GITHUB_USER):
             # GitHub's numeric ids, stable per name.
             name = args.args.get("slug") or args.args.get("username")
             number = int(hashlib.sha256(str(name).encode()).hexdigest()[:7], 16)
+            self.stand_ins.add(str(number))
             return {"id": str(number), "nodeId": f"node-{number}", "slug": name}, []
         return {}, []
 
@@ -274,7 +279,8 @@ def run_program(
     `secret_config` holds the values of `secure:` keys, passed as secret config.
     """
     project = project_name(project_dir)
-    monitor = RecordingMonitor(FakeProviders(generated_prefix, stack))
+    providers = FakeProviders(generated_prefix, stack)
+    monitor = RecordingMonitor(providers)
     handler = _ListHandler()
     logger = logging.getLogger(f"envkeeper.offline.{stack}")
     logger.propagate = False
@@ -340,4 +346,5 @@ def run_program(
         stack_outputs=stack_outputs,
         component_outputs=monitor.outputs,
         logs=handler.lines,
+        stand_ins=frozenset(providers.stand_ins),
     )

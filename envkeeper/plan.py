@@ -116,6 +116,25 @@ def ordered(registrations: list[Registration]) -> list[Registration]:
     return out
 
 
+STAND_IN = "[offline stand-in]"
+
+
+def mark_stand_ins(value: Any, stand_ins: frozenset[str]) -> Any:
+    """Ids the offline run invented (a provider would look them up) read as what they are."""
+    if isinstance(value, dict):
+        return {k: mark_stand_ins(v, stand_ins) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mark_stand_ins(v, stand_ins) for v in value]
+    if isinstance(value, bool):
+        return value
+    # Numbers come back from the engine's wire format as floats: 220811212.0.
+    if isinstance(value, float) and value.is_integer():
+        return STAND_IN if str(int(value)) in stand_ins else value
+    if isinstance(value, str | int) and str(value) in stand_ins:
+        return STAND_IN
+    return value
+
+
 def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[str, Any]:
     names = {reg.urn: reg.name for reg in run.registrations}
     resources = [
@@ -126,7 +145,10 @@ def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[s
             "parent": names.get(reg.parent or ""),
             "parent_urn": reg.parent if reg.parent in names else None,
             # `__provider` is a dynamic provider's serialized code: noise to a reviewer.
-            "inputs": {k: v for k, v in redact(reg.inputs).items() if not k.startswith("__")},
+            "inputs": mark_stand_ins(
+                {k: v for k, v in redact(reg.inputs).items() if not k.startswith("__")},
+                run.stand_ins,
+            ),
         }
         for reg in ordered(run.registrations)
     ]

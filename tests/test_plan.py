@@ -236,3 +236,18 @@ def test_prod_plan_lists_the_deploy_tokens_and_every_worker_secret(cli: Any) -> 
     assert len(worker_secrets) == 2 * 6
     cors = next(s for s in plan["secrets"] if s["name"] == "CORS_ORIGIN")
     assert all(d["delivered"] and d["via"] for d in cors["destinations"])
+
+
+def test_ids_only_a_provider_knows_are_marked_as_offline_stand_ins(cli: Any) -> None:
+    plan = plan_json(cli, "prod")
+    tokens = [
+        r for r in plan["resources"] if r["type"] == "cloudflare:index/accountToken:AccountToken"
+    ]
+    groups = [g for t in tokens for p in t["inputs"]["policies"] for g in p["permissionGroups"]]
+    assert groups and all(g == {"id": "[offline stand-in]"} for g in groups)
+    (production,) = [
+        r
+        for r in plan["resources"]
+        if r["type"] == "github:index/repositoryEnvironment:RepositoryEnvironment"
+    ]
+    assert production["inputs"]["reviewers"] == [{"teams": ["[offline stand-in]"], "users": []}]
