@@ -8,6 +8,7 @@ from typing import Any
 
 from pulumi.runtime import config as runtime_config
 
+from envkeeper.sdk_internals import all_config_keys
 from envkeeper.stackfile import StackConfig
 
 # The engine's YAML reader takes an unquoted `2026-10-05` for a timestamp and hands it to
@@ -36,7 +37,7 @@ def _decode(raw: Any) -> Any:
 
 
 def read_stack_config(origin: str) -> StackConfig:
-    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    keys = all_config_keys()
     secret_keys = set(runtime_config.get_config_secret_keys_env())
     secure = {k for k in keys if k in secret_keys or runtime_config.is_config_secret(k)}
     values = {k: _decode(runtime_config.get_config(k)) for k in sorted(keys - secure)}

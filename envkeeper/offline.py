@@ -32,6 +32,8 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
+from envkeeper.sdk_internals import SECRET_SIG, SECRET_SIG_KEY, reset_root_resource
+
 STACK_TYPE = "pulumi:pulumi:Stack"
 GITHUB_TEAM = "github:index/getTeam:getTeam"
 GITHUB_USER = "github:index/getUser:getUser"
@@ -46,7 +48,7 @@ def is_secret(value: Any) -> bool:
 
 
 def wrap_secret(value: Any) -> dict[str, Any]:
-    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+    return {SECRET_SIG_KEY: SECRET_SIG, "value": value}
 
 
 def unwrap_all(value: Any) -> Any:
@@ -65,7 +67,7 @@ def redact(value: Any) -> Any:
     if is_secret(value):
         return SECRET
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items() if k != rpc._special_sig_key}
+        return {k: redact(v) for k, v in value.items() if k != SECRET_SIG_KEY}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
@@ -310,7 +312,7 @@ def run_program(
                 lock=threading.Lock(),
             )
         )
-        settings.ROOT.set(None)
+        reset_root_resource()
         runtime_config.set_all_config(all_config, list(secret_config))
         main = str(project_dir / "__main__.py")
 
