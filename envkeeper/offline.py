@@ -118,6 +118,22 @@ def fake_value(prefix: str, *parts: Any) -> str:
     return prefix + base64.urlsafe_b64encode(digest[:18]).decode()
 
 
+def _group(name: str, scope: str) -> dict[str, Any]:
+    number = hashlib.sha256(f"{name}|{scope}".encode()).hexdigest()[:32]
+    return {"id": number, "name": name, "scopes": [scope], "category": "Workers"}
+
+
+# Cloudflare's permission groups as far as a plan needs them, near misses included (names
+# that contain another, the same name at another scope). Ids are offline stand-ins.
+PERMISSION_GROUP_CATALOGUE: list[dict[str, Any]] = [
+    _group("Workers Scripts Read", "com.cloudflare.api.account"),
+    _group("Workers Scripts Write", "com.cloudflare.api.account"),
+    _group("Workers Routes Read", "com.cloudflare.api.account.zone"),
+    _group("Workers Routes Write", "com.cloudflare.api.account.zone"),
+    _group("Workers KV Storage Write", "com.cloudflare.api.account"),
+]
+
+
 class FakeProviders(mocks.Mocks):
     """Stands in for the providers: echoes inputs and invents what only a provider knows.
 
@@ -125,9 +141,19 @@ class FakeProviders(mocks.Mocks):
     keeper date changes exactly the values a real `pulumi up` would replace.
     """
 
-    def __init__(self, generated_prefix: str, stack: str) -> None:
+    def __init__(
+        self,
+        generated_prefix: str,
+        stack: str,
+        permission_groups: list[dict[str, Any]] | None = None,
+        github_ids: dict[str, int] | None = None,
+    ) -> None:
         self.prefix = generated_prefix
         self.stack = stack  # two stacks never get the same generated value
+        self.permission_groups = (
+            PERMISSION_GROUP_CATALOGUE if permission_groups is None else permission_groups
+        )
+        self.github_ids = github_ids or {}
         # Ids invented for look-ups only a provider can answer, so a plan can mark them.
         self.stand_ins: set[str] = set()
 
@@ -168,16 +194,18 @@ class FakeProviders(mocks.Mocks):
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         if args.token == PERMISSION_GROUPS:
-            # Cloudflare's catalogue of permission groups, as the data source returns it.
-            name, scope = args.args.get("name"), args.args.get("scope")
-            group_id = hashlib.sha256(f"{name}|{scope}".encode()).hexdigest()[:32]
-            self.stand_ins.add(group_id)
-            found = {"id": group_id, "name": name, "category": "Workers", "isSelectable": True}
-            return {"results": [{**found, "scopes": [scope]}]}, []
+            # As the data source answers: every group whose name contains the one asked
+            # for, with all its scopes; the program must pick the right one itself.
+            wanted = str(args.args.get("name") or "")
+            results = [g for g in self.permission_groups if wanted in g["name"]]
+            self.stand_ins.update(g["id"] for g in results)
+            return {"results": results}, []
         if args.token in (GITHUB_TEAM, GITHUB_USER):
             # GitHub's numeric ids, stable per name.
             name = args.args.get("slug") or args.args.get("username")
-            number = int(hashlib.sha256(str(name).encode()).hexdigest()[:7], 16)
+            number = self.github_ids.get(str(name))
+            if number is None:
+                number = int(hashlib.sha256(str(name).encode()).hexdigest()[:7], 16)
             self.stand_ins.add(str(number))
             return {"id": str(number), "nodeId": f"node-{number}", "slug": name}, []
         return {}, []
@@ -274,6 +302,7 @@ def run_program(
     config: Mapping[str, Any],
     secret_config: Mapping[str, str],
     generated_prefix: str = "generated-",
+    providers: FakeProviders | None = None,
 ) -> ProgramRun:
     """Run `project_dir/__main__.py` for `stack` with the given config, offline.
 
@@ -281,7 +310,7 @@ def run_program(
     `secret_config` holds the values of `secure:` keys, passed as secret config.
     """
     project = project_name(project_dir)
-    providers = FakeProviders(generated_prefix, stack)
+    providers = providers or FakeProviders(generated_prefix, stack)
     monitor = RecordingMonitor(providers)
     handler = _ListHandler()
     logger = logging.getLogger(f"envkeeper.offline.{stack}")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from envkeeper import catalog
-from envkeeper.offline import ProgramRun, is_secret, run_program, unwrap_all
+from envkeeper.offline import FakeProviders, ProgramRun, is_secret, run_program, unwrap_all
 from envkeeper.settings import Settings, missing_secrets, parse_settings
 from envkeeper.stackfile import StackConfig, load_stack_file, round_trip_yaml, stack_file
 
@@ -33,11 +33,12 @@ def run(
     project_dir: Path = ROOT,
     secrets: dict[str, str] | None = None,
     generated_prefix: str = "generated-",
+    providers: FakeProviders | None = None,
 ) -> ProgramRun:
     config, settings = load(stack, project_dir)
     values = secrets if secrets is not None else {k: f"placeholder:{k}" for k in secret_keys()}
     assert set(values) >= set(missing_secrets(config, settings))
-    return run_program(project_dir, stack, config.values, values, generated_prefix)
+    return run_program(project_dir, stack, config.values, values, generated_prefix, providers)
 
 
 def set_rotation(project_dir: Path, stack: str, name: str, value: object) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +12,13 @@ import pytest
 
 from envkeeper import catalog
 from envkeeper import cloudflare as cf
-from envkeeper.offline import is_secret, unwrap_all
+from envkeeper.offline import (
+    PERMISSION_GROUP_CATALOGUE,
+    FakeProviders,
+    ProgramError,
+    is_secret,
+    unwrap_all,
+)
 from tests.conftest import STACKS
 from tests.programs import canaries, changed_resources, environment_secrets, load, run, set_rotation
 
@@ -22,8 +27,33 @@ WORKER_SECRET = "pulumi-python:dynamic/envkeeper:WorkerSecret"
 
 
 def group_id(name: str, scope: str) -> str:
-    """The id the stand-in data source gives a permission group (see offline.FakeProviders)."""
-    return hashlib.sha256(f"{name}|{scope}".encode()).hexdigest()[:32]
+    """The id of a permission group in the stand-in data source's catalogue."""
+    (found,) = [
+        g["id"] for g in PERMISSION_GROUP_CATALOGUE if (name, [scope]) == (g["name"], g["scopes"])
+    ]
+    return found
+
+
+def test_a_permission_group_cloudflare_does_not_have_is_one_line() -> None:
+    catalogue = [g for g in PERMISSION_GROUP_CATALOGUE if g["name"] != "Workers Scripts Write"]
+    providers = FakeProviders("generated-", "dev", permission_groups=catalogue)
+    with pytest.raises(ProgramError) as excinfo:
+        run("dev", providers=providers)
+    message = str(excinfo.value)
+    assert "Cloudflare has no permission group named 'Workers Scripts Write' for " in message
+    assert "com.cloudflare.api.account on account 0a1b2c3d4e5f60718293a4b5c6d7e8f9" in message
+    assert "Traceback" not in message
+
+
+def test_a_group_of_the_right_name_at_another_scope_is_not_taken() -> None:
+    # The data source answers with every group whose name matches; only one has the scope.
+    catalogue = [
+        {**g, "scopes": ["com.cloudflare.api.user"]} if g["name"] == "Workers Scripts Write" else g
+        for g in PERMISSION_GROUP_CATALOGUE
+    ]
+    providers = FakeProviders("generated-", "dev", permission_groups=catalogue)
+    with pytest.raises(ProgramError, match="no permission group named 'Workers Scripts Write'"):
+        run("dev", providers=providers)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -79,7 +109,7 @@ def test_each_token_expires_at_its_date_plus_policy_plus_grace(stack: str) -> No
         assert token.inputs["expiresOn"] == f"{expires.isoformat()}T00:00:00Z"
         assert token.replacement_trigger == slots.date_of(slot).isoformat()
         assert token.delete_before_replace is False
-        assert "value" in token.additional_secret_outputs
+        # The SDK asks for it itself; what matters is that the value reads as a secret.
         assert is_secret(token.outputs["value"])
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from envkeeper.offline import is_secret, unwrap_all
-from tests.conftest import STACKS
-from tests.programs import environment_secrets, load, plan_json, run
+from envkeeper.offline import FakeProviders, ProgramRun, is_secret, unwrap_all
+from tests import programs
+from tests.conftest import ROOT, STACKS
+from tests.programs import environment_secrets, load, plan_json
 
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
 POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
@@ -17,9 +18,17 @@ SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
 VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 
 
+# What GitHub would answer for the teams and people the stack files name.
+DIRECTORY = {"platform": 4242001, "security": 4242002, "ana": 1001, "ben": 1002}
+
+
 def github_id(name: str) -> int:
-    """The id the stand-in data source gives a team or user (see offline.FakeProviders)."""
-    return int(hashlib.sha256(name.encode()).hexdigest()[:7], 16)
+    return DIRECTORY[name]
+
+
+def run(stack: str, project_dir: Path = ROOT) -> ProgramRun:
+    providers = FakeProviders("generated-", stack, github_ids=DIRECTORY)
+    return programs.run(stack, project_dir, providers=providers)
 
 
 def test_production_needs_a_reviewer_no_self_review_no_bypass_protected_branches() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -10,7 +11,6 @@ from urllib.parse import unquote, urlsplit
 import pulumi_neon as neon
 import pytest
 
-from components.neon import NEON_SECRET_OUTPUTS
 from envkeeper import catalog
 from envkeeper import database as db
 from envkeeper.offline import ProgramError, is_secret, unwrap_all
@@ -23,20 +23,31 @@ PROJECT = "neon:resource:Project"
 PROVIDER = "pulumi:providers:postgresql"
 
 
+def sdk_credentials() -> list[str]:
+    """The Project outputs that carry a credential, as the installed SDK names them: a new
+    one in an SDK upgrade must be marked secret too."""
+    return sorted(
+        name
+        for name, attr in vars(neon.resource.Project).items()
+        if isinstance(attr, property) and re.search(r"password|uri|secret|token|key", name)
+    )
+
+
+def test_the_sdk_still_has_the_credential_outputs_envkeeper_reads() -> None:
+    assert {"default_role_password", "connection_uri", "connection_uri_pooler"} <= set(
+        sdk_credentials()
+    )
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_one_neon_project_named_by_config_with_its_secrets_marked(stack: str) -> None:
     _, settings = load(stack)
     result = run(stack)
     (project,) = result.by_type(PROJECT)
     assert project.inputs["name"] == settings.neon.project_name
-    assert set(NEON_SECRET_OUTPUTS) <= set(project.additional_secret_outputs)
-    for key in NEON_SECRET_OUTPUTS:
+    for key in sdk_credentials():
+        assert key in project.additional_secret_outputs, key
         assert is_secret(project.outputs[key]), key
-
-
-def test_the_neon_secret_outputs_are_real_properties_of_the_sdk() -> None:
-    for key in NEON_SECRET_OUTPUTS:
-        assert isinstance(getattr(neon.resource.Project, key, None), property), key
 
 
 @pytest.mark.parametrize("stack", STACKS)

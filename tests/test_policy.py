@@ -267,17 +267,32 @@ def test_dev_may_allow_a_plain_http_origin() -> None:
     assert found == []
 
 
-def test_the_pack_lists_every_rule_as_mandatory() -> None:
+def test_the_pack_enforces_every_rule_as_mandatory(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pack is loaded as the analyzer loads it, with pulumi_policy's own policy classes;
+    # only the gRPC server its PolicyPack starts is replaced by a recorder. (The engine
+    # tests run the pack under the real analyzer.)
+    import runpy
+
+    import pulumi_policy
+
     from tests.conftest import ROOT
 
-    text = (ROOT / "policy" / "__main__.py").read_text()
-    for name in (
-        "token_is_short_lived_and_scoped",
-        "production_environment_is_protected",
-        "logins_are_not_privileged",
-        "runtime_logins_own_nothing",
-        "secrets_stay_in_this_stack",
-        "cors_origins_are_exact",
-    ):
-        assert f"rules.{name}," in text
-    assert "enforcement_level=EnforcementLevel.MANDATORY" in text
+    packs: list[dict[str, Any]] = []
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kwargs: packs.append(kwargs))
+    runpy.run_path(str(ROOT / "policy" / "__main__.py"), run_name="__main__")
+
+    (pack,) = packs
+    assert pack["name"] == "envkeeper"
+    assert pack["enforcement_level"] is pulumi_policy.EnforcementLevel.MANDATORY
+    policies = {p.name: p for p in pack["policies"]}
+    assert {name: type(p).__name__ for name, p in policies.items()} == {
+        "cloudflare-token-short-lived-and-scoped": "ResourceValidationPolicy",
+        "postgres-logins-not-privileged": "ResourceValidationPolicy",
+        "production-environment-protected": "StackValidationPolicy",
+        "postgres-runtime-logins-own-nothing": "StackValidationPolicy",
+        "secrets-stay-in-their-stack": "StackValidationPolicy",
+        "cors-origins-exact": "StackValidationPolicy",
+    }
+    for policy in policies.values():
+        assert policy.enforcement_level in (None, pulumi_policy.EnforcementLevel.MANDATORY)
+        assert policy.description and policy.description != policy.name
