@@ -40,6 +40,7 @@ class _Admin:
     direct_host: pulumi.Output[str]
     pooled_host: pulumi.Output[str]
     maintenance_db: pulumi.Output[str]
+    port: pulumi.Input[int]
 
 
 class NeonDatabase(pulumi.ComponentResource):
@@ -60,7 +61,7 @@ class NeonDatabase(pulumi.ComponentResource):
             "sql",
             postgresql.ProviderArgs(
                 host=admin.direct_host,  # DDL and grants need the direct, unpooled host
-                port=5432,
+                port=admin.port,
                 username=admin.user,
                 password=admin.password,
                 database=admin.maintenance_db,
@@ -118,7 +119,7 @@ class NeonDatabase(pulumi.ComponentResource):
         after_schema = pulumi.ResourceOptions.merge(
             on_sql, pulumi.ResourceOptions(depends_on=[schema, *roles.values()])
         )
-        for grant in db.GRANTS:
+        grants: list[pulumi.CustomResource] = [
             postgresql.Grant(
                 grant.key,
                 postgresql.GrantArgs(
@@ -130,7 +131,9 @@ class NeonDatabase(pulumi.ComponentResource):
                 ),
                 opts=after_schema,
             )
-        for grant in db.DEFAULT_GRANTS:
+            for grant in db.GRANTS
+        ]
+        grants += [
             postgresql.DefaultPrivileges(
                 f"default-{grant.key}",
                 postgresql.DefaultPrivilegesArgs(
@@ -143,15 +146,22 @@ class NeonDatabase(pulumi.ComponentResource):
                 ),
                 opts=after_schema,
             )
+            for grant in db.DEFAULT_GRANTS
+        ]
 
         self.active_slot = args.runtime_slots.active
+
+        # Everything a login needs before its URL may be handed out: its role (with the
+        # password just set) and every grant. A URL never reaches a Worker or CI before
+        # the database accepts it.
+        ready = [r.id for r in roles.values()] + [g.id for g in grants]
 
         def url(login: str, pooled: bool) -> pulumi.Output[str]:
             host = admin.pooled_host if pooled else admin.direct_host
             return pulumi.Output.secret(
-                pulumi.Output.all(passwords[login].result, host, database.name).apply(
-                    lambda parts: db.connection_url(login, parts[0], parts[1], parts[2])
-                )
+                pulumi.Output.all(
+                    passwords[login].result, host, database.name, admin.port, *ready
+                ).apply(lambda parts: db.connection_url(login, *parts[:3], port=int(parts[3])))
             )
 
         self.urls = {"DATABASE_URL": url(db.runtime_login(self.active_slot), pooled=True)}
@@ -181,6 +191,7 @@ class NeonDatabase(pulumi.ComponentResource):
                 direct_host=owner.apply(lambda o: o.host),
                 pooled_host=owner.apply(lambda o: db.pooled_host(o.host)),
                 maintenance_db=owner.apply(lambda o: o.database),
+                port=owner.apply(lambda o: o.port),
             )
         project = neon.resource.Project(
             "project",
@@ -197,6 +208,7 @@ class NeonDatabase(pulumi.ComponentResource):
             direct_host=project.default_endpoint_host,
             pooled_host=project.default_endpoint_host_pooler,
             maintenance_db=project.default_database_name,
+            port=db.DEFAULT_PORT,
         )
 
 

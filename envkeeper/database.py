@@ -121,12 +121,25 @@ PASSWORD_LENGTH = 40
 PASSWORD_SPECIALS = "-_.~"  # noqa: S105 (a character set, not a password)
 
 
-def connection_url(user: str, password: str, host: str, database: str) -> str:
+DEFAULT_PORT = 5432
+
+
+def connection_url(
+    user: str, password: str, host: str, database: str, port: int = DEFAULT_PORT
+) -> str:
     """A libpq URL that requires TLS. Every part is percent-encoded."""
+    where = host if port == DEFAULT_PORT else f"{host}:{port}"
     return (
-        f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}"
+        f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{where}"
         f"/{quote(database, safe='')}?sslmode=require"
     )
+
+
+def direct_host(host: str) -> str:
+    """Neon's direct endpoint: the host without `-pooler` after the endpoint id. DDL and
+    migrations must not go through PgBouncer."""
+    endpoint, dot, rest = host.partition(".")
+    return endpoint.removesuffix("-pooler") + dot + rest
 
 
 def pooled_host(direct_host: str) -> str:
@@ -162,7 +175,8 @@ def parse_owner_url(url: str) -> OwnerLogin:
     return OwnerLogin(
         user=unquote(parts.username),
         password=unquote(parts.password),
-        host=parts.hostname,
-        port=parts.port or 5432,
+        # An owner URL copied from the console is often the pooled one.
+        host=direct_host(parts.hostname),
+        port=parts.port or DEFAULT_PORT,
         database=unquote(database),
     )

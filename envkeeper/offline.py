@@ -87,6 +87,7 @@ class Registration:
     delete_before_replace: bool = False
     provider: str = ""
     replacement_trigger: Any = None  # a change to it replaces the resource
+    dependencies: list[str] = field(default_factory=list)  # URNs it waits for
 
 
 @dataclass
@@ -254,6 +255,7 @@ class RecordingMonitor(mocks.MockMonitor):
             replace_on_changes=list(request.replaceOnChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
             provider=request.provider,
+            dependencies=list(request.dependencies),
             replacement_trigger=(
                 json_format.MessageToDict(request.replacement_trigger)
                 if request.HasField("replacement_trigger")

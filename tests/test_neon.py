@@ -333,3 +333,54 @@ def test_a_second_stack_adopting_the_same_project_is_refused(cli: Any, project: 
         "envkeeper:neon.existingProjectId: proud-sky-123456 also belongs to stack dev; "
         "give each environment its own"
     )
+
+
+def test_a_pooled_owner_url_is_used_through_its_direct_host_and_its_port(project: Path) -> None:
+    adopt(project)
+    secrets = {k: f"placeholder:{k}" for k in catalog.secure_config_keys()}
+    secrets["envkeeper:neonOwnerUrl"] = OWNER.replace(
+        "ep-proud-sky-123456.", "ep-proud-sky-123456-pooler."
+    ).replace(".neon.tech/", ".neon.tech:6432/")
+    result = run("dev", project, secrets=secrets)
+    (provider,) = result.by_type(PROVIDER)
+    # DDL and grants never go through PgBouncer; the port is the URL's own.
+    assert unwrap_all(provider.inputs["host"]) == "ep-proud-sky-123456.eu-central-1.aws.neon.tech"
+    assert int(unwrap_all(provider.inputs["port"])) == 6432  # provider config travels as text
+    found = {name: urlsplit(url) for name, url in database_urls(result).items()}
+    assert found["MIGRATION_DATABASE_URL"].netloc.endswith(
+        "@ep-proud-sky-123456.eu-central-1.aws.neon.tech:6432"
+    )
+    assert found["DATABASE_URL"].netloc.endswith(
+        "@ep-proud-sky-123456-pooler.eu-central-1.aws.neon.tech:6432"
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_database_url_is_delivered_before_its_role_and_grants(stack: str) -> None:
+    result = run(stack)
+    role_urns = {r.name: r.urn for r in result.by_type(ROLE)}
+    grant_urns = {
+        r.urn
+        for r in result.registrations
+        if r.type
+        in ("postgresql:index/grant:Grant", "postgresql:index/defaultPrivileges:DefaultPrivileges")
+    }
+    _, settings = load(stack)
+    active = db.runtime_login(settings.slots("DATABASE_URL").active)
+    logins = {
+        "DATABASE_URL": active,
+        "DATABASE_URL_READONLY": db.READONLY,
+        "MIGRATION_DATABASE_URL": db.MIGRATOR,
+    }
+    carriers = [
+        r
+        for r in result.registrations
+        if r.custom
+        and (r.inputs.get("name") in logins or r.inputs.get("secretName") in logins)
+        and not r.type.startswith("postgresql:")
+    ]
+    assert carriers
+    for carrier in carriers:
+        name = carrier.inputs.get("name") or carrier.inputs.get("secretName")
+        assert role_urns[logins[name]] in carrier.dependencies, carrier.name
+        assert grant_urns <= set(carrier.dependencies), carrier.name
