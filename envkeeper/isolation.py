@@ -14,6 +14,9 @@ def _claims(settings: Settings) -> dict[str, set[str]]:
     cf, gh, neon = settings.cloudflare, settings.github, settings.neon
     return {
         "envkeeper:cloudflare.workers": {f"{cf.account_id}/{w}" for w in cf.workers},
+        # A deploy token can only be scoped to a whole account: a shared account would let
+        # one environment's CI overwrite another's Workers.
+        "envkeeper:cloudflare.accountId": {cf.account_id},
         "envkeeper:neon.projectName": {neon.project_name},
         # Two stacks adopting one project would share its database and roles.
         "envkeeper:neon.existingProjectId": (
@@ -21,6 +24,11 @@ def _claims(settings: Settings) -> dict[str, set[str]]:
         ),
         "envkeeper:github.environment": {f"{gh.repository}/{gh.environment}"},
     }
+
+
+WHY = {
+    "envkeeper:cloudflare.accountId": " (deploy tokens reach every Worker of an account)",
+}
 
 
 def sibling_settings(project_dir: Path, stack: str) -> dict[str, Settings]:
@@ -51,7 +59,8 @@ def isolation_problems(
                     Problem(
                         origin,
                         key,
-                        f"{names} also belongs to stack {other}; give each environment its own",
+                        f"{names} also belongs to stack {other}; give each environment its own"
+                        + WHY.get(key, ""),
                     )
                 )
     return problems

@@ -221,12 +221,18 @@ def test_wrangler_vars_are_a_plain_stack_output_and_a_command(cli: Any) -> None:
 
 def test_a_worker_claimed_by_two_stacks_is_refused(cli: Any, project: Path) -> None:
     path = project / "Pulumi.staging.yaml"
-    path.write_text(path.read_text().replace("example-api-staging", "example-api-dev"))
+    _, dev = load("dev", project)
+    _, staging = load("staging", project)
+    text = path.read_text().replace("example-api-staging", "example-api-dev")
+    path.write_text(text.replace(staging.cloudflare.account_id, dev.cloudflare.account_id))
     result = cli("validate", "staging")
     assert result.exit_code == 2
-    assert result.stderr.strip().endswith(
-        "envkeeper:cloudflare.workers: example-api-dev also belongs to stack dev; "
-        "give each environment its own"
+    assert any(
+        line.endswith(
+            "envkeeper:cloudflare.workers: example-api-dev also belongs to stack dev; "
+            "give each environment its own"
+        )
+        for line in result.stderr.splitlines()
     )
 
 
@@ -241,3 +247,19 @@ def test_a_bad_ip_allowlist_is_named(cli: Any, project: Path) -> None:
     result = cli("validate", "dev")
     assert result.exit_code == 2
     assert "envkeeper:cloudflare.tokenIpAllowlist: 'everywhere' is not a network" in result.stderr
+
+
+def test_two_stacks_on_one_cloudflare_account_are_refused(cli: Any, project: Path) -> None:
+    staging = project / "Pulumi.staging.yaml"
+    _, dev = load("dev", project)
+    _, mine = load("staging", project)
+    staging.write_text(
+        staging.read_text().replace(mine.cloudflare.account_id, dev.cloudflare.account_id)
+    )
+    result = cli("validate", "staging")
+    assert result.exit_code == 2
+    (only,) = result.stderr.splitlines()
+    assert only.endswith(
+        f"envkeeper:cloudflare.accountId: {dev.cloudflare.account_id} also belongs to stack dev; "
+        "give each environment its own (deploy tokens reach every Worker of an account)"
+    )

@@ -381,6 +381,6 @@ def test_no_database_url_is_delivered_before_its_role_and_grants(stack: str) -> 
     ]
     assert carriers
     for carrier in carriers:
-        name = carrier.inputs.get("name") or carrier.inputs.get("secretName")
+        name = str(carrier.inputs.get("name") or carrier.inputs.get("secretName"))
         assert role_urns[logins[name]] in carrier.dependencies, carrier.name
         assert grant_urns <= set(carrier.dependencies), carrier.name
