@@ -295,6 +295,19 @@ class Settings(_Model):
         return out
 
     @model_validator(mode="after")
+    def _neon_project_has_an_org(self) -> Settings:
+        # pulumi-neon 0.0.1b1 reads the project's organization back on every refresh: left
+        # unset, every preview shows a change to the project that nobody made.
+        if not self.neon.adopted and not self.neon.org_id:
+            raise KeyedError(
+                "neon.orgId",
+                "missing; set the Neon organization id the project belongs to "
+                "(console: Organization settings), e.g. orgId: org-example-12345678",
+                top=True,
+            )
+        return self
+
+    @model_validator(mode="after")
     def _production_has_reviewers(self) -> Settings:
         if self.environment is Environment.PRODUCTION and not (
             self.github.reviewers.teams or self.github.reviewers.users

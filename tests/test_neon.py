@@ -384,3 +384,10 @@ def test_no_database_url_is_delivered_before_its_role_and_grants(stack: str) -> 
         name = str(carrier.inputs.get("name") or carrier.inputs.get("secretName"))
         assert role_urns[logins[name]] in carrier.dependencies, carrier.name
         assert grant_urns <= set(carrier.dependencies), carrier.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_project_always_names_its_organization(stack: str) -> None:
+    _, settings = load(stack)
+    (project,) = run(stack).by_type(PROJECT)
+    assert project.inputs["org_id"] == settings.neon.org_id == "org-example-12345678"

@@ -37,6 +37,12 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
         "envkeeper:environment",
         "dev, staging, production",
     ),
+    "missing neon organization": (
+        "dev",
+        replace("    orgId: org-example-12345678\n", ""),
+        "envkeeper:neon.orgId",
+        "set the Neon organization id the project belongs to",
+    ),
     "missing github owner": (
         "staging",
         lambda text: "\n".join(ln for ln in text.splitlines() if "github:owner" not in ln) + "\n",
