@@ -228,6 +228,19 @@ def test_a_renamed_worker_gets_its_secrets_before_the_old_one_loses_them(
     assert set(cloudflare.secrets) == {(RENAMED, n) for n in cf.worker_secret_names()}
 
 
+def test_a_secret_deleted_outside_pulumi_is_put_back_by_up_with_refresh(
+    stack: Workspace, cloudflare: CloudflareStandIn
+) -> None:
+    # What the deploy workflow runs (refresh: true). A plain `up` compares state only.
+    worker, name = sorted(cloudflare.secrets)[0]
+    del cloudflare.secrets[(worker, name)]
+    stack.run("up", "--yes", "--skip-preview")
+    assert [c for c in cloudflare.calls() if c[0] != "GET"] == []
+    stack.run("up", "--yes", "--skip-preview", "--refresh")
+    assert [c for c in cloudflare.calls() if c[0] != "GET"] == [("PUT", f"{worker}/{name}")]
+    assert (worker, name) in cloudflare.secrets
+
+
 def test_destroy_deletes_every_worker_secret(
     stack: Workspace, cloudflare: CloudflareStandIn
 ) -> None:

@@ -146,6 +146,8 @@ def test_deploys_go_dev_then_staging_then_production_each_in_its_environment() -
     assert up["concurrency"]["cancel-in-progress"] is False
     pulumi = [s["with"] for s in up["steps"] if "pulumi/actions@" in s.get("uses", "")]
     assert [(w["command"], w["policyPacks"]) for w in pulumi] == [("up", "policy")]
+    # Drift (a Worker secret deleted outside Pulumi) is only seen by a refresh.
+    assert [w.get("refresh") for w in pulumi] == [True]
 
 
 def test_rotation_check_runs_weekly_and_on_demand() -> None:
