@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_cloudflare as cloudflare
@@ -103,6 +103,8 @@ class DeployTokens(pulumi.ComponentResource):
 class WorkerSecretsArgs:
     settings: Settings
     secrets: dict[str, pulumi.Output[str]]  # catalog name -> secret Output
+    # What every Worker secret waits for (a component: all of its resources).
+    after: list[pulumi.Resource] = field(default_factory=list)
 
 
 class WorkerSecrets(pulumi.ComponentResource):
@@ -123,6 +125,6 @@ class WorkerSecrets(pulumi.ComponentResource):
                     text=args.secrets[secret],
                     environment=settings.environment.value,
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=args.after),
             )
         self.register_outputs({})

@@ -67,11 +67,16 @@ class Environment(pulumi.ComponentResource):
 
         tokens = DeployTokens("deploy-tokens", settings, opts=child)
         self.secrets["CLOUDFLARE_API_TOKEN"] = tokens.active_token
-        WorkerSecrets(
-            "worker-secrets", WorkerSecretsArgs(settings=settings, secrets=self.secrets), opts=child
-        )
-        GithubEnvironment(
+        github = GithubEnvironment(
             "github", GithubEnvironmentArgs(settings=settings, secrets=self.secrets), opts=child
+        )
+        # A new environment's Workers do not exist until CI deploys them with the token
+        # above: GitHub gets its secrets first, so a first `up` that stops at a missing
+        # Worker has already handed CI what it needs to deploy it.
+        WorkerSecrets(
+            "worker-secrets",
+            WorkerSecretsArgs(settings=settings, secrets=self.secrets, after=[github]),
+            opts=child,
         )
 
         # What the policy pack checks every resource of the stack against.

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 
 from components.environment import Environment, EnvironmentArgs
 from components.stack_config import read_stack_config
 from envkeeper import catalog
 from envkeeper import cloudflare as cf
+from envkeeper.isolation import isolation_problems, sibling_settings
 from envkeeper.problems import UserError
 from envkeeper.settings import parse_settings
 
@@ -17,6 +20,12 @@ def run() -> Environment:
     config = read_stack_config(origin=f"Pulumi.{stack}.yaml")
     try:
         settings = parse_settings(config, stack)
+        # The same isolation `validate` checks, so a manual `pulumi up` cannot skip it:
+        # the other stacks' files sit beside the program.
+        siblings = sibling_settings(Path(pulumi.get_root_directory()), stack)
+        problems = isolation_problems(config.origin, settings, siblings)
+        if problems:
+            raise UserError(problems)
     except UserError as exc:
         # RunError is shown without a traceback: the lines already name file, key and fix.
         raise pulumi.RunError(str(exc)) from None

@@ -120,3 +120,14 @@ def test_dev_plan_lists_only_devs_environment(cli: Any) -> None:
     resources = plan_json(cli, "dev")["resources"]
     github = [r for r in resources if r["type"].startswith("github:")]
     assert {r["inputs"]["environment"] for r in github} == {"dev"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_github_gets_its_secrets_before_any_worker_secret_is_put(stack: str) -> None:
+    result = run(stack)
+    github = {r.urn for r in result.by_type(SECRET)} | {r.urn for r in result.by_type(VARIABLE)}
+    assert github
+    worker_secrets = result.by_type("pulumi-python:dynamic/envkeeper:WorkerSecret")
+    assert worker_secrets
+    for secret in worker_secrets:
+        assert github <= set(secret.dependencies), secret.name

@@ -99,3 +99,17 @@ def test_a_missing_secret_stops_pulumi_up(project: Path) -> None:
     assert "Missing required configuration variable 'envkeeper:stripeSecretKey'" in str(
         excinfo.value
     )
+
+
+def test_a_manual_pulumi_up_cannot_skip_environment_isolation(project: Path) -> None:
+    # `validate` is not in the way of `pulumi up`: the program checks the same thing.
+    staging = project / "Pulumi.staging.yaml"
+    _, dev = load("dev", project)
+    _, mine = load("staging", project)
+    staging.write_text(
+        staging.read_text().replace(mine.cloudflare.account_id, dev.cloudflare.account_id)
+    )
+    with pytest.raises(ProgramError) as excinfo:
+        run("staging", project)
+    assert "envkeeper:cloudflare.accountId:" in str(excinfo.value)
+    assert "also belongs to stack dev" in str(excinfo.value)
