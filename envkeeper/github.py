@@ -36,8 +36,9 @@ class Protection:
 
 
 def protection(settings: Settings) -> Protection:
-    """Production: reviewed, no self-review, no admin bypass, protected branches only.
-    Staging: deployments from main only. Dev: open."""
+    """Production: reviewed, no self-review, no admin bypass, from `main` only. Staging and
+    dev: from `main` only, so no other branch (a pull request's job that names the
+    environment) can reach their secrets or their OIDC subject."""
     if settings.environment is Environment.PRODUCTION:
         reviewers = settings.github.reviewers
         return Protection(
@@ -45,11 +46,11 @@ def protection(settings: Settings) -> Protection:
             reviewer_users=tuple(reviewers.users),
             prevent_self_review=True,
             admins_can_bypass=False,
-            protected_branches_only=True,
+            # A policy naming main, not "protected branches": that would trust branch
+            # protection rules this program does not manage.
+            branch_patterns=(MAIN,),
         )
-    if settings.environment is Environment.STAGING:
-        return Protection(branch_patterns=(MAIN,))
-    return Protection()
+    return Protection(branch_patterns=(MAIN,))
 
 
 def secret_resource(name: str) -> str:

@@ -31,7 +31,7 @@ def run(stack: str, project_dir: Path = ROOT) -> ProgramRun:
     return programs.run(stack, project_dir, providers=providers)
 
 
-def test_production_needs_a_reviewer_no_self_review_no_bypass_protected_branches() -> None:
+def test_production_needs_a_reviewer_no_self_review_no_bypass_main_only() -> None:
     _, settings = load("prod")
     result = run("prod")
     (env,) = result.by_type(ENVIRONMENT)
@@ -42,15 +42,20 @@ def test_production_needs_a_reviewer_no_self_review_no_bypass_protected_branches
     ]
     assert env.inputs["preventSelfReview"] is True
     assert env.inputs["canAdminsBypass"] is False
+    # A policy naming main: "protected branches" would trust rules nobody here manages.
     assert env.inputs["deploymentBranchPolicy"] == {
-        "protectedBranches": True,
-        "customBranchPolicies": False,
+        "protectedBranches": False,
+        "customBranchPolicies": True,
     }
-    assert result.by_type(POLICY) == []
+    (policy,) = result.by_type(POLICY)
+    assert (policy.inputs["branchPattern"], policy.inputs["environment"]) == ("main", "production")
 
 
-def test_staging_deploys_from_main_only() -> None:
-    result = run("staging")
+@pytest.mark.parametrize(("stack", "environment"), [("staging", "staging"), ("dev", "dev")])
+def test_staging_and_dev_deploy_from_main_only(stack: str, environment: str) -> None:
+    # A pull request's job that names the environment gets neither its secrets nor its
+    # OIDC subject: only main may run in it.
+    result = run(stack)
     (env,) = result.by_type(ENVIRONMENT)
     assert env.inputs["deploymentBranchPolicy"] == {
         "protectedBranches": False,
@@ -58,13 +63,12 @@ def test_staging_deploys_from_main_only() -> None:
     }
     (policy,) = result.by_type(POLICY)
     assert policy.inputs["branchPattern"] == "main"
-    assert policy.inputs["environment"] == "staging"
+    assert policy.inputs["environment"] == environment
     assert "reviewers" not in env.inputs or env.inputs["reviewers"] == []
 
 
-def test_dev_is_open() -> None:
+def test_dev_needs_no_approval() -> None:
     (env,) = run("dev").by_type(ENVIRONMENT)
-    assert "deploymentBranchPolicy" not in env.inputs
     assert env.inputs.get("reviewers", []) == []
     assert env.inputs["preventSelfReview"] is False
 
@@ -107,7 +111,7 @@ def test_prod_plan_shows_its_environment_rules_secrets_and_variables(cli: Any) -
     (env,) = [r for r in resources if r["type"] == ENVIRONMENT]
     assert env["inputs"]["environment"] == "production"
     assert env["inputs"]["reviewers"][0]["teams"]
-    assert env["inputs"]["deploymentBranchPolicy"]["protectedBranches"] is True
+    assert env["inputs"]["deploymentBranchPolicy"]["customBranchPolicies"] is True
     secrets = {r["inputs"]["secretName"]: r for r in resources if r["type"] == SECRET}
     assert set(secrets) == {"CLOUDFLARE_API_TOKEN", "MIGRATION_DATABASE_URL"}
     assert all(s["inputs"]["value"] == "[secret]" for s in secrets.values())

@@ -115,7 +115,7 @@ def test_access_review_markdown_is_a_record_fit_to_file(cli: Any) -> None:
     ):
         assert heading in out
     assert "Approval by: team `platform`" in out
-    assert "From: protected branches only" in out
+    assert "From: branches main" in out
     assert (
         "| `app_readonly` | yes | read-only queries | CONNECT on the database; "
         "USAGE on schema app; SELECT on all tables in app" in out
@@ -139,4 +139,4 @@ def test_access_review_json_has_tokens_scope_and_expiry(cli: Any) -> None:
 def test_dev_access_review_says_no_approval_is_needed(cli: Any) -> None:
     out = cli("access-review", "dev").stdout
     assert "Approval by: nobody (no approval needed)" in out
-    assert "From: any branch" in out
+    assert "From: branches main" in out
