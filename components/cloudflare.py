@@ -115,8 +115,12 @@ class WorkerSecrets(pulumi.ComponentResource):
     ) -> None:
         super().__init__(SECRETS_TYPE, name, None, opts)
         settings = args.settings
+        # Each put deploys a new version of the Worker: one Worker's secrets go one after
+        # another, not a dozen at once against the same script. Workers still go in parallel.
+        previous: dict[str, WorkerSecret] = {}
         for worker, secret in cf.worker_secret_targets(settings):
-            WorkerSecret(
+            before = [previous[worker]] if worker in previous else []
+            previous[worker] = WorkerSecret(
                 cf.worker_secret_resource(worker, secret),
                 WorkerSecretArgs(
                     account_id=settings.cloudflare.account_id,
@@ -125,6 +129,6 @@ class WorkerSecrets(pulumi.ComponentResource):
                     text=args.secrets[secret],
                     environment=settings.environment.value,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=args.after),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.after, *before]),
             )
         self.register_outputs({})

@@ -31,6 +31,8 @@ from pulumi.dynamic import (
 IDENTITY = ("accountId", "scriptName", "name")
 PROPERTIES = (*IDENTITY, "text", "environment")
 TOKEN_CONFIG_KEY = "cloudflare:apiToken"  # noqa: S105 (a config key, not a token)
+# Cloudflare's error code for a secret change while a Worker's versions are split.
+GRADUAL_DEPLOYMENT_IN_PROGRESS = 10215
 
 
 class WorkerSecretError(Exception):
@@ -138,6 +140,13 @@ def _explain(exc: Any, props: dict[str, Any]) -> WorkerSecretError:
         f"(environment {props.get('environment', '?')}, account {props['accountId']})"
     )
     status = getattr(exc, "status_code", None)
+    codes = {getattr(error, "code", None) for error in getattr(exc, "errors", None) or []}
+    if GRADUAL_DEPLOYMENT_IN_PROGRESS in codes:
+        return WorkerSecretError(
+            f"{where}: a gradual deployment of the Worker is in progress (its latest version "
+            "is not at 100%), and Cloudflare refuses new secrets until it ends; finish or roll "
+            "it back (wrangler deployments status), then run pulumi up again"
+        )
     if status == 404:
         return WorkerSecretError(
             f"{where}: the Worker does not exist; deploy it once (wrangler deploy) "

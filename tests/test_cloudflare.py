@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -263,3 +264,20 @@ def test_two_stacks_on_one_cloudflare_account_are_refused(cli: Any, project: Pat
         f"envkeeper:cloudflare.accountId: {dev.cloudflare.account_id} also belongs to stack dev; "
         "give each environment its own (deploy tokens reach every Worker of an account)"
     )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_workers_secrets_are_put_one_after_another(stack: str) -> None:
+    # Each put deploys a Worker version; a dozen at once against one script collide.
+    result = run(stack)
+    by_worker: dict[str, list[Any]] = {}
+    for secret in result.by_type(WORKER_SECRET):
+        by_worker.setdefault(secret.inputs["scriptName"], []).append(secret)
+    assert by_worker
+    for worker, secrets in by_worker.items():
+        mine = {s.urn for s in secrets}
+        for before, after in itertools.pairwise(secrets):
+            assert before.urn in after.dependencies, (worker, after.name)
+        # Other Workers' secrets are not waited for.
+        others = {s.urn for s in result.by_type(WORKER_SECRET)} - mine
+        assert not others & {d for s in secrets for d in s.dependencies}

@@ -238,3 +238,19 @@ def test_the_secret_value_only_travels_in_the_request_body(
     assert "CANARY-stripe" not in request.url
     assert all("CANARY-stripe" not in value for value in request.headers.values())
     assert json.loads(request.get_data())["text"] == "CANARY-stripe-7f3a"
+
+
+def test_a_gradual_deployment_in_progress_is_one_line_saying_what_to_do(
+    provider: WorkerSecretProvider, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(f"{BASE}/example-api-dev/secrets", method="PUT").respond_with_json(
+        failure(10215, "Secret edit failed. Latest version not deployed."), status=400
+    )
+    message = str(error_of(provider, dict(PROPS)))
+    assert made(httpserver) == [PUT]
+    assert message.startswith("Worker secret STRIPE_SECRET_KEY on Worker example-api-dev")
+    assert message.endswith(
+        "a gradual deployment of the Worker is in progress (its latest version is not at "
+        "100%), and Cloudflare refuses new secrets until it ends; finish or roll it back "
+        "(wrangler deployments status), then run pulumi up again"
+    )
