@@ -93,6 +93,11 @@ def review(stack: str, settings: Settings, today: date) -> dict[str, Any]:
             }
             for entry in catalog.CATALOG
         ],
+        # Least privilege per Worker: what a leak of each one would expose.
+        "workers": {
+            worker: list(settings.cloudflare.secrets_of(worker))
+            for worker in settings.cloudflare.workers
+        },
         "checklist": CHECKLIST,
     }
 
@@ -155,6 +160,9 @@ def as_markdown(data: dict[str, Any]) -> str:
     for s in data["secrets"]:
         rotation = f"{s['rotation_days']} days" if s["rotation_days"] else "-"
         lines.append(_row(f"`{s['name']}`", s["source"], "; ".join(s["goes_to"]), rotation))
+    lines += ["", "## What each Worker holds", "", _row("Worker", "secrets"), _row("---", "---")]
+    for worker, names in data["workers"].items():
+        lines.append(_row(f"`{worker}`", ", ".join(f"`{n}`" for n in names)))
     lines += ["", "## Checklist", ""] + [f"- [ ] {item}" for item in data["checklist"]]
     lines += ["", "Reviewed by: ______________________", ""]
     return "\n".join(lines)

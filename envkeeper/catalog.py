@@ -173,6 +173,11 @@ NEON_OWNER_URL = ProviderToken(
 )
 
 
+def worker_secret_names() -> list[str]:
+    """Every catalog secret a Worker may receive, in catalog order."""
+    return [e.name for e in CATALOG if Destination.WORKER_SECRET in e.destinations]
+
+
 def rotated_names() -> list[str]:
     return [e.name for e in ROTATED]
 

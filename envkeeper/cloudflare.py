@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from envkeeper import catalog
-from envkeeper.catalog import Destination
 from envkeeper.settings import Settings
 
 # A token outlives its rotation date by the policy period plus this grace, then dies by
@@ -77,13 +76,11 @@ def token_name(settings: Settings, slot: str) -> str:
     return f"envkeeper {settings.environment.value} deploy ({slot})"
 
 
-def worker_secret_names() -> list[str]:
-    return [e.name for e in catalog.CATALOG if Destination.WORKER_SECRET in e.destinations]
-
-
 def worker_secret_targets(settings: Settings) -> list[tuple[str, str]]:
-    """Every (Worker, secret name) pair this environment puts with `wrangler secret` semantics."""
-    return [(w, name) for w in settings.cloudflare.workers for name in worker_secret_names()]
+    """Every (Worker, secret name) pair this environment puts with `wrangler secret` semantics:
+    each Worker's own set, or every Worker secret for a Worker given by name alone."""
+    cloudflare = settings.cloudflare
+    return [(w, name) for w in cloudflare.workers for name in cloudflare.secrets_of(w)]
 
 
 # The stack output that hands the plain Worker variables over to the app's wrangler config.

@@ -27,9 +27,17 @@ def targets(entry: CatalogEntry, settings: Settings) -> list[Target]:
     """Where the catalog sends `entry` in this environment."""
     github = f"{settings.github.repository}/{settings.github.environment}"
     out: list[Target] = []
+    cloudflare = settings.cloudflare
     for kind in entry.destinations:
-        if kind in (Destination.WORKER_SECRET, Destination.WORKER_VAR):
-            out.extend(Target(kind, worker) for worker in settings.cloudflare.workers)
+        if kind is Destination.WORKER_SECRET:
+            # Only the Workers whose secret set names it (least privilege).
+            out.extend(
+                Target(kind, w)
+                for w in cloudflare.workers
+                if entry.name in cloudflare.secrets_of(w)
+            )
+        elif kind is Destination.WORKER_VAR:
+            out.extend(Target(kind, worker) for worker in cloudflare.workers)
         else:
             out.append(Target(kind, github))
     return out

@@ -11,6 +11,7 @@ WORKERS = "workers"
 REPOSITORY = "repository"
 GITHUB_ENVIRONMENT = "githubEnvironment"
 CORS_ORIGINS = "corsOrigins"
+WORKER_SECRETS = "workerSecrets"  # Worker name -> the secret names it may hold
 
 
 def boundaries(settings: Settings) -> dict[str, object]:
@@ -18,6 +19,9 @@ def boundaries(settings: Settings) -> dict[str, object]:
         ENVIRONMENT: settings.environment.value,
         ACCOUNT_ID: settings.cloudflare.account_id,
         WORKERS: list(settings.cloudflare.workers),
+        WORKER_SECRETS: {
+            w: list(settings.cloudflare.secrets_of(w)) for w in settings.cloudflare.workers
+        },
         REPOSITORY: settings.github.repository,
         GITHUB_ENVIRONMENT: settings.github.environment,
         CORS_ORIGINS: list(settings.cors_origins),

@@ -87,7 +87,11 @@ def _carriers(name: str, settings: Settings) -> set[str]:
     entry = catalog.BY_NAME[name]
     found: set[str] = set()
     if Destination.WORKER_SECRET in entry.destinations:
-        found |= {cf.worker_secret_resource(w, name) for w in settings.cloudflare.workers}
+        found |= {
+            cf.worker_secret_resource(w, secret)
+            for w, secret in cf.worker_secret_targets(settings)
+            if secret == name
+        }
     if Destination.GITHUB_SECRET in entry.destinations:
         found.add(gh.secret_resource(name))
     return found

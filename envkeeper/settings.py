@@ -72,6 +72,58 @@ class CloudflareSettings(_Model):
     workers: list[str] = Field(
         min_length=1, description="the names of this environment's Workers, e.g. [example-api-dev]"
     )
+    # Filled from `workers` entries written as {name: ..., secrets: [...]}: the only Worker
+    # secrets those Workers receive. A Worker written as a plain name receives them all.
+    secret_sets: dict[str, tuple[str, ...]] = Field(default_factory=dict, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_worker_entries(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict) or not isinstance(raw.get("workers"), list):
+            return raw
+        if "secretSets" in raw or "secret_sets" in raw:
+            raise KeyedError(
+                "secretSets", "unknown key; write {name: ..., secrets: [...]} under workers"
+            )
+        names: list[Any] = []
+        sets: dict[str, tuple[str, ...]] = {}
+        for entry in raw["workers"]:
+            if not isinstance(entry, dict):
+                names.append(entry)
+                continue
+            name, secrets = entry.get("name"), entry.get("secrets")
+            extra = sorted(set(entry) - {"name", "secrets"})
+            where = f"workers.{name}" if isinstance(name, str) else "workers"
+            if extra or not isinstance(name, str) or not isinstance(secrets, list) or not secrets:
+                raise KeyedError(
+                    where,
+                    "a Worker is a name, or {name: example-webhooks, secrets: [STRIPE_SECRET_KEY, "
+                    "...]} naming the catalog secrets it receives",
+                )
+            allowed = catalog.worker_secret_names()
+            for secret in secrets:
+                if secret not in allowed:
+                    what = (
+                        "is not a Worker secret in the catalog"
+                        if secret in catalog.BY_NAME
+                        else "is not a secret in the catalog"
+                    )
+                    raise KeyedError(
+                        f"{where}.secrets",
+                        f"{secret!r} {what}; use some of: {', '.join(allowed)}",
+                    )
+            try:
+                _unique(secrets, "secret")
+            except ValueError as exc:
+                raise KeyedError(f"{where}.secrets", str(exc)) from None
+            names.append(name)
+            sets[name] = tuple(s for s in allowed if s in secrets)  # catalog order
+        return {**raw, "workers": names, "secretSets": sets}
+
+    def secrets_of(self, worker: str) -> tuple[str, ...]:
+        """The Worker secrets `worker` receives, in catalog order."""
+        return self.secret_sets.get(worker) or tuple(catalog.worker_secret_names())
+
     zones: list[str] = Field(
         default_factory=list, description="zone ids deploy tokens may route Workers on"
     )

@@ -121,13 +121,21 @@ def secrets_stay_in_this_stack(args: Any, report: Report) -> None:
         report("no envkeeper environment in this stack; nothing to check against")
         return
     workers, account = set(env.get(facts.WORKERS) or []), env.get(facts.ACCOUNT_ID)
+    allowed = env.get(facts.WORKER_SECRETS) or {}
     for resource in args.resources:
         props = resource.props
         if resource.resource_type == WORKER_SECRET:
-            if props.get("scriptName") not in workers or props.get("accountId") != account:
+            worker = props.get("scriptName")
+            if worker not in workers or props.get("accountId") != account:
                 report(
-                    f"Worker secret {props.get('name')} targets Worker {props.get('scriptName')}, "
+                    f"Worker secret {props.get('name')} targets Worker {worker}, "
                     "which is not one of this stack's",
+                    resource.urn,
+                )
+            elif worker in allowed and props.get("name") not in allowed[worker]:
+                report(
+                    f"Worker secret {props.get('name')} is not in Worker {worker}'s secret set; "
+                    "list it under its secrets, or remove the resource",
                     resource.urn,
                 )
         elif resource.resource_type in (*GITHUB_SCOPED, GITHUB_ENVIRONMENT):

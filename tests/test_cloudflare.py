@@ -21,7 +21,15 @@ from envkeeper.offline import (
     unwrap_all,
 )
 from tests.conftest import STACKS
-from tests.programs import canaries, changed_resources, environment_secrets, load, run, set_rotation
+from tests.programs import (
+    canaries,
+    changed_resources,
+    environment_secrets,
+    load,
+    plan_json,
+    run,
+    set_rotation,
+)
 
 TOKEN = "cloudflare:index/accountToken:AccountToken"
 WORKER_SECRET = "pulumi-python:dynamic/envkeeper:WorkerSecret"
@@ -147,7 +155,12 @@ def test_one_worker_secret_per_worker_and_worker_bound_secret_and_no_other(stack
     worker_bound = {
         e.name for e in catalog.CATALOG if catalog.Destination.WORKER_SECRET in e.destinations
     }
-    assert set(found) == {(w, n) for w in settings.cloudflare.workers for n in worker_bound}
+    # Workers named alone get every Worker secret; prod's webhook handler gets its set only.
+    expected = {(w, n) for w in settings.cloudflare.workers for n in worker_bound}
+    if stack == "prod":
+        narrowed = {"DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"}
+        expected = {(w, n) for w, n in expected if w != "example-webhooks" or n in narrowed}
+    assert set(found) == expected
     for (worker, name), reg in found.items():
         assert is_secret(reg.inputs["text"]), (worker, name)
         assert unwrap_all(reg.inputs["text"]) == secrets[name]
@@ -281,3 +294,76 @@ def test_one_workers_secrets_are_put_one_after_another(stack: str) -> None:
         # Other Workers' secrets are not waited for.
         others = {s.urn for s in result.by_type(WORKER_SECRET)} - mine
         assert not others & {d for s in secrets for d in s.dependencies}
+
+
+def narrow(project: Path, entry: str) -> Path:
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(path.read_text().replace("workers: [example-api-dev]", f"workers: [{entry}]"))
+    return path
+
+
+def test_a_worker_with_a_secret_set_receives_exactly_those(cli: Any, project: Path) -> None:
+    narrow(project, "{name: example-api-dev, secrets: [STRIPE_WEBHOOK_SECRET, DATABASE_URL]}")
+    result = run("dev", project)
+    held = sorted(r.inputs["name"] for r in result.by_type(WORKER_SECRET))
+    assert held == ["DATABASE_URL", "STRIPE_WEBHOOK_SECRET"]
+    plan = plan_json(cli, "dev")
+    goes = {s["name"]: [d["target"] for d in s["destinations"]] for s in plan["secrets"]}
+    assert goes["DATABASE_URL"] == ["example-api-dev"]
+    assert goes["BETTER_AUTH_SECRET"] == []  # declared for Workers; this one does not hold it
+    mermaid = cli("plan", "dev", "--format", "mermaid").stdout
+    assert "sec_STRIPE_WEBHOOK_SECRET --> dst_worker_secret_example_api_dev" in mermaid
+    assert "sec_BETTER_AUTH_SECRET --> dst_worker_secret_example_api_dev" not in mermaid
+
+
+def test_the_prod_plan_shows_the_webhook_handler_holding_only_its_secrets(cli: Any) -> None:
+    plan = plan_json(cli, "prod")
+    held = sorted(
+        r["inputs"]["name"]
+        for r in plan["resources"]
+        if r["type"] == WORKER_SECRET and r["inputs"]["scriptName"] == "example-webhooks"
+    )
+    assert held == ["DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "key", "fix"),
+    [
+        (
+            "{name: example-api-dev, secrets: [OPENAI_KEY]}",
+            "envkeeper:cloudflare.workers.example-api-dev.secrets",
+            "'OPENAI_KEY' is not a secret in the catalog; use some of: DATABASE_URL",
+        ),
+        (
+            "{name: example-api-dev, secrets: [MIGRATION_DATABASE_URL]}",
+            "envkeeper:cloudflare.workers.example-api-dev.secrets",
+            "'MIGRATION_DATABASE_URL' is not a Worker secret in the catalog",
+        ),
+        (
+            "example-api-dev, {name: example-api-dev, secrets: [DATABASE_URL]}",
+            "envkeeper:cloudflare.workers",
+            "Worker 'example-api-dev' is listed twice; list it once",
+        ),
+        (
+            "{name: example-api-dev, secret: [DATABASE_URL]}",
+            "envkeeper:cloudflare.workers.example-api-dev",
+            "a Worker is a name, or {name: example-webhooks, secrets: [STRIPE_SECRET_KEY",
+        ),
+        (
+            "{name: example-api-dev, secrets: [DATABASE_URL, DATABASE_URL]}",
+            "envkeeper:cloudflare.workers.example-api-dev.secrets",
+            "secret 'DATABASE_URL' is listed twice; list it once",
+        ),
+    ],
+)
+def test_a_bad_worker_entry_is_one_line_naming_key_and_fix(
+    cli: Any, project: Path, entry: str, key: str, fix: str
+) -> None:
+    path = narrow(project, entry)
+    before = path.read_bytes()
+    result = cli("validate", "dev")
+    assert result.exit_code == 2
+    (only,) = result.stderr.splitlines()
+    assert f": {key}: " in only and fix in only, only
+    assert "Traceback" not in result.output
+    assert path.read_bytes() == before

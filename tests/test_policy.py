@@ -209,6 +209,29 @@ def test_a_worker_secret_on_another_stacks_worker_fails() -> None:
     assert "targets Worker example-api, which is not one of this stack's" in found[0]
 
 
+def test_a_worker_secret_outside_its_workers_set_fails() -> None:
+    # prod's example-webhooks holds three secrets; a hand-added fourth is refused.
+    def widen(resources: list[PolicyResource]) -> None:
+        secret = next(
+            r
+            for r in resources
+            if r.resource_type == rules.WORKER_SECRET
+            and r.props["scriptName"] == "example-api"
+            and r.props["name"] == "BETTER_AUTH_SECRET"
+        )
+        extra = copy.deepcopy(secret)
+        extra.props = {**secret.props, "scriptName": "example-webhooks"}
+        extra.urn = secret.urn.replace("example-api-", "example-webhooks-")
+        resources.append(extra)
+
+    found = Violations()
+    rules.secrets_stay_in_this_stack(stack_args("prod", widen), found)
+    assert found == [
+        "Worker secret BETTER_AUTH_SECRET is not in Worker example-webhooks's secret set; "
+        "list it under its secrets, or remove the resource"
+    ]
+
+
 def test_a_github_secret_in_another_environment_fails() -> None:
     def misdirect(resources: list[PolicyResource]) -> None:
         secret = find_type(

@@ -17,7 +17,6 @@ from components.cloudflare import WorkerSecrets, WorkerSecretsArgs
 from components.stack_config import read_stack_config
 from components.worker_secret import WorkerSecret, WorkerSecretArgs
 from envkeeper import catalog
-from envkeeper import cloudflare as cf
 from envkeeper.policy_facts import boundaries
 from envkeeper.settings import Settings, parse_settings
 
@@ -29,7 +28,7 @@ def worker_secret_values() -> dict[str, pulumi.Output[str]]:
     reads them, generated ones from the stand-in namespace."""
     envkeeper_config, stand_ins = pulumi.Config("envkeeper"), pulumi.Config(STAND_INS)
     values = {}
-    for name in cf.worker_secret_names():
+    for name in catalog.worker_secret_names():
         key = catalog.BY_NAME[name].config_key
         values[name] = (
             envkeeper_config.require_secret(key) if key else stand_ins.require_secret(name)
