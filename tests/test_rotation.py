@@ -263,31 +263,3 @@ def test_the_old_forms_still_work_and_say_the_new_one(cli: Any, old: list[str], 
     assert result.exit_code == 0, result.output
     (note,) = [line for line in result.stderr.splitlines() if line.startswith("note:")]
     assert new in note
-
-
-@pytest.mark.parametrize(
-    ("args", "line"),
-    [
-        (
-            ["emergency"],
-            "(command line): STACK: name the stack, for example: envkeeper emergency dev",
-        ),
-        (
-            ["rotation", "bump", "BETTER_AUTH_SECRET", "dev"],
-            "(command line): STACK: the stack comes first: envkeeper rotation bump dev "
-            "BETTER_AUTH_SECRET",
-        ),
-        (["rotation", "bump", "dev"], "(command line): SECRET: name the secret"),
-        (
-            ["access-review", "dev", "--stack", "prod"],
-            "(command line): --stack: names prod but the command names dev",
-        ),
-    ],
-)
-def test_a_command_line_without_its_stack_or_secret_gets_one_line(
-    cli: Any, args: list[str], line: str
-) -> None:
-    result = cli(*args)
-    assert result.exit_code == 2
-    (only,) = result.stderr.splitlines()
-    assert only.startswith(line), only

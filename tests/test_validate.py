@@ -280,6 +280,20 @@ def test_dev_may_use_plain_http_localhost(cli: Any) -> None:
         (["rotation", "status", "-f", "xml"], "(command line): --format: 'xml' is not a format"),
         (["access-review", "prod", "-f", "pdf"], "(command line): --format: 'pdf' is not a format"),
         (
+            ["emergency"],
+            "(command line): STACK: name the stack, for example: envkeeper emergency dev",
+        ),
+        (
+            ["rotation", "bump", "BETTER_AUTH_SECRET", "dev"],
+            "(command line): STACK: the stack comes first: envkeeper rotation bump dev "
+            "BETTER_AUTH_SECRET",
+        ),
+        (["rotation", "bump", "dev"], "(command line): SECRET: name the secret"),
+        (
+            ["access-review", "dev", "--stack", "prod"],
+            "(command line): --stack: names prod but the command names dev",
+        ),
+        (
             ["validate", "nope"],
             "Pulumi.nope.yaml: no such stack file; stack files here: Pulumi.dev",
         ),
