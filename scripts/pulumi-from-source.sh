@@ -39,7 +39,7 @@ fi
 start=$SECONDS
 mkdir -p "$bin"
 echo "pulumi-from-source: building pulumi $cli_version and the Python language host (several minutes on a cold Go cache)" >&2
-(cd "$module" && go build -trimpath -o "$bin/" \
+(cd "$module" && go build -trimpath -buildvcs=false -o "$bin/" \
     -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$cli_version" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ./pulumi-language-python)
 
