@@ -347,20 +347,18 @@ def rotation_bump(
     from envkeeper.reports import print_bump
 
     if stack_option is not None and secret is None:
-        first, secret = stack_option, first  # the old form: bump SECRET --stack STACK
-        chosen_stack(None, stack_option, "rotation bump")
-    first = chosen_stack(first, None, "rotation bump")
+        first, secret = None, first  # the old form: bump SECRET --stack STACK
+    stack = chosen_stack(first, stack_option, "rotation bump")
     if secret is None:
         raise UserError.one(
-            COMMAND_LINE, "SECRET", f"name the secret: envkeeper rotation bump {first} NAME"
+            COMMAND_LINE, "SECRET", f"name the secret: envkeeper rotation bump {stack} NAME"
         )
-    if first in catalog.BY_NAME and secret not in catalog.BY_NAME:
+    if stack in catalog.BY_NAME and secret not in catalog.BY_NAME:
         raise UserError.one(
             COMMAND_LINE,
             "STACK",
-            f"the stack comes first: envkeeper rotation bump {secret} {first}",
+            f"the stack comes first: envkeeper rotation bump {secret} {stack}",
         )
-    stack = chosen_stack(first, None, "rotation bump")
     config, settings = load_stack(stack)
     today = date.today()
     change = plan_bump(settings, secret, parse_day(when, "--date"), today, config.origin)

@@ -72,15 +72,15 @@ def _status_table(rows: list[SecretStatus], today: date, out: Console) -> tuple[
             table.add_row(*(_COLUMNS[c](r) for c in layout))
         return table
 
-    layout = next(
-        (
-            layout
-            for layout in _LAYOUTS
-            if Measurement.get(out, unbounded, build(layout)).maximum <= out.width
-        ),
-        _LAYOUTS[-1],
-    )
-    return build(layout), [c.lower() for c in _LAYOUTS[0] if c not in layout]
+    def left_out(layout: tuple[str, ...]) -> list[str]:
+        return [c.lower() for c in _LAYOUTS[0] if c not in layout]
+
+    # The first layout that fits unwrapped; the narrowest one when none does.
+    for layout in _LAYOUTS[:-1]:
+        table = build(layout)
+        if Measurement.get(out, unbounded, table).maximum <= out.width:
+            return table, left_out(layout)
+    return build(_LAYOUTS[-1]), left_out(_LAYOUTS[-1])
 
 
 def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
@@ -103,7 +103,10 @@ def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
         table, dropped = _status_table(rows, today, out)
         out.print(table)
         if dropped:
-            print(f"({', '.join(dropped)}: left out to fit {out.width} columns; --json has all)")
+            print(
+                f"({', '.join(dropped)}: left out to fit {out.width} columns; "
+                "--format json has all)"
+            )
         counts = {s: sum(1 for r in rows if r.state is s) for s in State}
         print(", ".join(f"{n} {s.value}" for s, n in counts.items()))
     for row in overdue:

@@ -104,6 +104,11 @@ def _login_of(name: str, slot: str | None) -> str:
     return next(login for url, (login, _) in db.URL_LOGINS.items() if url == name)
 
 
+def _logins(name: str, slots: set[str] | None) -> set[str]:
+    """The database logins behind a Neon URL: one per slot of DATABASE_URL, else one."""
+    return {_login_of(name, slot) for slot in sorted(slots or {None}, key=str)}  # type: ignore[arg-type]
+
+
 def minted_by(name: str, slots: set[str] | None = None) -> set[str]:
     """The Pulumi names of the resources that make the credential behind `name` (its
     `slots`): replacing one re-mints it, and its carriers follow with updates."""
@@ -111,10 +116,7 @@ def minted_by(name: str, slots: set[str] | None = None) -> set[str]:
     if entry.source is Source.GENERATED:
         return {catalog.BETTER_AUTH_RESOURCE}
     if entry.source is Source.NEON:
-        return {
-            db.password_resource(_login_of(name, slot))
-            for slot in sorted(slots or {None}, key=str)  # type: ignore[arg-type]
-        }
+        return {db.password_resource(login) for login in _logins(name, slots)}
     if entry.source is Source.CLOUDFLARE_TOKEN:
         return {cf.token_resource(slot) for slot in slots or ()}
     return set()
@@ -133,6 +135,5 @@ def dependents(settings: Settings, name: str, slots: set[str] | None = None) -> 
         raise ValueError(f"{name} has two slots; say which")
     found = _carriers(name, settings) | minted_by(name, slots)
     if entry.source is Source.NEON:
-        # The login's password is updated in place.
-        found |= {_login_of(name, slot) for slot in sorted(slots or {None}, key=str)}  # type: ignore[arg-type]
+        found |= _logins(name, slots)  # each login's password is updated in place
     return found

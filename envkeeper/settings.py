@@ -87,6 +87,7 @@ class CloudflareSettings(_Model):
             )
         names: list[Any] = []
         sets: dict[str, tuple[str, ...]] = {}
+        allowed = catalog.worker_secret_names()
         for entry in raw["workers"]:
             if not isinstance(entry, dict):
                 names.append(entry)
@@ -100,7 +101,6 @@ class CloudflareSettings(_Model):
                     "a Worker is a name, or {name: example-webhooks, secrets: [STRIPE_SECRET_KEY, "
                     "...]} naming the catalog secrets it receives",
                 )
-            allowed = catalog.worker_secret_names()
             for secret in secrets:
                 if secret not in allowed:
                     what = (
