@@ -10,8 +10,7 @@ import pulumi_random as random
 from components.cloudflare import DeployTokens, WorkerSecrets, WorkerSecretsArgs
 from components.github import GithubEnvironment, GithubEnvironmentArgs
 from components.neon import NeonDatabase, NeonDatabaseArgs
-from envkeeper import catalog
-from envkeeper.catalog import ENVIRONMENT_TYPE
+from envkeeper.catalog import ENVIRONMENT_TYPE, CatalogEntry, Encoding
 from envkeeper.policy_facts import boundaries
 from envkeeper.settings import Settings
 
@@ -30,6 +29,22 @@ def keepers(settings: Settings, name: str) -> dict[str, str]:
     return {"rotated": settings.single_date(name).isoformat()}
 
 
+def generated_secret(
+    entry: CatalogEntry, settings: Settings, opts: pulumi.ResourceOptions
+) -> pulumi.Output[str]:
+    """Random bytes for a generated catalog entry, re-made when its keeper date moves."""
+    assert entry.resource and entry.length and entry.encoding
+    made = random.RandomBytes(
+        entry.resource,
+        random.RandomBytesArgs(length=entry.length, keepers=keepers(settings, entry.name)),
+        opts=opts,
+    )
+    value = made.hex if entry.encoding is Encoding.HEX else made.base64
+    # Both are secret outputs of RandomBytes; pulumi.Output.secret keeps them so even
+    # where an engine forgets additional_secret_outputs.
+    return pulumi.Output.secret(value)
+
+
 class Environment(pulumi.ComponentResource):
     """Owns the secrets of one environment and hands each to its destinations."""
 
@@ -42,14 +57,10 @@ class Environment(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
 
-        auth = random.RandomBytes(
-            catalog.BETTER_AUTH_RESOURCE,
-            random.RandomBytesArgs(length=32, keepers=keepers(settings, "BETTER_AUTH_SECRET")),
-            opts=child,
-        )
-        # `base64` is a secret output of RandomBytes; pulumi.Output.secret keeps it so even
-        # where an engine forgets additional_secret_outputs.
-        self.secrets = {"BETTER_AUTH_SECRET": pulumi.Output.secret(auth.base64)}
+        self.secrets = {
+            entry.name: generated_secret(entry, settings, child)
+            for entry in settings.catalog.generated
+        }
         neon = NeonDatabase(
             "database",
             NeonDatabaseArgs(
@@ -62,7 +73,7 @@ class Environment(pulumi.ComponentResource):
             opts=child,
         )
         self.secrets.update(neon.urls)
-        for entry in catalog.EXTERNAL:
+        for entry in settings.catalog.external:
             self.secrets[entry.name] = pulumi.Output.secret(args.external[entry.name])
 
         tokens = DeployTokens("deploy-tokens", settings, opts=child)

@@ -79,7 +79,7 @@ class GithubEnvironment(pulumi.ComponentResource):
                 ),
                 opts=in_environment,
             )
-        for secret in gh.secret_names():
+        for secret in gh.secret_names(settings):
             github.ActionsEnvironmentSecret(
                 gh.secret_resource(secret),
                 github.ActionsEnvironmentSecretArgs(

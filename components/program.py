@@ -17,12 +17,13 @@ from envkeeper.settings import parse_settings
 
 def run() -> Environment:
     stack = pulumi.get_stack()
-    config = read_stack_config(origin=f"Pulumi.{stack}.yaml")
+    root = Path(pulumi.get_root_directory())
     try:
+        config = read_stack_config(stack, root)
         settings = parse_settings(config, stack)
         # The same isolation `validate` checks, so a manual `pulumi up` cannot skip it:
         # the other stacks' files sit beside the program.
-        siblings = sibling_settings(Path(pulumi.get_root_directory()), stack)
+        siblings = sibling_settings(root, stack)
         problems = isolation_problems(config.origin, settings, siblings)
         if problems:
             raise UserError(problems)
@@ -33,7 +34,7 @@ def run() -> Environment:
     envkeeper_config = pulumi.Config("envkeeper")
     external = {
         entry.name: envkeeper_config.require_secret(entry.config_key)
-        for entry in catalog.EXTERNAL
+        for entry in settings.catalog.external
         if entry.config_key
     }
     owner_url = (

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from pulumi.runtime import config as runtime_config
 
 from envkeeper.sdk_internals import all_config_keys
-from envkeeper.stackfile import StackConfig
+from envkeeper.stackfile import (
+    PROJECT_ONLY_KEYS,
+    StackConfig,
+    load_stack_file,
+    refuse_project_only_keys,
+    stack_file,
+)
 
 # The engine's YAML reader takes an unquoted `2026-10-05` for a timestamp and hands it to
 # the program as Go prints one. The CLI reads the same line as the text `2026-10-05`.
@@ -36,9 +43,20 @@ def _decode(raw: Any) -> Any:
     return _undo_engine_dates(raw)
 
 
-def read_stack_config(origin: str) -> StackConfig:
+def read_stack_config(stack: str, project_dir: Path) -> StackConfig:
+    """The engine's config for `stack`, merged from Pulumi.yaml and the stack file as Pulumi
+    merges them, checked like the command line checks it."""
+    stack_path = stack_file(project_dir, stack)
+    if stack_path.is_file():
+        # The engine hands over the merged value; only the file says where it was set.
+        refuse_project_only_keys(load_stack_file(stack_path))
     keys = all_config_keys()
     secret_keys = set(runtime_config.get_config_secret_keys_env())
     secure = {k for k in keys if k in secret_keys or runtime_config.is_config_secret(k)}
     values = {k: _decode(runtime_config.get_config(k)) for k in sorted(keys - secure)}
-    return StackConfig(origin=origin, values=values, secure=secure)
+    return StackConfig(
+        origin=stack_path.name,
+        values=values,
+        secure=secure,
+        project_keys={k for k in PROJECT_ONLY_KEYS if k in values},
+    )

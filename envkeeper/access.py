@@ -91,7 +91,7 @@ def review(stack: str, settings: Settings, today: date) -> dict[str, Any]:
                 "goes_to": [t.label for t in targets(entry, settings)],
                 "rotation_days": entry.rotation_days,
             }
-            for entry in catalog.CATALOG
+            for entry in settings.catalog
         ],
         # Least privilege per Worker: what a leak of each one would expose.
         "workers": {

@@ -8,16 +8,16 @@ byte for byte. The result is validated before it is written, and written atomica
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from envkeeper import catalog
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.settings import Settings, SlotDates, parse_settings
-from envkeeper.stackfile import display_path, load_stack_file, round_trip_yaml
+from envkeeper.stackfile import PROJECT_FILE, display_path, load_config, round_trip_yaml
 
 ROTATION_KEY = "envkeeper:rotation"
 
@@ -74,7 +74,11 @@ def _validate(path: Path, text: str, stack: str, today: date) -> Settings:
     with tempfile.TemporaryDirectory() as folder:
         candidate = Path(folder) / path.name
         candidate.write_text(text, encoding="utf-8")
-        config = load_stack_file(candidate)
+        project = path.parent / PROJECT_FILE
+        if project.is_file():
+            # The catalog the new dates are checked against includes the declared secrets.
+            shutil.copyfile(project, Path(folder) / PROJECT_FILE)
+        config = load_config(Path(folder), stack)
     config.origin = display_path(path)
     return parse_settings(config, stack, today)
 
@@ -98,10 +102,10 @@ def write_atomically(path: Path, text: str) -> None:
 def plan_bump(settings: Settings, name: str, when: date, today: date, origin: str) -> Change:
     """The one date `rotation bump` changes, or a UserError saying why not."""
     key = f"{ROTATION_KEY}.{name}"
-    entry = catalog.BY_NAME.get(name)
+    entry = settings.catalog.get(name)
     if entry is None or not entry.rotated:
         # A typo on the command line, not a problem of the stack file.
-        known = ", ".join(catalog.rotated_names())
+        known = ", ".join(settings.catalog.rotated_names())
         raise UserError.one(COMMAND_LINE, "SECRET", f"unknown secret {name}; known: {known}")
     if when > today:
         raise UserError.one(

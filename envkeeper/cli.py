@@ -22,7 +22,7 @@ from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.settings import Settings, iso_date, missing_secrets, parse_settings
 from envkeeper.stackfile import (
     StackConfig,
-    load_stack_file,
+    load_config,
     short_stack_name,
     stack_file,
     stack_names,
@@ -94,7 +94,7 @@ def project_dir() -> Path:
 def load_stack(stack: str, isolation: bool = True) -> tuple[StackConfig, Settings]:
     """One stack's config and settings, checked alone and against its sibling stacks."""
     folder = project_dir()
-    config = load_stack_file(stack_file(folder, stack))
+    config = load_config(folder, stack)
     settings = parse_settings(config, stack)
     if isolation:
         siblings = sibling_settings(folder, short_stack_name(stack))
@@ -167,8 +167,8 @@ def format_option(formats: type[StrEnum], help_text: str) -> Any:
     return typer.Option("--format", "-f", help=f"{help_text} ({', '.join(formats)})")
 
 
-def _needed_line(stack: str, key: str) -> str:
-    what = {f"envkeeper:{e.config_key}": e.description for e in catalog.EXTERNAL}
+def _needed_line(stack: str, key: str, settings: Settings) -> str:
+    what = {f"envkeeper:{e.config_key}": e.description for e in settings.catalog.external}
     what.update({t.key: t.what for t in (*catalog.PROVIDER_TOKENS, catalog.NEON_OWNER_URL)})
     return f"  {key} ({what.get(key, 'secret')}): pulumi config set --secret --stack {stack} {key}"
 
@@ -188,7 +188,7 @@ def validate(stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = Non
     if needed:
         print("needed before pulumi up (secret config not set yet):")
         for key in needed:
-            print(_needed_line(stack, key))
+            print(_needed_line(stack, key, settings))
 
 
 # What an adopted project's owner URL reads as offline: well formed, so the program builds
@@ -353,7 +353,7 @@ def rotation_bump(
         raise UserError.one(
             COMMAND_LINE, "SECRET", f"name the secret: envkeeper rotation bump {stack} NAME"
         )
-    if stack in catalog.BY_NAME and secret not in catalog.BY_NAME:
+    if stack in catalog.BUILT_IN.by_name and secret not in catalog.BUILT_IN.by_name:
         raise UserError.one(
             COMMAND_LINE,
             "STACK",

@@ -57,7 +57,7 @@ def deploy_policies(settings: Settings) -> list[TokenPolicy]:
 
 def token_expiry(rotated: date) -> str:
     """When a deploy token minted on `rotated` stops working, as Cloudflare wants it."""
-    days = catalog.BY_NAME["CLOUDFLARE_API_TOKEN"].rotation_days or 0
+    days = catalog.BUILT_IN["CLOUDFLARE_API_TOKEN"].rotation_days or 0
     moment = datetime.combine(rotated + timedelta(days=days + GRACE_DAYS), time(), UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from envkeeper import catalog
 from envkeeper.catalog import Destination
 from envkeeper.settings import Environment, Settings
 
@@ -58,8 +57,9 @@ def secret_resource(name: str) -> str:
     return name
 
 
-def secret_names() -> list[str]:
-    return [e.name for e in catalog.CATALOG if Destination.GITHUB_SECRET in e.destinations]
+def secret_names(settings: Settings) -> list[str]:
+    """The environment secrets this stack puts in its GitHub environment."""
+    return settings.catalog.delivered_to(Destination.GITHUB_SECRET)
 
 
 def variables(settings: Settings) -> dict[str, str]:
@@ -67,6 +67,6 @@ def variables(settings: Settings) -> dict[str, str]:
     known = {"CLOUDFLARE_ACCOUNT_ID": settings.cloudflare.account_id}
     return {
         e.name: known[e.name]
-        for e in catalog.CATALOG
+        for e in settings.catalog
         if Destination.GITHUB_VARIABLE in e.destinations
     }

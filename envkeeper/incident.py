@@ -7,28 +7,20 @@ from datetime import date, timedelta
 
 from envkeeper import catalog
 from envkeeper.bump import Change
-from envkeeper.catalog import Source
+from envkeeper.catalog import CatalogEntry, Source
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import minted_by
 from envkeeper.settings import Settings, SlotDates
 
-# What only a person can do, at the vendor, for each external secret.
-VENDOR_STEPS: dict[str, list[str]] = {
-    "STRIPE_SECRET_KEY": [
-        "Stripe dashboard > Developers > API keys: roll the restricted key of this "
-        "environment's account (expire the old one now), keeping only the permissions it had",
-        "pulumi config set --secret --stack {stack} envkeeper:stripeSecretKey",
-    ],
-    "STRIPE_WEBHOOK_SECRET": [
-        "Stripe dashboard > Developers > Webhooks: roll the endpoint's signing secret "
-        "(expire the old one now)",
-        "pulumi config set --secret --stack {stack} envkeeper:stripeWebhookSecret",
-    ],
-    "RESEND_API_KEY": [
-        "Resend dashboard > API Keys: revoke the key, then create one with 'Sending access' "
-        "limited to this environment's sending domain",
-        "pulumi config set --secret --stack {stack} envkeeper:resendApiKey",
-    ],
+# What only a person can do, at the vendor, for each built-in external secret.
+VENDOR_STEPS: dict[str, str] = {
+    "STRIPE_SECRET_KEY": "Stripe dashboard > Developers > API keys: roll the restricted key "
+    "of this environment's account (expire the old one now), keeping only the permissions "
+    "it had",
+    "STRIPE_WEBHOOK_SECRET": "Stripe dashboard > Developers > Webhooks: roll the endpoint's "
+    "signing secret (expire the old one now)",
+    "RESEND_API_KEY": "Resend dashboard > API Keys: revoke the key, then create one with "
+    "'Sending access' limited to this environment's sending domain",
 }
 
 # The seed's playbook: revoke/rotate, invalidate sessions, audit for misuse, notify.
@@ -66,22 +58,32 @@ def _earlier_than(today: date, avoid: date) -> date:
     return candidate
 
 
+def vendor_steps(entry: CatalogEntry, stack: str) -> list[str]:
+    """What a person does at the vendor to roll an external secret, then here."""
+    at_vendor = VENDOR_STEPS.get(entry.name) or (
+        f"At the vendor that issued {entry.name}: revoke it and create a new one with the "
+        "same (or narrower) permissions"
+    )
+    return [at_vendor, f"pulumi config set --secret --stack {stack} envkeeper:{entry.config_key}"]
+
+
 def plan_emergency(stack: str, settings: Settings, names: list[str], today: date) -> Playbook:
-    unknown = [n for n in names if n not in catalog.BY_NAME or not catalog.BY_NAME[n].rotated]
+    project = settings.catalog
+    unknown = [n for n in names if n not in project.by_name or not project[n].rotated]
     if unknown:
-        known = ", ".join(catalog.rotated_names())
+        known = ", ".join(project.rotated_names())
         raise UserError.one(
             COMMAND_LINE, "--secret", f"unknown secret {unknown[0]}; known: {known}"
         )
-    chosen = names or catalog.rotated_names()
+    chosen = names or project.rotated_names()
     changes: list[Change] = []
     vendor: dict[str, list[str]] = {}
     effects: list[str] = []
     already: dict[str, list[str]] = {}
     for name in chosen:
-        entry = catalog.BY_NAME[name]
+        entry = project[name]
         if entry.source is Source.EXTERNAL:
-            vendor[name] = [step.format(stack=stack) for step in VENDOR_STEPS[name]]
+            vendor[name] = vendor_steps(entry, stack)
             continue
         current = settings.rotation[name]
         latest = current.latest if isinstance(current, SlotDates) else current
@@ -89,7 +91,7 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
             # Moving a date again today would date a fresh credential before the day it
             # was made, or swap the slots. The date stays; replacing re-mints.
             slots: set[str] | None = set(catalog.SLOTS) if isinstance(current, SlotDates) else None
-            already[name] = sorted(minted_by(name, slots))
+            already[name] = sorted(minted_by(entry, slots))
             continue
         if isinstance(current, SlotDates):
             # Both slots die. The older one becomes today's active credential; the other

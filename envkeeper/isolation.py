@@ -7,7 +7,7 @@ from pathlib import Path
 
 from envkeeper.problems import Problem, UserError
 from envkeeper.settings import Settings, parse_settings
-from envkeeper.stackfile import load_stack_file, stack_file, stack_names
+from envkeeper.stackfile import load_config, stack_names
 
 
 def _claims(settings: Settings) -> dict[str, set[str]]:
@@ -38,7 +38,7 @@ def sibling_settings(project_dir: Path, stack: str) -> dict[str, Settings]:
         if other == stack:
             continue
         try:
-            found[other] = parse_settings(load_stack_file(stack_file(project_dir, other)), other)
+            found[other] = parse_settings(load_config(project_dir, other), other)
         except UserError:
             continue
     return found

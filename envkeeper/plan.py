@@ -155,7 +155,7 @@ def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[s
     # Plain settings are traced the same way, by value.
     values = {**plain_values(settings), **secret_values(run)}
     secrets = []
-    for entry in catalog.CATALOG:
+    for entry in settings.catalog:
         value = values.get(entry.name)
         delivered = carriers(run, value, "inputs") if value is not None else []
         secrets.append(

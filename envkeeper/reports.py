@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from envkeeper import catalog
 from envkeeper.bump import Change
 from envkeeper.incident import AUDIT_CHECKLIST, Playbook
 from envkeeper.rotation import SecretStatus, State, dependents
@@ -124,7 +123,7 @@ def _what_changes(settings: Settings, name: str, slots: set[str] | None) -> list
 def print_bump(origin: str, stack: str, settings: Settings, change: Change) -> None:
     slot = f" slot {change.slot}" if change.slot else ""
     print(f"{origin}: {change.name}{slot}: {change.old} -> {change.new}")
-    entry = catalog.BY_NAME[change.name]
+    entry = settings.catalog[change.name]
     if entry.managed:
         print(f"The next `pulumi up --stack {stack}` replaces or updates:")
         print(

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from envkeeper import catalog
 from envkeeper import cloudflare as cf
 from envkeeper import database as db
 from envkeeper import github as gh
@@ -79,12 +78,12 @@ def secret_status(stack: str, settings: Settings, entry: CatalogEntry, today: da
 
 
 def stack_status(stack: str, settings: Settings, today: date) -> list[SecretStatus]:
-    return [secret_status(stack, settings, entry, today) for entry in catalog.ROTATED]
+    return [secret_status(stack, settings, entry, today) for entry in settings.catalog.rotated]
 
 
-def _carriers(name: str, settings: Settings) -> set[str]:
-    """The Pulumi names of the resources that deliver secret `name`."""
-    entry = catalog.BY_NAME[name]
+def _carriers(entry: CatalogEntry, settings: Settings) -> set[str]:
+    """The Pulumi names of the resources that deliver `entry`."""
+    name = entry.name
     found: set[str] = set()
     if Destination.WORKER_SECRET in entry.destinations:
         found |= {
@@ -109,14 +108,14 @@ def _logins(name: str, slots: set[str] | None) -> set[str]:
     return {_login_of(name, slot) for slot in sorted(slots or {None}, key=str)}  # type: ignore[arg-type]
 
 
-def minted_by(name: str, slots: set[str] | None = None) -> set[str]:
-    """The Pulumi names of the resources that make the credential behind `name` (its
+def minted_by(entry: CatalogEntry, slots: set[str] | None = None) -> set[str]:
+    """The Pulumi names of the resources that make the credential behind `entry` (its
     `slots`): replacing one re-mints it, and its carriers follow with updates."""
-    entry = catalog.BY_NAME[name]
     if entry.source is Source.GENERATED:
-        return {catalog.BETTER_AUTH_RESOURCE}
+        assert entry.resource is not None
+        return {entry.resource}
     if entry.source is Source.NEON:
-        return {db.password_resource(login) for login in _logins(name, slots)}
+        return {db.password_resource(login) for login in _logins(entry.name, slots)}
     if entry.source is Source.CLOUDFLARE_TOKEN:
         return {cf.token_resource(slot) for slot in slots or ()}
     return set()
@@ -128,12 +127,12 @@ def dependents(settings: Settings, name: str, slots: set[str] | None = None) -> 
 
     Moving a slot forward makes it the active one, so the secret's carriers change too.
     """
-    entry = catalog.BY_NAME[name]
+    entry = settings.catalog[name]
     if not entry.managed:
         return set()  # the date of an external secret is a record, not a keeper
     if entry.two_slots and not slots:
         raise ValueError(f"{name} has two slots; say which")
-    found = _carriers(name, settings) | minted_by(name, slots)
+    found = _carriers(entry, settings) | minted_by(entry, slots)
     if entry.source is Source.NEON:
         found |= _logins(name, slots)  # each login's password is updated in place
     return found

@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -26,6 +27,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from envkeeper import catalog
+from envkeeper.catalog import Catalog
+from envkeeper.declared import KEY as DECLARED_KEY
+from envkeeper.declared import project_catalog
 from envkeeper.problems import Problem, UserError
 from envkeeper.stackfile import NAMESPACE, StackConfig, short_stack_name
 from envkeeper.validation_messages import KeyedError, error_lines
@@ -58,6 +62,11 @@ def _hex32(value: str, what: str) -> str:
     return value
 
 
+def _catalog(info: ValidationInfo) -> Catalog:
+    """The project's catalog, which parse_settings hands to validation as context."""
+    return (info.context or {}).get("catalog") or catalog.BUILT_IN
+
+
 def _unique(values: list[str], what: str) -> list[str]:
     seen: set[str] = set()
     for v in values:
@@ -72,13 +81,13 @@ class CloudflareSettings(_Model):
     workers: list[str] = Field(
         min_length=1, description="the names of this environment's Workers, e.g. [example-api-dev]"
     )
-    # Filled from `workers` entries written as {name: ..., secrets: [...]}: the only Worker
-    # secrets those Workers receive. A Worker written as a plain name receives them all.
+    # The Worker secrets each Worker receives, in catalog order: those named by an entry
+    # written as {name: ..., secrets: [...]}, or every one for a Worker given by name alone.
     secret_sets: dict[str, tuple[str, ...]] = Field(default_factory=dict, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
-    def _split_worker_entries(cls, raw: Any) -> Any:
+    def _split_worker_entries(cls, raw: Any, info: ValidationInfo) -> Any:
         if not isinstance(raw, dict) or not isinstance(raw.get("workers"), list):
             return raw
         if "secretSets" in raw or "secret_sets" in raw:
@@ -87,10 +96,13 @@ class CloudflareSettings(_Model):
             )
         names: list[Any] = []
         sets: dict[str, tuple[str, ...]] = {}
-        allowed = catalog.worker_secret_names()
+        project = _catalog(info)
+        allowed = project.worker_secret_names()
         for entry in raw["workers"]:
             if not isinstance(entry, dict):
                 names.append(entry)
+                if isinstance(entry, str):
+                    sets[entry] = tuple(allowed)
                 continue
             name, secrets = entry.get("name"), entry.get("secrets")
             extra = sorted(set(entry) - {"name", "secrets"})
@@ -105,7 +117,7 @@ class CloudflareSettings(_Model):
                 if secret not in allowed:
                     what = (
                         "is not a Worker secret in the catalog"
-                        if secret in catalog.BY_NAME
+                        if secret in project.by_name
                         else "is not a secret in the catalog"
                     )
                     raise KeyedError(
@@ -122,7 +134,7 @@ class CloudflareSettings(_Model):
 
     def secrets_of(self, worker: str) -> tuple[str, ...]:
         """The Worker secrets `worker` receives, in catalog order."""
-        return self.secret_sets.get(worker) or tuple(catalog.worker_secret_names())
+        return self.secret_sets[worker]
 
     zones: list[str] = Field(
         default_factory=list, description="zone ids deploy tokens may route Workers on"
@@ -315,10 +327,11 @@ class Settings(_Model):
         today: date = (info.context or {}).get("today") or date.today()
         if not isinstance(raw, dict):
             raise ValueError("must map each secret name to its keeper date (YYYY-MM-DD)")
-        known = ", ".join(catalog.rotated_names())
+        project = _catalog(info)
+        known = ", ".join(project.rotated_names())
         out: dict[str, Any] = {}
         for name, value in raw.items():
-            entry = catalog.BY_NAME.get(name)
+            entry = project.get(name)
             if entry is None or not entry.rotated:
                 raise KeyedError(name, f"unknown secret; known names: {known}")
             if entry.two_slots:
@@ -340,11 +353,24 @@ class Settings(_Model):
                     out[name] = _parse_date(value, today)
                 except ValueError as exc:
                     raise KeyedError(name, str(exc)) from None
-        for entry in catalog.ROTATED:
+        for entry in project.rotated:
             if entry.name not in out:
                 example = "{a: YYYY-MM-DD, b: YYYY-MM-DD}" if entry.two_slots else "YYYY-MM-DD"
                 raise KeyedError(entry.name, f"missing; add `{entry.name}: {example}`")
         return out
+
+    # The project's catalog (built-in and declared entries), kept from validation.
+    _catalog: Catalog = PrivateAttr(default=catalog.BUILT_IN)
+
+    @model_validator(mode="after")
+    def _keep_catalog(self, info: ValidationInfo) -> Settings:
+        self._catalog = _catalog(info)
+        return self
+
+    @property
+    def catalog(self) -> Catalog:
+        """Every entry of this project's catalog; the program and every command read it."""
+        return self._catalog
 
     @model_validator(mode="after")
     def _neon_project_has_an_org(self) -> Settings:
@@ -405,7 +431,7 @@ def _environment_mismatch(environment: Any, stack: str) -> str | None:
     )
 
 
-def plaintext_secret_problems(config: StackConfig, stack: str) -> list[Problem]:
+def plaintext_secret_problems(config: StackConfig, stack: str, project: Catalog) -> list[Problem]:
     """A secret-holding key written in clear. The value itself is never repeated."""
     return [
         Problem(
@@ -414,14 +440,14 @@ def plaintext_secret_problems(config: StackConfig, stack: str) -> list[Problem]:
             "holds a plaintext value where a secret belongs; delete the line, treat the value "
             f"as leaked, and set it with `pulumi config set --secret --stack {stack} {key}`",
         )
-        for key in catalog.secure_config_keys()
+        for key in project.secure_config_keys()
         if key in config.values
     ]
 
 
 def required_secrets(settings: Settings) -> list[str]:
     """The secret config keys this stack's `pulumi up` needs."""
-    keys = [f"envkeeper:{e.config_key}" for e in catalog.EXTERNAL if e.config_key]
+    keys = [f"envkeeper:{e.config_key}" for e in settings.catalog.external if e.config_key]
     for token in catalog.PROVIDER_TOKENS:
         if token is catalog.NEON_API_KEY and settings.neon.adopted:
             token = catalog.NEON_OWNER_URL  # an adopted project is reached through its owner
@@ -436,11 +462,15 @@ def missing_secrets(config: StackConfig, settings: Settings) -> list[str]:
 
 def parse_settings(config: StackConfig, stack: str, today: date | None = None) -> Settings:
     """Validate one stack's config. Raises UserError listing every problem, one per line."""
-    problems = plaintext_secret_problems(config, stack)
     raw = config.namespace()
+    # The catalog comes first: which keys are secrets and which dates are due depend on it.
+    project = project_catalog(
+        raw.pop(DECLARED_KEY.split(":", 1)[1], None), config.origin_of(DECLARED_KEY)
+    )
+    problems = plaintext_secret_problems(config, stack, project)
     # Secure values under `envkeeper:` are secrets (checked above), not settings.
     secret_keys = {
-        k.split(":", 1)[1] for k in catalog.secure_config_keys() if k.startswith(f"{NAMESPACE}:")
+        k.split(":", 1)[1] for k in project.secure_config_keys() if k.startswith(f"{NAMESPACE}:")
     }
     stray_secure = sorted(
         k
@@ -474,7 +504,9 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
             )
         )
     try:
-        settings = Settings.model_validate(raw, context={"today": today or date.today()})
+        settings = Settings.model_validate(
+            raw, context={"today": today or date.today(), "catalog": project}
+        )
     except ValidationError as exc:
         for key, message in error_lines(exc.errors(), Settings):
             problems.append(Problem(config.origin, key, message))

@@ -18,6 +18,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from envkeeper.problems import UserError
 
 NAMESPACE = "envkeeper"
+PROJECT_FILE = "Pulumi.yaml"
 
 
 class _DatesAsStrings(VersionedResolver):
@@ -49,6 +50,12 @@ class StackConfig:
     origin: str  # what to call the source in an error line (a file name)
     values: dict[str, Any] = field(default_factory=dict)
     secure: set[str] = field(default_factory=set)
+    # Keys whose value comes from the project file, which their error lines must name.
+    project_keys: set[str] = field(default_factory=set)
+    project_origin: str = PROJECT_FILE
+
+    def origin_of(self, key: str) -> str:
+        return self.project_origin if key in self.project_keys else self.origin
 
     def namespace(self, ns: str = NAMESPACE) -> dict[str, Any]:
         prefix = f"{ns}:"
@@ -83,17 +90,9 @@ def _is_secure(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str)
 
 
-def load_stack_file(path: Path) -> StackConfig:
+def _config_section(path: Path, what: str) -> dict[Any, Any]:
+    """The `config:` mapping of a Pulumi YAML file, or a UserError naming the problem."""
     name = display_path(path)
-    if not path.is_file():
-        stacks = sorted(p.name for p in path.parent.glob("Pulumi.*.yaml"))
-        known = ", ".join(stacks) if stacks else "none"
-        raise UserError.one(
-            name,
-            "",
-            f"no such stack file; stack files here: {known}; "
-            "create one with `pulumi stack init` or copy Pulumi.dev.yaml",
-        )
     try:
         document = round_trip_yaml().load(path.read_text(encoding="utf-8"))
     except MarkedYAMLError as exc:
@@ -110,18 +109,78 @@ def load_stack_file(path: Path) -> StackConfig:
     if document is None:
         document = {}
     if not isinstance(document, dict):
-        raise UserError.one(name, "(top level)", "a stack file is a mapping with a `config:` key")
+        raise UserError.one(name, "(top level)", f"{what} is a mapping with a `config:` key")
     config = document.get("config", {}) or {}
     if not isinstance(config, dict):
         raise UserError.one(name, "config", "must be a mapping of `namespace:key: value` entries")
+    return config
+
+
+def load_stack_file(path: Path) -> StackConfig:
+    name = display_path(path)
+    if not path.is_file():
+        stacks = sorted(p.name for p in path.parent.glob("Pulumi.*.yaml"))
+        known = ", ".join(stacks) if stacks else "none"
+        raise UserError.one(
+            name,
+            "",
+            f"no such stack file; stack files here: {known}; "
+            "create one with `pulumi stack init` or copy Pulumi.dev.yaml",
+        )
     result = StackConfig(origin=name)
-    for key, value in config.items():
+    for key, value in _config_section(path, "a stack file").items():
         key = str(key)
         if _is_secure(value):
             result.secure.add(key)
         else:
             result.values[key] = _plain(value)
     return result
+
+
+# Keys only the project file may set: every stack must see the same value.
+PROJECT_ONLY_KEYS = (f"{NAMESPACE}:secrets",)
+
+
+def project_config(project_dir: Path) -> dict[str, Any]:
+    """The namespaced config `Pulumi.yaml` sets for every stack, as Pulumi reads it."""
+    path = project_dir / PROJECT_FILE
+    if not path.is_file():
+        return {}
+    values: dict[str, Any] = {}
+    for key, value in _config_section(path, "a Pulumi project file").items():
+        key = str(key)
+        if ":" not in key:
+            continue  # the project's own typed config schema, not a value
+        if isinstance(value, dict) and set(value) == {"value"}:
+            value = value["value"]  # the long form `key: {value: ...}`
+        values[key] = _plain(value)
+    return values
+
+
+def refuse_project_only_keys(stack_config: StackConfig) -> None:
+    """A stack file that sets a key only Pulumi.yaml may set is refused."""
+    for key in PROJECT_ONLY_KEYS:
+        if key in stack_config.values or key in stack_config.secure:
+            raise UserError.one(
+                stack_config.origin,
+                key,
+                f"belongs in {PROJECT_FILE}, so every stack shares one catalog; move it there "
+                "(a stack file may not redefine a declared secret)",
+            )
+
+
+def load_config(project_dir: Path, stack: str) -> StackConfig:
+    """One stack's config as `pulumi up` sees it: Pulumi.yaml's values, then the stack
+    file's on top. A key only the project file may set is refused in a stack file."""
+    config = load_stack_file(stack_file(project_dir, stack))
+    refuse_project_only_keys(config)
+    shared = project_config(project_dir)
+    for key, value in shared.items():
+        if key not in config.values and key not in config.secure:
+            config.values[key] = value
+    config.project_keys = {k for k in shared if k in PROJECT_ONLY_KEYS}
+    config.project_origin = display_path(project_dir / PROJECT_FILE)
+    return config
 
 
 def _plain(value: Any) -> Any:

@@ -43,7 +43,7 @@ def token_is_short_lived_and_scoped(args: Any, report: Report, now: datetime | N
     if args.resource_type != TOKEN:
         return
     props = args.props
-    days = (catalog.BY_NAME["CLOUDFLARE_API_TOKEN"].rotation_days or 0) + cf.GRACE_DAYS
+    days = (catalog.BUILT_IN["CLOUDFLARE_API_TOKEN"].rotation_days or 0) + cf.GRACE_DAYS
     limit = (now or _now()) + timedelta(days=days)
     expires = props.get("expiresOn")
     if not expires:

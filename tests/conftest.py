@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,3 +41,12 @@ class Cli:
 def cli(project: Path) -> Callable[..., Any]:
     """Run `envkeeper ARGS` in-process against the scratch project."""
     return Cli(project)
+
+
+def tool(name: str) -> str:
+    """A dev tool of this environment: beside the running interpreter, so the tests need no
+    activated virtualenv (`.venv/bin/python -m pytest` works too)."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.is_file() else shutil.which(name)
+    assert found, f"{name} is not installed: run `uv sync`"
+    return found

@@ -6,25 +6,38 @@ import json
 from pathlib import Path
 from typing import Any
 
-from envkeeper import catalog
+from envkeeper.catalog import ENVIRONMENT_TYPE, Catalog
+from envkeeper.declared import KEY as DECLARED_KEY
+from envkeeper.declared import project_catalog
 from envkeeper.offline import FakeProviders, ProgramRun, is_secret, run_program, unwrap_all
 from envkeeper.settings import Settings, missing_secrets, parse_settings
-from envkeeper.stackfile import StackConfig, load_stack_file, round_trip_yaml, stack_file
+from envkeeper.stackfile import (
+    StackConfig,
+    load_config,
+    project_config,
+    round_trip_yaml,
+    stack_file,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def secret_keys() -> list[str]:
-    return catalog.secure_config_keys()
+def project(project_dir: Path = ROOT) -> Catalog:
+    """The catalog of the project in `project_dir`, declared entries included."""
+    return project_catalog(project_config(project_dir).get(DECLARED_KEY), "Pulumi.yaml")
 
 
-def canaries(tag: str) -> dict[str, str]:
+def secret_keys(project_dir: Path = ROOT) -> list[str]:
+    return project(project_dir).secure_config_keys()
+
+
+def canaries(tag: str, project_dir: Path = ROOT) -> dict[str, str]:
     """A distinctive, obviously fake value for every secret key."""
-    return {key: f"CANARY-{tag}-{key.replace(':', '-')}-7f3a" for key in secret_keys()}
+    return {key: f"CANARY-{tag}-{key.replace(':', '-')}-7f3a" for key in secret_keys(project_dir)}
 
 
 def load(stack: str, project_dir: Path = ROOT) -> tuple[StackConfig, Settings]:
-    config = load_stack_file(stack_file(project_dir, stack))
+    config = load_config(project_dir, stack)
     return config, parse_settings(config, stack)
 
 
@@ -36,7 +49,11 @@ def run(
     providers: FakeProviders | None = None,
 ) -> ProgramRun:
     config, settings = load(stack, project_dir)
-    values = secrets if secrets is not None else {k: f"placeholder:{k}" for k in secret_keys()}
+    values = (
+        secrets
+        if secrets is not None
+        else {k: f"placeholder:{k}" for k in secret_keys(project_dir)}
+    )
     assert set(values) >= set(missing_secrets(config, settings))
     return run_program(project_dir, stack, config.values, values, generated_prefix, providers)
 
@@ -58,7 +75,7 @@ def set_rotation(project_dir: Path, stack: str, name: str, value: object) -> Non
 
 def environment_secrets(result: ProgramRun, stack: str) -> dict[str, str]:
     """The catalog values the stack's Environment component holds, in clear (tests only)."""
-    env = result.one(catalog.ENVIRONMENT_TYPE, stack)
+    env = result.one(ENVIRONMENT_TYPE, stack)
     secrets = result.component_outputs[env.urn]["secrets"]
     assert is_secret(secrets)
     return unwrap_all(secrets)

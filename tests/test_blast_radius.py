@@ -14,43 +14,75 @@ from pathlib import Path
 import pytest
 
 from envkeeper import catalog
+from envkeeper.catalog import Catalog
+from envkeeper.declared import project_catalog
 from envkeeper.offline import ProgramRun
 from envkeeper.rotation import dependents
 from tests.conftest import ROOT, STACKS
-from tests.programs import changed_resources, load, run, set_rotation
+from tests.declared_project import DECLARED, declare
+from tests.programs import changed_resources, load, project, run, set_rotation
 
-MANAGED = [
-    (entry.name, slot)
-    for entry in catalog.ROTATED
-    if entry.managed
-    for slot in (catalog.SLOTS if entry.two_slots else (None,))
-]
 NEW_DATE = date.today().isoformat()
 
 
+def managed(project_catalog: Catalog, declared: bool) -> list[tuple[str, str | None, bool]]:
+    return [
+        (entry.name, slot, declared)
+        for entry in project_catalog.rotated
+        if entry.managed and entry.declared == declared
+        for slot in (catalog.SLOTS if entry.two_slots else (None,))
+    ]
+
+
 @pytest.fixture(scope="module")
-def baselines() -> dict[str, ProgramRun]:
-    return {stack: run(stack) for stack in STACKS}
+def declared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped project with the README's declared secrets added."""
+    folder = tmp_path_factory.mktemp("declared")
+    for file in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in STACKS)):
+        shutil.copy(ROOT / file, folder / file)
+    declare(folder)
+    return folder
+
+
+MANAGED = managed(catalog.BUILT_IN, False) + managed(project_catalog(DECLARED, "Pulumi.yaml"), True)
+
+
+@pytest.fixture(scope="module")
+def baselines(declared_root: Path) -> dict[tuple[str, bool], ProgramRun]:
+    runs = {(stack, False): run(stack) for stack in STACKS}
+    runs |= {(stack, True): run(stack, declared_root) for stack in STACKS}
+    return runs
 
 
 @pytest.mark.parametrize("stack", STACKS)
-@pytest.mark.parametrize(("name", "slot"), MANAGED, ids=[f"{n}-{s or ''}" for n, s in MANAGED])
+@pytest.mark.parametrize(
+    ("name", "slot", "declared"), MANAGED, ids=[f"{n}-{s or ''}" for n, s, _ in MANAGED]
+)
 def test_rotation_changes_exactly_the_dependents(
-    tmp_path: Path, baselines: dict[str, ProgramRun], stack: str, name: str, slot: str | None
+    tmp_path: Path,
+    baselines: dict[tuple[str, bool], ProgramRun],
+    declared_root: Path,
+    stack: str,
+    name: str,
+    slot: str | None,
+    declared: bool,
 ) -> None:
+    source = declared_root if declared else ROOT
     for file in ("Pulumi.yaml", "__main__.py", f"Pulumi.{stack}.yaml"):
-        shutil.copy(ROOT / file, tmp_path / file)
-    _, settings = load(stack)
+        shutil.copy(source / file, tmp_path / file)
+    _, settings = load(stack, source)
     set_rotation(tmp_path, stack, name, {slot: NEW_DATE} if slot else NEW_DATE)
 
-    changed = changed_resources(baselines[stack], run(stack, tmp_path))
+    changed = changed_resources(baselines[(stack, declared)], run(stack, tmp_path))
 
     expected = dependents(settings, name, {slot} if slot else None)
     assert changed == expected
     assert changed, "a rotation that changes nothing rotates nothing"
 
 
-def test_every_managed_secret_and_slot_is_covered() -> None:
-    names = {name for name, _ in MANAGED}
-    assert names == {e.name for e in catalog.CATALOG if e.managed}
-    assert ("DATABASE_URL", "a") in MANAGED and ("CLOUDFLARE_API_TOKEN", "b") in MANAGED
+def test_every_managed_secret_and_slot_is_covered(declared_root: Path) -> None:
+    names = {name for name, _, _ in MANAGED}
+    assert names == {e.name for e in project(declared_root) if e.managed}
+    assert ("DATABASE_URL", "a", False) in MANAGED
+    assert ("CLOUDFLARE_API_TOKEN", "b", False) in MANAGED
+    assert ("SESSION_SIGNING_KEY", None, True) in MANAGED

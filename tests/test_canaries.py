@@ -8,6 +8,7 @@ for everywhere a person or a log could read them.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from envkeeper.offline import ProgramRun, redact, unwrap_all
 from envkeeper.plan import build_plan
 from envkeeper.render import as_json, as_mermaid, as_table
 from envkeeper.settings import missing_secrets
-from tests.conftest import STACKS
-from tests.programs import canaries, load, run
+from tests.conftest import ROOT, STACKS
+from tests.declared_project import declare
+from tests.programs import canaries, environment_secrets, load, run
 
 GENERATED = "CANARY-generated-"
 
@@ -47,10 +49,19 @@ def leaks(places: dict[str, str], secrets: list[str]) -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("declared", [False, True], ids=["shipped", "with-declared-secrets"])
 @pytest.mark.parametrize("stack", STACKS)
-def test_no_canary_in_clear_anywhere(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
-    secrets = canaries(stack)
-    result = run(stack, secrets=secrets, generated_prefix=GENERATED)
+def test_no_canary_in_clear_anywhere(
+    stack: str, declared: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = ROOT
+    if declared:  # a team's own secrets, external and generated, get the same search
+        folder = tmp_path
+        for file in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in STACKS)):
+            shutil.copy(ROOT / file, folder / file)
+        declare(folder)
+    secrets = canaries(stack, folder)
+    result = run(stack, folder, secrets=secrets, generated_prefix=GENERATED)
 
     everything = json.dumps(
         [unwrap_all(r.outputs) for r in result.registrations]
@@ -59,8 +70,13 @@ def test_no_canary_in_clear_anywhere(stack: str, capsys: pytest.CaptureFixture[s
     reached = [value for value in secrets.values() if value in everything]
     assert reached, "no canary reached the program: this test could not see a leak"
     assert GENERATED in everything
+    if declared:
+        assert secrets["envkeeper:openaiApiKey"] in reached
+        held = environment_secrets(result, stack)
+        # The declared generated secret is hex: its canary is the prefix, hex-encoded.
+        assert held["SESSION_SIGNING_KEY"].startswith(GENERATED.encode().hex())
 
-    config, settings = load(stack)
+    config, settings = load(stack, folder)
     plan = build_plan(result, settings, missing_secrets(config, settings))
     console = Console(record=True, width=200)
     as_table(plan, console)
@@ -71,7 +87,8 @@ def test_no_canary_in_clear_anywhere(stack: str, capsys: pytest.CaptureFixture[s
     captured = capsys.readouterr()
     places["program stdout and stderr"] = captured.out + captured.err
 
-    assert leaks(places, [*secrets.values(), GENERATED]) == []
+    # The hex form of a generated canary is searched for too (SESSION_SIGNING_KEY is hex).
+    assert leaks(places, [*secrets.values(), GENERATED, GENERATED.encode().hex()]) == []
 
 
 @pytest.mark.parametrize("stack", STACKS)

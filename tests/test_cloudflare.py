@@ -152,9 +152,7 @@ def test_one_worker_secret_per_worker_and_worker_bound_secret_and_no_other(stack
     result = run(stack)
     secrets = environment_secrets(result, stack)
     found = {(r.inputs["scriptName"], r.inputs["name"]): r for r in result.by_type(WORKER_SECRET)}
-    worker_bound = {
-        e.name for e in catalog.CATALOG if catalog.Destination.WORKER_SECRET in e.destinations
-    }
+    worker_bound = set(catalog.BUILT_IN.worker_secret_names())
     # Workers named alone get every Worker secret; prod's webhook handler gets its set only.
     expected = {(w, n) for w in settings.cloudflare.workers for n in worker_bound}
     if stack == "prod":

@@ -138,7 +138,7 @@ def worker_secret_urns(ws: Workspace) -> dict[str, str]:
 
 def test_up_puts_each_worker_secret_once(stack: Workspace, cloudflare: CloudflareStandIn) -> None:
     stack.run("up", "--yes", "--skip-preview")
-    names = catalog.worker_secret_names()
+    names = catalog.BUILT_IN.worker_secret_names()
     assert cloudflare.calls() == sorted(("PUT", f"{WORKER}/{n}") for n in names)
     assert cloudflare.secrets == {(WORKER, n): WORKER_VALUES[n][1] for n in names}
 
@@ -152,7 +152,7 @@ def test_the_state_holds_no_secret_in_clear(stack: Workspace) -> None:
             assert value not in text
         assert "CANARY" not in text
     secrets = [r for r in state["resources"] if r["type"].endswith("envkeeper:WorkerSecret")]
-    assert len(secrets) == len(catalog.worker_secret_names())
+    assert len(secrets) == len(catalog.BUILT_IN.worker_secret_names())
     for resource in secrets:
         assert resource["inputs"]["text"][SECRET_SIG]
         assert resource["outputs"]["text"][SECRET_SIG]
@@ -216,8 +216,8 @@ def test_a_renamed_worker_gets_its_secrets_before_the_old_one_loses_them(
     stack_file.write_text(stack_file.read_text().replace(f"[{WORKER}]", f"[{RENAMED}]"))
     preview = stack.json("preview", "--diff")
     ops = {s["urn"].rsplit("::", 1)[1]: s["op"] for s in preview["steps"] if s["op"] != "same"}
-    assert ops == {f"{RENAMED}-{n}": "create" for n in catalog.worker_secret_names()} | {
-        f"{WORKER}-{n}": "delete" for n in catalog.worker_secret_names()
+    assert ops == {f"{RENAMED}-{n}": "create" for n in catalog.BUILT_IN.worker_secret_names()} | {
+        f"{WORKER}-{n}": "delete" for n in catalog.BUILT_IN.worker_secret_names()
     }
 
     stack.run("up", "--yes", "--skip-preview")
@@ -225,7 +225,7 @@ def test_a_renamed_worker_gets_its_secrets_before_the_old_one_loses_them(
     # Every new secret is in place before any old one goes: no moment without them.
     assert methods == ["PUT"] * (len(ops) // 2) + ["DELETE"] * (len(ops) // 2)
     cloudflare.calls()
-    assert set(cloudflare.secrets) == {(RENAMED, n) for n in catalog.worker_secret_names()}
+    assert set(cloudflare.secrets) == {(RENAMED, n) for n in catalog.BUILT_IN.worker_secret_names()}
 
 
 def test_a_secret_deleted_outside_pulumi_is_put_back_by_up_with_refresh(

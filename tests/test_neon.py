@@ -250,7 +250,7 @@ OWNER = (
 def test_an_adopted_project_is_reached_through_its_owner_url(project: Path) -> None:
     adopt(project)
     owner = OWNER
-    secrets = {k: f"placeholder:{k}" for k in catalog.secure_config_keys()}
+    secrets = {k: f"placeholder:{k}" for k in catalog.BUILT_IN.secure_config_keys()}
     secrets["envkeeper:neonOwnerUrl"] = owner
     result = run("dev", project, secrets=secrets)
 
@@ -285,7 +285,7 @@ def test_an_adopted_project_needs_the_owner_url_not_a_neon_api_key(
 
 def test_a_malformed_owner_url_is_named_without_repeating_it(project: Path) -> None:
     adopt(project)
-    secrets = {k: f"placeholder:{k}" for k in catalog.secure_config_keys()}
+    secrets = {k: f"placeholder:{k}" for k in catalog.BUILT_IN.secure_config_keys()}
     secrets["envkeeper:neonOwnerUrl"] = "mysql://CANARY-owner-7f3a@somewhere"
     with pytest.raises(ProgramError) as excinfo:
         run("dev", project, secrets=secrets)
@@ -337,7 +337,7 @@ def test_a_second_stack_adopting_the_same_project_is_refused(cli: Any, project: 
 
 def test_a_pooled_owner_url_is_used_through_its_direct_host_and_its_port(project: Path) -> None:
     adopt(project)
-    secrets = {k: f"placeholder:{k}" for k in catalog.secure_config_keys()}
+    secrets = {k: f"placeholder:{k}" for k in catalog.BUILT_IN.secure_config_keys()}
     secrets["envkeeper:neonOwnerUrl"] = OWNER.replace(
         "ep-proud-sky-123456.", "ep-proud-sky-123456-pooler."
     ).replace(".neon.tech/", ".neon.tech:6432/")

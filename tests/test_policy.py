@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,8 @@ from pulumi_policy import (
 
 from envkeeper.offline import Registration, redact
 from policy import rules
+from tests.conftest import ROOT
+from tests.declared_project import declare
 from tests.programs import run
 
 OPTIONS = PolicyResourceOptions(
@@ -44,8 +47,8 @@ def props_of(reg: Registration, outputs: dict[str, Any] | None = None) -> dict[s
     return redact(outputs if outputs is not None else reg.inputs)
 
 
-def stack_args(stack: str, edit: Any = None) -> StackValidationArgs:
-    result = run(stack)
+def stack_args(stack: str, edit: Any = None, project_dir: Path = ROOT) -> StackValidationArgs:
+    result = run(stack, project_dir)
     resources = []
     for reg in result.registrations:
         if reg.type == rules.ENVIRONMENT_TYPE:
@@ -228,6 +231,30 @@ def test_a_worker_secret_outside_its_workers_set_fails() -> None:
     rules.secrets_stay_in_this_stack(stack_args("prod", widen), found)
     assert found == [
         "Worker secret BETTER_AUTH_SECRET is not in Worker example-webhooks's secret set; "
+        "list it under its secrets, or remove the resource"
+    ]
+
+
+def test_declared_secrets_are_held_to_each_workers_set(project: Path) -> None:
+    declare(project)
+    found = Violations()
+    rules.secrets_stay_in_this_stack(stack_args("prod", project_dir=project), found)
+    assert found == [], "the program's own declared Worker secrets pass"
+
+    def widen(resources: list[PolicyResource]) -> None:
+        secret = next(
+            r
+            for r in resources
+            if r.resource_type == rules.WORKER_SECRET and r.props["name"] == "OPENAI_API_KEY"
+        )
+        extra = copy.deepcopy(secret)
+        extra.props = {**secret.props, "scriptName": "example-webhooks"}
+        extra.urn = secret.urn.replace("example-api-", "example-webhooks-")
+        resources.append(extra)
+
+    rules.secrets_stay_in_this_stack(stack_args("prod", widen, project), found)
+    assert found == [
+        "Worker secret OPENAI_API_KEY is not in Worker example-webhooks's secret set; "
         "list it under its secrets, or remove the resource"
     ]
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tool
 
 
 @pytest.mark.parametrize(
@@ -20,7 +19,6 @@ from tests.conftest import ROOT
     ids=["ruff-check", "ruff-format", "pyright"],
 )
 def test_tool_is_clean(command: list[str]) -> None:
-    tool = shutil.which(command[0])
-    assert tool, f"{command[0]} is not installed: run `uv sync`"
-    result = subprocess.run([tool, *command[1:]], cwd=ROOT, capture_output=True, text=True)
+    found = tool(command[0])
+    result = subprocess.run([found, *command[1:]], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from envkeeper import catalog
+from envkeeper.declared import KEY as DECLARED_KEY
+from envkeeper.declared import project_catalog
+from envkeeper.stackfile import round_trip_yaml
 from tests.conftest import ROOT
+from tests.declared_project import DECLARED
 
 README = (ROOT / "README.md").read_text()
 CI = (ROOT / ".ci" / "run").read_text()
@@ -13,9 +18,9 @@ CI = (ROOT / ".ci" / "run").read_text()
 
 def test_readme_catalog_rows_match_the_catalog() -> None:
     rows = re.findall(r"^\| `([A-Z_]+)` \| .*? \| (.*?) \| .*? \|$", README, re.M)
-    assert [name for name, _ in rows] == [e.name for e in catalog.CATALOG]
+    assert [name for name, _ in rows] == [e.name for e in catalog.BUILT_IN.entries]
     for name, rotation in rows:
-        entry = catalog.BY_NAME[name]
+        entry = catalog.BUILT_IN.by_name[name]
         if entry.rotation_days is None:
             assert rotation == "—"
         else:
@@ -33,5 +38,16 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one() -> None:
 
 
 def test_readme_names_a_set_secret_line_for_every_secret_key() -> None:
-    for key in catalog.secure_config_keys():
+    for key in catalog.BUILT_IN.secure_config_keys():
         assert f"pulumi config set --secret --stack dev {key}" in README
+
+
+def test_readme_example_of_a_declared_secret_is_what_the_tests_declare() -> None:
+    section = README.split("### Add your own secret", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    block = round_trip_yaml().load(example)["config"][DECLARED_KEY]
+    assert json.loads(json.dumps(block)) == DECLARED
+    assert [e.name for e in project_catalog(block, "README.md") if e.declared] == [
+        "OPENAI_API_KEY",
+        "SESSION_SIGNING_KEY",
+    ]

@@ -10,21 +10,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tool
 
 BASELINE = ROOT / ".secrets.baseline"
-
-
-def tool(name: str) -> str:
-    """A dev tool of this environment: beside the running interpreter, so the tests need no
-    activated virtualenv (`.venv/bin/python -m pytest` works too)."""
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.is_file() else shutil.which(name)
-    assert found, f"{name} is not installed: run `uv sync`"
-    return found
 
 
 def scan(files: list[str], cwd: Path, baseline: Path) -> subprocess.CompletedProcess[str]:

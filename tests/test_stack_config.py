@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pulumi.runtime import config as runtime_config
@@ -39,8 +40,8 @@ def engine_config() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("engine_config")
-def test_keeper_dates_read_as_the_dates_written_in_the_stack_file() -> None:
-    config = read_stack_config(origin="Pulumi.dev.yaml")
+def test_keeper_dates_read_as_the_dates_written_in_the_stack_file(tmp_path: Path) -> None:
+    config = read_stack_config("dev", tmp_path)
     rotation = config.values["envkeeper:rotation"]
     assert rotation["BETTER_AUTH_SECRET"] == "2026-10-05"
     assert rotation["DATABASE_URL"] == {"a": "2026-08-03", "b": "2026-11-02"}
@@ -50,7 +51,7 @@ def test_keeper_dates_read_as_the_dates_written_in_the_stack_file() -> None:
 
 
 @pytest.mark.usefixtures("engine_config")
-def test_secret_keys_are_known_by_name_only() -> None:
-    config = read_stack_config(origin="Pulumi.dev.yaml")
+def test_secret_keys_are_known_by_name_only(tmp_path: Path) -> None:
+    config = read_stack_config("dev", tmp_path)
     assert config.secure == {"envkeeper:stripeSecretKey"}
     assert "CANARY-never-read-7f3a" not in repr(config)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 
 from envkeeper import github as gh
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tool
 from tests.programs import load
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -68,16 +67,15 @@ def resolved(text: str, inputs: dict[str, Any]) -> str:
     ids=["actionlint", "zizmor"],
 )
 def test_workflows_have_no_findings(command: list[str]) -> None:
-    tool = shutil.which(command[0])
-    assert tool, f"{command[0]} is not installed: run `uv sync`"
-    result = subprocess.run([tool, *command[1:]], cwd=ROOT, capture_output=True, text=True)
+    found = tool(command[0])
+    result = subprocess.run([found, *command[1:]], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_no_pull_request_job_reaches_production() -> None:
     _, prod = load("prod")
     production = prod.github.environment
-    prod_secrets = gh.secret_names()
+    prod_secrets = gh.secret_names(prod)
     checked = 0
     for name, flow in all_workflows().items():
         assert "pull_request_target" not in triggers(flow), name

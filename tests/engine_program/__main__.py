@@ -11,6 +11,8 @@ secret config under `engine-test:`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 
 from components.cloudflare import WorkerSecrets, WorkerSecretsArgs
@@ -28,8 +30,8 @@ def worker_secret_values() -> dict[str, pulumi.Output[str]]:
     reads them, generated ones from the stand-in namespace."""
     envkeeper_config, stand_ins = pulumi.Config("envkeeper"), pulumi.Config(STAND_INS)
     values = {}
-    for name in catalog.worker_secret_names():
-        key = catalog.BY_NAME[name].config_key
+    for name in catalog.BUILT_IN.worker_secret_names():
+        key = catalog.BUILT_IN.by_name[name].config_key
         values[name] = (
             envkeeper_config.require_secret(key) if key else stand_ins.require_secret(name)
         )
@@ -66,4 +68,5 @@ class Environment(pulumi.ComponentResource):
 
 
 stack = pulumi.get_stack()
-Environment(stack, parse_settings(read_stack_config(origin=f"Pulumi.{stack}.yaml"), stack))
+config = read_stack_config(stack, Path(pulumi.get_root_directory()))
+Environment(stack, parse_settings(config, stack))
