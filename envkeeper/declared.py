@@ -111,7 +111,11 @@ class DeclaredSecret(BaseModel):
             name=self.name,
             source=Source.GENERATED if generated else Source.EXTERNAL,
             description=self.description
-            or (f"{length} random bytes, {encoding.value}" if generated else "secret stack config"),
+            or (
+                f"{length} random bytes, {encoding.value}"
+                if generated
+                else "declared in Pulumi.yaml"
+            ),
             destinations=tuple(Destination(d) for d in self.destinations),
             rotation_days=self.rotation_days,
             config_key=None if generated else config_key(self.name),
