@@ -85,7 +85,8 @@ class DeployTokens(pulumi.ComponentResource):
                     account_id=account,
                     name=cf.token_name(settings, slot),
                     policies=policies,
-                    expires_on=cf.token_expiry(rotated),
+                    # Moving the other slot shortens this one's life: an update in place.
+                    expires_on=cf.token_expiry(settings, slot),
                     condition=condition,
                 ),
                 opts=pulumi.ResourceOptions(

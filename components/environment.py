@@ -66,6 +66,7 @@ class Environment(pulumi.ComponentResource):
             NeonDatabaseArgs(
                 settings=settings.neon,
                 runtime_slots=settings.slots("DATABASE_URL"),
+                standby_grace_days=settings.standby_grace_days,
                 migrator_rotated=settings.single_date("MIGRATION_DATABASE_URL"),
                 readonly_rotated=settings.single_date("DATABASE_URL_READONLY"),
                 owner_url=args.neon_owner_url,

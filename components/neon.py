@@ -27,6 +27,7 @@ NEON_SECRET_OUTPUTS = ["default_role_password", "connection_uri", "connection_ur
 class NeonDatabaseArgs:
     settings: NeonSettings
     runtime_slots: SlotDates  # DATABASE_URL's two keeper dates
+    standby_grace_days: int  # how long the standby runtime login outlives the switch
     migrator_rotated: date  # MIGRATION_DATABASE_URL's keeper date
     readonly_rotated: date  # DATABASE_URL_READONLY's keeper date
     # Only for an adopted project: its owner's connection URL, a secret Output.
@@ -79,6 +80,10 @@ class NeonDatabase(pulumi.ComponentResource):
             db.runtime_login("b"): args.runtime_slots.b,
         }
         passwords = {login: self._password(login, when) for login, when in dates.items()}
+        # The active runtime login never expires (one that did would take the app down;
+        # rotation status is what keeps it fresh). The standby dies after the grace.
+        standby = db.runtime_login(args.runtime_slots.inactive)
+        expires = {standby: args.runtime_slots.standby_dies(args.standby_grace_days)}
 
         roles: dict[str, postgresql.Role] = {}
         for spec in db.ROLES:
@@ -88,6 +93,7 @@ class NeonDatabase(pulumi.ComponentResource):
                     name=spec.name,
                     login=spec.login,
                     password=passwords[spec.name].result if spec.login else None,
+                    valid_until=db.valid_until(expires.get(spec.name)) if spec.slot else None,
                     roles=list(spec.member_of),
                     inherit=True,
                     superuser=False,

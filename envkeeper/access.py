@@ -67,7 +67,7 @@ def review(stack: str, settings: Settings, today: date) -> dict[str, Any]:
                 "name": cf.token_name(settings, slot),
                 "active": slot == slots.active,
                 "rotated": slots.date_of(slot).isoformat(),
-                "expires_on": cf.token_expiry(slots.date_of(slot)),
+                "expires_on": cf.token_expiry(settings, slot),
                 "permissions": [p.name for policy in policies for p in policy.permissions],
                 "resources": [r for policy in policies for r in policy.resources],
                 "ip_allowlist": list(settings.cloudflare.token_ip_allowlist),

@@ -55,10 +55,21 @@ def deploy_policies(settings: Settings) -> list[TokenPolicy]:
     return policies
 
 
-def token_expiry(rotated: date) -> str:
-    """When a deploy token minted on `rotated` stops working, as Cloudflare wants it."""
+def token_dies(settings: Settings, slot: str) -> date:
+    """The day a deploy-token slot stops working. The active one lives its policy period
+    plus a grace, then dies by itself; the standby dies `standbyGraceDays` after the
+    other slot took over (or sooner, if its own life ends first)."""
+    slots = settings.slots("CLOUDFLARE_API_TOKEN")
     days = catalog.BUILT_IN["CLOUDFLARE_API_TOKEN"].rotation_days or 0
-    moment = datetime.combine(rotated + timedelta(days=days + GRACE_DAYS), time(), UTC)
+    own = slots.date_of(slot) + timedelta(days=days + GRACE_DAYS)
+    if slot == slots.active:
+        return own
+    return min(own, slots.standby_dies(settings.standby_grace_days))
+
+
+def token_expiry(settings: Settings, slot: str) -> str:
+    """When a deploy-token slot stops working, as Cloudflare wants it."""
+    moment = datetime.combine(token_dies(settings, slot), time(), UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

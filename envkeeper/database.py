@@ -8,6 +8,7 @@ Roles are SQL roles, not Neon-API roles: every Neon-API role is a member of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import quote, unquote, urlsplit
 
 SCHEMA = "app"
@@ -22,6 +23,15 @@ SEQUENCE_USE = ("USAGE", "SELECT")
 
 def runtime_login(slot: str) -> str:
     return f"{RUNTIME}_{slot}"
+
+
+# pulumi-postgresql's value for a login that never expires.
+NEVER = "infinity"
+
+
+def valid_until(expires: date | None) -> str:
+    """A login's VALID UNTIL, as the provider reads it back from PostgreSQL (UTC)."""
+    return NEVER if expires is None else f"{expires.isoformat()} 00:00:00+00"
 
 
 def password_resource(login: str) -> str:

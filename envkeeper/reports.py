@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from envkeeper.bump import Change
@@ -46,10 +46,12 @@ _COLUMNS: dict[str, Callable[[SecretStatus], str]] = {
     "Left": lambda r: f"{r.days_left} d",
     "Slots": _slots,
     "Active": lambda r: r.active_slot or "",
+    "Standby": lambda r: r.standby_text,
     "State": lambda r: f"[{STYLE[r.state]}]{r.state.value}[/]",
 }
 _LAYOUTS = (
-    ("Stack", "Secret", "Last rotated", "Every", "Due", "Left", "Slots", "State"),
+    ("Stack", "Secret", "Last rotated", "Every", "Due", "Left", "Slots", "Standby", "State"),
+    ("Stack", "Secret", "Last rotated", "Every", "Due", "Left", "Active", "Standby", "State"),
     ("Stack", "Secret", "Last rotated", "Every", "Due", "Left", "Active", "State"),
     ("Stack", "Secret", "Due", "Left", "Active", "State"),
 )
@@ -102,9 +104,12 @@ def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
         table, dropped = _status_table(rows, today, out)
         out.print(table)
         if dropped:
-            print(
+            # Wrapped to the console like the table, so it never runs past the edge.
+            out.print(
                 f"({', '.join(dropped)}: left out to fit {out.width} columns; "
-                "--format json has all)"
+                "--format json has all)",
+                markup=False,
+                highlight=False,
             )
         counts = {s: sum(1 for r in rows if r.state is s) for s in State}
         print(", ".join(f"{n} {s.value}" for s, n in counts.items()))
@@ -139,7 +144,12 @@ def print_bump(origin: str, stack: str, settings: Settings, change: Change) -> N
     if effect:
         print(f"Note: {effect}.")
     if change.slot:
-        print(f"Consumers move to slot {change.slot}; the other slot keeps working until its turn.")
+        other = "b" if change.slot == "a" else "a"
+        dies = change.new + timedelta(days=settings.standby_grace_days)
+        print(
+            f"Consumers move to slot {change.slot}; slot {other} keeps working until {dies} "
+            f"(standbyGraceDays: {settings.standby_grace_days}), then stops by itself."
+        )
     print(f'Suggested commit message: "Rotate {change.name}{slot} in {stack}"')
 
 

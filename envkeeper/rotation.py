@@ -9,7 +9,7 @@ from enum import StrEnum
 from envkeeper import cloudflare as cf
 from envkeeper import database as db
 from envkeeper import github as gh
-from envkeeper.catalog import CatalogEntry, Destination, Source
+from envkeeper.catalog import SLOTS, CatalogEntry, Destination, Source
 from envkeeper.settings import Settings, SlotDates
 
 DUE_SOON_DAYS = 14
@@ -33,6 +33,17 @@ class SecretStatus:
     state: State
     slots: dict[str, date] | None = None
     active_slot: str | None = None
+    # A two-slot secret's standby credential stops working on this day.
+    standby_dies: date | None = None
+    today: date | None = None
+
+    @property
+    def standby_text(self) -> str:
+        if self.standby_dies is None:
+            return ""
+        verb = "died" if self.today and self.standby_dies <= self.today else "dies"
+        standby = "b" if self.active_slot == "a" else "a"
+        return f"{standby} {verb} {self.standby_dies}"
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -46,6 +57,7 @@ class SecretStatus:
             "state": self.state.value,
             "slots": {k: v.isoformat() for k, v in self.slots.items()} if self.slots else None,
             "active_slot": self.active_slot,
+            "standby_dies": self.standby_dies.isoformat() if self.standby_dies else None,
         }
 
 
@@ -74,7 +86,17 @@ def secret_status(stack: str, settings: Settings, entry: CatalogEntry, today: da
         state=state_for(days_left),
         slots=slots,
         active_slot=when.active if isinstance(when, SlotDates) else None,
+        standby_dies=standby_dies(settings, entry.name) if isinstance(when, SlotDates) else None,
+        today=today,
     )
+
+
+def standby_dies(settings: Settings, name: str) -> date:
+    """The day the standby credential of two-slot secret `name` stops working."""
+    if name == "CLOUDFLARE_API_TOKEN":
+        slots = settings.slots(name)
+        return cf.token_dies(settings, slots.inactive)
+    return settings.slots(name).standby_dies(settings.standby_grace_days)
 
 
 def stack_status(stack: str, settings: Settings, today: date) -> list[SecretStatus]:
@@ -125,7 +147,8 @@ def dependents(settings: Settings, name: str, slots: set[str] | None = None) -> 
     """The Pulumi names of what the next `pulumi up` replaces or updates when the keeper
     date of `name` (its `slots`, for a two-slot secret) moves forward.
 
-    Moving a slot forward makes it the active one, so the secret's carriers change too.
+    Moving a slot forward makes it the active one, so the secret's carriers change too,
+    and the other slot becomes the standby: its login or token gets an expiry (an update).
     """
     entry = settings.catalog[name]
     if not entry.managed:
@@ -135,4 +158,10 @@ def dependents(settings: Settings, name: str, slots: set[str] | None = None) -> 
     found = _carriers(entry, settings) | minted_by(entry, slots)
     if entry.source is Source.NEON:
         found |= _logins(name, slots)  # each login's password is updated in place
+    if entry.two_slots and slots and len(slots) == 1:
+        (other,) = set(SLOTS) - slots
+        if entry.source is Source.NEON:
+            found |= _logins(name, {other})
+        elif entry.source is Source.CLOUDFLARE_TOKEN:
+            found.add(cf.token_resource(other))
     return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -267,6 +267,11 @@ class SlotDates(_Model):
     def oldest(self) -> date:
         return min(self.a, self.b)
 
+    def standby_dies(self, grace_days: int) -> date:
+        """The day the standby slot's credential stops working: the grace after the active
+        slot took over. Nothing should use it by then."""
+        return self.latest + timedelta(days=grace_days)
+
 
 RotationDate = date | SlotDates
 
@@ -309,6 +314,13 @@ class Settings(_Model):
     github: GithubSettings = Field(description="{repository: ..., environment: ...}")
     rotation: dict[str, RotationDate] = Field(
         description="the keeper date (YYYY-MM-DD) of every rotated secret"
+    )
+    standby_grace_days: int = Field(
+        default=7,
+        ge=1,
+        le=30,
+        description="how many days (1 to 30) a two-slot secret's standby credential keeps "
+        "working after the other slot became active",
     )
 
     @field_validator("cors_origins")

@@ -52,6 +52,8 @@ def _role(inputs: dict) -> list[Statement]:
     ]
     if inputs.get("password"):
         flags.append(f"PASSWORD {literal(inputs['password'])}")
+    if inputs.get("validUntil"):
+        flags.append(f"VALID UNTIL {literal(inputs['validUntil'])}")
     out = [Statement(None, f"CREATE ROLE {ident(inputs['name'])} WITH {' '.join(flags)}")]
     out += [
         Statement(None, f"GRANT {ident(group)} TO {ident(inputs['name'])}")
@@ -132,7 +134,7 @@ def program_sql(run: ProgramRun) -> list[Statement]:
 
 
 def update_sql(before: ProgramRun, after: ProgramRun) -> list[Statement]:
-    """What `pulumi up` runs between two runs: only role password changes are expected."""
+    """What `pulumi up` runs between two runs: only a role's password and expiry may change."""
     old = {r.urn: unwrap_all(r.inputs) for r in before.registrations}
     out: list[Statement] = []
     for reg in after.registrations:
@@ -140,12 +142,11 @@ def update_sql(before: ProgramRun, after: ProgramRun) -> list[Statement]:
         if not reg.type.startswith("postgresql:") or old[reg.urn] == new:
             continue
         changed = {k for k in new if new[k] != old[reg.urn].get(k)}
-        assert reg.type == "postgresql:index/role:Role" and changed == {"password"}, (
+        assert reg.type == "postgresql:index/role:Role" and changed <= {"password", "validUntil"}, (
             f"unexpected change to {reg.urn}: {sorted(changed)}"
         )
-        out.append(
-            Statement(
-                None, f"ALTER ROLE {ident(new['name'])} WITH PASSWORD {literal(new['password'])}"
-            )
-        )
+        flags = [f"PASSWORD {literal(new['password'])}"] if "password" in changed else []
+        if "validUntil" in changed:
+            flags.append(f"VALID UNTIL {literal(new['validUntil'])}")
+        out.append(Statement(None, f"ALTER ROLE {ident(new['name'])} WITH {' '.join(flags)}"))
     return out

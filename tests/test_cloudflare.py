@@ -108,13 +108,17 @@ def test_prod_routes_only_on_its_zone() -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_each_token_expires_at_its_date_plus_policy_plus_grace(stack: str) -> None:
+def test_the_active_token_lives_its_policy_and_the_standby_only_its_grace(stack: str) -> None:
     _, settings = load(stack)
     slots = settings.slots("CLOUDFLARE_API_TOKEN")
     result = run(stack)
+    grace = timedelta(days=settings.standby_grace_days)
     for slot in ("a", "b"):
         token = result.one(TOKEN, f"deploy-{slot}")
-        expires = slots.date_of(slot) + timedelta(days=180 + cf.GRACE_DAYS)
+        if slot == slots.active:
+            expires = slots.date_of(slot) + timedelta(days=180 + cf.GRACE_DAYS)
+        else:  # nothing uses it once the active slot took over: it dies after the grace
+            expires = slots.date_of(slots.active) + grace
         assert token.inputs["expiresOn"] == f"{expires.isoformat()}T00:00:00Z"
         assert token.replacement_trigger == slots.date_of(slot).isoformat()
         assert token.delete_before_replace is False
@@ -182,16 +186,28 @@ def test_worker_secrets_of_two_environments_never_share_a_worker() -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_bumping_one_token_slot_replaces_that_token_and_nothing_else(
+def test_bumping_one_token_slot_replaces_that_token_and_shortens_the_other(
     project: Path, stack: str
 ) -> None:
     _, settings = load(stack, project)
-    older = settings.slots("CLOUDFLARE_API_TOKEN").inactive
+    slots = settings.slots("CLOUDFLARE_API_TOKEN")
+    older, active = slots.inactive, slots.active
     before = run(stack, project)
     set_rotation(project, stack, "CLOUDFLARE_API_TOKEN", {older: "2026-11-27"})
     after = run(stack, project)
-    # The token, and the GitHub environment secret that carries the active one.
-    assert changed_resources(before, after) == {f"deploy-{older}", "CLOUDFLARE_API_TOKEN"}
+    # The token, the GitHub environment secret that carries the active one, and the
+    # formerly active token, which is now the standby: only its expiry changes.
+    assert changed_resources(before, after) == {
+        f"deploy-{older}",
+        "CLOUDFLARE_API_TOKEN",
+        f"deploy-{active}",
+    }
+    old_standby, new_standby = (r.one(TOKEN, f"deploy-{active}") for r in (before, after))
+    assert {k for k in new_standby.inputs if new_standby.inputs[k] != old_standby.inputs[k]} == {
+        "expiresOn"
+    }
+    assert new_standby.inputs["expiresOn"] == "2026-12-04T00:00:00Z"  # 2026-11-27 + 7 days
+    assert new_standby.replacement_trigger == old_standby.replacement_trigger
     old, new = environment_secrets(before, stack), environment_secrets(after, stack)
     assert {k for k in new if new[k] != old[k]} == {"CLOUDFLARE_API_TOKEN"}
     assert new["CLOUDFLARE_API_TOKEN"] == unwrap_all(

@@ -129,7 +129,9 @@ def test_access_review_json_has_tokens_scope_and_expiry(cli: Any) -> None:
     tokens = {t["slot"]: t for t in data["deploy_tokens"]}
     assert tokens[settings.slots("CLOUDFLARE_API_TOKEN").active]["active"] is True
     assert tokens["a"]["permissions"] == ["Workers Scripts Write", "Workers Routes Write"]
-    assert tokens["a"]["expires_on"] == "2027-03-10T00:00:00Z"
+    # b is active (2026-11-11): it lives 180 + 30 days; standby a dies 7 days after b took over.
+    assert tokens["b"]["expires_on"] == "2027-06-09T00:00:00Z"
+    assert tokens["a"]["expires_on"] == "2026-11-18T00:00:00Z"
     assert all("*" not in r for r in tokens["a"]["resources"])
     roles = {r["role"]: r for r in data["database_roles"]}
     assert roles["app_runtime_a"]["member_of"] == ["app_runtime"]

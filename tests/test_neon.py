@@ -204,11 +204,17 @@ def test_bumping_the_older_runtime_slot_rotates_it_and_moves_database_url_to_it(
         f"app_runtime_{older}-password",
         f"app_runtime_{older}",
     }
-    # Beyond the login itself, only what carries DATABASE_URL changes.
+    # Beyond the login itself, only what carries DATABASE_URL changes, and the login that
+    # becomes the standby, which gets its expiry (VALID UNTIL the new date + the grace).
     assert changed_resources(before, after) - {
         f"app_runtime_{older}-password",
         f"app_runtime_{older}",
-    } == {f"{worker}-DATABASE_URL" for worker in settings.cloudflare.workers}
+    } == {f"{worker}-DATABASE_URL" for worker in settings.cloudflare.workers} | {
+        f"app_runtime_{slots.active}"
+    }
+    roles = {r.name: unwrap_all(r.inputs) for r in after.by_type(ROLE)}
+    assert roles[f"app_runtime_{older}"]["validUntil"] == "infinity"
+    assert roles[f"app_runtime_{slots.active}"]["validUntil"] == "2026-12-04 00:00:00+00"
     old_urls, new_urls = database_urls(before), database_urls(after)
     assert {k for k in new_urls if new_urls[k] != old_urls[k]} == {"DATABASE_URL"}
     assert urlsplit(new_urls["DATABASE_URL"]).username == f"app_runtime_{older}"

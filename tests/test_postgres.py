@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -24,6 +25,7 @@ from tests.sqlgen import Statement, program_sql, update_sql
 
 pytestmark = pytest.mark.postgres
 
+ROLE = "postgresql:index/role:Role"
 ROLES = ("app_runtime_a", "app_runtime_b", "app_readonly", "app_migrator", "app_runtime")
 DATABASE = "app"
 
@@ -90,8 +92,17 @@ class Deployment:
         )
 
 
+TODAY = date.today()
+
+
+def days_ago(days: int) -> str:
+    return (TODAY - timedelta(days=days)).isoformat()
+
+
 @pytest.fixture
 def deployed(server: Server, project: Path) -> Iterator[Deployment]:
+    # Slot b took over two days ago: standby a still works, inside its 7-day grace.
+    set_rotation(project, "dev", "DATABASE_URL", {"a": days_ago(90), "b": days_ago(2)})
     result = run("dev", project)
     apply(server, program_sql(result))
     deployment = Deployment(server, result, project)
@@ -190,10 +201,19 @@ def test_rotating_a_slot_kills_its_old_password_with_no_downtime(deployed: Deplo
 
     # A Worker holding the active slot keeps its connection through the rotation.
     worker = deployed.login_url(database_urls(deployed.result)["DATABASE_URL"])
-    set_rotation(deployed.project, "dev", "DATABASE_URL", {older: "2026-11-27"})
+    set_rotation(deployed.project, "dev", "DATABASE_URL", {older: TODAY.isoformat()})
     rotated = run("dev", deployed.project)
     statements = update_sql(deployed.result, rotated)
-    assert [s.sql.split(" WITH ")[0] for s in statements] == [f'ALTER ROLE "app_runtime_{older}"']
+    # The older login gets a new password and never expires; the one it replaces becomes
+    # the standby, valid for the grace so Workers still on it finish their move.
+    by_role = {s.sql.split('"')[1]: s.sql for s in statements}
+    assert set(by_role) == {f"app_runtime_{older}", f"app_runtime_{active}"}
+    assert " PASSWORD " in by_role[f"app_runtime_{older}"]
+    assert by_role[f"app_runtime_{older}"].endswith("VALID UNTIL 'infinity'")
+    assert by_role[f"app_runtime_{active}"] == (
+        f'ALTER ROLE "app_runtime_{active}" WITH VALID UNTIL '
+        f"'{TODAY + timedelta(days=7)} 00:00:00+00'"
+    )
     apply(deployed.server, statements)
 
     assert worker.execute("SELECT count(*) FROM app.items").fetchone() == (1,)
@@ -205,3 +225,37 @@ def test_rotating_a_slot_kills_its_old_password_with_no_downtime(deployed: Deplo
         assert conn.execute("SELECT current_user").fetchone() == (f"app_runtime_{older}",)
     with deployed.login(f"app_runtime_{active}") as conn:
         assert conn.execute("SELECT count(*) FROM app.items").fetchone() == (1,)
+
+
+def test_the_standby_login_dies_after_its_grace_and_the_active_one_never(
+    deployed: Deployment,
+) -> None:
+    _, settings = load("dev", deployed.project)
+    slots = settings.slots("DATABASE_URL")
+    assert (slots.active, slots.inactive) == ("b", "a")
+    roles = {r.name: unwrap_all(r.inputs) for r in deployed.result.by_type(ROLE)}
+    assert roles["app_runtime_b"]["validUntil"] == "infinity"
+    assert roles["app_runtime_a"]["validUntil"] == f"{TODAY + timedelta(days=5)} 00:00:00+00"
+
+    # Inside the grace: a Worker not yet on the new URL still gets in.
+    with deployed.login("app_runtime_a") as conn:
+        assert conn.execute("SELECT count(*) FROM app.items").fetchone() == (1,)
+    worker = deployed.login_url(database_urls(deployed.result)["DATABASE_URL"])
+
+    # A one-day grace puts the standby's end in the past: the same update `pulumi up` makes.
+    path = deployed.project / "Pulumi.dev.yaml"
+    path.write_text(path.read_text() + "  envkeeper:standbyGraceDays: 1\n")
+    shortened = run("dev", deployed.project)
+    statements = update_sql(deployed.result, shortened)
+    assert [s.sql for s in statements] == [
+        f"ALTER ROLE \"app_runtime_a\" WITH VALID UNTIL '{TODAY - timedelta(days=1)} 00:00:00+00'"
+    ]
+    apply(deployed.server, statements)
+
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        deployed.login("app_runtime_a")
+    # The active login kept its connection and still opens new ones.
+    assert worker.execute("SELECT count(*) FROM app.items").fetchone() == (1,)
+    worker.close()
+    with deployed.login("app_runtime_b") as conn:
+        assert conn.execute("SELECT current_user").fetchone() == ("app_runtime_b",)

@@ -165,7 +165,10 @@ def test_bump_picks_the_older_slot_of_a_two_slot_secret(cli: Any, project: Path)
     ]
     out = result.stdout
     assert "app_runtime_a-password" in out and "example-api-DATABASE_URL" in out
-    assert "app_runtime_b" not in out
+    # Slot b becomes the standby: its login is updated with an expiry, not re-minted.
+    assert "  - app_runtime_b\n" in out and "app_runtime_b-password" not in out
+    standby_dies = TODAY + timedelta(days=7)
+    assert f"slot b keeps working until {standby_dies}" in out
     assert 'Suggested commit message: "Rotate DATABASE_URL slot a in prod"' in out
 
 
@@ -263,3 +266,17 @@ def test_the_old_forms_still_work_and_say_the_new_one(cli: Any, old: list[str], 
     assert result.exit_code == 0, result.output
     (note,) = [line for line in result.stderr.splitlines() if line.startswith("note:")]
     assert new in note
+
+
+def test_status_says_when_each_standby_dies(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    result = cli("rotation", "status", "prod", "--format", "json", "--today", "2026-11-12")
+    rows = {r["name"]: r for r in json.loads(result.stdout)["secrets"]}
+    # DATABASE_URL b took over on 2026-11-04; the token's b on 2026-11-11 (grace 7 days).
+    assert rows["DATABASE_URL"]["standby_dies"] == "2026-11-11"
+    assert rows["CLOUDFLARE_API_TOKEN"]["standby_dies"] == "2026-11-18"
+    assert rows["STRIPE_SECRET_KEY"]["standby_dies"] is None
+
+    table = cli("rotation", "status", "prod", "--today", "2026-11-12").stdout
+    assert "Standby" in table
+    assert "a died 2026-11-11" in table and "a dies 2026-11-18" in table

@@ -55,6 +55,12 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
         "envkeeper:environment",
         "one of dev, staging, production",
     ),
+    "standby grace too long": (
+        "staging",
+        append("  envkeeper:standbyGraceDays: 31"),
+        "envkeeper:standbyGraceDays",
+        "1 to 30",
+    ),
     "wildcard origin": (
         "prod",
         replace("https://www.example.com", "https://*.example.com"),
