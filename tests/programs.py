@@ -27,6 +27,10 @@ def project(project_dir: Path = ROOT) -> Catalog:
     return project_catalog(project_config(project_dir).get(DECLARED_KEY), "Pulumi.yaml")
 
 
+# The shipped project's catalog: the built-in entries and whatever its Pulumi.yaml declares.
+SHIPPED = project(ROOT)
+
+
 def secret_keys(project_dir: Path = ROOT) -> list[str]:
     return project(project_dir).secure_config_keys()
 

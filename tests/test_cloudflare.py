@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from envkeeper import catalog
 from envkeeper import cloudflare as cf
 from envkeeper.offline import (
     PERMISSION_GROUP_CATALOGUE,
@@ -22,6 +21,7 @@ from envkeeper.offline import (
 )
 from tests.conftest import STACKS
 from tests.programs import (
+    SHIPPED,
     canaries,
     changed_resources,
     environment_secrets,
@@ -156,7 +156,7 @@ def test_one_worker_secret_per_worker_and_worker_bound_secret_and_no_other(stack
     result = run(stack)
     secrets = environment_secrets(result, stack)
     found = {(r.inputs["scriptName"], r.inputs["name"]): r for r in result.by_type(WORKER_SECRET)}
-    worker_bound = set(catalog.BUILT_IN.worker_secret_names())
+    worker_bound = set(SHIPPED.worker_secret_names())
     # Workers named alone get every Worker secret; prod's webhook handler gets its set only.
     expected = {(w, n) for w in settings.cloudflare.workers for n in worker_bound}
     if stack == "prod":

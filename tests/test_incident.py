@@ -7,9 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from envkeeper import catalog
 from envkeeper.incident import AUDIT_CHECKLIST
-from tests.programs import changed_resources, load, run
+from tests.programs import SHIPPED, changed_resources, load, run
 
 TODAY = date.today()
 
@@ -42,7 +41,7 @@ def test_emergency_rotates_every_managed_credential_both_slots(cli: Any, project
     result = cli("emergency", "prod")
     assert result.exit_code == 0, result.output
     _, after = load("prod", project)
-    for entry in catalog.BUILT_IN.rotated:
+    for entry in SHIPPED.rotated:
         old, new = before_settings.rotation[entry.name], after.rotation[entry.name]
         if not entry.managed:
             assert new == old, entry.name
@@ -69,7 +68,7 @@ def test_a_second_emergency_on_the_same_day_keeps_the_dates_true(cli: Any, proje
     assert path.read_bytes() == after_first  # no date moved again: no slot swapped
     _, settings = load("prod", project)
     assert settings.rotation == first.rotation
-    for entry in catalog.BUILT_IN.rotated:
+    for entry in SHIPPED.rotated:
         if entry.managed and not entry.two_slots:
             assert settings.rotation[entry.name] == TODAY, entry.name  # never yesterday
     out = second.stdout

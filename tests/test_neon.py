@@ -15,7 +15,7 @@ from envkeeper import catalog
 from envkeeper import database as db
 from envkeeper.offline import ProgramError, is_secret, unwrap_all
 from tests.conftest import STACKS
-from tests.programs import changed_resources, database_urls, load, run, set_rotation
+from tests.programs import SHIPPED, changed_resources, database_urls, load, run, set_rotation
 
 ROLE = "postgresql:index/role:Role"
 PASSWORD = "random:index/randomPassword:RandomPassword"
@@ -256,7 +256,7 @@ OWNER = (
 def test_an_adopted_project_is_reached_through_its_owner_url(project: Path) -> None:
     adopt(project)
     owner = OWNER
-    secrets = {k: f"placeholder:{k}" for k in catalog.BUILT_IN.secure_config_keys()}
+    secrets = {k: f"placeholder:{k}" for k in SHIPPED.secure_config_keys()}
     secrets["envkeeper:neonOwnerUrl"] = owner
     result = run("dev", project, secrets=secrets)
 
@@ -291,7 +291,7 @@ def test_an_adopted_project_needs_the_owner_url_not_a_neon_api_key(
 
 def test_a_malformed_owner_url_is_named_without_repeating_it(project: Path) -> None:
     adopt(project)
-    secrets = {k: f"placeholder:{k}" for k in catalog.BUILT_IN.secure_config_keys()}
+    secrets = {k: f"placeholder:{k}" for k in SHIPPED.secure_config_keys()}
     secrets["envkeeper:neonOwnerUrl"] = "mysql://CANARY-owner-7f3a@somewhere"
     with pytest.raises(ProgramError) as excinfo:
         run("dev", project, secrets=secrets)
@@ -343,7 +343,7 @@ def test_a_second_stack_adopting_the_same_project_is_refused(cli: Any, project: 
 
 def test_a_pooled_owner_url_is_used_through_its_direct_host_and_its_port(project: Path) -> None:
     adopt(project)
-    secrets = {k: f"placeholder:{k}" for k in catalog.BUILT_IN.secure_config_keys()}
+    secrets = {k: f"placeholder:{k}" for k in SHIPPED.secure_config_keys()}
     secrets["envkeeper:neonOwnerUrl"] = OWNER.replace(
         "ep-proud-sky-123456.", "ep-proud-sky-123456-pooler."
     ).replace(".neon.tech/", ".neon.tech:6432/")

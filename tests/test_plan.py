@@ -13,7 +13,7 @@ import pytest
 from envkeeper import catalog
 from envkeeper.render import fitted_widths
 from tests.conftest import ROOT, STACKS
-from tests.programs import load, plan_json
+from tests.programs import SHIPPED, load, plan_json
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -30,7 +30,7 @@ def test_json_plan_has_the_documented_shape(cli: Any, stack: str) -> None:
     assert ("random:index/randomBytes:RandomBytes", "better-auth-secret") in types
 
     secrets = {s["name"]: s for s in plan["secrets"]}
-    assert list(secrets) == [e.name for e in catalog.BUILT_IN.entries]
+    assert list(secrets) == [e.name for e in SHIPPED.entries]
     for secret in secrets.values():
         assert {"name", "source", "destinations", "rotation"} <= set(secret)
 
@@ -135,7 +135,7 @@ def test_table_shows_the_tree_the_secrets_and_what_is_still_needed(cli: Any) -> 
     out = result.stdout
     assert "pulumi:pulumi:Stack envkeeper-dev" in out
     assert "random:index/randomBytes:RandomBytes  better-auth-secret" in out
-    for entry in catalog.BUILT_IN.entries:
+    for entry in SHIPPED.entries:
         assert entry.name in out
     assert "pulumi config set --secret --stack dev envkeeper:stripeSecretKey" in out
 

@@ -11,7 +11,7 @@ from envkeeper.offline import ProgramError, is_secret, run_program, unwrap_all
 from envkeeper.problems import UserError
 from envkeeper.stackfile import load_stack_file
 from tests.conftest import STACKS
-from tests.programs import changed_resources, load, run, set_rotation
+from tests.programs import SHIPPED, changed_resources, load, run, set_rotation
 
 RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
 
@@ -51,7 +51,7 @@ def test_environment_registers_every_secret_it_holds_as_secret(stack: str) -> No
     secrets = result.component_outputs[env.urn]["secrets"]
     assert is_secret(secrets)
     values = unwrap_all(secrets)
-    assert set(values) == {e.name for e in catalog.BUILT_IN.entries if e.secret}
+    assert set(values) == {e.name for e in SHIPPED.entries if e.secret}
     # External values arrive from secret config unchanged.
     assert values["STRIPE_SECRET_KEY"] == "placeholder:envkeeper:stripeSecretKey"
 

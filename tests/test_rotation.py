@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from envkeeper import catalog
 from envkeeper.rotation import State, secret_status
 from tests.conftest import STACKS
-from tests.programs import load
+from tests.programs import SHIPPED, load
 
 TODAY = date.today()
 
@@ -31,9 +30,9 @@ def test_far_future_names_every_secret_of_every_stack_as_overdue(cli: Any) -> No
     result = cli("rotation", "status", "--today", "2099-01-01")
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert len(lines) == len(STACKS) * len(catalog.BUILT_IN.rotated)
+    assert len(lines) == len(STACKS) * len(SHIPPED.rotated)
     for stack in STACKS:
-        for entry in catalog.BUILT_IN.rotated:
+        for entry in SHIPPED.rotated:
             assert any(line.startswith(f"{stack}: {entry.name}") for line in lines), entry.name
     assert all(" is overdue since " in line for line in lines)
 
@@ -43,7 +42,7 @@ def test_the_day_after_the_shipped_dates_nothing_is_overdue(cli: Any) -> None:
     result = cli("rotation", "status", "--today", day_after.isoformat())
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    assert f"{len(STACKS) * len(catalog.BUILT_IN.rotated)} ok" in result.stdout
+    assert f"{len(STACKS) * len(SHIPPED.rotated)} ok" in result.stdout
 
 
 def stripe_stack(project: Path, rotated: str) -> None:
@@ -85,7 +84,7 @@ def test_stripe_key_boundaries(
 
 def test_a_two_slot_secret_is_as_old_as_its_active_slot() -> None:
     _, settings = load("prod")
-    entry = catalog.BUILT_IN.by_name["DATABASE_URL"]
+    entry = SHIPPED.by_name["DATABASE_URL"]
     slots = settings.slots("DATABASE_URL")
     status = secret_status("prod", settings, entry, slots.latest + timedelta(days=10))
     assert status.last_rotated == slots.latest
@@ -101,7 +100,7 @@ def test_external_secrets_are_reported_like_the_rest(cli: Any) -> None:
     assert rows["RESEND_API_KEY"]["source"] == "external"
     assert rows["RESEND_API_KEY"]["policy_days"] == 180
     assert rows["STRIPE_WEBHOOK_SECRET"]["policy_days"] == 90
-    assert set(rows) == {e.name for e in catalog.BUILT_IN.rotated}
+    assert set(rows) == {e.name for e in SHIPPED.rotated}
 
 
 def test_the_table_names_every_stack_and_counts_states(cli: Any) -> None:
@@ -117,7 +116,7 @@ def test_github_actions_gets_an_annotation_per_overdue_secret(
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     result = cli("rotation", "status", "prod", "--today", "2099-01-01")
     annotations = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
-    assert len(annotations) == len(catalog.BUILT_IN.rotated)
+    assert len(annotations) == len(SHIPPED.rotated)
 
 
 @pytest.mark.parametrize("args", [["--today", "tomorrow"], ["--today", "2026-02-30"], ["nope"]])

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from envkeeper import catalog
 from tests.conftest import STACKS
+from tests.programs import SHIPPED
 
 WIDTHS = (80, 100, 120)
 
@@ -60,4 +60,4 @@ def test_plan_keeps_names_dates_keys_and_workers_whole(
             assert whole(secret["source"]["config"], out)
         for destination in secret["destinations"]:
             assert whole(destination["target"], out), destination["target"]
-    assert all(whole(entry.name, out) for entry in catalog.BUILT_IN.entries)
+    assert all(whole(entry.name, out) for entry in SHIPPED.entries)
