@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pulumi
 import pulumi_random as random
@@ -10,7 +11,8 @@ import pulumi_random as random
 from components.cloudflare import DeployTokens, WorkerSecrets, WorkerSecretsArgs
 from components.github import GithubEnvironment, GithubEnvironmentArgs
 from components.neon import NeonDatabase, NeonDatabaseArgs
-from envkeeper.catalog import ENVIRONMENT_TYPE, CatalogEntry, Encoding
+from envkeeper import versioned
+from envkeeper.catalog import ENVIRONMENT_TYPE, SLOTS, CatalogEntry, Encoding
 from envkeeper.policy_facts import boundaries
 from envkeeper.settings import Settings
 
@@ -24,25 +26,35 @@ class EnvironmentArgs:
     neon_owner_url: pulumi.Output[str] | None = None
 
 
-def keepers(settings: Settings, name: str) -> dict[str, str]:
-    """The replacement trigger of a single-date secret: its keeper date, nothing else."""
-    return {"rotated": settings.single_date(name).isoformat()}
+def _random_bytes(
+    name: str, entry: CatalogEntry, rotated: date, opts: pulumi.ResourceOptions
+) -> pulumi.Output[str]:
+    assert entry.length and entry.encoding
+    made = random.RandomBytes(
+        name,
+        random.RandomBytesArgs(length=entry.length, keepers={"rotated": rotated.isoformat()}),
+        opts=opts,
+    )
+    # Both encodings are secret outputs of RandomBytes; pulumi.Output.secret keeps them so
+    # even where an engine forgets additional_secret_outputs.
+    return pulumi.Output.secret(made.hex if entry.encoding is Encoding.HEX else made.base64)
 
 
 def generated_secret(
     entry: CatalogEntry, settings: Settings, opts: pulumi.ResourceOptions
 ) -> pulumi.Output[str]:
-    """Random bytes for a generated catalog entry, re-made when its keeper date moves."""
-    assert entry.resource and entry.length and entry.encoding
-    made = random.RandomBytes(
-        entry.resource,
-        random.RandomBytesArgs(length=entry.length, keepers=keepers(settings, entry.name)),
-        opts=opts,
-    )
-    value = made.hex if entry.encoding is Encoding.HEX else made.base64
-    # Both are secret outputs of RandomBytes; pulumi.Output.secret keeps them so even
-    # where an engine forgets additional_secret_outputs.
-    return pulumi.Output.secret(value)
+    """Random bytes for a generated catalog entry, re-made when its keeper date moves. A
+    two-slot one is one secret per slot, delivered as a versioned list (newest first)."""
+    assert entry.resource
+    if not entry.two_slots:
+        return _random_bytes(entry.resource, entry, settings.single_date(entry.name), opts)
+    slots = settings.slots(entry.name)
+    values = {
+        slot: _random_bytes(f"{entry.resource}-{slot}", entry, slots.date_of(slot), opts)
+        for slot in SLOTS
+    }
+    joined = pulumi.Output.all(**values).apply(lambda v: versioned.join(slots, v))
+    return pulumi.Output.secret(joined)
 
 
 class Environment(pulumi.ComponentResource):

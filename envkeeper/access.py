@@ -9,7 +9,9 @@ from envkeeper import catalog
 from envkeeper import cloudflare as cf
 from envkeeper import database as db
 from envkeeper import github as gh
+from envkeeper.catalog import Source
 from envkeeper.destinations import targets
+from envkeeper.rotation import stack_status
 from envkeeper.settings import Settings
 
 CHECKLIST = [
@@ -19,6 +21,8 @@ CHECKLIST = [
     "Each deploy token's expiry is in the future and its scope is only what CI deploys",
     "Each database role has only the privileges listed; no role was added by hand",
     "Each secret goes only where listed; nothing is overdue (`envkeeper rotation status`)",
+    "Each admin credential belongs to a service account or the organization, not a person, "
+    "and has no more scope than its line above says",
 ]
 
 
@@ -91,7 +95,19 @@ def review(stack: str, settings: Settings, today: date) -> dict[str, Any]:
                 "goes_to": [t.label for t in targets(entry, settings)],
                 "rotation_days": entry.rotation_days,
             }
-            for entry in settings.catalog
+            for entry in settings.catalog.delivered
+        ],
+        # The providers' own credentials: the most powerful secrets of the stack.
+        "admin_credentials": [
+            {
+                "key": row.name,
+                "what": settings.catalog[row.name].description,
+                "last_rotated": row.last_rotated.isoformat(),
+                "due": row.due.isoformat(),
+                "state": row.state.value,
+            }
+            for row in stack_status(stack, settings, today)
+            if row.source == Source.PROVIDER.value
         ],
         # Least privilege per Worker: what a leak of each one would expose.
         "workers": {
@@ -160,6 +176,10 @@ def as_markdown(data: dict[str, Any]) -> str:
     for s in data["secrets"]:
         rotation = f"{s['rotation_days']} days" if s["rotation_days"] else "-"
         lines.append(_row(f"`{s['name']}`", s["source"], "; ".join(s["goes_to"]), rotation))
+    lines += ["", "## Admin credentials (provider config, never delivered)", ""]
+    lines += [_row("key", "what", "last rotated", "due", "state"), _row(*["---"] * 5)]
+    for c in data["admin_credentials"]:
+        lines.append(_row(f"`{c['key']}`", c["what"], c["last_rotated"], c["due"], c["state"]))
     lines += ["", "## What each Worker holds", "", _row("Worker", "secrets"), _row("---", "---")]
     for worker, names in data["workers"].items():
         lines.append(_row(f"`{worker}`", ", ".join(f"`{n}`" for n in names)))

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from envkeeper import catalog
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.settings import Settings, SlotDates, parse_settings
 from envkeeper.stackfile import PROJECT_FILE, display_path, load_config, round_trip_yaml
@@ -102,10 +103,18 @@ def write_atomically(path: Path, text: str) -> None:
 def plan_bump(settings: Settings, name: str, when: date, today: date, origin: str) -> Change:
     """The one date `rotation bump` changes, or a UserError saying why not."""
     key = f"{ROTATION_KEY}.{name}"
-    entry = settings.catalog.get(name)
-    if entry is None or not entry.rotated:
+    tracked = [e.name for e in settings.tracked]
+    if name == catalog.LEGACY_AUTH_SECRET and name in settings.catalog.by_name:
+        raise UserError.one(
+            COMMAND_LINE,
+            "SECRET",
+            f"{name} is Better Auth's legacy key: a new value makes data written before "
+            "versioned secrets unreadable. Rotate BETTER_AUTH_SECRETS instead; turn the legacy "
+            "key off (betterAuthLegacySecret: false) once every row has been re-written",
+        )
+    if name not in tracked:
         # A typo on the command line, not a problem of the stack file.
-        known = ", ".join(settings.catalog.rotated_names())
+        known = ", ".join(tracked)
         raise UserError.one(COMMAND_LINE, "SECRET", f"unknown secret {name}; known: {known}")
     if when > today:
         raise UserError.one(

@@ -22,6 +22,7 @@ class Source(StrEnum):
     NEON = "neon"  # a login this program creates in the environment's Neon project
     CLOUDFLARE_TOKEN = "cloudflare-token"  # an account API token this program creates
     EXTERNAL = "external"  # rolled at a vendor's dashboard, held as secret stack config
+    PROVIDER = "provider-credential"  # a provider's own admin credential, secret stack config
     CONFIG = "config"  # plain stack settings, not secret
 
 
@@ -59,14 +60,30 @@ class CatalogEntry:
     resource: str | None = None
     # Declared by the project in Pulumi.yaml rather than built into envkeeper.
     declared: bool = False
+    # Not rotated, but its value must stay the same: a keeper date that never moves.
+    keeper_only: bool = False
+    # What a leak's rotation of every slot at once costs, where more than rotation_effect.
+    emergency_effect: str | None = None
 
     @property
     def secret(self) -> bool:
         return self.source is not Source.CONFIG
 
     @property
+    def full_config_key(self) -> str | None:
+        """The whole stack config key of a value held as secret config."""
+        if self.config_key is None:
+            return None
+        return self.config_key if ":" in self.config_key else f"envkeeper:{self.config_key}"
+
+    @property
     def rotated(self) -> bool:
         return self.rotation_days is not None
+
+    @property
+    def dated(self) -> bool:
+        """Whether the stack file keeps a date for it under envkeeper:rotation."""
+        return self.rotated or self.keeper_only
 
     @property
     def managed(self) -> bool:
@@ -97,16 +114,40 @@ _BUILT_IN_ENTRIES: tuple[CatalogEntry, ...] = (
         destinations=(Destination.GITHUB_SECRET,),
         rotation_days=180,
     ),
+    # Better Auth encrypts data at rest (2FA secrets, backup codes, OAuth tokens) with its
+    # secret. Versioned secrets rotate without losing it: the first entry is current, the
+    # others decrypt what they encrypted. Each slot's version is its keeper date as a number.
+    CatalogEntry(
+        name="BETTER_AUTH_SECRETS",
+        source=Source.GENERATED,
+        description="two versioned 32-byte secrets, newest first (version:secret,...)",
+        destinations=(Destination.WORKER_SECRET,),
+        rotation_days=180,
+        two_slots=True,
+        rotation_effect=(
+            "every signed-in user is signed out (sessions are signed with the current version "
+            "only); data encrypted under the older version stays readable"
+        ),
+        emergency_effect=(
+            "every signed-in user is signed out, and data encrypted under the leaked versions "
+            "and not yet re-written (2FA secrets, backup codes, OAuth tokens) becomes "
+            "unreadable: users with two-factor sign-in must enrol again"
+        ),
+        length=32,
+        encoding=Encoding.BASE64,
+        resource="better-auth-secrets",
+    ),
+    # The one secret Better Auth used before versioning; it still decrypts data written
+    # then. Never rotated (that would lose the data); dropped with betterAuthLegacySecret.
     CatalogEntry(
         name="BETTER_AUTH_SECRET",
         source=Source.GENERATED,
-        description="32 random bytes, base64",
+        description="legacy key: decrypts data written before versioned secrets",
         destinations=(Destination.WORKER_SECRET,),
-        rotation_days=180,
-        rotation_effect="every signed-in user is signed out",
         length=32,
         encoding=Encoding.BASE64,
         resource="better-auth-secret",
+        keeper_only=True,
     ),
     CatalogEntry(
         name="STRIPE_SECRET_KEY",
@@ -154,6 +195,8 @@ _BUILT_IN_ENTRIES: tuple[CatalogEntry, ...] = (
     ),
 )
 
+LEGACY_AUTH_SECRET = "BETTER_AUTH_SECRET"
+
 # Pulumi type of the component that owns one environment's secrets; it registers them
 # as its `secrets` output, which is how the offline plan follows each one to its destinations.
 ENVIRONMENT_TYPE = "envkeeper:environment:Environment"
@@ -162,20 +205,40 @@ SLOTS = ("a", "b")
 
 @dataclass(frozen=True)
 class ProviderToken:
-    """A credential a Pulumi provider reads from stack config, never from the program."""
+    """A credential a Pulumi provider reads from stack config, never from the program.
+
+    The most powerful secrets of a stack: each has a keeper date under `envkeeper:rotation`
+    (named by its config key) and rotates every 180 days, like the policy's API keys."""
 
     key: str
     what: str
+    # What a person does at the vendor to roll it (the `config set` line follows).
+    roll: str
 
 
 # The key each provider SDK itself reads (pulumi-neon reads `api_key`, snake_case);
 # tests/test_catalog_provider_keys.py checks every one against the installed SDKs.
-NEON_API_KEY = ProviderToken("neon:api_key", "Neon API key that manages the environment's project")
+NEON_API_KEY = ProviderToken(
+    "neon:api_key",
+    "Neon API key that manages the environment's project",
+    "Neon console > Account settings (or Organization settings) > API keys: create a key, "
+    "then revoke the old one once `pulumi up` has run with the new",
+)
 
 # The credentials the providers themselves use. They are never delivered anywhere.
 PROVIDER_TOKENS: tuple[ProviderToken, ...] = (
-    ProviderToken("cloudflare:apiToken", "Cloudflare API token that manages tokens and Workers"),
-    ProviderToken("github:token", "GitHub token that manages environments and secrets"),
+    ProviderToken(
+        "cloudflare:apiToken",
+        "Cloudflare API token that manages tokens and Workers",
+        "Cloudflare dashboard > Manage Account > Account API Tokens: roll the token that "
+        "manages this environment (Account API Tokens Write, Workers Scripts Write)",
+    ),
+    ProviderToken(
+        "github:token",
+        "GitHub token that manages environments and secrets",
+        "GitHub > Settings > Developer settings: regenerate the fine-grained token (or the "
+        "app's key) with the same repository and Environments/Secrets/Variables access",
+    ),
     NEON_API_KEY,
 )
 
@@ -183,8 +246,23 @@ PROVIDER_TOKENS: tuple[ProviderToken, ...] = (
 # Only for a Neon project adopted rather than created here: its owner's connection URL,
 # which the PostgreSQL provider uses to manage roles. It stands in for the Neon API key.
 NEON_OWNER_URL = ProviderToken(
-    "envkeeper:neonOwnerUrl", "owner connection URL of an existing Neon project"
+    "envkeeper:neonOwnerUrl",
+    "owner connection URL of an existing Neon project",
+    "Neon console > the project > Roles: reset the owner role's password and copy the new "
+    "connection URL",
 )
+PROVIDER_CREDENTIAL_DAYS = 180
+
+
+def _credential(token: ProviderToken) -> CatalogEntry:
+    return CatalogEntry(
+        name=token.key,
+        source=Source.PROVIDER,
+        description=token.what,
+        destinations=(),  # used by a provider, delivered nowhere
+        rotation_days=PROVIDER_CREDENTIAL_DAYS,
+        config_key=token.key,
+    )
 
 
 @dataclass(frozen=True)
@@ -221,6 +299,14 @@ class Catalog:
     def rotated_names(self) -> list[str]:
         return [e.name for e in self.rotated]
 
+    def without(self, name: str) -> Catalog:
+        return Catalog(tuple(e for e in self.entries if e.name != name))
+
+    @property
+    def delivered(self) -> tuple[CatalogEntry, ...]:
+        """The entries that go somewhere: everything but the providers' own credentials."""
+        return tuple(e for e in self.entries if e.destinations)
+
     def delivered_to(self, destination: Destination) -> list[str]:
         """The names of the entries that go to `destination`, in catalog order."""
         return [e.name for e in self.entries if destination in e.destinations]
@@ -231,7 +317,7 @@ class Catalog:
 
     def secure_config_keys(self) -> list[str]:
         """Every full config key whose value must be a `secure:` value."""
-        return [f"envkeeper:{e.config_key}" for e in self.external if e.config_key] + [
+        return [e.full_config_key for e in self.external if e.full_config_key] + [
             t.key for t in (*PROVIDER_TOKENS, NEON_OWNER_URL)
         ]
 
@@ -241,4 +327,7 @@ class Catalog:
         return Catalog((*self.entries, *declared))
 
 
-BUILT_IN = Catalog(_BUILT_IN_ENTRIES)
+BUILT_IN = Catalog(
+    (*_BUILT_IN_ENTRIES, *(_credential(t) for t in (*PROVIDER_TOKENS, NEON_OWNER_URL)))
+)
+TOKENS_BY_KEY: dict[str, ProviderToken] = {t.key: t for t in (*PROVIDER_TOKENS, NEON_OWNER_URL)}

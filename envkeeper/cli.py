@@ -168,7 +168,7 @@ def format_option(formats: type[StrEnum], help_text: str) -> Any:
 
 
 def _needed_line(stack: str, key: str, settings: Settings) -> str:
-    what = {f"envkeeper:{e.config_key}": e.description for e in settings.catalog.external}
+    what = {e.full_config_key: e.description for e in settings.catalog.external}
     what.update({t.key: t.what for t in (*catalog.PROVIDER_TOKENS, catalog.NEON_OWNER_URL)})
     return f"  {key} ({what.get(key, 'secret')}): pulumi config set --secret --stack {stack} {key}"
 

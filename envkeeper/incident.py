@@ -60,29 +60,35 @@ def _earlier_than(today: date, avoid: date) -> date:
 
 def vendor_steps(entry: CatalogEntry, stack: str) -> list[str]:
     """What a person does at the vendor to roll an external secret, then here."""
-    at_vendor = VENDOR_STEPS.get(entry.name) or (
-        f"At the vendor that issued {entry.name}: revoke it and create a new one with the "
-        "same (or narrower) permissions"
+    token = catalog.TOKENS_BY_KEY.get(entry.name)
+    at_vendor = (
+        VENDOR_STEPS.get(entry.name)
+        or (token.roll if token else None)
+        or (
+            f"At the vendor that issued {entry.name}: revoke it and create a new one with the "
+            "same (or narrower) permissions"
+        )
     )
-    return [at_vendor, f"pulumi config set --secret --stack {stack} envkeeper:{entry.config_key}"]
+    return [at_vendor, f"pulumi config set --secret --stack {stack} {entry.full_config_key}"]
 
 
 def plan_emergency(stack: str, settings: Settings, names: list[str], today: date) -> Playbook:
     project = settings.catalog
-    unknown = [n for n in names if n not in project.by_name or not project[n].rotated]
+    tracked = [e.name for e in settings.tracked]
+    unknown = [n for n in names if n not in tracked]
     if unknown:
-        known = ", ".join(project.rotated_names())
+        known = ", ".join(tracked)
         raise UserError.one(
             COMMAND_LINE, "--secret", f"unknown secret {unknown[0]}; known: {known}"
         )
-    chosen = names or project.rotated_names()
+    chosen = names or tracked
     changes: list[Change] = []
     vendor: dict[str, list[str]] = {}
     effects: list[str] = []
     already: dict[str, list[str]] = {}
     for name in chosen:
         entry = project[name]
-        if entry.source is Source.EXTERNAL:
+        if entry.source in (Source.EXTERNAL, Source.PROVIDER):
             vendor[name] = vendor_steps(entry, stack)
             continue
         current = settings.rotation[name]
@@ -102,6 +108,13 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
             changes.append(Change(name, newer, current.date_of(newer), standby))
         else:
             changes.append(Change(name, None, current, today))
-        if entry.rotation_effect:
-            effects.append(f"{name}: rotating it means {entry.rotation_effect}")
+        effect = entry.emergency_effect or entry.rotation_effect
+        if effect:
+            effects.append(f"{name}: rotating it means {effect}")
+    if catalog.LEGACY_AUTH_SECRET in project.by_name and not names:
+        effects.append(
+            f"{catalog.LEGACY_AUTH_SECRET} (the legacy key) is not rotated: data written before "
+            "versioned secrets needs it. If it leaked, re-write those rows under the current "
+            "version, then set envkeeper:betterAuthLegacySecret: false"
+        )
     return Playbook(changes=changes, vendor_steps=vendor, effects=effects, already_today=already)

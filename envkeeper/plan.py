@@ -91,7 +91,7 @@ def _source(
 ) -> dict[str, Any]:
     source: dict[str, Any] = {"kind": entry.source.value, "description": entry.description}
     if entry.source is Source.EXTERNAL:
-        source["config"] = f"envkeeper:{entry.config_key}"
+        source["config"] = entry.full_config_key
     elif value is not None and entry.secret:
         # The producer: it outputs the value without having been given it.
         given = {r.urn for r in delivered}
@@ -155,7 +155,7 @@ def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[s
     # Plain settings are traced the same way, by value.
     values = {**plain_values(settings), **secret_values(run)}
     secrets = []
-    for entry in settings.catalog:
+    for entry in settings.catalog.delivered:
         value = values.get(entry.name)
         delivered = carriers(run, value, "inputs") if value is not None else []
         secrets.append(

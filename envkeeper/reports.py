@@ -138,7 +138,7 @@ def print_bump(origin: str, stack: str, settings: Settings, change: Change) -> N
         print(
             "This date records when the value was rolled at the vendor; nothing in Pulumi "
             "changes. Make sure the new value is rolled there and set with: "
-            f"pulumi config set --secret --stack {stack} envkeeper:{entry.config_key}"
+            f"pulumi config set --secret --stack {stack} {entry.full_config_key}"
         )
     effect = entry.rotation_effect
     if effect:

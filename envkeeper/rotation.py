@@ -86,7 +86,10 @@ def secret_status(stack: str, settings: Settings, entry: CatalogEntry, today: da
         state=state_for(days_left),
         slots=slots,
         active_slot=when.active if isinstance(when, SlotDates) else None,
-        standby_dies=standby_dies(settings, entry.name) if isinstance(when, SlotDates) else None,
+        # A credential's standby dies; an older Better Auth version only decrypts, and stays.
+        standby_dies=standby_dies(settings, entry.name)
+        if isinstance(when, SlotDates) and entry.source is not Source.GENERATED
+        else None,
         today=today,
     )
 
@@ -100,7 +103,7 @@ def standby_dies(settings: Settings, name: str) -> date:
 
 
 def stack_status(stack: str, settings: Settings, today: date) -> list[SecretStatus]:
-    return [secret_status(stack, settings, entry, today) for entry in settings.catalog.rotated]
+    return [secret_status(stack, settings, entry, today) for entry in settings.tracked]
 
 
 def _carriers(entry: CatalogEntry, settings: Settings) -> set[str]:
@@ -135,6 +138,8 @@ def minted_by(entry: CatalogEntry, slots: set[str] | None = None) -> set[str]:
     `slots`): replacing one re-mints it, and its carriers follow with updates."""
     if entry.source is Source.GENERATED:
         assert entry.resource is not None
+        if entry.two_slots:
+            return {f"{entry.resource}-{slot}" for slot in slots or ()}
         return {entry.resource}
     if entry.source is Source.NEON:
         return {db.password_resource(login) for login in _logins(entry.name, slots)}

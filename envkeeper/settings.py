@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -65,6 +66,13 @@ def _hex32(value: str, what: str) -> str:
 def _catalog(info: ValidationInfo) -> Catalog:
     """The project's catalog, which parse_settings hands to validation as context."""
     return (info.context or {}).get("catalog") or catalog.BUILT_IN
+
+
+def tracked_entries(project: Catalog, adopted: bool) -> tuple[catalog.CatalogEntry, ...]:
+    """The rotated entries a stack keeps dates for. A created Neon project is managed with
+    the Neon API key; an adopted one through its owner URL, never both."""
+    unused = catalog.NEON_API_KEY.key if adopted else catalog.NEON_OWNER_URL.key
+    return tuple(e for e in project.rotated if e.name != unused)
 
 
 def _unique(values: list[str], what: str) -> list[str]:
@@ -315,6 +323,11 @@ class Settings(_Model):
     rotation: dict[str, RotationDate] = Field(
         description="the keeper date (YYYY-MM-DD) of every rotated secret"
     )
+    better_auth_legacy_secret: bool = Field(
+        default=True,
+        description="true while rows written before versioned secrets may still need "
+        "BETTER_AUTH_SECRET; false once every one has been re-written",
+    )
     standby_grace_days: int = Field(
         default=7,
         ge=1,
@@ -340,11 +353,16 @@ class Settings(_Model):
         if not isinstance(raw, dict):
             raise ValueError("must map each secret name to its keeper date (YYYY-MM-DD)")
         project = _catalog(info)
-        known = ", ".join(project.rotated_names())
+        known = ", ".join(e.name for e in project if e.dated)
         out: dict[str, Any] = {}
         for name, value in raw.items():
             entry = project.get(name)
-            if entry is None or not entry.rotated:
+            if name == catalog.LEGACY_AUTH_SECRET and entry is None:
+                raise KeyedError(
+                    name,
+                    "the legacy key is off (betterAuthLegacySecret: false); remove this date",
+                )
+            if entry is None or not entry.dated:
                 raise KeyedError(name, f"unknown secret; known names: {known}")
             if entry.two_slots:
                 if not isinstance(value, dict) or set(value) != {"a", "b"}:
@@ -365,11 +383,27 @@ class Settings(_Model):
                     out[name] = _parse_date(value, today)
                 except ValueError as exc:
                     raise KeyedError(name, str(exc)) from None
-        for entry in project.rotated:
-            if entry.name not in out:
-                example = "{a: YYYY-MM-DD, b: YYYY-MM-DD}" if entry.two_slots else "YYYY-MM-DD"
-                raise KeyedError(entry.name, f"missing; add `{entry.name}: {example}`")
+        neon = info.data.get("neon")
+        adopted = isinstance(neon, NeonSettings) and neon.adopted
+        needed = (*tracked_entries(project, adopted), *(e for e in project if e.keeper_only))
+        missing = [e for e in needed if e.name not in out]
+        if len(missing) == 1:
+            (entry,) = missing
+            example = "{a: YYYY-MM-DD, b: YYYY-MM-DD}" if entry.two_slots else "YYYY-MM-DD"
+            raise KeyedError(entry.name, f"missing; add `{entry.name}: {example}`")
+        if missing:
+            raise KeyedError(
+                "",
+                f"missing keeper dates for {', '.join(e.name for e in missing)}; add each as "
+                "`NAME: YYYY-MM-DD`, the day it was last rotated",
+            )
         return out
+
+    @property
+    def tracked(self) -> tuple[catalog.CatalogEntry, ...]:
+        """Every entry with a keeper date in this stack, in catalog order: the rotated
+        secrets, and the provider credentials this stack uses."""
+        return tracked_entries(self.catalog, self.neon.adopted)
 
     # The project's catalog (built-in and declared entries), kept from validation.
     _catalog: Catalog = PrivateAttr(default=catalog.BUILT_IN)
@@ -459,7 +493,7 @@ def plaintext_secret_problems(config: StackConfig, stack: str, project: Catalog)
 
 def required_secrets(settings: Settings) -> list[str]:
     """The secret config keys this stack's `pulumi up` needs."""
-    keys = [f"envkeeper:{e.config_key}" for e in settings.catalog.external if e.config_key]
+    keys = [e.full_config_key for e in settings.catalog.external if e.full_config_key]
     for token in catalog.PROVIDER_TOKENS:
         if token is catalog.NEON_API_KEY and settings.neon.adopted:
             token = catalog.NEON_OWNER_URL  # an adopted project is reached through its owner
@@ -472,6 +506,14 @@ def missing_secrets(config: StackConfig, settings: Settings) -> list[str]:
     return [key for key in required_secrets(settings) if key not in config.secure]
 
 
+def _turned_off(value: Any) -> bool:
+    """A boolean setting read as its field will read it (the engine hands over "false")."""
+    try:
+        return value is not None and TypeAdapter(bool).validate_python(value) is False
+    except ValidationError:
+        return False  # the field's own validation names the problem
+
+
 def parse_settings(config: StackConfig, stack: str, today: date | None = None) -> Settings:
     """Validate one stack's config. Raises UserError listing every problem, one per line."""
     raw = config.namespace()
@@ -479,6 +521,9 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
     project = project_catalog(
         raw.pop(DECLARED_KEY.split(":", 1)[1], None), config.origin_of(DECLARED_KEY)
     )
+    if _turned_off(raw.get("betterAuthLegacySecret")):
+        # Once nothing needs the legacy key, it is no secret of this stack at all.
+        project = project.without(catalog.LEGACY_AUTH_SECRET)
     problems = plaintext_secret_problems(config, stack, project)
     # Secure values under `envkeeper:` are secrets (checked above), not settings.
     secret_keys = {

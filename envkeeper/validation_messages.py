@@ -36,7 +36,9 @@ def _message(error: Any, model: type[BaseModel]) -> tuple[tuple[Any, ...], str]:
     ctx = error.get("ctx") or {}
     exc = ctx.get("error")
     if isinstance(exc, KeyedError):
-        return ((exc.key,) if exc.top else (*loc, exc.key)), exc.message
+        if exc.top:
+            return (exc.key,), exc.message
+        return ((*loc, exc.key) if exc.key else loc), exc.message
     if error["type"] == "value_error":
         return loc, str(exc) if exc else error["msg"]
     if error["type"] == "missing":

@@ -31,6 +31,11 @@ def project(project_dir: Path = ROOT) -> Catalog:
 SHIPPED = project(ROOT)
 
 
+def tracked(stack: str, project_dir: Path = ROOT) -> list[str]:
+    """The names with a keeper date that `rotation status` reports for `stack`."""
+    return [e.name for e in load(stack, project_dir)[1].tracked]
+
+
 def secret_keys(project_dir: Path = ROOT) -> list[str]:
     return project(project_dir).secure_config_keys()
 

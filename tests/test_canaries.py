@@ -134,7 +134,7 @@ COMMANDS = [
     ["plan", "{stack}", "--format", "mermaid"],
     ["rotation", "status"],
     ["rotation", "status", "{stack}", "--format", "json", "--today", "2099-01-01"],
-    ["rotation", "bump", "{stack}", "BETTER_AUTH_SECRET"],
+    ["rotation", "bump", "{stack}", "BETTER_AUTH_SECRETS"],
     ["rotation", "bump", "{stack}", "NOT_A_SECRET"],
     ["emergency", "{stack}", "--dry-run"],
     ["emergency", "{stack}"],

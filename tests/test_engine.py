@@ -44,6 +44,10 @@ WORKER_VALUES = {
         "engine-test:DATABASE_URL_READONLY",
         "postgresql://r:CANARY-engine-ro-5e1d@db/app",
     ),
+    "BETTER_AUTH_SECRETS": (
+        "engine-test:BETTER_AUTH_SECRETS",
+        "20261005:CANARY-engine-auth-new-5e1d,20260608:CANARY-engine-auth-old-5e1d",
+    ),
     "BETTER_AUTH_SECRET": ("engine-test:BETTER_AUTH_SECRET", "CANARY-engine-auth-5e1d"),
 }
 # Every secret value the stack holds, by config key. None may appear in clear anywhere.

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from envkeeper.incident import AUDIT_CHECKLIST
-from tests.programs import SHIPPED, changed_resources, load, run
+from tests.programs import changed_resources, load, run
 
 TODAY = date.today()
 
@@ -30,7 +30,7 @@ def test_dry_run_changes_no_file_and_shows_the_whole_playbook(cli: Any, project:
         assert f"pulumi config set --secret --stack prod {step}" in out
     assert "roll the endpoint's signing secret" in out
     assert "limited to this environment's sending domain" in out
-    assert "BETTER_AUTH_SECRET: rotating it means every signed-in user is signed out" in out
+    assert "BETTER_AUTH_SECRETS: rotating it means every signed-in user is signed out" in out
     for item in AUDIT_CHECKLIST:
         assert item in out
 
@@ -41,7 +41,7 @@ def test_emergency_rotates_every_managed_credential_both_slots(cli: Any, project
     result = cli("emergency", "prod")
     assert result.exit_code == 0, result.output
     _, after = load("prod", project)
-    for entry in SHIPPED.rotated:
+    for entry in after.tracked:
         old, new = before_settings.rotation[entry.name], after.rotation[entry.name]
         if not entry.managed:
             assert new == old, entry.name
@@ -52,8 +52,10 @@ def test_emergency_rotates_every_managed_credential_both_slots(cli: Any, project
             assert isinstance(new, date) and new != old and new <= TODAY
     # Every generated credential, login, token and carrier is replaced.
     changed = changed_resources(before, run("prod", project))
-    for name in ("better-auth-secret", "deploy-a", "deploy-b", "app_runtime_a", "app_runtime_b"):
+    for name in ("deploy-a", "deploy-b", "app_runtime_a", "app_runtime_b"):
         assert name in changed
+    assert {"better-auth-secrets-a", "better-auth-secrets-b"} <= changed
+    assert "better-auth-secret" not in changed  # the legacy key keeps the old rows readable
     assert "app_migrator-password" in changed and "app_readonly-password" in changed
 
 
@@ -68,13 +70,16 @@ def test_a_second_emergency_on_the_same_day_keeps_the_dates_true(cli: Any, proje
     assert path.read_bytes() == after_first  # no date moved again: no slot swapped
     _, settings = load("prod", project)
     assert settings.rotation == first.rotation
-    for entry in SHIPPED.rotated:
+    for entry in settings.tracked:
         if entry.managed and not entry.two_slots:
             assert settings.rotation[entry.name] == TODAY, entry.name  # never yesterday
     out = second.stdout
     assert "Rotated now" not in out
     assert "Already rotated today; their dates stay as they are:" in out
-    assert "BETTER_AUTH_SECRET: pulumi up --stack prod --replace URN, for better-auth-secret" in out
+    assert (
+        "BETTER_AUTH_SECRETS: pulumi up --stack prod --replace URN, for "
+        "better-auth-secrets-a, better-auth-secrets-b\n"
+    ) in out
     # Only what mints a credential is replaced: a replaced role would lose its grants.
     replace_db = "DATABASE_URL: pulumi up --stack prod --replace URN, for "
     assert f"{replace_db}app_runtime_a-password, app_runtime_b-password\n" in out

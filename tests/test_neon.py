@@ -239,12 +239,14 @@ ADOPTED = (
 )
 
 
-def adopt(project_dir: Path) -> None:
-    path = project_dir / "Pulumi.dev.yaml"
+def adopt(project_dir: Path, stack: str = "dev") -> None:
+    path = project_dir / f"Pulumi.{stack}.yaml"
     text = path.read_text()
     start = text.index("  envkeeper:neon:\n")
     end = text.index("  envkeeper:github:")
-    path.write_text(text[:start] + ADOPTED + text[end:])
+    text = text[:start] + ADOPTED.replace("example-dev", f"example-{stack}") + text[end:]
+    # An adopted project is managed through its owner URL: that is the credential to date.
+    path.write_text(text.replace("    neon:api_key: ", "    envkeeper:neonOwnerUrl: "))
 
 
 OWNER = (
@@ -327,11 +329,7 @@ def test_the_offline_plan_of_an_adopted_project_shows_its_roles(cli: Any, projec
 
 def test_a_second_stack_adopting_the_same_project_is_refused(cli: Any, project: Path) -> None:
     adopt(project)
-    staging = project / "Pulumi.staging.yaml"
-    text = staging.read_text()
-    start, end = text.index("  envkeeper:neon:\n"), text.index("  envkeeper:github:")
-    adopted_by_staging = ADOPTED.replace("example-dev", "example-staging")
-    staging.write_text(text[:start] + adopted_by_staging + text[end:])
+    adopt(project, "staging")
     result = cli("validate", "staging")
     assert result.exit_code == 2
     (only,) = result.stderr.splitlines()

@@ -27,24 +27,30 @@ def test_json_plan_has_the_documented_shape(cli: Any, stack: str) -> None:
         assert {"type", "name", "parent", "inputs"} <= set(resource)
     types = {(r["type"], r["name"]) for r in plan["resources"]}
     assert (catalog.ENVIRONMENT_TYPE, stack) in types
-    assert ("random:index/randomBytes:RandomBytes", "better-auth-secret") in types
+    for name in ("better-auth-secret", "better-auth-secrets-a", "better-auth-secrets-b"):
+        assert ("random:index/randomBytes:RandomBytes", name) in types
 
     secrets = {s["name"]: s for s in plan["secrets"]}
-    assert list(secrets) == [e.name for e in SHIPPED.entries]
+    assert list(secrets) == [e.name for e in SHIPPED.delivered]
     for secret in secrets.values():
         assert {"name", "source", "destinations", "rotation"} <= set(secret)
 
-    auth = secrets["BETTER_AUTH_SECRET"]
+    auth = secrets["BETTER_AUTH_SECRETS"]
+    slots = settings.slots("BETTER_AUTH_SECRETS")
     assert auth["rotation"] == {
         "days": 180,
-        "date": settings.single_date("BETTER_AUTH_SECRET").isoformat(),
+        "slots": {"a": slots.a.isoformat(), "b": slots.b.isoformat()},
+        "active": slots.active,
     }
     assert [(d["kind"], d["target"]) for d in auth["destinations"]] == [
         ("worker-secret", worker)
         for worker in settings.cloudflare.workers
-        if "BETTER_AUTH_SECRET" in settings.cloudflare.secrets_of(worker)
+        if "BETTER_AUTH_SECRETS" in settings.cloudflare.secrets_of(worker)
     ]
-    assert auth["source"]["resources"] == [
+    # Made by the two slots' RandomBytes (the joined value is neither one's output alone).
+    legacy = secrets["BETTER_AUTH_SECRET"]
+    assert legacy["rotation"] is None
+    assert legacy["source"]["resources"] == [
         r["urn"] for r in plan["resources"] if r["name"] == "better-auth-secret"
     ]
     db = secrets["DATABASE_URL"]["rotation"]
@@ -135,7 +141,7 @@ def test_table_shows_the_tree_the_secrets_and_what_is_still_needed(cli: Any) -> 
     out = result.stdout
     assert "pulumi:pulumi:Stack envkeeper-dev" in out
     assert "random:index/randomBytes:RandomBytes  better-auth-secret" in out
-    for entry in SHIPPED.entries:
+    for entry in SHIPPED.delivered:
         assert entry.name in out
     assert "pulumi config set --secret --stack dev envkeeper:stripeSecretKey" in out
 
@@ -167,7 +173,7 @@ def test_table_never_breaks_a_config_key_or_a_destination_across_lines(cli: Any)
         ["validate", "dev"],
         ["rotation", "status"],
         ["rotation", "status", "--format", "json", "--today", "2099-01-01"],
-        ["rotation", "bump", "dev", "BETTER_AUTH_SECRET"],
+        ["rotation", "bump", "dev", "BETTER_AUTH_SECRETS"],
         ["emergency", "prod", "--dry-run"],
         ["access-review", "prod"],
         ["wrangler-vars", "staging"],
@@ -241,7 +247,11 @@ def test_prod_plan_lists_the_deploy_tokens_and_every_worker_secret(cli: Any) -> 
         for r in plan["resources"]
         if r["type"] == "pulumi-python:dynamic/envkeeper:WorkerSecret"
     }
-    assert len(worker_secrets) == 6 + 3  # example-api all six; the webhook handler its three
+    # example-api (named alone) every Worker secret; the webhook handler its three.
+    assert worker_secrets == {("example-api", name) for name in SHIPPED.worker_secret_names()} | {
+        ("example-webhooks", name)
+        for name in ("DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+    }
     cors = next(s for s in plan["secrets"] if s["name"] == "CORS_ORIGIN")
     assert all(d["delivered"] and d["via"] for d in cors["destinations"])
 

@@ -51,7 +51,7 @@ def test_environment_registers_every_secret_it_holds_as_secret(stack: str) -> No
     secrets = result.component_outputs[env.urn]["secrets"]
     assert is_secret(secrets)
     values = unwrap_all(secrets)
-    assert set(values) == {e.name for e in SHIPPED.entries if e.secret}
+    assert set(values) == {e.name for e in SHIPPED.delivered if e.secret}
     # External values arrive from secret config unchanged.
     assert values["STRIPE_SECRET_KEY"] == "placeholder:envkeeper:stripeSecretKey"
 

@@ -12,7 +12,7 @@ import pytest
 
 from envkeeper.rotation import State, secret_status
 from tests.conftest import STACKS
-from tests.programs import SHIPPED, load
+from tests.programs import SHIPPED, load, tracked
 
 TODAY = date.today()
 
@@ -30,10 +30,10 @@ def test_far_future_names_every_secret_of_every_stack_as_overdue(cli: Any) -> No
     result = cli("rotation", "status", "--today", "2099-01-01")
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert len(lines) == len(STACKS) * len(SHIPPED.rotated)
+    assert len(lines) == sum(len(tracked(stack)) for stack in STACKS)
     for stack in STACKS:
-        for entry in SHIPPED.rotated:
-            assert any(line.startswith(f"{stack}: {entry.name}") for line in lines), entry.name
+        for name in tracked(stack):
+            assert any(line.startswith(f"{stack}: {name}") for line in lines), name
     assert all(" is overdue since " in line for line in lines)
 
 
@@ -42,7 +42,7 @@ def test_the_day_after_the_shipped_dates_nothing_is_overdue(cli: Any) -> None:
     result = cli("rotation", "status", "--today", day_after.isoformat())
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    assert f"{len(STACKS) * len(SHIPPED.rotated)} ok" in result.stdout
+    assert f"{sum(len(tracked(stack)) for stack in STACKS)} ok" in result.stdout
 
 
 def stripe_stack(project: Path, rotated: str) -> None:
@@ -100,14 +100,15 @@ def test_external_secrets_are_reported_like_the_rest(cli: Any) -> None:
     assert rows["RESEND_API_KEY"]["source"] == "external"
     assert rows["RESEND_API_KEY"]["policy_days"] == 180
     assert rows["STRIPE_WEBHOOK_SECRET"]["policy_days"] == 90
-    assert set(rows) == {e.name for e in SHIPPED.rotated}
+    assert set(rows) == set(tracked("prod"))
 
 
 def test_the_table_names_every_stack_and_counts_states(cli: Any) -> None:
     result = cli("rotation", "status", "--today", "2026-11-28")
     for stack in STACKS:
         assert f"│ {stack}" in result.stdout
-    assert result.stdout.rstrip().endswith("24 ok, 0 due soon, 0 overdue")
+    ok = sum(len(tracked(stack)) for stack in STACKS)
+    assert result.stdout.rstrip().endswith(f"{ok} ok, 0 due soon, 0 overdue")
 
 
 def test_github_actions_gets_an_annotation_per_overdue_secret(
@@ -116,7 +117,7 @@ def test_github_actions_gets_an_annotation_per_overdue_secret(
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     result = cli("rotation", "status", "prod", "--today", "2099-01-01")
     annotations = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
-    assert len(annotations) == len(SHIPPED.rotated)
+    assert len(annotations) == len(tracked("prod"))
 
 
 @pytest.mark.parametrize("args", [["--today", "tomorrow"], ["--today", "2026-02-30"], ["nope"]])
@@ -139,13 +140,13 @@ def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
 def test_bump_changes_exactly_one_date_and_keeps_every_other_byte(cli: Any, project: Path) -> None:
     path = project / "Pulumi.dev.yaml"
     before = path.read_text()
-    result = cli("rotation", "bump", "dev", "BETTER_AUTH_SECRET")
+    result = cli("rotation", "bump", "dev", "DATABASE_URL_READONLY")
     assert result.exit_code == 0, result.output
     after = path.read_text()
     assert changed_lines(before, after) == [
         (
-            "    BETTER_AUTH_SECRET: 2026-10-05\n",
-            f"    BETTER_AUTH_SECRET: {TODAY.isoformat()}\n",
+            "    DATABASE_URL_READONLY: 2026-11-02\n",
+            f"    DATABASE_URL_READONLY: {TODAY.isoformat()}\n",
         )
     ]
     assert "# Keeper dates: bump one" in after
@@ -195,9 +196,11 @@ def test_bumping_an_external_secret_says_where_to_roll_it(cli: Any) -> None:
     assert "pulumi config set --secret --stack dev envkeeper:stripeSecretKey" in result.stdout
 
 
-def test_bumping_the_auth_secret_warns_everyone_is_signed_out(cli: Any) -> None:
-    result = cli("rotation", "bump", "prod", "BETTER_AUTH_SECRET")
+def test_bumping_the_auth_secrets_warns_everyone_is_signed_out(cli: Any) -> None:
+    result = cli("rotation", "bump", "prod", "BETTER_AUTH_SECRETS")
+    assert result.exit_code == 0, result.output
     assert "every signed-in user is signed out" in result.stdout
+    assert "data encrypted under the older version stays readable" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -206,13 +209,13 @@ def test_bumping_the_auth_secret_warns_everyone_is_signed_out(cli: Any) -> None:
         (["STRIPE_KEY"], "(command line): SECRET: unknown secret STRIPE_KEY; known: DATABASE_URL"),
         (["CORS_ORIGIN"], "(command line): SECRET: unknown secret CORS_ORIGIN"),
         (
-            ["BETTER_AUTH_SECRET", "--date", "2099-01-01"],
+            ["DATABASE_URL_READONLY", "--date", "2099-01-01"],
             "(command line): --date: 2099-01-01 is in",
         ),
-        (["BETTER_AUTH_SECRET", "--date", "2026-01-01"], "is not after the current date"),
-        (["BETTER_AUTH_SECRET", "--date", "2026-10-05"], "is not after the current date"),
+        (["DATABASE_URL_READONLY", "--date", "2026-01-01"], "is not after the current date"),
+        (["DATABASE_URL_READONLY", "--date", "2026-11-02"], "is not after the current date"),
         (["DATABASE_URL", "--date", "2026-11-01"], "must move past 2026-11-02"),
-        (["BETTER_AUTH_SECRET", "--date", "yesterday"], "is not a date"),
+        (["DATABASE_URL_READONLY", "--date", "yesterday"], "is not a date"),
     ],
 )
 def test_bump_refuses_and_leaves_the_file_alone(
@@ -244,7 +247,7 @@ def test_a_failed_write_leaves_the_original_intact(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_rename)
-    result = cli("rotation", "bump", "dev", "BETTER_AUTH_SECRET")
+    result = cli("rotation", "bump", "dev", "DATABASE_URL_READONLY")
     assert result.exit_code == 2
     assert result.stderr.strip() == f"{path}: could not write it (disk full); it is unchanged"
     assert path.read_bytes() == before
@@ -254,7 +257,7 @@ def test_a_failed_write_leaves_the_original_intact(
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        (["rotation", "bump", "BETTER_AUTH_SECRET", "--stack", "dev"], "rotation bump dev"),
+        (["rotation", "bump", "DATABASE_URL_READONLY", "--stack", "dev"], "rotation bump dev"),
         (["emergency", "--stack", "dev", "--dry-run"], "emergency dev"),
         (["access-review", "--stack", "dev"], "access-review dev"),
         (["rotation", "status", "dev", "--json"], "--format json"),

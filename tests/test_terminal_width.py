@@ -60,4 +60,4 @@ def test_plan_keeps_names_dates_keys_and_workers_whole(
             assert whole(secret["source"]["config"], out)
         for destination in secret["destinations"]:
             assert whole(destination["target"], out), destination["target"]
-    assert all(whole(entry.name, out) for entry in SHIPPED.entries)
+    assert all(whole(entry.name, out) for entry in SHIPPED.delivered)

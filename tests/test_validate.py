@@ -290,9 +290,9 @@ def test_dev_may_use_plain_http_localhost(cli: Any) -> None:
             "(command line): STACK: name the stack, for example: envkeeper emergency dev",
         ),
         (
-            ["rotation", "bump", "BETTER_AUTH_SECRET", "dev"],
+            ["rotation", "bump", "BETTER_AUTH_SECRETS", "dev"],
             "(command line): STACK: the stack comes first: envkeeper rotation bump dev "
-            "BETTER_AUTH_SECRET",
+            "BETTER_AUTH_SECRETS",
         ),
         (["rotation", "bump", "dev"], "(command line): SECRET: name the secret"),
         (
