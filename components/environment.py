@@ -11,7 +11,9 @@ import pulumi_random as random
 from components.cloudflare import DeployTokens, WorkerSecrets, WorkerSecretsArgs
 from components.github import GithubEnvironment, GithubEnvironmentArgs
 from components.neon import NeonDatabase, NeonDatabaseArgs
-from envkeeper import versioned
+from components.resend_key import SendingKeys
+from components.stripe_webhook import WebhookEndpoint, WebhookEndpointArgs
+from envkeeper import vendors, versioned
 from envkeeper.catalog import ENVIRONMENT_TYPE, SLOTS, CatalogEntry, Encoding
 from envkeeper.policy_facts import boundaries
 from envkeeper.settings import Settings
@@ -88,6 +90,25 @@ class Environment(pulumi.ComponentResource):
         self.secrets.update(neon.urls)
         for entry in settings.catalog.external:
             self.secrets[entry.name] = pulumi.Output.secret(args.external[entry.name])
+
+        if settings.resend is not None:  # minted here rather than pasted in as config
+            sending = SendingKeys("resend-keys", settings, opts=child)
+            self.secrets["RESEND_API_KEY"] = sending.active_token
+        if settings.stripe is not None:
+            webhook = settings.stripe.webhook
+            endpoint = WebhookEndpoint(
+                vendors.STRIPE_ENDPOINT_RESOURCE,
+                WebhookEndpointArgs(
+                    url=webhook.url,
+                    events=list(webhook.events),
+                    connect=webhook.connect,
+                    rotated=settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat(),
+                    environment=settings.environment.value,
+                ),
+                opts=child,
+            )
+            # The Worker secret waits for the new endpoint; the old one is deleted last.
+            self.secrets["STRIPE_WEBHOOK_SECRET"] = pulumi.Output.secret(endpoint.secret)
 
         tokens = DeployTokens("deploy-tokens", settings, opts=child)
         self.secrets["CLOUDFLARE_API_TOKEN"] = tokens.active_token

@@ -21,6 +21,8 @@ class Source(StrEnum):
     GENERATED = "generated"  # minted by pulumi-random here
     NEON = "neon"  # a login this program creates in the environment's Neon project
     CLOUDFLARE_TOKEN = "cloudflare-token"  # an account API token this program creates
+    RESEND_KEY = "resend-key"  # a sending-only Resend key this program creates
+    STRIPE_ENDPOINT = "stripe-endpoint"  # the signing secret of a webhook endpoint made here
     EXTERNAL = "external"  # rolled at a vendor's dashboard, held as secret stack config
     PROVIDER = "provider-credential"  # a provider's own admin credential, secret stack config
     CONFIG = "config"  # plain stack settings, not secret
@@ -88,7 +90,7 @@ class CatalogEntry:
     @property
     def managed(self) -> bool:
         """True when this program mints the value (bumping its date makes a new one)."""
-        return self.source in (Source.GENERATED, Source.NEON, Source.CLOUDFLARE_TOKEN)
+        return self.source in MINTED
 
 
 _BUILT_IN_ENTRIES: tuple[CatalogEntry, ...] = (
@@ -196,6 +198,35 @@ _BUILT_IN_ENTRIES: tuple[CatalogEntry, ...] = (
 )
 
 LEGACY_AUTH_SECRET = "BETTER_AUTH_SECRET"
+MINTED = (
+    Source.GENERATED,
+    Source.NEON,
+    Source.CLOUDFLARE_TOKEN,
+    Source.RESEND_KEY,
+    Source.STRIPE_ENDPOINT,
+)
+
+# What RESEND_API_KEY and STRIPE_WEBHOOK_SECRET become in a stack that lets envkeeper mint
+# them (envkeeper:resend, envkeeper:stripe) instead of holding a pasted value.
+RESEND_MINTED = CatalogEntry(
+    name="RESEND_API_KEY",
+    source=Source.RESEND_KEY,
+    description="Resend key, sending only, bound to the environment's domain (active slot)",
+    destinations=(Destination.WORKER_SECRET,),
+    rotation_days=180,
+    two_slots=True,
+)
+STRIPE_MINTED = CatalogEntry(
+    name="STRIPE_WEBHOOK_SECRET",
+    source=Source.STRIPE_ENDPOINT,
+    description="signing secret of the environment's Stripe webhook endpoint",
+    destinations=(Destination.WORKER_SECRET,),
+    rotation_days=90,
+    rotation_effect=(
+        "for the seconds of the `pulumi up`, events may reach both endpoints and the new one's "
+        "fail their signature check until the Worker has the new secret; Stripe retries them"
+    ),
+)
 
 # Pulumi type of the component that owns one environment's secrets; it registers them
 # as its `secrets` output, which is how the offline plan follows each one to its destinations.
@@ -251,6 +282,24 @@ NEON_OWNER_URL = ProviderToken(
     "Neon console > the project > Roles: reset the owner role's password and copy the new "
     "connection URL",
 )
+# The keys envkeeper's own providers use to mint, only in stacks that let them.
+RESEND_ADMIN_KEY = ProviderToken(
+    "envkeeper:resendAdminKey",
+    "Resend full-access key that creates and deletes this environment's sending keys",
+    "Resend dashboard > API Keys: create a new full-access key, then delete the old one",
+)
+STRIPE_ADMIN_KEY = ProviderToken(
+    "envkeeper:stripeAdminKey",
+    "Stripe restricted key with Webhook Endpoints write, which manages the webhook endpoint",
+    "Stripe dashboard > Developers > API keys: roll the restricted key (Webhook Endpoints: "
+    "write, nothing else)",
+)
+ALL_TOKENS: tuple[ProviderToken, ...] = (
+    *PROVIDER_TOKENS,
+    NEON_OWNER_URL,
+    RESEND_ADMIN_KEY,
+    STRIPE_ADMIN_KEY,
+)
 PROVIDER_CREDENTIAL_DAYS = 180
 
 
@@ -299,8 +348,12 @@ class Catalog:
     def rotated_names(self) -> list[str]:
         return [e.name for e in self.rotated]
 
-    def without(self, name: str) -> Catalog:
-        return Catalog(tuple(e for e in self.entries if e.name != name))
+    def without(self, *names: str) -> Catalog:
+        return Catalog(tuple(e for e in self.entries if e.name not in names))
+
+    def replacing(self, entry: CatalogEntry) -> Catalog:
+        """This catalog with `entry` in place of the entry of the same name."""
+        return Catalog(tuple(entry if e.name == entry.name else e for e in self.entries))
 
     @property
     def delivered(self) -> tuple[CatalogEntry, ...]:
@@ -317,8 +370,10 @@ class Catalog:
 
     def secure_config_keys(self) -> list[str]:
         """Every full config key whose value must be a `secure:` value."""
-        return [e.full_config_key for e in self.external if e.full_config_key] + [
-            t.key for t in (*PROVIDER_TOKENS, NEON_OWNER_URL)
+        return [
+            e.full_config_key
+            for e in self.entries
+            if e.source in (Source.EXTERNAL, Source.PROVIDER) and e.full_config_key
         ]
 
     def with_declared(self, declared: Sequence[CatalogEntry]) -> Catalog:
@@ -327,7 +382,6 @@ class Catalog:
         return Catalog((*self.entries, *declared))
 
 
-BUILT_IN = Catalog(
-    (*_BUILT_IN_ENTRIES, *(_credential(t) for t in (*PROVIDER_TOKENS, NEON_OWNER_URL)))
-)
-TOKENS_BY_KEY: dict[str, ProviderToken] = {t.key: t for t in (*PROVIDER_TOKENS, NEON_OWNER_URL)}
+# Every credential a stack might use. Settings narrow it to the ones a stack does use.
+BUILT_IN = Catalog((*_BUILT_IN_ENTRIES, *(_credential(t) for t in ALL_TOKENS)))
+TOKENS_BY_KEY: dict[str, ProviderToken] = {t.key: t for t in ALL_TOKENS}

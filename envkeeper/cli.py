@@ -168,9 +168,22 @@ def format_option(formats: type[StrEnum], help_text: str) -> Any:
 
 
 def _needed_line(stack: str, key: str, settings: Settings) -> str:
-    what = {e.full_config_key: e.description for e in settings.catalog.external}
-    what.update({t.key: t.what for t in (*catalog.PROVIDER_TOKENS, catalog.NEON_OWNER_URL)})
+    what = {e.full_config_key: e.description for e in settings.catalog if e.full_config_key}
     return f"  {key} ({what.get(key, 'secret')}): pulumi config set --secret --stack {stack} {key}"
+
+
+def vendor_modes(settings: Settings) -> list[str]:
+    """Whether envkeeper mints the Resend key and owns the Stripe endpoint, or holds values
+    pasted in by hand: the two are rotated very differently."""
+    if settings.resend is not None:
+        resend = f"envkeeper mints the sending keys (two slots) for {settings.resend.domain}"
+    else:
+        resend = "RESEND_API_KEY is pasted in as secret config (envkeeper:resendApiKey)"
+    if settings.stripe is not None:
+        stripe = f"envkeeper owns the webhook endpoint {settings.stripe.webhook.url}"
+    else:
+        stripe = "STRIPE_WEBHOOK_SECRET is pasted in as secret config"
+    return [f"Resend: {resend}", f"Stripe: {stripe}"]
 
 
 @app.command()
@@ -184,6 +197,8 @@ def validate(stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = Non
         f"{config.origin}: valid (environment {settings.environment.value}, "
         f"{workers} Worker{'s' if workers != 1 else ''}, {len(settings.rotation)} keeper dates)"
     )
+    for line in vendor_modes(settings):
+        print(line)
     needed = missing_secrets(config, settings)
     if needed:
         print("needed before pulumi up (secret config not set yet):")

@@ -171,6 +171,16 @@ class FakeProviders(mocks.Mocks):
         elif args.typ == "cloudflare:index/accountToken:AccountToken":
             state["value"] = fake_value(self.prefix, *seed)
             state["status"] = "active"
+        elif args.typ == "pulumi-python:dynamic/envkeeper:ResendApiKey":
+            state["token"] = fake_value(self.prefix, *seed)
+            # Resend's id for the domain: only the provider can look it up.
+            domain_id = (
+                "d-" + hashlib.sha256(str(args.inputs.get("domain")).encode()).hexdigest()[:12]
+            )
+            self.stand_ins.add(domain_id)
+            state["domainId"] = domain_id
+        elif args.typ == "pulumi-python:dynamic/envkeeper:StripeWebhookEndpoint":
+            state["secret"] = "whsec_" + fake_value(self.prefix, *seed)
         elif args.typ == "neon:resource:Project":
             state.update(self._neon_project(args.name, seed))
         return f"{args.name}-id", state

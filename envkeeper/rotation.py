@@ -9,6 +9,7 @@ from enum import StrEnum
 from envkeeper import cloudflare as cf
 from envkeeper import database as db
 from envkeeper import github as gh
+from envkeeper import vendors
 from envkeeper.catalog import SLOTS, CatalogEntry, Destination, Source
 from envkeeper.settings import Settings, SlotDates
 
@@ -86,9 +87,10 @@ def secret_status(stack: str, settings: Settings, entry: CatalogEntry, today: da
         state=state_for(days_left),
         slots=slots,
         active_slot=when.active if isinstance(when, SlotDates) else None,
-        # A credential's standby dies; an older Better Auth version only decrypts, and stays.
+        # Logins and deploy tokens expire by themselves; an older Better Auth version only
+        # decrypts, and a Resend key has no expiry: those standbys live until their turn.
         standby_dies=standby_dies(settings, entry.name)
-        if isinstance(when, SlotDates) and entry.source is not Source.GENERATED
+        if isinstance(when, SlotDates) and entry.source in (Source.NEON, Source.CLOUDFLARE_TOKEN)
         else None,
         today=today,
     )
@@ -145,6 +147,10 @@ def minted_by(entry: CatalogEntry, slots: set[str] | None = None) -> set[str]:
         return {db.password_resource(login) for login in _logins(entry.name, slots)}
     if entry.source is Source.CLOUDFLARE_TOKEN:
         return {cf.token_resource(slot) for slot in slots or ()}
+    if entry.source is Source.RESEND_KEY:
+        return {vendors.resend_key_resource(slot) for slot in slots or ()}
+    if entry.source is Source.STRIPE_ENDPOINT:
+        return {vendors.STRIPE_ENDPOINT_RESOURCE}
     return set()
 
 

@@ -68,13 +68,6 @@ def _catalog(info: ValidationInfo) -> Catalog:
     return (info.context or {}).get("catalog") or catalog.BUILT_IN
 
 
-def tracked_entries(project: Catalog, adopted: bool) -> tuple[catalog.CatalogEntry, ...]:
-    """The rotated entries a stack keeps dates for. A created Neon project is managed with
-    the Neon API key; an adopted one through its owner URL, never both."""
-    unused = catalog.NEON_API_KEY.key if adopted else catalog.NEON_OWNER_URL.key
-    return tuple(e for e in project.rotated if e.name != unused)
-
-
 def _unique(values: list[str], what: str) -> list[str]:
     seen: set[str] = set()
     for v in values:
@@ -211,6 +204,78 @@ class NeonSettings(_Model):
         return v
 
 
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_EVENT = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+
+
+class ResendSettings(_Model):
+    """Present: envkeeper mints the environment's sending keys. Absent: RESEND_API_KEY is
+    pasted in as secret config, as before."""
+
+    domain: str = Field(
+        description="the environment's verified Resend sending domain, e.g. mail.example.com"
+    )
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        if not _HOSTNAME.match(v):
+            raise ValueError(
+                f"{v!r} is not a domain name; write the sending domain as Resend lists it, "
+                "e.g. mail.example.com"
+            )
+        return v
+
+
+class StripeWebhook(_Model):
+    url: str = Field(
+        description="the Worker's webhook URL, e.g. https://api.example.com/webhooks/stripe"
+    )
+    events: list[str] = Field(
+        min_length=1,
+        description="the event types the Worker handles, e.g. [checkout.session.completed]",
+    )
+    connect: bool = Field(
+        default=False, description="true to receive events from connected accounts (Connect)"
+    )
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, v: list[str]) -> list[str]:
+        for event in v:
+            if "*" in event:
+                raise ValueError(
+                    f"{event!r} is a wildcard: Stripe would send every event type; list the "
+                    "ones the Worker handles, e.g. checkout.session.completed"
+                )
+            if not _EVENT.match(event):
+                raise ValueError(
+                    f"{event!r} is not a Stripe event type; write it as Stripe names it, "
+                    "e.g. invoice.paid"
+                )
+        return _unique(v, "event")
+
+
+class StripeSettings(_Model):
+    """Present: envkeeper owns the environment's webhook endpoint and its signing secret.
+    Absent: STRIPE_WEBHOOK_SECRET is pasted in as secret config, as before."""
+
+    webhook: StripeWebhook = Field(description="{url: https://..., events: [...]}")
+
+
+def webhook_url_problem(url: str, environment: Environment | None) -> str | None:
+    parts = urlsplit(url)
+    if "*" in url:
+        return f"{url!r} is a wildcard; give the one URL Stripe should call"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not a URL; write it as https://api.example.com/webhooks/stripe"
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return f"{url!r} carries credentials, a query or a fragment; give the plain URL"
+    if parts.scheme != "https" and environment not in (None, Environment.DEV):
+        return f"{url!r} is not https; only dev may use a plain http webhook URL"
+    return None
+
+
 class Reviewers(_Model):
     teams: list[str] = Field(default_factory=list, description="team slugs")
     users: list[str] = Field(default_factory=list, description="GitHub user names")
@@ -323,6 +388,12 @@ class Settings(_Model):
     rotation: dict[str, RotationDate] = Field(
         description="the keeper date (YYYY-MM-DD) of every rotated secret"
     )
+    resend: ResendSettings | None = Field(
+        default=None, description="{domain: mail.example.com} to let envkeeper mint the keys"
+    )
+    stripe: StripeSettings | None = Field(
+        default=None, description="{webhook: {url: ..., events: [...]}} for the endpoint"
+    )
     better_auth_legacy_secret: bool = Field(
         default=True,
         description="true while rows written before versioned secrets may still need "
@@ -383,9 +454,7 @@ class Settings(_Model):
                     out[name] = _parse_date(value, today)
                 except ValueError as exc:
                     raise KeyedError(name, str(exc)) from None
-        neon = info.data.get("neon")
-        adopted = isinstance(neon, NeonSettings) and neon.adopted
-        needed = (*tracked_entries(project, adopted), *(e for e in project if e.keeper_only))
+        needed = [e for e in project if e.dated]
         missing = [e for e in needed if e.name not in out]
         if len(missing) == 1:
             (entry,) = missing
@@ -403,7 +472,7 @@ class Settings(_Model):
     def tracked(self) -> tuple[catalog.CatalogEntry, ...]:
         """Every entry with a keeper date in this stack, in catalog order: the rotated
         secrets, and the provider credentials this stack uses."""
-        return tracked_entries(self.catalog, self.neon.adopted)
+        return self.catalog.rotated
 
     # The project's catalog (built-in and declared entries), kept from validation.
     _catalog: Catalog = PrivateAttr(default=catalog.BUILT_IN)
@@ -429,6 +498,14 @@ class Settings(_Model):
                 "(console: Organization settings), e.g. orgId: org-example-12345678",
                 top=True,
             )
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_url(self) -> Settings:
+        if self.stripe is not None:
+            problem = webhook_url_problem(self.stripe.webhook.url, self.environment)
+            if problem:
+                raise KeyedError("stripe.webhook.url", problem, top=True)
         return self
 
     @model_validator(mode="after")
@@ -493,12 +570,33 @@ def plaintext_secret_problems(config: StackConfig, stack: str, project: Catalog)
 
 def required_secrets(settings: Settings) -> list[str]:
     """The secret config keys this stack's `pulumi up` needs."""
-    keys = [e.full_config_key for e in settings.catalog.external if e.full_config_key]
-    for token in catalog.PROVIDER_TOKENS:
-        if token is catalog.NEON_API_KEY and settings.neon.adopted:
-            token = catalog.NEON_OWNER_URL  # an adopted project is reached through its owner
-        keys.append(token.key)
-    return keys
+    return [
+        e.full_config_key
+        for e in settings.catalog
+        if e.source in (catalog.Source.EXTERNAL, catalog.Source.PROVIDER) and e.full_config_key
+    ]
+
+
+def stack_catalog(project: Catalog, raw: dict[str, Any]) -> Catalog:
+    """The project's catalog as one stack uses it: only the credentials its providers need,
+    the secrets envkeeper mints there in place of pasted ones, no legacy key once it is off.
+    Read from the raw settings, before validation, which checks each against it."""
+    drop: list[str] = []
+    if _turned_off(raw.get("betterAuthLegacySecret")):
+        drop.append(catalog.LEGACY_AUTH_SECRET)
+    neon = raw.get("neon")
+    adopted = isinstance(neon, dict) and neon.get("existingProjectId") is not None
+    # A created Neon project is managed with the API key; an adopted one via its owner URL.
+    drop.append(catalog.NEON_API_KEY.key if adopted else catalog.NEON_OWNER_URL.key)
+    if raw.get("resend") is not None:
+        project = project.replacing(catalog.RESEND_MINTED)
+    else:
+        drop.append(catalog.RESEND_ADMIN_KEY.key)
+    if raw.get("stripe") is not None:
+        project = project.replacing(catalog.STRIPE_MINTED)
+    else:
+        drop.append(catalog.STRIPE_ADMIN_KEY.key)
+    return project.without(*drop)
 
 
 def missing_secrets(config: StackConfig, settings: Settings) -> list[str]:
@@ -521,10 +619,10 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
     project = project_catalog(
         raw.pop(DECLARED_KEY.split(":", 1)[1], None), config.origin_of(DECLARED_KEY)
     )
-    if _turned_off(raw.get("betterAuthLegacySecret")):
-        # Once nothing needs the legacy key, it is no secret of this stack at all.
-        project = project.without(catalog.LEGACY_AUTH_SECRET)
+    # Any key that ever holds a secret must not be written in clear, whatever the mode.
     problems = plaintext_secret_problems(config, stack, project)
+    everywhere_secret = [k for k in project.secure_config_keys() if k.startswith(f"{NAMESPACE}:")]
+    project = stack_catalog(project, raw)
     # Secure values under `envkeeper:` are secrets (checked above), not settings.
     secret_keys = {
         k.split(":", 1)[1] for k in project.secure_config_keys() if k.startswith(f"{NAMESPACE}:")
@@ -543,8 +641,9 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
                 f"`pulumi config rm --stack {stack} {key}`",
             )
         )
-    for name in secret_keys:
-        raw.pop(name, None)
+    # Every key that may hold a secret in some mode is reported above, never as a setting.
+    for key in everywhere_secret:
+        raw.pop(key.split(":", 1)[1], None)
     mismatch = _environment_mismatch(raw.get("environment"), stack)
     if mismatch:
         # Everything else would be judged against the wrong environment's rules.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,13 @@ def secret_keys(project_dir: Path = ROOT) -> list[str]:
     return project(project_dir).secure_config_keys()
 
 
-def canaries(tag: str, project_dir: Path = ROOT) -> dict[str, str]:
-    """A distinctive, obviously fake value for every secret key."""
-    return {key: f"CANARY-{tag}-{key.replace(':', '-')}-7f3a" for key in secret_keys(project_dir)}
+def canaries(tag: str, project_dir: Path = ROOT, stack: str | None = None) -> dict[str, str]:
+    """A distinctive, obviously fake value for every secret key (of `stack`, if given: a
+    stack file refuses a secure value it does not use)."""
+    keys = secret_keys(project_dir)
+    if stack is not None:
+        keys = load(stack, project_dir)[1].catalog.secure_config_keys()
+    return {key: f"CANARY-{tag}-{key.replace(':', '-')}-7f3a" for key in keys}
 
 
 def load(stack: str, project_dir: Path = ROOT) -> tuple[StackConfig, Settings]:
@@ -58,11 +63,11 @@ def run(
     providers: FakeProviders | None = None,
 ) -> ProgramRun:
     config, settings = load(stack, project_dir)
-    values = (
-        secrets
-        if secrets is not None
-        else {k: f"placeholder:{k}" for k in secret_keys(project_dir)}
-    )
+    # Only the keys this stack uses: a secure value it does not know is refused, as the
+    # engine would refuse a stray `pulumi config set --secret`.
+    used = settings.catalog.secure_config_keys()
+    given = secrets if secrets is not None else {k: f"placeholder:{k}" for k in used}
+    values = {k: v for k, v in given.items() if k in used}
     assert set(values) >= set(missing_secrets(config, settings))
     return run_program(project_dir, stack, config.values, values, generated_prefix, providers)
 
@@ -117,3 +122,13 @@ def plan_json(cli: Any, stack: str) -> dict[str, Any]:
     result = cli("plan", stack, "--format", "json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+def pasted(stack_file_text: str) -> str:
+    """A shipped stack file with RESEND_API_KEY and STRIPE_WEBHOOK_SECRET pasted in as
+    secret config, as a stack without envkeeper:resend and envkeeper:stripe keeps them."""
+    start = stack_file_text.index("  # envkeeper mints")
+    end = stack_file_text.index("  envkeeper:rotation:")
+    text = stack_file_text[:start] + stack_file_text[end:]
+    text = re.sub(r"RESEND_API_KEY: \{a: [\d-]+, b: ([\d-]+)\}", r"RESEND_API_KEY: \1", text)
+    return "".join(ln for ln in text.splitlines(keepends=True) if "AdminKey:" not in ln)

@@ -9,7 +9,13 @@ from typing import Any
 
 from tests.test_neon import adopt
 
-CREDENTIALS = ["cloudflare:apiToken", "github:token", "neon:api_key"]
+CREDENTIALS = [
+    "cloudflare:apiToken",
+    "github:token",
+    "neon:api_key",
+    "envkeeper:resendAdminKey",
+    "envkeeper:stripeAdminKey",
+]
 
 
 def test_status_lists_each_provider_credential_with_its_policy(cli: Any) -> None:
@@ -52,7 +58,8 @@ def test_validate_names_every_missing_credential_date_in_one_line(cli: Any, proj
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"{path}: envkeeper:rotation: missing keeper dates for cloudflare:apiToken, "
-        "github:token, neon:api_key; add each as `NAME: YYYY-MM-DD`, the day it was last rotated"
+        "github:token, neon:api_key, envkeeper:resendAdminKey, envkeeper:stripeAdminKey; add "
+        "each as `NAME: YYYY-MM-DD`, the day it was last rotated"
     ]
     assert path.read_text() == text
 

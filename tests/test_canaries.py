@@ -97,7 +97,7 @@ def test_cli_plan_never_prints_secure_values(
     cli: object, project: Path, stack: str, fmt: str
 ) -> None:
     path = project / f"Pulumi.{stack}.yaml"
-    secrets = canaries(f"cli-{stack}")
+    secrets = canaries(f"cli-{stack}", stack=stack)
     lines = "".join(f"  {key}:\n    secure: {value}\n" for key, value in secrets.items())
     path.write_text(path.read_text() + lines)
 
@@ -149,7 +149,7 @@ def with_secure_canaries(project: Path, tag: str) -> list[str]:
     """Every stack file gets every secret key as a `secure:` value holding a canary."""
     found: list[str] = []
     for stack in STACKS:
-        secrets = canaries(f"{tag}-{stack}")
+        secrets = canaries(f"{tag}-{stack}", stack=stack)
         path = project / f"Pulumi.{stack}.yaml"
         lines = "".join(f"  {key}:\n    secure: {value}\n" for key, value in secrets.items())
         path.write_text(path.read_text() + lines)

@@ -26,6 +26,7 @@ from werkzeug import Request, Response
 
 from envkeeper import catalog
 from tests.engine import ROOT, Workspace, find_engine, new_workspace
+from tests.programs import pasted
 
 pytestmark = pytest.mark.engine
 
@@ -123,9 +124,9 @@ def cloudflare() -> Iterator[CloudflareStandIn]:
 def stack(
     engine: Path, cloudflare: CloudflareStandIn, tmp_path_factory: pytest.TempPathFactory
 ) -> Workspace:
-    ws = new_workspace(
-        engine, tmp_path_factory.mktemp("engine"), (ROOT / "Pulumi.dev.yaml").read_text(), STACK
-    )
+    # The Worker-secret path only: Resend and Stripe values pasted in as secret config.
+    dev = pasted((ROOT / "Pulumi.dev.yaml").read_text())
+    ws = new_workspace(engine, tmp_path_factory.mktemp("engine"), dev, STACK)
     ws.env_extra["CLOUDFLARE_BASE_URL"] = cloudflare.server.url_for("/client/v4")
     for key, value in SECRETS.items():
         ws.run("config", "set", "--secret", key, value)

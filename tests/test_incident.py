@@ -22,14 +22,11 @@ def test_dry_run_changes_no_file_and_shows_the_whole_playbook(cli: Any, project:
     out = result.stdout
     assert "Would rotate now" in out and "Nothing was written (--dry-run)" in out
     assert f"DATABASE_URL slot a: 2026-08-05 -> {TODAY}" in out
-    for step in (
-        "envkeeper:stripeSecretKey",
-        "envkeeper:stripeWebhookSecret",
-        "envkeeper:resendApiKey",
-    ):
-        assert f"pulumi config set --secret --stack prod {step}" in out
-    assert "roll the endpoint's signing secret" in out
-    assert "limited to this environment's sending domain" in out
+    assert "pulumi config set --secret --stack prod envkeeper:stripeSecretKey" in out
+    # Minted here in prod: both Resend slots and the webhook endpoint are re-made.
+    assert f"RESEND_API_KEY slot a: 2026-06-24 -> {TODAY}" in out
+    assert f"STRIPE_WEBHOOK_SECRET: 2026-10-14 -> {TODAY}" in out
+    assert "STRIPE_WEBHOOK_SECRET: rotating it means for the seconds of the `pulumi up`" in out
     assert "BETTER_AUTH_SECRETS: rotating it means every signed-in user is signed out" in out
     for item in AUDIT_CHECKLIST:
         assert item in out

@@ -161,7 +161,7 @@ def test_fitted_widths_fit_the_room_and_keep_every_word_whole(room: int) -> None
 def test_table_never_breaks_a_config_key_or_a_destination_across_lines(cli: Any) -> None:
     # Piped (a CI log, a PR comment), the table is 120 columns; a reviewer copies keys from it.
     out = cli("plan", "prod").stdout
-    for key in ("envkeeper:stripeWebhookSecret", "envkeeper:cloudflare.accountId"):
+    for key in ("envkeeper:stripeSecretKey", "envkeeper:cloudflare.accountId"):
         assert key in out
     for worker in ("example-api", "example-webhooks"):
         assert f"Worker {worker}" in out

@@ -97,7 +97,9 @@ def test_a_two_slot_secret_is_as_old_as_its_active_slot() -> None:
 def test_external_secrets_are_reported_like_the_rest(cli: Any) -> None:
     result = cli("rotation", "status", "prod", "--today", "2026-11-28", "--format", "json")
     rows = {r["name"]: r for r in json.loads(result.stdout)["secrets"]}
-    assert rows["RESEND_API_KEY"]["source"] == "external"
+    assert rows["STRIPE_SECRET_KEY"]["source"] == "external"
+    assert rows["STRIPE_SECRET_KEY"]["policy_days"] == 90
+    assert rows["RESEND_API_KEY"]["source"] == "resend-key"  # minted in prod
     assert rows["RESEND_API_KEY"]["policy_days"] == 180
     assert rows["STRIPE_WEBHOOK_SECRET"]["policy_days"] == 90
     assert set(rows) == set(tracked("prod"))
@@ -176,15 +178,15 @@ def test_bump_keeps_quotes_and_trailing_comments(cli: Any, project: Path) -> Non
     path = project / "Pulumi.staging.yaml"
     path.write_text(
         path.read_text().replace(
-            "RESEND_API_KEY: 2026-09-22", "RESEND_API_KEY: '2026-09-22'  # rolled by Ana"
+            "STRIPE_SECRET_KEY: 2026-10-13", "STRIPE_SECRET_KEY: '2026-10-13'  # rolled by Ana"
         )
     )
     before = path.read_text()
-    assert cli("rotation", "bump", "staging", "RESEND_API_KEY").exit_code == 0
+    assert cli("rotation", "bump", "staging", "STRIPE_SECRET_KEY").exit_code == 0
     assert changed_lines(before, path.read_text()) == [
         (
-            "    RESEND_API_KEY: '2026-09-22'  # rolled by Ana\n",
-            f"    RESEND_API_KEY: '{TODAY.isoformat()}'  # rolled by Ana\n",
+            "    STRIPE_SECRET_KEY: '2026-10-13'  # rolled by Ana\n",
+            f"    STRIPE_SECRET_KEY: '{TODAY.isoformat()}'  # rolled by Ana\n",
         )
     ]
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import STACKS
+from tests.programs import pasted
 
 PLAINTEXT = "sk_test_PLAINTEXT_CANARY_0000"
 
@@ -54,6 +55,36 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
         replace("  envkeeper:environment: dev\n", ""),
         "envkeeper:environment",
         "one of dev, staging, production",
+    ),
+    "webhook over plain http outside dev": (
+        "staging",
+        replace("url: https://api-staging.example.com", "url: http://api-staging.example.com"),
+        "envkeeper:stripe.webhook.url",
+        "only dev may use a plain http webhook URL",
+    ),
+    "webhook URL that is not one": (
+        "prod",
+        replace("url: https://api.example.com/webhooks/stripe", "url: api.example.com/stripe"),
+        "envkeeper:stripe.webhook.url",
+        "is not a URL",
+    ),
+    "wildcard webhook events": (
+        "prod",
+        replace("        - invoice.paid\n", "        - '*'\n"),
+        "envkeeper:stripe.webhook.events",
+        "Stripe would send every event type",
+    ),
+    "resend domain that is not a domain": (
+        "dev",
+        replace("domain: dev.mail.example.com", "domain: https://mail.example.com"),
+        "envkeeper:resend.domain",
+        "is not a domain name",
+    ),
+    "minted resend key with one date": (
+        "dev",
+        replace("RESEND_API_KEY: {a: 2026-06-22, b: 2026-09-21}", "RESEND_API_KEY: 2026-09-21"),
+        "envkeeper:rotation.RESEND_API_KEY",
+        "a two-slot secret needs both slots",
     ),
     "standby grace too long": (
         "staging",
@@ -105,8 +136,8 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
     ),
     "date in the future": (
         "dev",
-        replace("RESEND_API_KEY: 2026-09-21", "RESEND_API_KEY: 2099-01-01"),
-        "envkeeper:rotation.RESEND_API_KEY",
+        replace("STRIPE_SECRET_KEY: 2026-10-12", "STRIPE_SECRET_KEY: 2099-01-01"),
+        "envkeeper:rotation.STRIPE_SECRET_KEY",
         "in the future",
     ),
     "words for a date": (
@@ -118,7 +149,8 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
     "unknown secret name": (
         "dev",
         replace(
-            "RESEND_API_KEY: 2026-09-21", "RESEND_API_KEY: 2026-09-21\n    STRIPE_KEY: 2026-10-01"
+            "STRIPE_SECRET_KEY: 2026-10-12",
+            "STRIPE_SECRET_KEY: 2026-10-12\n    STRIPE_KEY: 2026-10-01",
         ),
         "envkeeper:rotation.STRIPE_KEY",
         "STRIPE_SECRET_KEY",
@@ -229,7 +261,7 @@ def test_several_problems_are_one_line_each(cli: Any, project: Path) -> None:
     path = project / "Pulumi.prod.yaml"
     text = path.read_text()
     text = text.replace("environment: production", "environment: live")
-    text = text.replace("RESEND_API_KEY: 2026-09-23", "RESEND_API_KEY: 2026-13-01")
+    text = text.replace("STRIPE_SECRET_KEY: 2026-10-14", "STRIPE_SECRET_KEY: 2026-13-01")
     path.write_text(text + f"  envkeeper:resendApiKey: {PLAINTEXT}\n")
 
     result = cli("validate", "prod")
@@ -239,7 +271,7 @@ def test_several_problems_are_one_line_each(cli: Any, project: Path) -> None:
     assert sorted(keys) == [
         "envkeeper:environment",
         "envkeeper:resendApiKey",
-        "envkeeper:rotation.RESEND_API_KEY",
+        "envkeeper:rotation.STRIPE_SECRET_KEY",
     ]
     assert PLAINTEXT not in result.output
 
@@ -268,7 +300,29 @@ def test_secure_values_are_not_needed_any_more(cli: Any, project: Path) -> None:
     result = cli("validate", "dev")
     assert result.exit_code == 0, result.output
     assert "envkeeper:stripeSecretKey" not in result.stdout
-    assert "envkeeper:resendApiKey" in result.stdout
+    assert "envkeeper:resendAdminKey" in result.stdout
+
+
+def test_validate_says_which_vendor_secrets_are_minted_or_pasted(cli: Any, project: Path) -> None:
+    assert cli("validate", "prod").stdout.splitlines()[1:3] == [
+        "Resend: envkeeper mints the sending keys (two slots) for mail.example.com",
+        "Stripe: envkeeper owns the webhook endpoint https://api.example.com/webhooks/stripe",
+    ]
+    path = project / "Pulumi.prod.yaml"
+    path.write_text(pasted(path.read_text()))
+
+    result = cli("validate", "prod")
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1:3] == [
+        "Resend: RESEND_API_KEY is pasted in as secret config (envkeeper:resendApiKey)",
+        "Stripe: STRIPE_WEBHOOK_SECRET is pasted in as secret config",
+    ]
+    assert any(
+        "pulumi config set --secret --stack prod envkeeper:resendApiKey" in ln for ln in lines
+    )
+    assert not any("AdminKey" in ln for ln in lines)
 
 
 def test_dev_may_use_plain_http_localhost(cli: Any) -> None:

@@ -25,13 +25,13 @@ from envkeeper.settings import Settings, parse_settings
 STAND_INS = "engine-test"
 
 
-def worker_secret_values() -> dict[str, pulumi.Output[str]]:
+def worker_secret_values(settings: Settings) -> dict[str, pulumi.Output[str]]:
     """Each Worker-bound secret, read as a secret: external ones where the real program
     reads them, generated ones from the stand-in namespace."""
     envkeeper_config, stand_ins = pulumi.Config("envkeeper"), pulumi.Config(STAND_INS)
     values = {}
-    for name in catalog.BUILT_IN.worker_secret_names():
-        key = catalog.BUILT_IN.by_name[name].config_key
+    for name in settings.catalog.worker_secret_names():
+        key = settings.catalog[name].config_key
         values[name] = (
             envkeeper_config.require_secret(key) if key else stand_ins.require_secret(name)
         )
@@ -43,7 +43,7 @@ class Environment(pulumi.ComponentResource):
 
     def __init__(self, name: str, settings: Settings) -> None:
         super().__init__(catalog.ENVIRONMENT_TYPE, name, None, None)
-        secrets = worker_secret_values()
+        secrets = worker_secret_values(settings)
         WorkerSecrets(
             "worker-secrets",
             WorkerSecretsArgs(settings=settings, secrets=secrets),

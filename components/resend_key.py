@@ -1,0 +1,215 @@
+"""A Resend API key with sending access to one domain only, minted by envkeeper.
+
+A dynamic provider on Resend's official SDK (`resend`): create the key (sending_access,
+bound to the environment's domain, looked up by name), delete it when it is replaced or
+removed, and read the key list to notice a key deleted outside Pulumi. Resend shows a key's
+token once, on create; it is a secret output and never leaves the state in clear.
+
+The full-access key that manages keys is read when the provider runs, from the stack's
+`envkeeper:resendAdminKey` or RESEND_API_KEY in the provider's environment; it is never an
+attribute of the provider, so it is never serialized into the state with it. RESEND_API_URL
+(the SDK's own setting) points it at another server, as the tests do.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from envkeeper import vendors
+from envkeeper.catalog import RESEND_ADMIN_KEY, SLOTS
+from envkeeper.settings import Settings
+
+# A new name, domain or keeper date is a new key: Resend keys cannot be edited.
+IDENTITY = ("name", "domain", "rotated")
+DEFAULT_API_URL = "https://api.resend.com"
+
+
+class ResendKeyError(Exception):
+    """One line for the user: which key, which environment, what to do. Never the key."""
+
+
+_RUNTIME: dict[str, str | None] = {}
+
+
+class ResendKeyProvider(ResourceProvider):
+    serialize_as_secret_always = False  # it captures no secret
+
+    def configure(self, req: ConfigureRequest) -> None:
+        value = req.config.get(RESEND_ADMIN_KEY.key) if req.config is not None else None
+        _RUNTIME["key"] = value if isinstance(value, str) and value else None
+
+    def _sdk(self, props: dict[str, Any]) -> Any:
+        import resend  # imported when the provider runs, not when the program starts
+
+        key = _RUNTIME.get("key") or os.environ.get("RESEND_API_KEY")
+        if not key:
+            raise ResendKeyError(
+                f"{_where(props)}: no Resend admin key; set it with `pulumi config set "
+                f"--secret {RESEND_ADMIN_KEY.key}` (a full-access key)"
+            )
+        resend.api_key = key
+        resend.api_url = os.environ.get("RESEND_API_URL") or DEFAULT_API_URL
+        return resend
+
+    def _domain_id(self, sdk: Any, props: dict[str, Any]) -> str:
+        for domain in sdk.Domains.list().get("data") or []:
+            if domain.get("name") == props["domain"]:
+                return str(domain["id"])
+        raise ResendKeyError(
+            f"{_where(props)}: Resend has no domain {props['domain']} in this account; add and "
+            "verify it in the Resend dashboard, or fix envkeeper:resend.domain"
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        sdk = self._sdk(props)
+        try:
+            domain_id = self._domain_id(sdk, props)
+            made = sdk.ApiKeys.create(
+                {"name": props["name"], "permission": "sending_access", "domain_id": domain_id}
+            )
+        except sdk.exceptions.ResendError as exc:
+            raise _explain(exc, props) from None
+        return CreateResult(
+            id_=str(made["id"]),
+            outs={**_inputs(props), "domainId": domain_id, "token": made["token"]},
+        )
+
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
+        # Only the environment label can change without a new key; the token stays.
+        return UpdateResult(outs={**_olds, **_inputs(_news)})
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        sdk = self._sdk(_props)
+        try:
+            sdk.ApiKeys.remove(_id)
+        except sdk.exceptions.NoContentError:
+            return  # deleted; Resend answered with no body
+        except sdk.exceptions.ResendError as exc:
+            if str(getattr(exc, "code", "")) == "404":
+                return  # already gone: the desired state
+            raise _explain(exc, _props) from None
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        sdk = self._sdk(props)
+        try:
+            listed = sdk.ApiKeys.list().get("data") or []
+        except sdk.exceptions.ResendError as exc:
+            raise _explain(exc, props) from None
+        if not any(key.get("id") == id_ for key in listed):
+            return ReadResult(id_="", outs={})  # deleted outside Pulumi: plan to create it
+        return ReadResult(id_=id_, outs=props)  # Resend never shows a token again
+
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        replaces = [k for k in IDENTITY if _olds.get(k) != _news.get(k)]
+        changed = replaces or [k for k in ("environment",) if _olds.get(k) != _news.get(k)]
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            stables=[k for k in IDENTITY if k not in replaces],
+            delete_before_replace=False,  # the new key exists before the old one dies
+        )
+
+
+def _inputs(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: props[k] for k in (*IDENTITY, "environment") if k in props}
+
+
+def _where(props: dict[str, Any]) -> str:
+    return (
+        f"Resend key {props.get('name', '?')} (environment {props.get('environment', '?')}, "
+        f"domain {props.get('domain', '?')})"
+    )
+
+
+def _explain(exc: Any, props: dict[str, Any]) -> ResendKeyError:
+    code = str(getattr(exc, "code", ""))
+    where = _where(props)
+    if code in ("401", "403"):
+        return ResendKeyError(
+            f"{where}: Resend refused the admin key (HTTP {code}); it must be a full-access "
+            f"key: set a new one with `pulumi config set --secret {RESEND_ADMIN_KEY.key}`"
+        )
+    if code == "404":
+        return ResendKeyError(f"{where}: Resend does not know it (HTTP 404); run pulumi refresh")
+    if code == "422":
+        return ResendKeyError(
+            f"{where}: Resend refused the request (HTTP 422); check envkeeper:resend.domain "
+            "names a verified domain of this account"
+        )
+    if code == "429":
+        return ResendKeyError(f"{where}: Resend is rate limiting (HTTP 429); run pulumi up again")
+    return ResendKeyError(f"{where}: Resend answered HTTP {code or '?'}; try again later")
+
+
+@dataclass(frozen=True)
+class ResendApiKeyArgs:
+    name: str
+    domain: str
+    rotated: str  # the slot's keeper date: moving it mints a new key
+    environment: str
+
+
+class ResendApiKey(Resource, module="envkeeper", name="ResendApiKey"):
+    """A sending-only Resend key for one domain."""
+
+    token: pulumi.Output[str]
+
+    def __init__(
+        self, resource_name: str, args: ResendApiKeyArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        props: dict[str, Any] = {
+            "name": args.name,
+            "domain": args.domain,
+            "rotated": args.rotated,
+            "environment": args.environment,
+            "domainId": None,
+            "token": None,
+        }
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["token"])
+        super().__init__(
+            ResendKeyProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret)
+        )
+
+
+class SendingKeys(pulumi.ComponentResource):
+    """The environment's two Resend sending keys, slots a and b; the later date is active.
+
+    A slot is replaced when its date moves: the new key is made before the old is deleted.
+    """
+
+    active_token: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("envkeeper:resend:SendingKeys", name, None, opts)
+        assert settings.resend is not None
+        slots = settings.slots("RESEND_API_KEY")
+        keys = {
+            slot: ResendApiKey(
+                vendors.resend_key_resource(slot),
+                ResendApiKeyArgs(
+                    name=vendors.resend_key_name(settings, slot),
+                    domain=settings.resend.domain,
+                    rotated=slots.date_of(slot).isoformat(),
+                    environment=settings.environment.value,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for slot in SLOTS
+        }
+        self.active_token = pulumi.Output.secret(keys[slots.active].token)
+        self.register_outputs({"activeSlot": slots.active, "activeToken": self.active_token})
