@@ -11,9 +11,8 @@ import pulumi_random as random
 from components.cloudflare import DeployTokens, WorkerSecrets, WorkerSecretsArgs
 from components.github import GithubEnvironment, GithubEnvironmentArgs
 from components.neon import NeonDatabase, NeonDatabaseArgs
-from components.resend_key import SendingKeys
-from components.stripe_webhook import WebhookEndpoint, WebhookEndpointArgs
-from envkeeper import vendors, versioned
+from components.vendors import minted_vendor_secrets
+from envkeeper import versioned
 from envkeeper.catalog import ENVIRONMENT_TYPE, SLOTS, CatalogEntry, Encoding
 from envkeeper.policy_facts import boundaries
 from envkeeper.settings import Settings
@@ -91,24 +90,8 @@ class Environment(pulumi.ComponentResource):
         for entry in settings.catalog.external:
             self.secrets[entry.name] = pulumi.Output.secret(args.external[entry.name])
 
-        if settings.resend is not None:  # minted here rather than pasted in as config
-            sending = SendingKeys("resend-keys", settings, opts=child)
-            self.secrets["RESEND_API_KEY"] = sending.active_token
-        if settings.stripe is not None:
-            webhook = settings.stripe.webhook
-            endpoint = WebhookEndpoint(
-                vendors.STRIPE_ENDPOINT_RESOURCE,
-                WebhookEndpointArgs(
-                    url=webhook.url,
-                    events=list(webhook.events),
-                    connect=webhook.connect,
-                    rotated=settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat(),
-                    environment=settings.environment.value,
-                ),
-                opts=child,
-            )
-            # The Worker secret waits for the new endpoint; the old one is deleted last.
-            self.secrets["STRIPE_WEBHOOK_SECRET"] = pulumi.Output.secret(endpoint.secret)
+        # Minted at Resend and Stripe where the stack says so, else pasted in (above).
+        self.secrets.update(minted_vendor_secrets(settings, child))
 
         tokens = DeployTokens("deploy-tokens", settings, opts=child)
         self.secrets["CLOUDFLARE_API_TOKEN"] = tokens.active_token

@@ -17,8 +17,10 @@ import pulumi
 
 from components.cloudflare import WorkerSecrets, WorkerSecretsArgs
 from components.stack_config import read_stack_config
+from components.vendors import minted_vendor_secrets
 from components.worker_secret import WorkerSecret, WorkerSecretArgs
 from envkeeper import catalog
+from envkeeper.catalog import Source
 from envkeeper.policy_facts import boundaries
 from envkeeper.settings import Settings, parse_settings
 
@@ -31,6 +33,8 @@ def worker_secret_values(settings: Settings) -> dict[str, pulumi.Output[str]]:
     envkeeper_config, stand_ins = pulumi.Config("envkeeper"), pulumi.Config(STAND_INS)
     values = {}
     for name in settings.catalog.worker_secret_names():
+        if settings.catalog[name].source in (Source.RESEND_KEY, Source.STRIPE_ENDPOINT):
+            continue  # minted by the real providers below
         key = settings.catalog[name].config_key
         values[name] = (
             envkeeper_config.require_secret(key) if key else stand_ins.require_secret(name)
@@ -44,6 +48,7 @@ class Environment(pulumi.ComponentResource):
     def __init__(self, name: str, settings: Settings) -> None:
         super().__init__(catalog.ENVIRONMENT_TYPE, name, None, None)
         secrets = worker_secret_values(settings)
+        secrets.update(minted_vendor_secrets(settings, pulumi.ResourceOptions(parent=self)))
         WorkerSecrets(
             "worker-secrets",
             WorkerSecretsArgs(settings=settings, secrets=secrets),
