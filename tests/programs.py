@@ -132,3 +132,14 @@ def pasted(stack_file_text: str) -> str:
     text = stack_file_text[:start] + stack_file_text[end:]
     text = re.sub(r"RESEND_API_KEY: \{a: [\d-]+, b: ([\d-]+)\}", r"RESEND_API_KEY: \1", text)
     return "".join(ln for ln in text.splitlines(keepends=True) if "AdminKey:" not in ln)
+
+
+def without_declared(stack_file_text: str, project_dir: Path = ROOT) -> str:
+    """A stack file without the keeper dates of the secrets `project_dir` declares: the
+    engine tests run their own small project, which declares none."""
+    declared = {e.name for e in project(project_dir) if e.declared}
+    return "".join(
+        line
+        for line in stack_file_text.splitlines(keepends=True)
+        if line.strip().split(":", 1)[0] not in declared
+    )

@@ -26,7 +26,7 @@ from werkzeug import Request, Response
 
 from envkeeper import catalog
 from tests.engine import ROOT, Workspace, find_engine, new_workspace
-from tests.programs import pasted
+from tests.programs import pasted, without_declared
 
 pytestmark = pytest.mark.engine
 
@@ -125,7 +125,7 @@ def stack(
     engine: Path, cloudflare: CloudflareStandIn, tmp_path_factory: pytest.TempPathFactory
 ) -> Workspace:
     # The Worker-secret path only: Resend and Stripe values pasted in as secret config.
-    dev = pasted((ROOT / "Pulumi.dev.yaml").read_text())
+    dev = without_declared(pasted((ROOT / "Pulumi.dev.yaml").read_text()))
     ws = new_workspace(engine, tmp_path_factory.mktemp("engine"), dev, STACK)
     ws.env_extra["CLOUDFLARE_BASE_URL"] = cloudflare.server.url_for("/client/v4")
     for key, value in SECRETS.items():

@@ -20,7 +20,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tests.engine import ROOT, Workspace, new_workspace
-from tests.programs import set_rotation
+from tests.programs import set_rotation, without_declared
 from tests.test_engine import SECRET_SIG, CloudflareStandIn, engine  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.engine
@@ -150,7 +150,7 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Workspace:
     stand_ins, cloudflare = vendors
-    dev = (ROOT / "Pulumi.dev.yaml").read_text()
+    dev = without_declared((ROOT / "Pulumi.dev.yaml").read_text())
     ws = new_workspace(engine, tmp_path_factory.mktemp("engine-vendors"), dev, STACK)
     ws.env_extra.update(
         CLOUDFLARE_BASE_URL=cloudflare.server.url_for("/client/v4"),

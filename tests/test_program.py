@@ -9,7 +9,7 @@ import pytest
 from envkeeper import catalog
 from envkeeper.offline import ProgramError, is_secret, run_program, unwrap_all
 from envkeeper.problems import UserError
-from envkeeper.stackfile import load_stack_file
+from envkeeper.stackfile import load_config
 from tests.conftest import STACKS
 from tests.programs import SHIPPED, changed_resources, load, run, set_rotation
 
@@ -74,7 +74,7 @@ def test_the_program_rejects_bad_config_with_the_same_line_as_the_cli(project: P
     )
     with pytest.raises(UserError) as cli_error:
         load("staging", project)
-    config = load_stack_file(path)
+    config = load_config(project, "staging")  # merged with Pulumi.yaml, as the engine does
     with pytest.raises(ProgramError) as program_error:
         run_program(project, "staging", config.values, {})
     # The same key, rule and fix; only the file is named as the engine's (relative) one.
@@ -83,7 +83,7 @@ def test_the_program_rejects_bad_config_with_the_same_line_as_the_cli(project: P
 
 
 def test_the_program_refuses_a_plaintext_secret_in_pulumi_config(project: Path) -> None:
-    config = load_stack_file(project / "Pulumi.dev.yaml")
+    config = load_config(project, "dev")
     values = dict(config.values)
     values["envkeeper:stripeSecretKey"] = "CANARY-plain-7f3a"
     with pytest.raises(ProgramError) as excinfo:
@@ -93,7 +93,7 @@ def test_the_program_refuses_a_plaintext_secret_in_pulumi_config(project: Path) 
 
 
 def test_a_missing_secret_stops_pulumi_up(project: Path) -> None:
-    config = load_stack_file(project / "Pulumi.dev.yaml")
+    config = load_config(project, "dev")
     with pytest.raises(ProgramError) as excinfo:
         run_program(project, "dev", config.values, {})
     assert "Missing required configuration variable 'envkeeper:stripeSecretKey'" in str(
