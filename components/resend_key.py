@@ -19,15 +19,14 @@ from typing import Any
 
 import pulumi
 from pulumi.dynamic import (
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
+from components.admin_key import AdminKeyProvider
 from envkeeper import vendors
 from envkeeper.catalog import RESEND_ADMIN_KEY, SLOTS
 from envkeeper.settings import Settings
@@ -44,17 +43,15 @@ class ResendKeyError(Exception):
 _RUNTIME: dict[str, str | None] = {}
 
 
-class ResendKeyProvider(ResourceProvider):
-    serialize_as_secret_always = False  # it captures no secret
-
-    def configure(self, req: ConfigureRequest) -> None:
-        value = req.config.get(RESEND_ADMIN_KEY.key) if req.config is not None else None
-        _RUNTIME["key"] = value if isinstance(value, str) and value else None
+class ResendKeyProvider(AdminKeyProvider):
+    config_key = RESEND_ADMIN_KEY.key
+    env_var = "RESEND_API_KEY"
+    runtime = _RUNTIME
 
     def _sdk(self, props: dict[str, Any]) -> Any:
         import resend  # imported when the provider runs, not when the program starts
 
-        key = _RUNTIME.get("key") or os.environ.get("RESEND_API_KEY")
+        key = self.admin_key()
         if not key:
             raise ResendKeyError(
                 f"{_where(props)}: no Resend admin key; set it with `pulumi config set "

@@ -19,15 +19,14 @@ from typing import Any
 
 import pulumi
 from pulumi.dynamic import (
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
+from components.admin_key import AdminKeyProvider
 from envkeeper.catalog import STRIPE_ADMIN_KEY
 
 # Stripe cannot move an endpoint between Connect and the account itself; a new keeper
@@ -43,17 +42,15 @@ class StripeWebhookError(Exception):
 _RUNTIME: dict[str, str | None] = {}
 
 
-class WebhookEndpointProvider(ResourceProvider):
-    serialize_as_secret_always = False  # it captures no secret
-
-    def configure(self, req: ConfigureRequest) -> None:
-        value = req.config.get(STRIPE_ADMIN_KEY.key) if req.config is not None else None
-        _RUNTIME["key"] = value if isinstance(value, str) and value else None
+class WebhookEndpointProvider(AdminKeyProvider):
+    config_key = STRIPE_ADMIN_KEY.key
+    env_var = "STRIPE_API_KEY"
+    runtime = _RUNTIME
 
     def _endpoints(self, props: dict[str, Any]) -> Any:
         import stripe  # imported when the provider runs, not when the program starts
 
-        key = _RUNTIME.get("key") or os.environ.get("STRIPE_API_KEY")
+        key = self.admin_key()
         if not key:
             raise StripeWebhookError(
                 f"{_where(props)}: no Stripe key; set it with `pulumi config set --secret "

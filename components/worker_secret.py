@@ -12,20 +12,19 @@ so it is never serialized into the state with it.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import (
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
+
+from components.admin_key import AdminKeyProvider
 
 # Changing any of these names a different secret: replace. Changing `text`: update in place.
 IDENTITY = ("accountId", "scriptName", "name")
@@ -39,23 +38,19 @@ class WorkerSecretError(Exception):
     """One line for the user: which secret, which Worker, which environment, what to do."""
 
 
-def _token_from(config: Any) -> str | None:
-    value = config.get(TOKEN_CONFIG_KEY) if config is not None else None
-    return value if isinstance(value, str) and value else None
+# Process-wide runtime settings of the provider; never pickled with it.
+_RUNTIME: dict[str, str | None] = {}
 
 
-class WorkerSecretProvider(ResourceProvider):
-    # The provider captures no secret, so its serialized form need not be one.
-    serialize_as_secret_always = False
-
-    def configure(self, req: ConfigureRequest) -> None:
-        # Kept in the provider process only; configure runs after deserialization.
-        _RUNTIME["token"] = _token_from(req.config)
+class WorkerSecretProvider(AdminKeyProvider):
+    config_key = TOKEN_CONFIG_KEY
+    env_var = "CLOUDFLARE_API_TOKEN"
+    runtime = _RUNTIME
 
     def _client(self) -> Any:
         import cloudflare  # imported when the provider runs, not when the program starts
 
-        token = _RUNTIME.get("token") or os.environ.get("CLOUDFLARE_API_TOKEN")
+        token = self.admin_key()
         if not token:
             raise WorkerSecretError(
                 "no Cloudflare API token: set it with "
@@ -120,10 +115,6 @@ class WorkerSecretProvider(ResourceProvider):
             stables=[k for k in IDENTITY if k not in changed],
             delete_before_replace=False,
         )
-
-
-# Process-wide runtime settings of the provider; never pickled with it.
-_RUNTIME: dict[str, str | None] = {}
 
 
 def secret_id(props: dict[str, Any]) -> str:
