@@ -345,9 +345,6 @@ class Catalog:
     def generated(self) -> tuple[CatalogEntry, ...]:
         return tuple(e for e in self.entries if e.source is Source.GENERATED)
 
-    def rotated_names(self) -> list[str]:
-        return [e.name for e in self.rotated]
-
     def without(self, *names: str) -> Catalog:
         return Catalog(tuple(e for e in self.entries if e.name not in names))
 

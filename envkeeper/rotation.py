@@ -87,21 +87,21 @@ def secret_status(stack: str, settings: Settings, entry: CatalogEntry, today: da
         state=state_for(days_left),
         slots=slots,
         active_slot=when.active if isinstance(when, SlotDates) else None,
-        # Logins and deploy tokens expire by themselves; an older Better Auth version only
-        # decrypts, and a Resend key has no expiry: those standbys live until their turn.
-        standby_dies=standby_dies(settings, entry.name)
-        if isinstance(when, SlotDates) and entry.source in (Source.NEON, Source.CLOUDFLARE_TOKEN)
-        else None,
+        standby_dies=standby_dies(settings, entry),
         today=today,
     )
 
 
-def standby_dies(settings: Settings, name: str) -> date:
-    """The day the standby credential of two-slot secret `name` stops working."""
-    if name == "CLOUDFLARE_API_TOKEN":
-        slots = settings.slots(name)
-        return cf.token_dies(settings, slots.inactive)
-    return settings.slots(name).standby_dies(settings.standby_grace_days)
+def standby_dies(settings: Settings, entry: CatalogEntry) -> date | None:
+    """The day the standby credential of a two-slot secret stops working, if it does.
+
+    Logins and deploy tokens expire by themselves; an older Better Auth version only
+    decrypts, and a Resend key has no expiry: those standbys live until their turn."""
+    if entry.source is Source.CLOUDFLARE_TOKEN:
+        return cf.token_dies(settings, settings.slots(entry.name).inactive)
+    if entry.source is Source.NEON and entry.two_slots:
+        return settings.slots(entry.name).standby_dies(settings.standby_grace_days)
+    return None
 
 
 def stack_status(stack: str, settings: Settings, today: date) -> list[SecretStatus]:

@@ -623,14 +623,10 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
     problems = plaintext_secret_problems(config, stack, project)
     everywhere_secret = [k for k in project.secure_config_keys() if k.startswith(f"{NAMESPACE}:")]
     project = stack_catalog(project, raw)
-    # Secure values under `envkeeper:` are secrets (checked above), not settings.
-    secret_keys = {
-        k.split(":", 1)[1] for k in project.secure_config_keys() if k.startswith(f"{NAMESPACE}:")
-    }
+    # Secure values under `envkeeper:` are secrets this stack uses, or strays.
+    used = set(project.secure_config_keys())
     stray_secure = sorted(
-        k
-        for k in config.secure
-        if k.startswith(f"{NAMESPACE}:") and k.split(":", 1)[1] not in secret_keys
+        k for k in config.secure if k.startswith(f"{NAMESPACE}:") and k not in used
     )
     for key in stray_secure:
         problems.append(
