@@ -100,18 +100,23 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def plan_bump(settings: Settings, name: str, when: date, today: date, origin: str) -> Change:
-    """The one date `rotation bump` changes, or a UserError saying why not."""
-    key = f"{ROTATION_KEY}.{name}"
-    tracked = [e.name for e in settings.tracked]
+def refuse_legacy_key(name: str, settings: Settings, where: str) -> None:
+    """Better Auth's legacy key is never rotated, by a bump or in an incident: say why."""
     if name == catalog.LEGACY_AUTH_SECRET and name in settings.catalog.by_name:
         raise UserError.one(
             COMMAND_LINE,
-            "SECRET",
+            where,
             f"{name} is Better Auth's legacy key: a new value makes data written before "
             "versioned secrets unreadable. Rotate BETTER_AUTH_SECRETS instead; turn the legacy "
             "key off (betterAuthLegacySecret: false) once every row has been re-written",
         )
+
+
+def plan_bump(settings: Settings, name: str, when: date, today: date, origin: str) -> Change:
+    """The one date `rotation bump` changes, or a UserError saying why not."""
+    key = f"{ROTATION_KEY}.{name}"
+    tracked = [e.name for e in settings.tracked]
+    refuse_legacy_key(name, settings, "SECRET")
     if name not in tracked:
         # A typo on the command line, not a problem of the stack file.
         known = ", ".join(tracked)

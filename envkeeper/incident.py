@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from envkeeper import catalog
-from envkeeper.bump import Change
+from envkeeper.bump import Change, refuse_legacy_key
 from envkeeper.catalog import CatalogEntry, Source
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import minted_by
@@ -75,6 +75,9 @@ def vendor_steps(entry: CatalogEntry, stack: str) -> list[str]:
 def plan_emergency(stack: str, settings: Settings, names: list[str], today: date) -> Playbook:
     project = settings.catalog
     tracked = [e.name for e in settings.tracked]
+    names = list(dict.fromkeys(names))  # a name given twice is one secret
+    for name in names:
+        refuse_legacy_key(name, settings, "--secret")
     unknown = [n for n in names if n not in tracked]
     if unknown:
         known = ", ".join(tracked)
@@ -92,24 +95,22 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
             vendor[name] = vendor_steps(entry, stack)
             continue
         current = settings.rotation[name]
-        latest = current.latest if isinstance(current, SlotDates) else current
-        if latest >= today:
-            # Moving a date again today would date a fresh credential before the day it
-            # was made, or swap the slots. The date stays; replacing re-mints.
-            slots: set[str] | None = set(catalog.SLOTS) if isinstance(current, SlotDates) else None
-            already[name] = sorted(minted_by(entry, slots))
-            continue
         if isinstance(current, SlotDates):
-            # Both slots die. The older one becomes today's active credential; the other
-            # is re-minted too, with a distinct earlier keeper date.
-            older, newer = current.inactive, current.active
-            changes.append(Change(name, older, current.date_of(older), today))
-            standby = _earlier_than(today, current.date_of(newer))
-            changes.append(Change(name, newer, current.date_of(newer), standby))
+            moved = _both_slots(name, current, today)
+            fresh = {s for s in catalog.SLOTS if current.date_of(s) == today}
         else:
-            changes.append(Change(name, None, current, today))
+            # Moving a date dated today again would date a fresh credential before the day
+            # it was made; the `pulumi up` that applies today's date makes it anyway.
+            moved = [] if current >= today else [Change(name, None, current, today)]
+            fresh = set() if moved else {""}
+        changes += moved
+        if fresh:
+            # Dated today: made by today's `pulumi up`. Replacing re-mints it if that up
+            # already ran before the leak.
+            slots = fresh - {""} or None
+            already[name] = sorted(minted_by(entry, slots if entry.two_slots else None))
         effect = entry.emergency_effect or entry.rotation_effect
-        if effect:
+        if moved and effect:
             effects.append(f"{name}: rotating it means {effect}")
     if catalog.LEGACY_AUTH_SECRET in project.by_name and not names:
         effects.append(
@@ -118,3 +119,19 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
             "version, then set envkeeper:betterAuthLegacySecret: false"
         )
     return Playbook(changes=changes, vendor_steps=vendor, effects=effects, already_today=already)
+
+
+def _both_slots(name: str, current: SlotDates, today: date) -> list[Change]:
+    """Every slot minted before today gets a new date, so no credential that existed
+    before the incident outlives it. The older slot becomes today's active one; the other
+    keeps a distinct earlier date (two slots need two), which still re-mints it."""
+    if current.latest == today:
+        # Bumped earlier today: that slot is fresh; only the other existed before today.
+        stale = current.inactive
+        new = _earlier_than(today, current.date_of(stale))
+        return [Change(name, stale, current.date_of(stale), new)]
+    older, newer = current.inactive, current.active
+    return [
+        Change(name, older, current.date_of(older), today),
+        Change(name, newer, current.date_of(newer), _earlier_than(today, current.date_of(newer))),
+    ]

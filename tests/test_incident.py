@@ -7,7 +7,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from envkeeper.incident import AUDIT_CHECKLIST
+from envkeeper.rotation import minted_by
+from envkeeper.settings import SlotDates
 from tests.programs import changed_resources, load, run
 
 TODAY = date.today()
@@ -56,33 +60,80 @@ def test_emergency_rotates_every_managed_credential_both_slots(cli: Any, project
     assert "app_migrator-password" in changed and "app_readonly-password" in changed
 
 
-def test_a_second_emergency_on_the_same_day_keeps_the_dates_true(cli: Any, project: Path) -> None:
-    path = project / "Pulumi.prod.yaml"
+def test_a_second_emergency_on_the_same_day_swaps_no_slot_and_moves_no_date_to_today(
+    cli: Any, project: Path
+) -> None:
     assert cli("emergency", "prod").exit_code == 0
-    after_first = path.read_bytes()
     _, first = load("prod", project)
 
     second = cli("emergency", "prod")
     assert second.exit_code == 0, second.output
-    assert path.read_bytes() == after_first  # no date moved again: no slot swapped
     _, settings = load("prod", project)
-    assert settings.rotation == first.rotation
     for entry in settings.tracked:
-        if entry.managed and not entry.two_slots:
-            assert settings.rotation[entry.name] == TODAY, entry.name  # never yesterday
+        new, old = settings.rotation[entry.name], first.rotation[entry.name]
+        if isinstance(new, SlotDates) and isinstance(old, SlotDates):
+            # The active slot (today's) stays active; the standby, dated before today, may
+            # predate the incident as far as any date can tell: it is re-minted again.
+            assert new.active == old.active and new.latest == TODAY, entry.name
+            assert new.oldest < old.oldest, entry.name
+        elif entry.managed:
+            assert new == old == TODAY, entry.name  # never yesterday
     out = second.stdout
-    assert "Rotated now" not in out
     assert "Already rotated today; their dates stay as they are:" in out
     assert (
-        "BETTER_AUTH_SECRETS: pulumi up --stack prod --replace URN, for "
-        "better-auth-secrets-a, better-auth-secrets-b\n"
+        "BETTER_AUTH_SECRETS: pulumi up --stack prod --replace URN, for better-auth-secrets-a\n"
     ) in out
     # Only what mints a credential is replaced: a replaced role would lose its grants.
     replace_db = "DATABASE_URL: pulumi up --stack prod --replace URN, for "
-    assert f"{replace_db}app_runtime_a-password, app_runtime_b-password\n" in out
+    assert f"{replace_db}app_runtime_a-password\n" in out
+    assert "MIGRATION_DATABASE_URL: pulumi up --stack prod --replace URN, for app_migrator" in out
     # The steps are numbered one after another, whatever is left out.
     numbers = [line.split(".")[0] for line in out.splitlines() if line[:2].rstrip(".").isdigit()]
     assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "RESEND_API_KEY", "CLOUDFLARE_API_TOKEN"])
+def test_an_emergency_after_a_routine_bump_today_re_mints_the_slot_minted_before_it(
+    cli: Any, project: Path, name: str
+) -> None:
+    assert cli("rotation", "bump", "prod", name).exit_code == 0
+    _, bumped = load("prod", project)
+    before = run("prod", project)
+
+    result = cli("emergency", "prod", "--secret", name)
+    assert result.exit_code == 0, result.output
+    _, after = load("prod", project)
+    old, new = bumped.rotation[name], after.rotation[name]
+    assert isinstance(old, SlotDates) and isinstance(new, SlotDates)
+    # The slot bumped today stays; the one minted before today gets a new date.
+    assert new.date_of(old.active) == TODAY and new.active == old.active
+    assert new.date_of(old.inactive) != old.date_of(old.inactive)
+    entry = after.catalog[name]
+    stale = minted_by(entry, {old.inactive})
+    assert stale <= changed_resources(before, run("prod", project))
+    assert f"{name}: pulumi up --stack prod --replace URN, for " in result.stdout
+
+
+def test_a_secret_named_twice_is_rotated_once(cli: Any, project: Path) -> None:
+    dry = cli(
+        "emergency", "prod", "--secret", "DATABASE_URL", "--secret", "DATABASE_URL", "--dry-run"
+    )
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.count("DATABASE_URL slot a:") == 1
+    done = cli("emergency", "prod", "--secret", "DATABASE_URL", "--secret", "DATABASE_URL")
+    assert done.exit_code == 0, done.output
+    assert load("prod", project)[1].rotation["DATABASE_URL"].latest == TODAY  # type: ignore[union-attr]
+
+
+def test_the_legacy_auth_key_is_explained_not_unknown(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.prod.yaml"
+    before = path.read_bytes()
+    result = cli("emergency", "prod", "--secret", "BETTER_AUTH_SECRET")
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("(command line): --secret: BETTER_AUTH_SECRET is Better Auth's legacy")
+    assert "Rotate BETTER_AUTH_SECRETS instead" in line
+    assert path.read_bytes() == before
 
 
 def test_emergency_for_external_secrets_only_prints_vendor_steps(cli: Any, project: Path) -> None:
