@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from envkeeper.catalog import BUILT_IN, Catalog, CatalogEntry, Destination, Encoding, Source
@@ -46,7 +54,8 @@ class DeclaredSecret(BaseModel):
     source: Literal["external", "generated"] = Field(
         description="external (rolled at its vendor, set as secret config) or generated"
     )
-    rotation_days: int = Field(description="the rotation period, 1 to 366 days")
+    # Strict: YAML's `true` or `90.5` is a mistake, not 1 day or 90.
+    rotation_days: StrictInt = Field(description="the rotation period, 1 to 366 days")
     destinations: list[Literal["worker-secret", "github-secret"]] = Field(
         min_length=1, description="some of: worker-secret, github-secret"
     )
@@ -54,7 +63,7 @@ class DeclaredSecret(BaseModel):
     rotation_note: str | None = Field(
         default=None, description="what a rotation does to people, e.g. every user is signed out"
     )
-    length: int | None = Field(
+    length: StrictInt | None = Field(
         default=None, description=f"random bytes, {MIN_BYTES} to {MAX_BYTES} (default 32)"
     )
     encoding: Encoding | None = Field(default=None, description="base64 (default) or hex")
@@ -64,7 +73,7 @@ class DeclaredSecret(BaseModel):
     def _name(cls, v: str) -> str:
         if not _ENV_NAME.match(v):
             raise ValueError(
-                f"{v!r} is not an environment-variable name; use upper-case letters, digits "
+                "is not an environment-variable name; use upper-case letters, digits "
                 "and _, starting with a letter, e.g. OPENAI_API_KEY"
             )
         return v
@@ -128,8 +137,9 @@ class DeclaredSecret(BaseModel):
 
 
 def _where(raw: Any, index: int) -> str:
+    """An entry's key: by its name where it has a good one, else by its place."""
     name = raw.get("name") if isinstance(raw, dict) else None
-    return name if isinstance(name, str) and _ENV_NAME.match(name) else f"[{index}]"
+    return f"{KEY}.{name}" if isinstance(name, str) and _ENV_NAME.match(name) else f"{KEY}[{index}]"
 
 
 def project_catalog(raw: Any, origin: str) -> Catalog:
@@ -148,14 +158,12 @@ def project_catalog(raw: Any, origin: str) -> Catalog:
     entries: list[CatalogEntry] = []
     seen: set[str] = set()
     for index, item in enumerate(raw):
-        where = f"{KEY}.{_where(item, index)}"
+        where = _where(item, index)
         try:
             entry = DeclaredSecret.model_validate(item).entry()
         except ValidationError as exc:
-            for key, message in error_lines(exc.errors(), DeclaredSecret):
-                # error_lines names keys from envkeeper: down; these sit under one entry.
-                sub = key.removeprefix(f"{NAMESPACE}:")
-                problems.append(Problem(origin, f"{where}.{sub}" if sub else where, message))
+            for key, message in error_lines(exc.errors(), DeclaredSecret, root=where):
+                problems.append(Problem(origin, key, message))
             continue
         if entry.name in BUILT_IN.by_name:
             problems.append(

@@ -30,6 +30,7 @@ from pydantic.alias_generators import to_camel
 from envkeeper import catalog
 from envkeeper.catalog import Catalog
 from envkeeper.declared import KEY as DECLARED_KEY
+from envkeeper.declared import config_key as declared_config_key
 from envkeeper.declared import project_catalog
 from envkeeper.problems import Problem, UserError
 from envkeeper.stackfile import NAMESPACE, StackConfig, short_stack_name
@@ -108,22 +109,29 @@ class CloudflareSettings(_Model):
             name, secrets = entry.get("name"), entry.get("secrets")
             extra = sorted(set(entry) - {"name", "secrets"})
             where = f"workers.{name}" if isinstance(name, str) else "workers"
+            if isinstance(name, str) and secrets == []:
+                raise KeyedError(
+                    f"{where}.secrets",
+                    "is empty; list the secrets this Worker receives, or write the Worker as a "
+                    "plain name to give it every Worker secret",
+                )
             if extra or not isinstance(name, str) or not isinstance(secrets, list) or not secrets:
                 raise KeyedError(
                     where,
                     "a Worker is a name, or {name: example-webhooks, secrets: [STRIPE_SECRET_KEY, "
                     "...]} naming the catalog secrets it receives",
                 )
-            for secret in secrets:
+            for index, secret in enumerate(secrets):
                 if secret not in allowed:
+                    # Repeated only when it is a catalog name: anything else may be a
+                    # secret pasted in the wrong place.
                     what = (
-                        "is not a Worker secret in the catalog"
+                        f"{secret} is a secret that is not delivered to Workers"
                         if secret in project.by_name
                         else "is not a secret in the catalog"
                     )
                     raise KeyedError(
-                        f"{where}.secrets",
-                        f"{secret!r} {what}; use some of: {', '.join(allowed)}",
+                        f"{where}.secrets[{index}]", f"{what}; use some of: {', '.join(allowed)}"
                     )
             try:
                 _unique(secrets, "secret")
@@ -152,11 +160,11 @@ class CloudflareSettings(_Model):
     @field_validator("workers")
     @classmethod
     def _workers(cls, v: list[str]) -> list[str]:
-        for name in v:
+        for index, name in enumerate(v):
             if not _WORKER.match(name):
-                raise ValueError(
-                    f"Worker name {name!r} is not a valid script name; "
-                    "use lower-case letters, digits and dashes"
+                raise KeyedError(
+                    index,
+                    "is not a valid Worker script name; use lower-case letters, digits and dashes",
                 )
         return _unique(v, "Worker")
 
@@ -168,12 +176,12 @@ class CloudflareSettings(_Model):
     @field_validator("token_ip_allowlist")
     @classmethod
     def _cidrs(cls, v: list[str]) -> list[str]:
-        for cidr in v:
+        for index, cidr in enumerate(v):
             try:
                 ipaddress.ip_network(cidr, strict=True)
             except ValueError:
-                raise ValueError(
-                    f"{cidr!r} is not a network; write it as CIDR, e.g. 203.0.113.0/24"
+                raise KeyedError(
+                    index, "is not a network; write it as CIDR, e.g. 203.0.113.0/24"
                 ) from None
         return _unique(v, "network")
 
@@ -199,7 +207,7 @@ class NeonSettings(_Model):
     def _database(cls, v: str) -> str:
         if not _IDENT.match(v):
             raise ValueError(
-                f"database {v!r} is not a plain SQL identifier; use lower-case letters, digits, _"
+                "is not a plain SQL identifier; use lower-case letters, digits and _, e.g. app"
             )
         return v
 
@@ -221,7 +229,7 @@ class ResendSettings(_Model):
     def _domain(cls, v: str) -> str:
         if not _HOSTNAME.match(v):
             raise ValueError(
-                f"{v!r} is not a domain name; write the sending domain as Resend lists it, "
+                "is not a domain name; write the sending domain as Resend lists it, "
                 "e.g. mail.example.com"
             )
         return v
@@ -242,16 +250,17 @@ class StripeWebhook(_Model):
     @field_validator("events")
     @classmethod
     def _events(cls, v: list[str]) -> list[str]:
-        for event in v:
+        for index, event in enumerate(v):
             if "*" in event:
-                raise ValueError(
-                    f"{event!r} is a wildcard: Stripe would send every event type; list the "
-                    "ones the Worker handles, e.g. checkout.session.completed"
+                raise KeyedError(
+                    index,
+                    "is a wildcard: Stripe would send every event type; list the "
+                    "ones the Worker handles, e.g. checkout.session.completed",
                 )
             if not _EVENT.match(event):
-                raise ValueError(
-                    f"{event!r} is not a Stripe event type; write it as Stripe names it, "
-                    "e.g. invoice.paid"
+                raise KeyedError(
+                    index,
+                    "is not a Stripe event type; write it as Stripe names it, e.g. invoice.paid",
                 )
         return _unique(v, "event")
 
@@ -266,13 +275,13 @@ class StripeSettings(_Model):
 def webhook_url_problem(url: str, environment: Environment | None) -> str | None:
     parts = urlsplit(url)
     if "*" in url:
-        return f"{url!r} is a wildcard; give the one URL Stripe should call"
+        return "is a wildcard; give the one URL Stripe should call"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{url!r} is not a URL; write it as https://api.example.com/webhooks/stripe"
+        return "is not a URL; write it as https://api.example.com/webhooks/stripe"
     if parts.username or parts.password or parts.query or parts.fragment:
-        return f"{url!r} carries credentials, a query or a fragment; give the plain URL"
+        return "carries credentials, a query or a fragment; give the plain URL"
     if parts.scheme != "https" and environment not in (None, Environment.DEV):
-        return f"{url!r} is not https; only dev may use a plain http webhook URL"
+        return "is not https; only dev may use a plain http webhook URL"
     return None
 
 
@@ -292,14 +301,21 @@ class GithubSettings(_Model):
     @classmethod
     def _name(cls, v: str) -> str:
         if not _GITHUB_NAME.match(v):
-            raise ValueError(f"{v!r} is not a GitHub name; use letters, digits, '.', '_' or '-'")
+            raise ValueError("is not a GitHub name; use letters, digits, '.', '_' or '-'")
         return v
 
 
 def iso_date(value: Any) -> date:
-    """A YYYY-MM-DD date, or ValueError saying what is wrong with it."""
+    """A YYYY-MM-DD date, or ValueError saying what is wrong with it. A value that is no
+    date is never repeated: it may be a secret pasted in the wrong place."""
+    if value is None or value == "":
+        raise ValueError("is empty; write the date as YYYY-MM-DD")
+    if isinstance(value, dict):
+        raise ValueError(
+            "holds slot dates, but this secret has one slot; write one date, YYYY-MM-DD"
+        )
     if not isinstance(value, str) or not _ISO_DATE.match(value):
-        raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
+        raise ValueError("is not a date; write it as YYYY-MM-DD")
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -349,27 +365,47 @@ class SlotDates(_Model):
 RotationDate = date | SlotDates
 
 
+def _unused_credential(key: str) -> str:
+    """Why a provider credential's date does not belong in this stack, and where it goes."""
+    if key == catalog.NEON_API_KEY.key:
+        return (
+            "this stack adopts its Neon project (neon.existingProjectId), which envkeeper "
+            f"manages with {catalog.NEON_OWNER_URL.key}, not a Neon API key: move this date "
+            f"to {catalog.NEON_OWNER_URL.key}"
+        )
+    if key == catalog.NEON_OWNER_URL.key:
+        return (
+            "this stack creates its Neon project, which envkeeper manages with "
+            f"{catalog.NEON_API_KEY.key}: move this date to {catalog.NEON_API_KEY.key}"
+        )
+    vendor = "resend" if key == catalog.RESEND_ADMIN_KEY.key else "stripe"
+    return (
+        f"this stack has no envkeeper:{vendor} block, so nothing uses this admin key; remove "
+        "this date (or add the block to let envkeeper mint the secret)"
+    )
+
+
 def origin_problem(origin: Any, environment: Environment | None) -> str | None:
     if not isinstance(origin, str):
         return "an origin is a string such as https://app.example.com"
     if "*" in origin:
-        return f"{origin!r} is a wildcard; list each exact origin, e.g. https://app.example.com"
+        return "is a wildcard; list each exact origin, e.g. https://app.example.com"
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{origin!r} is not an origin; write scheme and host, e.g. https://app.example.com"
+        return "is not an origin; write scheme and host, e.g. https://app.example.com"
     if parts.path or parts.query or parts.fragment or origin.endswith("/"):
-        return f"{origin!r} has a path or trailing slash; an origin is scheme://host[:port] only"
+        return "has a path or trailing slash; an origin is scheme://host[:port] only"
     if parts.username or parts.password:
-        return f"{origin!r} carries credentials; an origin is scheme://host[:port] only"
+        return "carries credentials; an origin is scheme://host[:port] only"
     try:
         _ = parts.port
     except ValueError:
-        return f"{origin!r} has an invalid port; use a number from 1 to 65535"
+        return "has an invalid port; use a number from 1 to 65535"
     if parts.netloc != parts.netloc.lower():
-        return f"{origin!r} must be lower case, as browsers send it"
+        return "must be lower case, as browsers send it"
     # With no valid environment the https rule cannot be judged; that key has its own error.
     if parts.scheme != "https" and environment not in (None, Environment.DEV):
-        return f"{origin!r} is not https; only dev may allow plain http origins"
+        return "is not https; only dev may allow plain http origins"
     return None
 
 
@@ -411,10 +447,10 @@ class Settings(_Model):
     @classmethod
     def _origins(cls, v: list[str], info: ValidationInfo) -> list[str]:
         env = info.data.get("environment")
-        for origin in v:
+        for index, origin in enumerate(v):
             problem = origin_problem(origin, env)
             if problem:
-                raise ValueError(problem)
+                raise KeyedError(index, problem)
         return _unique(v, "origin")
 
     @field_validator("rotation", mode="before")
@@ -433,6 +469,8 @@ class Settings(_Model):
                     name,
                     "the legacy key is off (betterAuthLegacySecret: false); remove this date",
                 )
+            if entry is None and name in catalog.TOKENS_BY_KEY:
+                raise KeyedError(name, _unused_credential(name))
             if entry is None or not entry.dated:
                 raise KeyedError(name, f"unknown secret; known names: {known}")
             if entry.two_slots:
@@ -440,10 +478,13 @@ class Settings(_Model):
                     raise KeyedError(
                         name, "a two-slot secret needs both slots: {a: YYYY-MM-DD, b: YYYY-MM-DD}"
                     )
-                try:
-                    a, b = _parse_date(value["a"], today), _parse_date(value["b"], today)
-                except ValueError as exc:
-                    raise KeyedError(name, str(exc)) from None
+                parsed = {}
+                for slot in ("a", "b"):
+                    try:
+                        parsed[slot] = _parse_date(value[slot], today)
+                    except ValueError as exc:
+                        raise KeyedError(f"{name}.{slot}", str(exc)) from None
+                a, b = parsed["a"], parsed["b"]
                 if a == b:
                     raise KeyedError(
                         name, "slots a and b share a date; give the older slot an earlier date"
@@ -612,6 +653,40 @@ def _turned_off(value: Any) -> bool:
         return False  # the field's own validation names the problem
 
 
+def _taken_config_keys() -> dict[str, str]:
+    """Every key under `envkeeper:` that already means something, and what it holds."""
+    taken = {
+        f"{NAMESPACE}:{f.alias or n}": "an envkeeper setting"
+        for n, f in Settings.model_fields.items()
+    }
+    taken[DECLARED_KEY] = "the list of declared secrets"
+    for entry in catalog.BUILT_IN:
+        key = entry.full_config_key
+        if key and key.startswith(f"{NAMESPACE}:"):
+            credential = entry.source is catalog.Source.PROVIDER
+            taken[key] = f"the {entry.description}" if credential else f"where {entry.name} is set"
+    return taken
+
+
+def declared_clashes(project: Catalog, origin: str) -> list[Problem]:
+    """A declared secret whose config key is already taken would be handed that key's
+    value (a provider's admin credential, say), or read a plain setting as a leaked secret."""
+    taken = _taken_config_keys()
+    problems = []
+    for entry in project:
+        key = f"{NAMESPACE}:{declared_config_key(entry.name)}"
+        if entry.declared and key in taken:
+            problems.append(
+                Problem(
+                    origin,
+                    f"{DECLARED_KEY}.{entry.name}",
+                    f"its value would be read from {key}, which is {taken[key]}; give this "
+                    "secret another name",
+                )
+            )
+    return problems
+
+
 def parse_settings(config: StackConfig, stack: str, today: date | None = None) -> Settings:
     """Validate one stack's config. Raises UserError listing every problem, one per line."""
     raw = config.namespace()
@@ -619,6 +694,9 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
     project = project_catalog(
         raw.pop(DECLARED_KEY.split(":", 1)[1], None), config.origin_of(DECLARED_KEY)
     )
+    clashes = declared_clashes(project, config.origin_of(DECLARED_KEY))
+    if clashes:
+        raise UserError(clashes)  # every other line would read the clashing key wrongly
     # Any key that ever holds a secret must not be written in clear, whatever the mode.
     problems = plaintext_secret_problems(config, stack, project)
     everywhere_secret = [k for k in project.secure_config_keys() if k.startswith(f"{NAMESPACE}:")]

@@ -7,11 +7,13 @@ strings, and a date such as 2026-02-30 must be reported, not crash the YAML load
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.resolver import VersionedResolver
 
@@ -90,18 +92,40 @@ def _is_secure(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str)
 
 
+_DUPLICATE_KEY = re.compile(r'found duplicate key "([^"]*)"')
+# Quoted text of the file in a parser message; a character or two (a tab) says no secret.
+_QUOTED = re.compile(r"\"[^\"]{3,}\"|'[^']{3,}'")
+
+
+def _yaml_problem(exc: MarkedYAMLError) -> tuple[str, str]:
+    """(where, what to do) for a file YAML cannot read. The parser's own words can quote
+    the file's text, which may be a secret pasted in the wrong place: they are never
+    repeated as they are."""
+    mark = exc.problem_mark
+    where = f"line {mark.line + 1}" if mark else ""
+    duplicate = _DUPLICATE_KEY.match(exc.problem or "")
+    if isinstance(exc, DuplicateKeyError) and duplicate:
+        key = duplicate.group(1)  # a key, never the values it holds
+        return where, (
+            f"{key} is written twice; merge this one into the first {key} above and delete it"
+        )
+    context = exc.context_mark
+    if context is not None and "quoted scalar" in (exc.context or ""):
+        # The parser only notices at the end of the file; the quote opened here.
+        return f"line {context.line + 1}", "a quote opened on this line is never closed"
+    problem = _QUOTED.sub("…", exc.problem or "invalid YAML").strip()
+    column = f", column {mark.column + 1}" if mark else ""
+    return where + column, f"not valid YAML ({problem}); fix the indentation or quoting there"
+
+
 def _config_section(path: Path, what: str) -> dict[Any, Any]:
     """The `config:` mapping of a Pulumi YAML file, or a UserError naming the problem."""
     name = display_path(path)
     try:
         document = round_trip_yaml().load(path.read_text(encoding="utf-8"))
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = (exc.problem or "invalid YAML").strip()
-        raise UserError.one(
-            name, where, f"not valid YAML ({problem}); fix the indentation or quoting there"
-        ) from None
+        where, fix = _yaml_problem(exc)
+        raise UserError.one(name, where, fix) from None
     except (YAMLError, UnicodeDecodeError) as exc:
         raise UserError.one(
             name, "", f"not valid YAML ({type(exc).__name__}); fix the file's syntax"

@@ -14,39 +14,46 @@ from envkeeper.stackfile import NAMESPACE
 class KeyedError(ValueError):
     """A validation error about a sub-key, so the error line names the exact key."""
 
-    def __init__(self, key: str, message: str, top: bool = False) -> None:
+    def __init__(self, key: str | int, message: str, top: bool = False) -> None:
         super().__init__(message)
         self.key = key
         self.top = top
         self.message = message
 
 
-def _full_key(loc: tuple[Any, ...]) -> str:
-    key = f"{NAMESPACE}:"
-    for i, part in enumerate(loc):
+ROOT = f"{NAMESPACE}:"
+
+
+def full_key(loc: tuple[Any, ...], root: str = ROOT) -> str:
+    """`envkeeper:cloudflare.workers[1]` for ("cloudflare", "workers", 1); under `root`, the
+    key of the model being validated (e.g. one entry of envkeeper:secrets)."""
+    key = root
+    for part in loc:
         if isinstance(part, int):
             key += f"[{part}]"
         else:
-            key += ("." if i else "") + str(part)
+            key += ("" if key.endswith(":") else ".") + str(part)
     return key
 
 
-def _message(error: Any, model: type[BaseModel]) -> tuple[tuple[Any, ...], str]:
+def _message(error: Any, model: type[BaseModel], root: str) -> tuple[tuple[Any, ...], str]:
     loc = tuple(error["loc"])
     ctx = error.get("ctx") or {}
     exc = ctx.get("error")
     if isinstance(exc, KeyedError):
         if exc.top:
             return (exc.key,), exc.message
-        return ((*loc, exc.key) if exc.key else loc), exc.message
+        return ((*loc, exc.key) if exc.key != "" else loc), exc.message
     if error["type"] == "value_error":
         return loc, str(exc) if exc else error["msg"]
     if error["type"] == "missing":
         return loc, f"missing; set {_describe(model, loc)}"
     if error["type"] == "misspelt":
-        return loc, f"unknown key; did you mean {_full_key((*loc[:-1], error['msg']))}?"
+        return loc, f"unknown key; did you mean {full_key((*loc[:-1], error['msg']), root)}?"
     if error["type"] == "extra_forbidden":
         return loc, f"unknown key; expected one of: {_known_keys(model, loc[:-1])}"
+    if error["type"] in ("int_type", "int_parsing", "int_from_float"):
+        return loc, f"must be a whole number; expected {_describe(model, loc)}"
     if error["type"] == "too_short":
         return loc, f"is empty; expected {_describe(model, loc)}"
     return loc, f"{error['msg'].lower()}; expected {_describe(model, loc)}"
@@ -76,7 +83,8 @@ def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
         field = _field_at(model, loc)
         current = field.annotation if field is not None else None
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return ", ".join(f.alias or n for n, f in current.model_fields.items())
+        # A field excluded from the model's input (worked out from others) is no key to use.
+        return ", ".join(f.alias or n for n, f in current.model_fields.items() if not f.exclude)
     return "see the README"
 
 
@@ -96,10 +104,13 @@ def _merge_misspellings(errors: list[Any]) -> list[Any]:
     return [e for e in out if e["type"] != "missing" or tuple(e["loc"]) in missing]
 
 
-def error_lines(errors: list[Any], model: type[BaseModel]) -> list[tuple[str, str]]:
-    """(full config key, message) for each of pydantic's errors about `model`."""
+def error_lines(
+    errors: list[Any], model: type[BaseModel], root: str = ROOT
+) -> list[tuple[str, str]]:
+    """(full config key, message) for each of pydantic's errors about `model`, whose own
+    key is `root` (the namespace, for the whole `envkeeper:` config)."""
     lines = []
     for error in _merge_misspellings(errors):
-        loc, message = _message(error, model)
-        lines.append((_full_key(loc), message))
+        loc, message = _message(error, model, root)
+        lines.append((full_key(loc, root), message))
     return lines

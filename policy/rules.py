@@ -158,7 +158,7 @@ def cors_origins_are_exact(args: Any, report: Report) -> None:
     except ValueError:
         report(f"unknown environment {env.get(facts.ENVIRONMENT)!r}")
         return
-    for origin in env.get(facts.CORS_ORIGINS) or []:
+    for number, origin in enumerate(env.get(facts.CORS_ORIGINS) or [], start=1):
         problem = origin_problem(origin, environment)
         if problem:
-            report(f"CORS origin: {problem}")
+            report(f"CORS origin {number} of corsOrigins {problem}")

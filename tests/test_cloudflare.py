@@ -274,7 +274,7 @@ def test_a_bad_ip_allowlist_is_named(cli: Any, project: Path) -> None:
     )
     result = cli("validate", "dev")
     assert result.exit_code == 2
-    assert "envkeeper:cloudflare.tokenIpAllowlist: 'everywhere' is not a network" in result.stderr
+    assert "envkeeper:cloudflare.tokenIpAllowlist[0]: is not a network" in result.stderr
 
 
 def test_two_stacks_on_one_cloudflare_account_are_refused(cli: Any, project: Path) -> None:
@@ -345,13 +345,13 @@ def test_the_prod_plan_shows_the_webhook_handler_holding_only_its_secrets(cli: A
     [
         (
             "{name: example-api-dev, secrets: [OPENAI_KEY]}",
-            "envkeeper:cloudflare.workers.example-api-dev.secrets",
-            "'OPENAI_KEY' is not a secret in the catalog; use some of: DATABASE_URL",
+            "envkeeper:cloudflare.workers.example-api-dev.secrets[0]",
+            "is not a secret in the catalog; use some of: DATABASE_URL",
         ),
         (
             "{name: example-api-dev, secrets: [MIGRATION_DATABASE_URL]}",
-            "envkeeper:cloudflare.workers.example-api-dev.secrets",
-            "'MIGRATION_DATABASE_URL' is not a Worker secret in the catalog",
+            "envkeeper:cloudflare.workers.example-api-dev.secrets[0]",
+            "MIGRATION_DATABASE_URL is a secret that is not delivered to Workers",
         ),
         (
             "example-api-dev, {name: example-api-dev, secrets: [DATABASE_URL]}",

@@ -10,8 +10,9 @@ import pytest
 
 from envkeeper.catalog import Destination, Encoding, Source
 from envkeeper.declared import project_catalog
-from envkeeper.offline import unwrap_all
+from envkeeper.offline import ProgramError, run_program, unwrap_all
 from envkeeper.problems import UserError
+from envkeeper.stackfile import load_config
 from tests.conftest import STACKS
 from tests.declared_project import DATES, DECLARED, declare, edit_yaml
 from tests.programs import environment_secrets, load, run
@@ -61,7 +62,7 @@ REFUSED: dict[str, tuple[Any, str, str]] = {
     ),
     "not an environment-variable name": (
         entry(name="openai-key"),
-        "envkeeper:secrets.[0].name",
+        "envkeeper:secrets[0].name",
         "upper-case letters, digits and _",
     ),
     "unknown destination": (
@@ -97,8 +98,44 @@ REFUSED: dict[str, tuple[Any, str, str]] = {
     "misspelt key": (
         [{k if k != "rotationDays" else "rotationDay": v for k, v in DECLARED[0].items()}],
         "envkeeper:secrets.OPENAI_API_KEY.rotationDay",
-        "did you mean",
+        "did you mean envkeeper:secrets.OPENAI_API_KEY.rotationDays?",
     ),
+    "a bool for a number of days": (
+        entry(rotationDays=True),
+        "envkeeper:secrets.OPENAI_API_KEY.rotationDays",
+        "a whole number",
+    ),
+    "a fraction of a day": (
+        entry(rotationDays=90.5),
+        "envkeeper:secrets.OPENAI_API_KEY.rotationDays",
+        "a whole number",
+    ),
+    "named after a provider's admin key": (
+        entry(name="STRIPE_ADMIN_KEY"),
+        "envkeeper:secrets.STRIPE_ADMIN_KEY",
+        "would be read from envkeeper:stripeAdminKey, which is the Stripe restricted key",
+    ),
+    "named after the adopted project's owner URL": (
+        entry(name="NEON_OWNER_URL"),
+        "envkeeper:secrets.NEON_OWNER_URL",
+        "would be read from envkeeper:neonOwnerUrl, which is the owner connection URL",
+    ),
+    "named after the Resend admin key": (
+        [{**DECLARED[1], "name": "RESEND_ADMIN_KEY"}],
+        "envkeeper:secrets.RESEND_ADMIN_KEY",
+        "would be read from envkeeper:resendAdminKey",
+    ),
+    "named after a setting": (
+        entry(name="CORS_ORIGINS"),
+        "envkeeper:secrets.CORS_ORIGINS",
+        "would be read from envkeeper:corsOrigins, which is an envkeeper setting",
+    ),
+    "named after the environment": (
+        entry(name="ENVIRONMENT"),
+        "envkeeper:secrets.ENVIRONMENT",
+        "which is an envkeeper setting; give this secret another name",
+    ),
+
     "not a list": (
         {"OPENAI_API_KEY": {"source": "external"}},
         "envkeeper:secrets",
@@ -319,4 +356,18 @@ def test_the_plan_shows_the_declared_secrets_delivered(cli: Any, project: Path) 
 def test_project_catalog_refuses_with_user_error_not_a_crash() -> None:
     with pytest.raises(UserError) as caught:
         project_catalog([42], "Pulumi.yaml")
-    assert str(caught.value).startswith("Pulumi.yaml: envkeeper:secrets.[0]")
+    assert str(caught.value).startswith("Pulumi.yaml: envkeeper:secrets[0]")
+
+
+def test_a_manual_pulumi_up_refuses_a_name_that_would_read_an_admin_key(project: Path) -> None:
+    # The program reads the same catalog: a `pulumi up` without envkeeper is refused too,
+    # before any admin credential could be handed to a Worker.
+    declare(project, entry(name="STRIPE_ADMIN_KEY"), {"STRIPE_ADMIN_KEY": "2026-10-01"})
+    config = load_config(project, "dev")
+    with pytest.raises(ProgramError) as excinfo:
+        run_program(project, "dev", config.values, {})
+    assert str(excinfo.value) == (
+        "Pulumi.yaml: envkeeper:secrets.STRIPE_ADMIN_KEY: its value would be read from "
+        "envkeeper:stripeAdminKey, which is the Stripe restricted key with Webhook Endpoints "
+        "write, which manages the webhook endpoint; give this secret another name"
+    )

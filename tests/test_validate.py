@@ -209,7 +209,7 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
     "Worker name with capitals": (
         "staging",
         replace("workers: [example-api-staging]", "workers: [Example_API]"),
-        "envkeeper:cloudflare.workers",
+        "envkeeper:cloudflare.workers[0]",
         "lower-case",
     ),
     "production without reviewers": (
@@ -231,6 +231,80 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
         "mapping",
     ),
 }
+
+
+BROKEN.update(
+    {
+        "empty date": (
+            "dev",
+            replace("STRIPE_SECRET_KEY: 2026-10-12", "STRIPE_SECRET_KEY:"),
+            "envkeeper:rotation.STRIPE_SECRET_KEY",
+            "is empty; write the date as YYYY-MM-DD",
+        ),
+        "slot dates for a one-slot secret": (
+            "dev",
+            replace("STRIPE_SECRET_KEY: 2026-10-12", "STRIPE_SECRET_KEY: {a: 2026-10-12}"),
+            "envkeeper:rotation.STRIPE_SECRET_KEY",
+            "holds slot dates, but this secret has one slot",
+        ),
+        "one slot's date is words": (
+            "prod",
+            replace("DATABASE_URL: {a: 2026-08-05,", "DATABASE_URL: {a: yesterday,"),
+            "envkeeper:rotation.DATABASE_URL.a",
+            "is not a date",
+        ),
+        "adopted project keeps the API key's date": (
+            "dev",
+            replace("    orgId: org-example-12345678\n", "    existingProjectId: ep-cool-123\n"),
+            "envkeeper:rotation.neon:api_key",
+            "move this date to envkeeper:neonOwnerUrl",
+        ),
+        "created project dated by an owner URL": (
+            "dev",
+            replace("neon:api_key: 2026-10-19", "envkeeper:neonOwnerUrl: 2026-10-19"),
+            "envkeeper:rotation.envkeeper:neonOwnerUrl",
+            "move this date to neon:api_key",
+        ),
+        "an admin key nothing uses": (
+            "prod",
+            lambda text: text.replace(
+                "  envkeeper:resend:\n    domain: mail.example.com\n", ""
+            ).replace(
+                "RESEND_API_KEY: {a: 2026-06-24, b: 2026-09-23}", "RESEND_API_KEY: 2026-09-23"
+            ),
+            "envkeeper:rotation.envkeeper:resendAdminKey",
+            "no envkeeper:resend block",
+        ),
+        "keeper dates pasted as a second block": (
+            "dev",
+            append("  envkeeper:rotation:\n    OPENAI_API_KEY: 2026-11-02"),
+            "line 48",
+            "envkeeper:rotation is written twice; merge this one into the first",
+        ),
+        "an unclosed quote": (
+            "dev",
+            replace("domain: dev.mail.example.com", 'domain: "dev.mail.example.com'),
+            "line 21",
+            "a quote opened on this line is never closed",
+        ),
+        "an empty secret set": (
+            "prod",
+            replace(
+                "secrets: [DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET]", "secrets: []"
+            ),
+            "envkeeper:cloudflare.workers.example-webhooks.secrets",
+            "is empty; list the secrets this Worker receives",
+        ),
+        "a Worker's set names an unknown secret": (
+            "prod",
+            replace(
+                "secrets: [DATABASE_URL, STRIPE_SECRET_KEY,", "secrets: [DATABASE_URL, STRIPE_KEY,"
+            ),
+            "envkeeper:cloudflare.workers.example-webhooks.secrets[1]",
+            "is not a secret in the catalog",
+        ),
+    }
+)
 
 
 @pytest.mark.parametrize("command", ["validate", "plan"])
@@ -423,4 +497,51 @@ def test_every_secret_key_written_in_clear_is_refused(
     (only,) = result.stderr.splitlines()
     assert f"{key}: holds a plaintext value where a secret belongs" in only
     assert PLAINTEXT not in result.output
+    assert path.read_bytes() == before
+
+
+# A secret pasted where a setting belongs: every refusal says where, never what.
+PASTED_WHERE = {
+    "as a keeper date": replace("STRIPE_SECRET_KEY: 2026-10-14", f"STRIPE_SECRET_KEY: {PLAINTEXT}"),
+    "as a slot's date": replace("{a: 2026-08-05,", f"{{a: {PLAINTEXT},"),
+    "twice under one key": append(
+        f"  envkeeper:stripeSecretKey: {PLAINTEXT}\n  envkeeper:stripeSecretKey: {PLAINTEXT}x"
+    ),
+    "as a Worker name": replace("- example-api\n", f"- {PLAINTEXT}\n"),
+    "as an origin": replace("https://www.example.com", PLAINTEXT),
+    "inside an origin": replace("https://www.example.com", f"https://u:{PLAINTEXT}@example.com"),
+    "in an origin's query": replace("https://www.example.com", f"https://x.com/?t={PLAINTEXT}"),
+    "inside the webhook URL": replace(
+        "url: https://api.example.com", f"url: https://u:{PLAINTEXT}@api.example.com"
+    ),
+    "as the webhook URL": replace(
+        "url: https://api.example.com/webhooks/stripe", f"url: {PLAINTEXT}"
+    ),
+    "as an event": replace("- invoice.paid\n", f"- {PLAINTEXT}\n"),
+    "as the Resend domain": replace("domain: mail.example.com", f"domain: {PLAINTEXT}"),
+    "as the database": replace("database: app", f"database: {PLAINTEXT}x!"),
+    "as the repository": replace("repository: example-app", f"repository: {PLAINTEXT}/x"),
+    "in a Worker's secret set": replace("secrets: [DATABASE_URL,", f"secrets: [{PLAINTEXT},"),
+    "as a network": replace(
+        "    zones: [", f"    tokenIpAllowlist: [{PLAINTEXT}]\n    zones: ["
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "rotation status"])
+@pytest.mark.parametrize("case", sorted(PASTED_WHERE))
+def test_a_value_pasted_in_the_wrong_place_is_never_repeated(
+    cli: Any, project: Path, case: str, command: str
+) -> None:
+    path = project / "Pulumi.prod.yaml"
+    path.write_text(PASTED_WHERE[case](path.read_text()))
+    before = path.read_bytes()
+
+    result = cli(*command.split(), "prod")
+
+    assert result.exit_code == 2, result.output
+    assert PLAINTEXT not in result.output
+    assert "PLAINTEXT" not in result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Pulumi.prod.yaml" in lines[0], lines
     assert path.read_bytes() == before
