@@ -7,16 +7,18 @@ byte for byte. The result is validated before it is written, and written atomica
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from envkeeper import catalog
 from envkeeper.problems import COMMAND_LINE, UserError
+from envkeeper.rotation import standby_dies
 from envkeeper.settings import Settings, SlotDates, parse_settings
 from envkeeper.stackfile import PROJECT_FILE, display_path, load_config, round_trip_yaml
 
@@ -50,7 +52,9 @@ def _replace_scalar(line: str, column: int, old: str, new: str) -> str:
 def apply_changes(path: Path, changes: list[Change], stack: str, today: date) -> Settings:
     """Rewrite the dates of `changes` in `path`. Raises UserError and leaves the file as it
     was when the result would not be a valid stack file."""
-    text = path.read_text(encoding="utf-8")
+    # newline="": a file written with CRLF keeps its CRLF; only the date's bytes change.
+    with path.open(encoding="utf-8", newline="") as handle:
+        text = handle.read()
     document = round_trip_yaml().load(text)
     lines = text.splitlines(keepends=True)
     for change in changes:
@@ -85,15 +89,19 @@ def _validate(path: Path, text: str, stack: str, today: date) -> Settings:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write next to the file, then rename over it: a reader sees the old or the new file."""
-    mode = path.stat().st_mode & 0o777
+    """Write next to the file, then rename over it: a reader sees the old or the new file,
+    with the old one's permissions and owner."""
+    kept = path.stat()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(temporary, mode)
+        os.chmod(temporary, kept.st_mode & 0o7777)
+        if (kept.st_uid, kept.st_gid) != (os.getuid(), os.getgid()):
+            with contextlib.suppress(PermissionError):  # only root may give a file away
+                os.chown(temporary, kept.st_uid, kept.st_gid)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -140,6 +148,16 @@ def plan_bump(settings: Settings, name: str, when: date, today: date, origin: st
                 "active; use a later --date"
             )
             raise UserError.one(origin, f"{key}.{slot}", hint)
+        grace = timedelta(days=settings.standby_grace_days)
+        if standby_dies(settings, settings.catalog[name]) is not None and when + grace <= today:
+            # The slot every consumer uses now would become a standby that is already dead.
+            raise UserError.one(
+                COMMAND_LINE,
+                "--date",
+                f"{when} would make slot {current.active}, the one every consumer uses now, stop "
+                f"working on {when + grace} (standbyGraceDays: {settings.standby_grace_days}), "
+                f"before they can move to slot {slot}; use a date after {today - grace}",
+            )
     else:
         slot, old = None, current
         if when <= old:

@@ -377,8 +377,8 @@ def rotation_bump(
     config, settings = load_stack(stack)
     today = date.today()
     change = plan_bump(settings, secret, parse_day(when, "--date"), today, config.origin)
-    apply_changes(stack_file(project_dir(), stack), [change], stack, today)
-    print_bump(config.origin, stack, settings, change)
+    after = apply_changes(stack_file(project_dir(), stack), [change], stack, today)
+    print_bump(config.origin, stack, after, change)
 
 
 @app.command()

@@ -6,12 +6,13 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from envkeeper.bump import Change
+from envkeeper.catalog import CatalogEntry, Source
 from envkeeper.incident import AUDIT_CHECKLIST, Playbook
-from envkeeper.rotation import SecretStatus, State, dependents
+from envkeeper.rotation import SecretStatus, State, dependents, standby_dies
 from envkeeper.settings import Settings
 
 if TYPE_CHECKING:
@@ -144,13 +145,29 @@ def print_bump(origin: str, stack: str, settings: Settings, change: Change) -> N
     if effect:
         print(f"Note: {effect}.")
     if change.slot:
-        other = "b" if change.slot == "a" else "a"
-        dies = change.new + timedelta(days=settings.standby_grace_days)
-        print(
-            f"Consumers move to slot {change.slot}; slot {other} keeps working until {dies} "
+        print(_standby_fate(settings, entry, change.slot))
+    print(f'Suggested commit message: "Rotate {change.name}{slot} in {stack}"')
+
+
+def _standby_fate(settings: Settings, entry: CatalogEntry, slot: str) -> str:
+    """What happens to the other slot of a two-slot secret once `slot` is the active one:
+    each kind of credential ends differently. `settings` are those after the bump."""
+    other = "b" if slot == "a" else "a"
+    dies = standby_dies(settings, entry)
+    if dies is not None:
+        return (
+            f"Consumers move to slot {slot}; slot {other} keeps working until {dies} "
             f"(standbyGraceDays: {settings.standby_grace_days}), then stops by itself."
         )
-    print(f'Suggested commit message: "Rotate {change.name}{slot} in {stack}"')
+    if entry.source is Source.RESEND_KEY:
+        return (
+            f"Consumers move to slot {slot}; the slot {other} key keeps working, as Resend keys "
+            f"never expire, until slot {other} is bumped in turn, which deletes it."
+        )
+    return (
+        f"Slot {slot} is now the current version; slot {other} stays in {entry.name} only to "
+        f"read what it wrote, until slot {other} is bumped in turn."
+    )
 
 
 def print_playbook(

@@ -284,3 +284,69 @@ def test_status_says_when_each_standby_dies(cli: Any, monkeypatch: pytest.Monkey
     table = cli("rotation", "status", "prod", "--today", "2026-11-12").stdout
     assert "Standby" in table
     assert "a died 2026-11-11" in table and "a dies 2026-11-18" in table
+
+
+@pytest.mark.parametrize(
+    ("name", "fate"),
+    [
+        ("DATABASE_URL", f"slot b keeps working until {TODAY + timedelta(days=7)} "
+                         "(standbyGraceDays: 7), then stops by itself."),
+        ("CLOUDFLARE_API_TOKEN", f"slot b keeps working until {TODAY + timedelta(days=7)} "
+                                 "(standbyGraceDays: 7), then stops by itself."),
+        ("RESEND_API_KEY", "the slot b key keeps working, as Resend keys never expire, until "
+                           "slot b is bumped in turn, which deletes it."),
+        ("BETTER_AUTH_SECRETS", "slot b stays in BETTER_AUTH_SECRETS only to read what it "
+                                "wrote, until slot b is bumped in turn."),
+    ],
+)  # fmt: skip
+def test_bump_says_what_really_becomes_of_the_other_slot(cli: Any, name: str, fate: str) -> None:
+    result = cli("rotation", "bump", "prod", name)
+    assert result.exit_code == 0, result.output
+    assert fate in result.stdout
+    if name in ("RESEND_API_KEY", "BETTER_AUTH_SECRETS"):
+        assert "stops by itself" not in result.stdout
+
+
+def test_a_back_dated_bump_may_not_kill_the_slot_in_use(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.prod.yaml"
+    before = path.read_bytes()
+    back = TODAY - timedelta(days=10)
+    result = cli("rotation", "bump", "prod", "DATABASE_URL", "--date", back.isoformat())
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line == (
+        f"(command line): --date: {back} would make slot b, the one every consumer uses now, "
+        f"stop working on {back + timedelta(days=7)} (standbyGraceDays: 7), before they can "
+        f"move to slot a; use a date after {TODAY - timedelta(days=7)}"
+    )
+    assert path.read_bytes() == before
+    # Inside the grace the standby still outlives today: allowed.
+    inside = (TODAY - timedelta(days=6)).isoformat()
+    assert cli("rotation", "bump", "prod", "DATABASE_URL", "--date", inside).exit_code == 0
+
+
+def test_bump_keeps_crlf_line_endings(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    before = path.read_bytes()
+    assert cli("rotation", "bump", "dev", "DATABASE_URL_READONLY").exit_code == 0
+    after = path.read_bytes()
+    assert after.count(b"\r\n") == before.count(b"\r\n") and b"\n" not in after.replace(
+        b"\r\n", b""
+    )
+    assert after == before.replace(
+        b"DATABASE_URL_READONLY: 2026-11-02", f"DATABASE_URL_READONLY: {TODAY}".encode()
+    )
+
+
+def test_bump_keeps_the_files_permissions_and_owner(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.chmod(0o640)
+    if os.geteuid() == 0:
+        os.chown(path, 4321, 4321)  # someone else's file, edited by root
+    before = path.stat()
+    assert cli("rotation", "bump", "dev", "DATABASE_URL_READONLY").exit_code == 0
+    after = path.stat()
+    assert after.st_mode & 0o7777 == 0o640
+    assert (after.st_uid, after.st_gid) == (before.st_uid, before.st_gid)
+    assert after.st_ino != before.st_ino  # replaced whole, by rename, not rewritten in place
