@@ -350,7 +350,7 @@ def rotation_bump(
     first: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
     secret: Annotated[
         str | None,
-        typer.Argument(metavar="SECRET", help="The catalog name, e.g. BETTER_AUTH_SECRET."),
+        typer.Argument(metavar="SECRET", help="The catalog name, e.g. DATABASE_URL."),
     ] = None,
     when: Annotated[
         str | None, typer.Option("--date", help="The new keeper date (default: today).")

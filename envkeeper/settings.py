@@ -443,6 +443,14 @@ class Settings(_Model):
         "working after the other slot became active",
     )
 
+    @field_validator("standby_grace_days", mode="before")
+    @classmethod
+    def _whole_days(cls, v: Any) -> Any:
+        # YAML's `true` or `7.5` is a mistake, not 1 day or 7; the engine hands "7" as text.
+        if isinstance(v, bool | float):
+            raise ValueError("must be a whole number of days, 1 to 30")
+        return v
+
     @field_validator("cors_origins")
     @classmethod
     def _origins(cls, v: list[str], info: ValidationInfo) -> list[str]:

@@ -6,6 +6,7 @@ strings, and a date such as 2026-02-30 must be reported, not crash the YAML load
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.resolver import VersionedResolver
 
-from envkeeper.problems import UserError
+from envkeeper.problems import COMMAND_LINE, UserError
 
 NAMESPACE = "envkeeper"
 PROJECT_FILE = "Pulumi.yaml"
@@ -145,10 +146,16 @@ def load_stack_file(path: Path) -> StackConfig:
     if not path.is_file():
         stacks = sorted(p.name for p in path.parent.glob("Pulumi.*.yaml"))
         known = ", ".join(stacks) if stacks else "none"
+        asked = path.name[len("Pulumi.") : -len(".yaml")]
+        names = [s[len("Pulumi.") : -len(".yaml")] for s in stacks]
+        close = [n for n in names if n.lower() == asked.lower()] or difflib.get_close_matches(
+            asked.lower(), names, n=1, cutoff=0.6
+        )
+        hint = f"did you mean {close[0]}? " if close else ""
         raise UserError.one(
             name,
             "",
-            f"no such stack file; stack files here: {known}; "
+            f"no such stack file; {hint}stack files here: {known}; "
             "create one with `pulumi stack init` or copy Pulumi.dev.yaml",
         )
     result = StackConfig(origin=name)
@@ -193,9 +200,19 @@ def refuse_project_only_keys(stack_config: StackConfig) -> None:
             )
 
 
+_FILE_NAME = re.compile(r"Pulumi\.(.+)\.ya?ml")
+
+
 def load_config(project_dir: Path, stack: str) -> StackConfig:
     """One stack's config as `pulumi up` sees it: Pulumi.yaml's values, then the stack
     file's on top. A key only the project file may set is refused in a stack file."""
+    given = _FILE_NAME.fullmatch(Path(stack).name)
+    if given:
+        raise UserError.one(
+            COMMAND_LINE,
+            "STACK",
+            f"{Path(stack).name} is the stack's file; name the stack instead: {given.group(1)}",
+        )
     config = load_stack_file(stack_file(project_dir, stack))
     refuse_project_only_keys(config)
     shared = project_config(project_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from envkeeper import catalog
 from envkeeper.declared import KEY as DECLARED_KEY
@@ -51,3 +52,17 @@ def test_readme_example_of_a_declared_secret_is_what_the_tests_declare() -> None
         "OPENAI_API_KEY",
         "SESSION_SIGNING_KEY",
     ]
+
+
+def test_every_bump_the_readme_shows_works(cli: Any) -> None:
+    shown = re.findall(r"rotation bump ([a-z][a-z0-9-]*) ([A-Z][A-Z_]+)\b", README)
+    assert shown, "the README shows how to bump a date"
+    for stack, name in shown:
+        result = cli("rotation", "bump", stack, name)
+        assert result.exit_code == 0, (stack, name, result.output)
+
+
+def test_the_bump_help_names_a_secret_bump_accepts(cli: Any) -> None:
+    help_text = cli("rotation", "bump", "--help").stdout
+    (example,) = re.findall(r"e\.g\. ([A-Z_]+)", help_text)
+    assert cli("rotation", "bump", "dev", example).exit_code == 0

@@ -86,6 +86,12 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
         "envkeeper:rotation.RESEND_API_KEY",
         "a two-slot secret needs both slots",
     ),
+    "standby grace of yes": (
+        "staging",
+        append("  envkeeper:standbyGraceDays: true"),
+        "envkeeper:standbyGraceDays",
+        "must be a whole number of days",
+    ),
     "standby grace too long": (
         "staging",
         append("  envkeeper:standbyGraceDays: 31"),
@@ -431,6 +437,14 @@ def test_dev_may_use_plain_http_localhost(cli: Any) -> None:
             ["validate", "nope"],
             "Pulumi.nope.yaml: no such stack file; stack files here: Pulumi.dev",
         ),
+        (
+            ["validate", "Pulumi.prod.yaml"],
+            "(command line): STACK: Pulumi.prod.yaml is the stack's file; name the stack "
+            "instead: prod",
+        ),
+        (["validate", "prd"], "Pulumi.prd.yaml: no such stack file; did you mean prod? stack"),
+        (["rotation", "status", "PROD"], "no such stack file; did you mean prod?"),
+        (["plan", "stagin"], "no such stack file; did you mean staging?"),
     ],
 )
 def test_command_line_mistakes_get_one_line_in_our_words(
