@@ -30,8 +30,11 @@ from components.admin_key import AdminKeyProvider
 IDENTITY = ("accountId", "scriptName", "name")
 PROPERTIES = (*IDENTITY, "text", "environment")
 TOKEN_CONFIG_KEY = "cloudflare:apiToken"  # noqa: S105 (a config key, not a token)
-# Cloudflare's error code for a secret change while a Worker's versions are split.
-GRADUAL_DEPLOYMENT_IN_PROGRESS = 10215
+# Cloudflare's error code for a secret change while the Worker's latest version is not the
+# deployed one (a gradual deployment, or `wrangler versions upload` not yet deployed).
+LATEST_VERSION_NOT_DEPLOYED = 10215
+# Cloudflare's error codes for a Worker that does not exist (the answer is not always a 404).
+WORKER_NOT_FOUND = {10007, 10090}
 
 
 class WorkerSecretError(Exception):
@@ -132,13 +135,15 @@ def _explain(exc: Any, props: dict[str, Any]) -> WorkerSecretError:
     )
     status = getattr(exc, "status_code", None)
     codes = {getattr(error, "code", None) for error in getattr(exc, "errors", None) or []}
-    if GRADUAL_DEPLOYMENT_IN_PROGRESS in codes:
+    if LATEST_VERSION_NOT_DEPLOYED in codes:
+        # Rolling back does not help: the latest uploaded version must be the deployed one.
         return WorkerSecretError(
-            f"{where}: a gradual deployment of the Worker is in progress (its latest version "
-            "is not at 100%), and Cloudflare refuses new secrets until it ends; finish or roll "
-            "it back (wrangler deployments status), then run pulumi up again"
+            f"{where}: the Worker's latest version is not deployed (a gradual deployment, or a "
+            "`wrangler versions upload` not yet deployed), and Cloudflare refuses secret changes "
+            "until it is; deploy that version to 100% (wrangler versions deploy "
+            "<version-id>@100%), then run pulumi up again"
         )
-    if status == 404:
+    if status == 404 or codes & WORKER_NOT_FOUND:
         return WorkerSecretError(
             f"{where}: the Worker does not exist; deploy it once (wrangler deploy) "
             "or fix envkeeper:cloudflare.workers"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 from datetime import timedelta
@@ -22,7 +21,6 @@ from envkeeper.offline import (
 from tests.conftest import STACKS
 from tests.programs import (
     SHIPPED,
-    canaries,
     changed_resources,
     environment_secrets,
     load,
@@ -213,24 +211,6 @@ def test_bumping_one_token_slot_replaces_that_token_and_shortens_the_other(
     assert new["CLOUDFLARE_API_TOKEN"] == unwrap_all(
         after.one(TOKEN, f"deploy-{older}").outputs["value"]
     )
-
-
-def test_no_cloudflare_token_is_serialized_with_the_worker_secret_provider(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    secrets = canaries("provider")
-    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "CANARY-env-cf-token-7f3a")
-    result = run("prod", secrets=secrets)
-    tokens = [secrets["cloudflare:apiToken"], "CANARY-env-cf-token-7f3a"]
-    registrations = result.by_type(WORKER_SECRET)
-    assert registrations
-    for reg in registrations:
-        serialized = unwrap_all(reg.inputs["__provider"])
-        pickled = base64.b64decode(serialized)
-        everything: Any = json.dumps(unwrap_all(reg.inputs)) + json.dumps(unwrap_all(reg.outputs))
-        for token in tokens:
-            assert token.encode() not in pickled
-            assert token not in everything
 
 
 def test_wrangler_vars_are_a_plain_stack_output_and_a_command(cli: Any) -> None:

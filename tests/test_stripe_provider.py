@@ -1,14 +1,14 @@
-"""The StripeWebhookEndpoint dynamic provider against a local stand-in for the Stripe API.
+"""The StripeWebhookEndpoint dynamic provider against the Stripe API stand-in
+(tests/stripe_api.py).
 
-Stripe's official SDK is pointed at pytest-httpserver (STRIPE_API_BASE); each test checks
-the requests actually made, in order, and what the provider makes of the answers.
+Stripe's official SDK is pointed at it (STRIPE_API_BASE); each test checks the requests
+actually made, in order, and what the provider makes of Stripe's answers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 from pulumi.dynamic import ConfigureRequest
@@ -16,189 +16,175 @@ from pulumi.dynamic.config import Config
 from pytest_httpserver import HTTPServer
 
 from components.stripe_webhook import _RUNTIME, StripeWebhookError, WebhookEndpointProvider
+from tests.stripe_api import StripeApi, error
 
 pytestmark = pytest.mark.stripe_api
 
 ADMIN = "rk_test_CANARY-admin-7f3a"
-SIGNING = "whsec_CANARY-signing-7f3a"
 URL = "https://api.example.com/webhooks/stripe"
+API_VERSION = "2026-10-28.endive"
 PROPS: dict[str, Any] = {
     "url": URL,
     "events": ["checkout.session.completed", "invoice.paid"],
     "connect": False,
+    "apiVersion": API_VERSION,
     "rotated": "2026-11-28",
     "environment": "production",
 }
-
-
-def endpoint(**changes: Any) -> dict[str, Any]:
-    found = {
-        "id": "we_1",
-        "object": "webhook_endpoint",
-        "url": URL,
-        "enabled_events": ["checkout.session.completed", "invoice.paid"],
-        "status": "enabled",
-    }
-    return {**found, **changes}
+ENDPOINTS = "/v1/webhook_endpoints"
 
 
 @pytest.fixture
-def provider(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[WebhookEndpointProvider]:
+def stripe(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> StripeApi:
     monkeypatch.setenv("STRIPE_API_BASE", httpserver.url_for("").rstrip("/"))
     monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    return StripeApi(httpserver, ADMIN)
+
+
+@pytest.fixture
+def provider(stripe: StripeApi) -> Iterator[WebhookEndpointProvider]:
     found = WebhookEndpointProvider()
     found.configure(ConfigureRequest(Config({"envkeeper:stripeAdminKey": ADMIN}, "envkeeper")))
     yield found
     _RUNTIME.clear()
 
 
-def made(httpserver: HTTPServer) -> list[tuple[str, str]]:
-    """(method, path) of every request the stand-in received."""
-    return [(request.method, request.path) for request, _ in httpserver.log]
+def made(stripe: StripeApi) -> list[tuple[str, str]]:
+    return [(c.method, c.path) for c in stripe.requests]
 
 
-def form(httpserver: HTTPServer, index: int) -> dict[str, list[str]]:
-    """The form body of the `index`th request, as Stripe receives it."""
-    return parse_qs(httpserver.log[index][0].get_data(as_text=True))
-
-
-AUTH = {"Authorization": f"Bearer {ADMIN}"}
-
-
-def test_create_makes_the_endpoint_and_keeps_its_signing_secret(
-    provider: WebhookEndpointProvider, httpserver: HTTPServer
+def test_create_makes_the_endpoint_in_the_apps_api_version_and_keeps_its_secret(
+    provider: WebhookEndpointProvider, stripe: StripeApi
 ) -> None:
-    httpserver.expect_ordered_request(
-        "/v1/webhook_endpoints", method="POST", headers=AUTH
-    ).respond_with_json(endpoint(secret=SIGNING))
-
     result = provider.create(dict(PROPS))
 
-    assert made(httpserver) == [("POST", "/v1/webhook_endpoints")]
-    body = form(httpserver, 0)
+    assert made(stripe) == [("POST", ENDPOINTS)]
+    body = stripe.requests[0].body
     assert body["url"] == [URL]
     assert body["enabled_events[0]"] == ["checkout.session.completed"]
     assert body["enabled_events[1]"] == ["invoice.paid"]
+    assert body["api_version"] == [API_VERSION]
     assert "connect" not in body
     assert body["metadata[envkeeper_environment]"] == ["production"]
-    assert result.id == "we_1" and (result.outs or {})["secret"] == SIGNING
+    (made_id,) = stripe.endpoints
+    assert result.id == made_id and (result.outs or {})["secret"] == stripe.secrets()[made_id]
+    assert stripe.endpoints[made_id]["api_version"] == API_VERSION
 
 
-def test_a_connect_endpoint_says_so(
-    provider: WebhookEndpointProvider, httpserver: HTTPServer
-) -> None:
-    httpserver.expect_ordered_request("/v1/webhook_endpoints", method="POST").respond_with_json(
-        endpoint(secret=SIGNING)
-    )
+def test_a_connect_endpoint_says_so(provider: WebhookEndpointProvider, stripe: StripeApi) -> None:
     provider.create({**PROPS, "connect": True})
-    assert form(httpserver, 0)["connect"] == ["true"]
+    assert stripe.requests[0].body["connect"] == ["true"]
 
 
 def test_update_changes_url_and_events_in_place_and_keeps_the_secret(
-    provider: WebhookEndpointProvider, httpserver: HTTPServer
+    provider: WebhookEndpointProvider, stripe: StripeApi
 ) -> None:
-    httpserver.expect_ordered_request(
-        "/v1/webhook_endpoints/we_1", method="POST", headers=AUTH
-    ).respond_with_json(endpoint(enabled_events=["invoice.paid"]))
-    olds = {**PROPS, "secret": SIGNING}
+    made_id = provider.create(dict(PROPS)).id
+    secret = stripe.secrets()[made_id]
+    stripe.requests.clear()
+    olds = {**PROPS, "secret": secret}
 
-    result = provider.update("we_1", olds, {**PROPS, "events": ["invoice.paid"]})
+    result = provider.update(made_id, olds, {**PROPS, "events": ["invoice.paid"]})
 
-    assert made(httpserver) == [("POST", "/v1/webhook_endpoints/we_1")]
-    body = form(httpserver, 0)
+    assert made(stripe) == [("POST", f"{ENDPOINTS}/{made_id}")]
+    body = stripe.requests[0].body
     assert body["enabled_events[0]"] == ["invoice.paid"] and body["url"] == [URL]
-    assert (result.outs or {})["secret"] == SIGNING and (result.outs or {})["events"] == [
-        "invoice.paid"
-    ]
+    assert "api_version" not in body  # Stripe sets it on create only
+    assert stripe.endpoints[made_id]["enabled_events"] == ["invoice.paid"]
+    assert (result.outs or {})["secret"] == secret
+    assert (result.outs or {})["events"] == ["invoice.paid"]
 
 
 def test_delete_removes_it_and_a_missing_one_is_fine(
-    provider: WebhookEndpointProvider, httpserver: HTTPServer
+    provider: WebhookEndpointProvider, stripe: StripeApi
 ) -> None:
-    httpserver.expect_ordered_request(
-        "/v1/webhook_endpoints/we_1", method="DELETE", headers=AUTH
-    ).respond_with_json({"id": "we_1", "object": "webhook_endpoint", "deleted": True})
-    httpserver.expect_ordered_request(
-        "/v1/webhook_endpoints/we_2", method="DELETE"
-    ).respond_with_json(
-        {"error": {"type": "invalid_request_error", "message": "No such webhook endpoint"}},
-        status=404,
-    )
+    made_id = provider.create(dict(PROPS)).id
+    stripe.requests.clear()
 
-    provider.delete("we_1", dict(PROPS))
-    provider.delete("we_2", dict(PROPS))
+    provider.delete(made_id, dict(PROPS))
+    provider.delete("we_9999gone", dict(PROPS))  # Stripe answers 404 resource_missing
 
-    assert made(httpserver) == [
-        ("DELETE", "/v1/webhook_endpoints/we_1"),
-        ("DELETE", "/v1/webhook_endpoints/we_2"),
+    assert made(stripe) == [
+        ("DELETE", f"{ENDPOINTS}/{made_id}"),
+        ("DELETE", f"{ENDPOINTS}/we_9999gone"),
     ]
+    assert stripe.endpoints == {}
 
 
 def test_read_shows_a_dashboard_change_and_notices_a_deletion(
-    provider: WebhookEndpointProvider, httpserver: HTTPServer
+    provider: WebhookEndpointProvider, stripe: StripeApi
 ) -> None:
-    httpserver.expect_ordered_request("/v1/webhook_endpoints/we_1", method="GET").respond_with_json(
-        endpoint(enabled_events=["*"])
-    )
-    httpserver.expect_ordered_request("/v1/webhook_endpoints/we_2", method="GET").respond_with_json(
-        {"error": {"type": "invalid_request_error", "message": "No such webhook endpoint"}},
-        status=404,
-    )
-    state = {**PROPS, "secret": SIGNING}
+    made_id = provider.create(dict(PROPS)).id
+    secret = stripe.secrets()[made_id]
+    # Changed by hand in the dashboard: more events, another API version.
+    stripe.endpoints[made_id]["enabled_events"] = ["*"]
+    stripe.endpoints[made_id]["api_version"] = "2024-06-20"
+    stripe.requests.clear()
+    state = {**PROPS, "secret": secret}
 
-    changed = provider.read("we_1", dict(state))
-    gone = provider.read("we_2", dict(state))
+    changed = provider.read(made_id, dict(state))
+    gone = provider.read("we_9999gone", dict(state))
 
-    assert made(httpserver) == [
-        ("GET", "/v1/webhook_endpoints/we_1"),
-        ("GET", "/v1/webhook_endpoints/we_2"),
-    ]
-    assert (changed.outs or {})["events"] == ["*"] and (changed.outs or {})["secret"] == SIGNING
+    assert made(stripe) == [("GET", f"{ENDPOINTS}/{made_id}"), ("GET", f"{ENDPOINTS}/we_9999gone")]
+    outs = changed.outs or {}
+    assert outs["events"] == ["*"] and outs["apiVersion"] == "2024-06-20"
+    assert outs["secret"] == secret  # Stripe never shows it again; the state keeps it
     assert gone.id == ""
+    # What the dashboard changed shows as a diff: the version only on a new endpoint.
+    assert provider.diff(made_id, outs, dict(state)).replaces == ["apiVersion"]
 
 
-def test_diff_replaces_on_a_new_date_or_connect_and_updates_the_rest(
+def test_diff_replaces_on_a_new_date_connect_or_api_version_and_updates_the_rest(
     provider: WebhookEndpointProvider,
 ) -> None:
     moved = provider.diff("we_1", dict(PROPS), {**PROPS, "rotated": "2027-02-26"})
     assert moved.replaces == ["rotated"] and moved.delete_before_replace is False
     connect = provider.diff("we_1", dict(PROPS), {**PROPS, "connect": True})
     assert connect.replaces == ["connect"]
+    version = provider.diff("we_1", dict(PROPS), {**PROPS, "apiVersion": "2027-01-27.foo"})
+    assert version.replaces == ["apiVersion"]
     events = provider.diff("we_1", dict(PROPS), {**PROPS, "events": ["invoice.paid"]})
     assert events.changes is True and events.replaces == []
 
 
 @pytest.mark.parametrize(
-    ("status", "kind", "advice"),
+    ("status", "advice"),
     [
-        (401, "invalid_request_error", "it needs Webhook Endpoints write"),
-        (403, "invalid_request_error", "it needs Webhook Endpoints write"),
-        (404, "invalid_request_error", "run pulumi refresh"),
-        (422, "invalid_request_error", "a public https URL"),
-        (429, "invalid_request_error", "run pulumi up again"),
+        (401, "it needs Webhook Endpoints write"),
+        (403, "it needs Webhook Endpoints write"),
+        (404, "run pulumi refresh"),
+        (400, "a public https URL"),
+        (429, "run pulumi up again"),
     ],
 )
 def test_refusals_name_the_endpoint_and_the_fix_never_the_key(
-    provider: WebhookEndpointProvider, httpserver: HTTPServer, status: int, kind: str, advice: str
+    provider: WebhookEndpointProvider, stripe: StripeApi, status: int, advice: str
 ) -> None:
-    httpserver.expect_ordered_request("/v1/webhook_endpoints", method="POST").respond_with_json(
-        {"error": {"type": kind, "message": "refused"}}, status=status
-    )
+    stripe.next_answers.append(error(status, "invalid_request_error", "refused"))
 
     with pytest.raises(StripeWebhookError) as caught:
         provider.create(dict(PROPS))
 
     line = str(caught.value)
-    assert made(httpserver) == [("POST", "/v1/webhook_endpoints")]
+    assert made(stripe) == [("POST", ENDPOINTS)]
     assert line.startswith(f"Stripe webhook endpoint {URL} (environment production)")
     assert f"HTTP {status}" in line and advice in line
     assert ADMIN not in line and "\n" not in line
 
 
-def test_no_key_is_one_line_and_sends_nothing(httpserver: HTTPServer) -> None:
+def test_a_wrong_key_is_refused_as_stripe_refuses_it(stripe: StripeApi) -> None:
+    other = WebhookEndpointProvider()
+    other.configure(
+        ConfigureRequest(Config({"envkeeper:stripeAdminKey": "rk_test_CANARY-x"}, "envkeeper"))
+    )
+    with pytest.raises(StripeWebhookError, match="HTTP 401"):
+        other.create(dict(PROPS))
+    assert made(stripe) == [("POST", ENDPOINTS)] and stripe.endpoints == {}
+    _RUNTIME.clear()
+
+
+def test_no_key_is_one_line_and_sends_nothing(stripe: StripeApi) -> None:
     _RUNTIME.clear()
     with pytest.raises(StripeWebhookError, match="envkeeper:stripeAdminKey"):
         WebhookEndpointProvider().create(dict(PROPS))
-    assert made(httpserver) == []
+    assert stripe.requests == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from envkeeper import vendors
 from envkeeper.offline import is_secret, unwrap_all
 from tests.conftest import STACKS
-from tests.programs import environment_secrets, load, pasted, run
+from tests.programs import canaries, changed_resources, environment_secrets, load, pasted, run
 
 WORKER_SECRET = "pulumi-python:dynamic/envkeeper:WorkerSecret"
 
@@ -49,6 +51,9 @@ def test_one_webhook_endpoint_per_environment_its_secret_to_the_workers_that_lis
     assert endpoint.inputs["url"] == settings.stripe.webhook.url
     assert endpoint.inputs["events"] == settings.stripe.webhook.events
     assert endpoint.inputs["connect"] is False
+    assert (
+        endpoint.inputs["apiVersion"] == settings.stripe.webhook.api_version == "2026-10-28.endive"
+    )
     assert endpoint.inputs["rotated"] == settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat()
     secret = unwrap_all(endpoint.outputs)["secret"]
     assert is_secret(endpoint.outputs["secret"])
@@ -77,3 +82,50 @@ def test_a_stack_without_the_blocks_keeps_the_pasted_values(project: Path) -> No
     held = environment_secrets(result, "staging")
     assert held["RESEND_API_KEY"] == "placeholder:envkeeper:resendApiKey"
     assert held["STRIPE_WEBHOOK_SECRET"] == "placeholder:envkeeper:stripeWebhookSecret"
+
+
+# Each dynamic provider and the admin key it acts with: a stack config key, or an
+# environment variable in the provider's process.
+ADMIN_KEYS = {
+    WORKER_SECRET: ("cloudflare:apiToken", "CLOUDFLARE_API_TOKEN"),
+    vendors.RESEND_KEY_TYPE: ("envkeeper:resendAdminKey", "RESEND_API_KEY"),
+    vendors.STRIPE_ENDPOINT_TYPE: ("envkeeper:stripeAdminKey", "STRIPE_API_KEY"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ADMIN_KEYS))
+def test_no_admin_key_is_an_input_an_output_or_inside_the_pickled_provider(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine stores inputs, outputs and the pickled provider in the state: an admin key
+    # in any of them would be kept there, readable by anyone who can decrypt the stack.
+    config_key, env_var = ADMIN_KEYS[kind]
+    secrets = canaries("admin", stack="prod")
+    from_env = f"CANARY-env-{env_var}-7f3a"
+    monkeypatch.setenv(env_var, from_env)
+    result = run("prod", secrets=secrets)
+    registrations = result.by_type(kind)
+    assert registrations
+    for reg in registrations:
+        pickled = base64.b64decode(unwrap_all(reg.inputs["__provider"]))
+        kept = json.dumps(unwrap_all(reg.inputs)) + json.dumps(unwrap_all(reg.outputs))
+        for key in (secrets[config_key], from_env):
+            assert key.encode() not in pickled, reg.name
+            assert key not in kept, reg.name
+
+
+def test_a_new_api_version_replaces_the_endpoint_and_so_its_secret(project: Path) -> None:
+    # Stripe sets an endpoint's API version when it is made: a new one is a new endpoint,
+    # with a new signing secret that every Worker carrying it receives.
+    before = run("prod", project)
+    path = project / "Pulumi.prod.yaml"
+    path.write_text(
+        path.read_text().replace("apiVersion: 2026-10-28.endive", "apiVersion: 2027-01-27.fig")
+    )
+    after = run("prod", project)
+    changed = changed_resources(before, after)
+    assert vendors.STRIPE_ENDPOINT_RESOURCE in changed
+    assert {
+        "example-api-STRIPE_WEBHOOK_SECRET",
+        "example-webhooks-STRIPE_WEBHOOK_SECRET",
+    } <= changed

@@ -1,12 +1,11 @@
-"""The WorkerSecret dynamic provider against a local stand-in for the Cloudflare API.
+"""The WorkerSecret dynamic provider against the Cloudflare API stand-in (tests/cloudflare_api.py).
 
-The official `cloudflare` SDK is pointed at pytest-httpserver; each test checks the
-method, path, headers and body the provider sends, and what it makes of the answer.
+The official `cloudflare` SDK is pointed at it; each test checks the requests the provider
+actually made (method, path, body, token) and what it makes of Cloudflare's answer.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,137 +13,119 @@ import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from components.worker_secret import _RUNTIME, WorkerSecretError, WorkerSecretProvider
+from tests.cloudflare_api import CloudflareApi
 
 pytestmark = pytest.mark.cloudflare_api
 
 ACCOUNT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 TOKEN = "CANARY-cf-token-7f3a"
-BASE = f"/client/v4/accounts/{ACCOUNT}/workers/scripts"
+WORKER = "example-api-dev"
+SECRETS = f"/accounts/{ACCOUNT}/workers/scripts/{WORKER}/secrets"
+ONE = f"{SECRETS}/STRIPE_SECRET_KEY"
 PROPS: dict[str, Any] = {
     "accountId": ACCOUNT,
-    "scriptName": "example-api-dev",
+    "scriptName": WORKER,
     "name": "STRIPE_SECRET_KEY",
     "text": "CANARY-stripe-7f3a",
     "environment": "dev",
 }
-
-
-def ok(result: Any) -> dict[str, Any]:
-    return {"success": True, "errors": [], "messages": [], "result": result}
-
-
-def failure(code: int, message: str) -> dict[str, Any]:
-    return {"success": False, "errors": [{"code": code, "message": message}], "messages": []}
+BODY = {"name": "STRIPE_SECRET_KEY", "text": "CANARY-stripe-7f3a", "type": "secret_text"}
 
 
 @pytest.fixture
-def provider(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[WorkerSecretProvider]:
+def cloudflare(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> CloudflareApi:
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", httpserver.url_for("/client/v4"))
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    return CloudflareApi(httpserver, TOKEN, ACCOUNT, {WORKER})
+
+
+def configured(token: str | None) -> WorkerSecretProvider:
     found = WorkerSecretProvider()
-    found.configure(ConfigureRequest(Config({"cloudflare:apiToken": TOKEN}, "envkeeper")))
-    yield found
+    found.configure(
+        ConfigureRequest(Config({"cloudflare:apiToken": token} if token else {}, "envkeeper"))
+    )
+    return found
+
+
+@pytest.fixture
+def provider(cloudflare: CloudflareApi) -> Iterator[WorkerSecretProvider]:
+    yield configured(TOKEN)
     _RUNTIME.clear()
 
 
-def made(httpserver: HTTPServer) -> list[tuple[str, str]]:
-    """(method, path) of every request the stand-in received: expectations alone pass when
-    nothing was sent at all."""
-    return [(request.method, request.path) for request, _ in httpserver.log]
-
-
-PUT = ("PUT", f"{BASE}/example-api-dev/secrets")
-DELETE = ("DELETE", f"{BASE}/example-api-dev/secrets/STRIPE_SECRET_KEY")
-
-
-def expect_put(httpserver: HTTPServer, text: str) -> None:
-    httpserver.expect_ordered_request(
-        f"{BASE}/example-api-dev/secrets",
-        method="PUT",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        json={"name": "STRIPE_SECRET_KEY", "text": text, "type": "secret_text"},
-    ).respond_with_json(ok({"name": "STRIPE_SECRET_KEY", "type": "secret_text"}))
+def made(cloudflare: CloudflareApi) -> list[tuple[str, str]]:
+    return [(c.method, c.path) for c in cloudflare.requests]
 
 
 def test_create_puts_the_secret_on_the_worker(
-    provider: WorkerSecretProvider, httpserver: HTTPServer
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi
 ) -> None:
-    expect_put(httpserver, "CANARY-stripe-7f3a")
     result = provider.create(dict(PROPS))
-    httpserver.check_assertions()
-    assert made(httpserver) == [PUT]
-    assert result.id == f"{ACCOUNT}/example-api-dev/STRIPE_SECRET_KEY"
+    assert [(c.method, c.path, c.body) for c in cloudflare.requests] == [("PUT", SECRETS, BODY)]
+    assert cloudflare.secrets == {(WORKER, "STRIPE_SECRET_KEY"): "CANARY-stripe-7f3a"}
+    assert result.id == f"{ACCOUNT}/{WORKER}/STRIPE_SECRET_KEY"
     assert result.outs == PROPS
 
 
 def test_update_puts_the_new_value_in_place_without_a_delete(
-    provider: WorkerSecretProvider, httpserver: HTTPServer
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi
 ) -> None:
-    expect_put(httpserver, "CANARY-stripe-rolled-7f3a")
+    cloudflare.secrets[(WORKER, "STRIPE_SECRET_KEY")] = "CANARY-stripe-7f3a"
     new = {**PROPS, "text": "CANARY-stripe-rolled-7f3a"}
     result = provider.update("id", dict(PROPS), new)
-    httpserver.check_assertions()
-    assert [r.method for r, _ in httpserver.log] == ["PUT"]
+    assert made(cloudflare) == [("PUT", SECRETS)]
+    assert cloudflare.secrets == {(WORKER, "STRIPE_SECRET_KEY"): "CANARY-stripe-rolled-7f3a"}
     assert result.outs == new
 
 
-def test_delete_removes_the_secret(provider: WorkerSecretProvider, httpserver: HTTPServer) -> None:
-    httpserver.expect_ordered_request(
-        f"{BASE}/example-api-dev/secrets/STRIPE_SECRET_KEY",
-        method="DELETE",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    ).respond_with_json(ok(None))
+def test_delete_removes_the_secret(
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi
+) -> None:
+    cloudflare.secrets[(WORKER, "STRIPE_SECRET_KEY")] = "CANARY-stripe-7f3a"
     provider.delete("id", dict(PROPS))
-    httpserver.check_assertions()
-    assert made(httpserver) == [DELETE]
+    assert made(cloudflare) == [("DELETE", ONE)]
+    assert cloudflare.secrets == {}
 
 
 def test_deleting_a_secret_that_is_already_gone_succeeds(
-    provider: WorkerSecretProvider, httpserver: HTTPServer
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi
 ) -> None:
-    httpserver.expect_request(
-        f"{BASE}/example-api-dev/secrets/STRIPE_SECRET_KEY", method="DELETE"
-    ).respond_with_json(failure(10056, "secret not found"), status=404)
-    provider.delete("id", dict(PROPS))
-    assert made(httpserver) == [DELETE]
+    provider.delete("id", dict(PROPS))  # Cloudflare answers 404, code 10056
+    assert made(cloudflare) == [("DELETE", ONE)]
 
 
-@pytest.mark.parametrize("status", [401, 403])
 def test_a_delete_the_token_may_not_make_fails_and_names_the_permission(
-    provider: WorkerSecretProvider, httpserver: HTTPServer, status: int
+    cloudflare: CloudflareApi,
 ) -> None:
     # Swallowing it would drop the secret from the state while it lives on at Cloudflare.
-    httpserver.expect_request(
-        f"{BASE}/example-api-dev/secrets/STRIPE_SECRET_KEY", method="DELETE"
-    ).respond_with_json(failure(10000, "Authentication error"), status=status)
+    cloudflare.secrets[(WORKER, "STRIPE_SECRET_KEY")] = "CANARY-stripe-7f3a"
+    weak = configured("CANARY-other-token-7f3a")
     with pytest.raises(WorkerSecretError, match="needs the 'Workers Scripts Write' permission"):
-        provider.delete("id", dict(PROPS))
-    assert made(httpserver) == [DELETE]
+        weak.delete("id", dict(PROPS))
+    assert made(cloudflare) == [("DELETE", ONE)]
+    assert (WORKER, "STRIPE_SECRET_KEY") in cloudflare.secrets
+    _RUNTIME.clear()
 
 
-def test_read_keeps_the_value_cloudflare_never_returns(
-    provider: WorkerSecretProvider, httpserver: HTTPServer
+def test_read_asks_cloudflare_and_keeps_the_value_it_never_returns(
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi
 ) -> None:
-    httpserver.expect_request(
-        f"{BASE}/example-api-dev/secrets/STRIPE_SECRET_KEY", method="GET"
-    ).respond_with_json(ok({"name": "STRIPE_SECRET_KEY", "type": "secret_text"}))
+    cloudflare.secrets[(WORKER, "STRIPE_SECRET_KEY")] = "CANARY-stripe-7f3a"
     result = provider.read("the-id", dict(PROPS))
+    assert made(cloudflare) == [("GET", ONE)]
     assert result.id == "the-id"
     assert result.outs == PROPS
 
 
-def test_read_of_a_secret_deleted_outside_pulumi_reports_it_gone(
-    provider: WorkerSecretProvider, httpserver: HTTPServer
+def test_read_of_a_secret_deleted_outside_pulumi_drops_it_so_up_puts_it_back(
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi
 ) -> None:
-    httpserver.expect_request(
-        f"{BASE}/example-api-dev/secrets/STRIPE_SECRET_KEY", method="GET"
-    ).respond_with_json(failure(10056, "secret not found"), status=404)
-    assert provider.read("the-id", dict(PROPS)).id == ""
+    result = provider.read("the-id", dict(PROPS))
+    assert made(cloudflare) == [("GET", ONE)]
+    # An empty id tells the engine the resource is gone: the next `up` creates it again.
+    assert result.id == "" and result.outs == {}
 
 
 def test_diff_updates_a_new_value_and_replaces_a_new_worker_or_name() -> None:
@@ -170,87 +151,68 @@ def error_of(provider: WorkerSecretProvider, props: dict[str, Any]) -> WorkerSec
     return error
 
 
+@pytest.mark.parametrize(("status", "code"), [(404, 10007), (400, 10090)])
 def test_a_missing_worker_is_one_line_naming_it_and_the_environment(
-    provider: WorkerSecretProvider, httpserver: HTTPServer
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi, status: int, code: int
 ) -> None:
-    httpserver.expect_request(f"{BASE}/example-api-dev/secrets", method="PUT").respond_with_json(
-        failure(10007, "This Worker does not exist on your account."), status=404
-    )
+    cloudflare.workers.clear()
+    cloudflare.missing_worker = (status, code)
     message = str(error_of(provider, dict(PROPS)))
+    assert made(cloudflare) == [("PUT", SECRETS)]
     assert message == (
-        f"Worker secret STRIPE_SECRET_KEY on Worker example-api-dev (environment dev, account "
+        f"Worker secret STRIPE_SECRET_KEY on Worker {WORKER} (environment dev, account "
         f"{ACCOUNT}): the Worker does not exist; deploy it once (wrangler deploy) or fix "
         "envkeeper:cloudflare.workers"
     )
 
 
 def test_a_token_without_permission_is_one_line_naming_the_permission(
-    provider: WorkerSecretProvider, httpserver: HTTPServer
+    cloudflare: CloudflareApi,
 ) -> None:
-    httpserver.expect_request(f"{BASE}/example-api-dev/secrets", method="PUT").respond_with_json(
-        failure(10000, "Authentication error"), status=403
-    )
-    message = str(error_of(provider, dict(PROPS)))
-    assert "Worker example-api-dev (environment dev" in message
+    message = str(error_of(configured("CANARY-other-token-7f3a"), dict(PROPS)))
+    assert made(cloudflare) == [("PUT", SECRETS)]
+    assert f"Worker {WORKER} (environment dev" in message
     assert "needs the 'Workers Scripts Write' permission" in message
+    _RUNTIME.clear()
 
 
 def test_the_token_can_come_from_the_environment(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+    cloudflare: CloudflareApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CLOUDFLARE_BASE_URL", httpserver.url_for("/client/v4"))
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
-    _RUNTIME.clear()
-    provider = WorkerSecretProvider()
-    provider.configure(ConfigureRequest(Config({}, "envkeeper")))
-    expect_put(httpserver, "CANARY-stripe-7f3a")
-    provider.create(dict(PROPS))
-    httpserver.check_assertions()
-    assert made(httpserver) == [PUT]
+    configured(None).create(dict(PROPS))
+    assert made(cloudflare) == [("PUT", SECRETS)]
+    assert (WORKER, "STRIPE_SECRET_KEY") in cloudflare.secrets
     _RUNTIME.clear()
 
 
-def test_no_token_at_all_says_how_to_set_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
-    _RUNTIME.clear()
-    provider = WorkerSecretProvider()
-    provider.configure(ConfigureRequest(Config({}, "envkeeper")))
+def test_no_token_at_all_says_how_to_set_one_and_sends_nothing(cloudflare: CloudflareApi) -> None:
     with pytest.raises(WorkerSecretError, match="pulumi config set --secret cloudflare:apiToken"):
-        provider.create(dict(PROPS))
+        configured(None).create(dict(PROPS))
+    assert cloudflare.requests == []
 
 
 def test_the_secret_value_only_travels_in_the_request_body(
-    provider: WorkerSecretProvider, httpserver: HTTPServer
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi, httpserver: HTTPServer
 ) -> None:
-    seen: list[Request] = []
-
-    def record(request: Request) -> Response:
-        seen.append(request)
-        return Response(
-            json.dumps(ok({"name": "STRIPE_SECRET_KEY"})), content_type="application/json"
-        )
-
-    httpserver.expect_request(f"{BASE}/example-api-dev/secrets", method="PUT").respond_with_handler(
-        record
-    )
     provider.create(dict(PROPS))
-    (request,) = seen
+    ((request, _),) = httpserver.log
     assert "CANARY-stripe" not in request.url
     assert all("CANARY-stripe" not in value for value in request.headers.values())
-    assert json.loads(request.get_data())["text"] == "CANARY-stripe-7f3a"
+    assert request.get_json()["text"] == "CANARY-stripe-7f3a"
 
 
-def test_a_gradual_deployment_in_progress_is_one_line_saying_what_to_do(
-    provider: WorkerSecretProvider, httpserver: HTTPServer
+def test_a_latest_version_not_deployed_is_one_line_saying_what_to_do(
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi
 ) -> None:
-    httpserver.expect_request(f"{BASE}/example-api-dev/secrets", method="PUT").respond_with_json(
-        failure(10215, "Secret edit failed. Latest version not deployed."), status=400
-    )
+    cloudflare.gradual.add(WORKER)  # Cloudflare answers 400, code 10215
     message = str(error_of(provider, dict(PROPS)))
-    assert made(httpserver) == [PUT]
-    assert message.startswith("Worker secret STRIPE_SECRET_KEY on Worker example-api-dev")
+    assert made(cloudflare) == [("PUT", SECRETS)]
+    assert message.startswith(f"Worker secret STRIPE_SECRET_KEY on Worker {WORKER}")
     assert message.endswith(
-        "a gradual deployment of the Worker is in progress (its latest version is not at "
-        "100%), and Cloudflare refuses new secrets until it ends; finish or roll it back "
-        "(wrangler deployments status), then run pulumi up again"
+        "the Worker's latest version is not deployed (a gradual deployment, or a `wrangler "
+        "versions upload` not yet deployed), and Cloudflare refuses secret changes until it "
+        "is; deploy that version to 100% (wrangler versions deploy <version-id>@100%), then "
+        "run pulumi up again"
     )
+    assert "roll it back" not in message

@@ -1,0 +1,213 @@
+"""A local stand-in for the Cloudflare API (v4), as envkeeper reaches it: Worker secrets
+(the `cloudflare` SDK in envkeeper's dynamic provider), account API tokens and the
+permission-group lookup (the Cloudflare provider plugin).
+
+It answers as Cloudflare does: the `{success, errors, messages, result}` envelope, its
+error codes (10007 no such Worker, 10215 the latest version not deployed, 10000 bad
+token), a token's value only when it is created, and a policy's `resources` written back
+as compact JSON. Every request is recorded (tests/standin.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from tests.standin import Handler, StandIn, json_response
+
+# Permission groups as Cloudflare names them; ids are Cloudflare's, looked up by name.
+PERMISSION_GROUPS = (
+    {"id": "e086da7e2179491d91ee5f35b3ca210a", "name": "Workers Scripts Write",
+     "scopes": ["com.cloudflare.api.account"]},
+    {"id": "28f4b596e7d643029c524985477ae49a", "name": "Workers Routes Write",
+     "scopes": ["com.cloudflare.api.account.zone"]},
+    {"id": "c8fed203ed3043cba015a93ad1616f1f", "name": "Zone Read",
+     "scopes": ["com.cloudflare.api.account.zone"]},
+)  # fmt: skip
+WORKER_NOT_FOUND = 10007
+GRADUAL_DEPLOYMENT = 10215
+STAMP = "2026-11-30T09:00:00Z"
+
+
+class CloudflareApi(StandIn):
+    """One account: its Workers' secrets and its account-owned API tokens."""
+
+    vendor = "cloudflare"
+    prefix = "/client/v4"
+
+    def __init__(self, server: HTTPServer, token: str, account: str, workers: set[str]) -> None:
+        super().__init__(server)
+        self.token = token
+        self.account = account
+        self.workers = set(workers)  # the Worker scripts that exist
+        self.secrets: dict[tuple[str, str], str] = {}  # (worker, name) -> text
+        self.tokens: dict[str, dict[str, Any]] = {}  # id -> token as Cloudflare keeps it
+        self.gradual: set[str] = set()  # Workers whose latest version is not deployed
+        # How a missing Worker is answered: 404 and 10007 for most calls, 10090 for some.
+        self.missing_worker: tuple[int, int] = (404, WORKER_NOT_FOUND)
+        self._serial = 0
+
+    def token_values(self) -> dict[str, str]:
+        """Token id -> the value Cloudflare handed out when it was created (tests only)."""
+        return {i: t["value"] for i, t in self.tokens.items()}
+
+    # -- the API ---------------------------------------------------------------------
+
+    def authorized(self, request: Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.token}"
+
+    def refused(self) -> Response:
+        return _failure(403, 10000, "Authentication error")
+
+    def not_found(self, path: str) -> Response:
+        return _failure(
+            404, 7003, f"Could not route to {path}, perhaps your object identifier is invalid?"
+        )
+
+    def routes(self) -> list[tuple[str, Handler]]:
+        account = f"/accounts/{re.escape(self.account)}"
+        return [
+            (f"{account}/workers/scripts/([^/]+)/secrets", self._secrets),
+            (f"{account}/workers/scripts/([^/]+)/secrets/([^/]+)", self._secret),
+            (f"{account}/tokens/permission_groups", self._permission_groups),
+            (f"{account}/tokens", self._new_token),
+            (f"{account}/tokens/([0-9a-f]{{32}})", self._token),
+        ]
+
+    def _worker_problem(self, worker: str) -> Response | None:
+        if worker not in self.workers:
+            status, code = self.missing_worker
+            return _failure(status, code, "workers.api.error.script_not_found")
+        return None
+
+    def _secrets(self, request: Request, body: Any, worker: str) -> Response:
+        problem = self._worker_problem(worker)
+        if problem:
+            return problem
+        if request.method == "PUT":
+            if worker in self.gradual:
+                return _failure(
+                    400,
+                    GRADUAL_DEPLOYMENT,
+                    "Secret edit failed. Latest version not deployed. You must deploy the "
+                    "latest version before editing secrets.",
+                )
+            self.secrets[(worker, body["name"])] = body["text"]
+            return _ok({"name": body["name"], "type": "secret_text"})
+        listed = [{"name": n, "type": "secret_text"} for (w, n) in self.secrets if w == worker]
+        return _ok(listed)
+
+    def _secret(self, request: Request, _body: Any, worker: str, name: str) -> Response:
+        problem = self._worker_problem(worker)
+        if problem:
+            return problem
+        if (worker, name) not in self.secrets:
+            return _failure(404, 10056, "This secret does not exist")
+        if request.method == "DELETE":
+            del self.secrets[(worker, name)]
+            return _ok(None)
+        return _ok({"name": name, "type": "secret_text"})
+
+    def _permission_groups(self, request: Request, _body: Any) -> Response:
+        query = parse_qs(request.query_string.decode())
+        name = (query.get("name") or [None])[0]
+        scope = (query.get("scope") or [None])[0]
+        found = [
+            g
+            for g in PERMISSION_GROUPS
+            if (name is None or g["name"] == name) and (scope is None or scope in g["scopes"])
+        ]
+        return _ok(found, result_info={"page": 1, "per_page": 20, "count": len(found),
+                                       "total_count": len(found)})  # fmt: skip
+
+    def _new_token(self, request: Request, body: Any) -> Response:
+        if request.method != "POST":
+            return _ok([self._shown(t) for t in self.tokens.values()])
+        problem = self._token_problem(body)
+        if problem:
+            return problem
+        self._serial += 1
+        token_id = f"{self._serial:032x}"
+        self.tokens[token_id] = {
+            "id": token_id,
+            "status": "active",
+            "issued_on": STAMP,
+            "modified_on": STAMP,
+            **self._kept(body),
+            # 40 characters, as Cloudflare's are, and obviously fake.
+            "value": f"CANARY-cf-deploy-{self._serial:04d}".ljust(40, "x"),
+        }
+        return _ok(self.tokens[token_id])
+
+    def _token(self, request: Request, body: Any, token_id: str) -> Response:
+        if token_id not in self.tokens:
+            return _failure(404, 1003, "Invalid or missing token identifier")
+        if request.method == "DELETE":
+            del self.tokens[token_id]
+            return _ok({"id": token_id})
+        if request.method == "PUT":
+            problem = self._token_problem(body)
+            if problem:
+                return problem
+            kept = self.tokens[token_id]
+            for key in ("expires_on", "not_before", "condition"):
+                kept.pop(key, None)
+            kept.update(self._kept(body), modified_on=STAMP)
+        return _ok(self._shown(self.tokens[token_id]))
+
+    def _token_problem(self, body: Any) -> Response | None:
+        known = {g["id"] for g in PERMISSION_GROUPS}
+        for policy in body.get("policies") or []:
+            if not isinstance(policy.get("resources"), dict):
+                return _failure(400, 400, "policies.resources must be an object")
+            for group in policy.get("permission_groups") or []:
+                if group.get("id") not in known:
+                    return _failure(400, 1001, f"Permission group {group.get('id')} not found")
+        if not body.get("name") or not body.get("policies"):
+            return _failure(400, 1001, "name and policies are required")
+        return None
+
+    @staticmethod
+    def _kept(body: dict[str, Any]) -> dict[str, Any]:
+        names = {g["id"]: g["name"] for g in PERMISSION_GROUPS}
+        kept: dict[str, Any] = {
+            "name": body["name"],
+            "policies": [
+                {
+                    "id": f"{index:032x}",
+                    "effect": policy["effect"],
+                    "permission_groups": [
+                        {"id": g["id"], "name": names[g["id"]]} for g in policy["permission_groups"]
+                    ],
+                    "resources": policy["resources"],
+                }
+                for index, policy in enumerate(body["policies"], start=1)
+            ],
+        }
+        for key in ("expires_on", "not_before", "condition"):
+            if body.get(key) is not None:
+                kept[key] = body[key]
+        return kept
+
+    @staticmethod
+    def _shown(token: dict[str, Any]) -> dict[str, Any]:
+        # Cloudflare shows a token's value once, when it is created.
+        return {k: v for k, v in token.items() if k != "value"}
+
+
+def _envelope(success: bool, result: Any, errors: list[Any], **extra: Any) -> dict[str, Any]:
+    return {"success": success, "errors": errors, "messages": [], "result": result, **extra}
+
+
+# Cloudflare writes compact JSON; a policy's resources come back in that form.
+def _ok(result: Any, **extra: Any) -> Response:
+    return json_response(_envelope(True, result, [], **extra), compact=True)
+
+
+def _failure(status: int, code: int, message: str) -> Response:
+    errors = [{"code": code, "message": message}]
+    return json_response(_envelope(False, None, errors), status, compact=True)
