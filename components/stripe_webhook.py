@@ -29,9 +29,10 @@ from pulumi.dynamic import (
 from components.admin_key import AdminKeyProvider
 from envkeeper.catalog import STRIPE_ADMIN_KEY
 
-# Stripe cannot move an endpoint between Connect and the account itself; a new keeper
-# date is a new signing secret. Both mean a new endpoint. URL and events change in place.
-IDENTITY = ("connect", "rotated")
+# Stripe cannot move an endpoint between Connect and the account itself, and sets an
+# endpoint's API version only when it is created; a new keeper date is a new signing secret.
+# Each means a new endpoint. URL and events change in place.
+IDENTITY = ("connect", "apiVersion", "rotated")
 IN_PLACE = ("url", "events")
 
 
@@ -68,6 +69,9 @@ class WebhookEndpointProvider(AdminKeyProvider):
         params: dict[str, Any] = {
             "url": props["url"],
             "enabled_events": list(props["events"]),
+            # Events reach the Worker in the shape its Stripe library parses, not in the
+            # account's default version.
+            "api_version": props["apiVersion"],
             "description": f"envkeeper {props['environment']} (rotated {props['rotated']})",
             "metadata": {"envkeeper_environment": props["environment"]},
         }
@@ -115,7 +119,13 @@ class WebhookEndpointProvider(AdminKeyProvider):
             raise _explain(exc, props) from None
         # What Stripe has now, so a change made in its dashboard shows as a diff.
         return ReadResult(
-            id_=id_, outs={**props, "url": found.url, "events": list(found.enabled_events)}
+            id_=id_,
+            outs={
+                **props,
+                "url": found.url,
+                "events": list(found.enabled_events),
+                "apiVersion": found.api_version,
+            },
         )
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
@@ -169,6 +179,7 @@ class WebhookEndpointArgs:
     url: str
     events: list[str]
     connect: bool
+    api_version: str  # fixed when the endpoint is made: a new one makes a new endpoint
     rotated: str  # the keeper date: moving it makes a new endpoint with a new secret
     environment: str
 
@@ -188,6 +199,7 @@ class WebhookEndpoint(Resource, module="envkeeper", name="StripeWebhookEndpoint"
             "url": args.url,
             "events": list(args.events),
             "connect": args.connect,
+            "apiVersion": args.api_version,
             "rotated": args.rotated,
             "environment": args.environment,
             "secret": None,

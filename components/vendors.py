@@ -27,6 +27,7 @@ def minted_vendor_secrets(
                 url=webhook.url,
                 events=list(webhook.events),
                 connect=webhook.connect,
+                api_version=webhook.api_version,
                 rotated=settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat(),
                 environment=settings.environment.value,
             ),

@@ -214,6 +214,7 @@ class NeonSettings(_Model):
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EVENT = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+_API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 
 
 class ResendSettings(_Model):
@@ -246,6 +247,20 @@ class StripeWebhook(_Model):
     connect: bool = Field(
         default=False, description="true to receive events from connected accounts (Connect)"
     )
+    api_version: str = Field(
+        description="the Stripe API version the app's Stripe library is pinned to, so events "
+        "arrive in the shape it parses, e.g. 2026-10-28.endive"
+    )
+
+    @field_validator("api_version")
+    @classmethod
+    def _api_version(cls, v: str) -> str:
+        if not _API_VERSION.match(v):
+            raise ValueError(
+                "is not a Stripe API version; write it as Stripe names it, e.g. "
+                "2026-10-28.endive (the version the app's Stripe library is pinned to)"
+            )
+        return v
 
     @field_validator("events")
     @classmethod

@@ -4,6 +4,7 @@ to write there instead. Field descriptions double as the fix."""
 from __future__ import annotations
 
 import difflib
+import typing
 from typing import Any
 
 from pydantic import BaseModel
@@ -59,10 +60,18 @@ def _message(error: Any, model: type[BaseModel], root: str) -> tuple[tuple[Any, 
     return loc, f"{error['msg'].lower()}; expected {_describe(model, loc)}"
 
 
+def _model_in(annotation: Any) -> Any:
+    """The model an annotation holds: itself, or the model in `Model | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((a for a in typing.get_args(annotation) if _model_in(a) is a), annotation)
+
+
 def _field_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
     current: Any = model
     field = None
     for part in loc:
+        current = _model_in(current)
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             break
         field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
@@ -81,7 +90,7 @@ def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     current: Any = model
     if loc:
         field = _field_at(model, loc)
-        current = field.annotation if field is not None else None
+        current = _model_in(field.annotation) if field is not None else None
     if isinstance(current, type) and issubclass(current, BaseModel):
         # A field excluded from the model's input (worked out from others) is no key to use.
         return ", ".join(f.alias or n for n, f in current.model_fields.items() if not f.exclude)

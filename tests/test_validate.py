@@ -74,6 +74,18 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
         "envkeeper:stripe.webhook.events",
         "Stripe would send every event type",
     ),
+    "webhook without the app's API version": (
+        "prod",
+        replace("      apiVersion: 2026-10-28.endive\n", ""),
+        "envkeeper:stripe.webhook.apiVersion",
+        "missing; set the Stripe API version the app's Stripe library is pinned to",
+    ),
+    "webhook API version that is not one": (
+        "staging",
+        replace("apiVersion: 2026-10-28.endive", "apiVersion: latest"),
+        "envkeeper:stripe.webhook.apiVersion",
+        "is not a Stripe API version",
+    ),
     "resend domain that is not a domain": (
         "dev",
         replace("domain: dev.mail.example.com", "domain: https://mail.example.com"),
@@ -284,8 +296,8 @@ BROKEN.update(
         "keeper dates pasted as a second block": (
             "dev",
             append("  envkeeper:rotation:\n    OPENAI_API_KEY: 2026-11-02"),
-            "line 48",
-            "envkeeper:rotation is written twice; merge this one into the first",
+            "envkeeper:rotation is written twice",
+            "merge this one into the first envkeeper:rotation above and delete it",
         ),
         "an unclosed quote": (
             "dev",
@@ -536,9 +548,7 @@ PASTED_WHERE = {
     "as the database": replace("database: app", f"database: {PLAINTEXT}x!"),
     "as the repository": replace("repository: example-app", f"repository: {PLAINTEXT}/x"),
     "in a Worker's secret set": replace("secrets: [DATABASE_URL,", f"secrets: [{PLAINTEXT},"),
-    "as a network": replace(
-        "    zones: [", f"    tokenIpAllowlist: [{PLAINTEXT}]\n    zones: ["
-    ),
+    "as a network": replace("    zones: [", f"    tokenIpAllowlist: [{PLAINTEXT}]\n    zones: ["),
 }
 
 
