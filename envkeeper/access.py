@@ -18,7 +18,8 @@ CHECKLIST = [
     "Every reviewer above still works here and still needs to approve production deploys",
     "Nobody who left has a personal Cloudflare, Neon, Stripe, Resend or GitHub credential "
     "for this environment (deploy tokens are account-owned and survive offboarding)",
-    "Each deploy token's expiry is in the future and its scope is only what CI deploys",
+    "The active deploy token's expiry is in the future and each token's scope is only what "
+    "CI deploys; a standby marked expired no longer works, as intended",
     "Each database role has only the privileges listed; no role was added by hand",
     "Each secret goes only where listed; nothing is overdue (`envkeeper rotation status`)",
     "Each admin credential belongs to a service account or the organization, not a person, "
@@ -72,6 +73,8 @@ def review(stack: str, settings: Settings, today: date) -> dict[str, Any]:
                 "active": slot == slots.active,
                 "rotated": slots.date_of(slot).isoformat(),
                 "expires_on": cf.token_expiry(settings, slot),
+                # A standby dies by design once the grace is over; the record says so.
+                "expired": cf.token_dies(settings, slot) <= today,
                 "permissions": [p.name for policy in policies for p in policy.permissions],
                 "resources": [r for policy in policies for r in policy.resources],
                 "ip_allowlist": list(settings.cloudflare.token_ip_allowlist),
@@ -150,7 +153,7 @@ def as_markdown(data: dict[str, Any]) -> str:
                 t["name"],
                 "yes" if t["active"] else "no",
                 t["rotated"],
-                t["expires_on"],
+                f"{t['expires_on']} (expired)" if t["expired"] else t["expires_on"],
                 ", ".join(t["permissions"]),
                 ", ".join(f"`{r}`" for r in t["resources"]),
             )

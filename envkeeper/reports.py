@@ -55,33 +55,54 @@ _LAYOUTS = (
     ("Stack", "Secret", "Last rotated", "Every", "Due", "Left", "Active", "Standby", "State"),
     ("Stack", "Secret", "Last rotated", "Every", "Due", "Left", "Active", "State"),
     ("Stack", "Secret", "Due", "Left", "Active", "State"),
+    # Narrower still: one table per stack, the stack in its title.
+    ("Secret", "Due", "Left", "Active", "State"),
+    ("Secret", "Due", "Left", "State"),
 )
 
 
-def _status_table(rows: list[SecretStatus], today: date, out: Console) -> tuple[Table, list[str]]:
+def _status_tables(
+    rows: list[SecretStatus], today: date, out: Console
+) -> tuple[list[Table], list[str]]:
     """The widest layout that fits the console whole, and what it leaves out."""
     from rich.measure import Measurement
     from rich.table import Table
 
     unbounded = out.options.update_width(10_000)  # how wide each layout wants to be
 
-    def build(layout: tuple[str, ...]) -> Table:
-        table = Table(title=f"Rotation status as of {today}")
-        for column in layout:
-            # Names, dates and states never wrap: a cut date is a wrong date.
-            table.add_column(column, no_wrap=column != "Slots")
-        for r in rows:
-            table.add_row(*(_COLUMNS[c](r) for c in layout))
-        return table
+    def build(layout: tuple[str, ...]) -> list[Table]:
+        if "Stack" in layout:
+            groups = {"": rows}
+        else:
+            groups = {}
+            for r in rows:
+                groups.setdefault(r.stack, []).append(r)
+        tables = []
+        narrowest = layout == _LAYOUTS[-1]
+        for stack, group in groups.items():
+            of = f" of {stack}" if stack else ""
+            table = Table(title=f"Rotation status{of} as of {today}", show_edge=not stack)
+            for column in layout:
+                # Dates, numbers and states never wrap: a cut date is a wrong date. A name
+                # too long for the narrowest layout folds whole onto a second line.
+                folds = column == "Slots" or (narrowest and column == "Secret")
+                table.add_column(column, no_wrap=not folds, overflow="fold")
+            for r in group:
+                table.add_row(*(_COLUMNS[c](r) for c in layout))
+            tables.append(table)
+        return tables
+
+    def fits(tables: list[Table]) -> bool:
+        return all(Measurement.get(out, unbounded, t).maximum <= out.width for t in tables)
 
     def left_out(layout: tuple[str, ...]) -> list[str]:
-        return [c.lower() for c in _LAYOUTS[0] if c not in layout]
+        return [c.lower() for c in _LAYOUTS[0] if c not in layout and c != "Stack"]
 
     # The first layout that fits unwrapped; the narrowest one when none does.
     for layout in _LAYOUTS[:-1]:
-        table = build(layout)
-        if Measurement.get(out, unbounded, table).maximum <= out.width:
-            return table, left_out(layout)
+        tables = build(layout)
+        if fits(tables):
+            return tables, left_out(layout)
     return build(_LAYOUTS[-1]), left_out(_LAYOUTS[-1])
 
 
@@ -102,8 +123,9 @@ def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
         from envkeeper.terminal import console
 
         out = console(piped_width=140)
-        table, dropped = _status_table(rows, today, out)
-        out.print(table)
+        tables, dropped = _status_tables(rows, today, out)
+        for table in tables:
+            out.print(table)
         if dropped:
             # Wrapped to the console like the table, so it never runs past the edge.
             out.print(

@@ -194,3 +194,15 @@ def test_dev_access_review_says_no_approval_is_needed(cli: Any) -> None:
     out = cli("access-review", "dev").stdout
     assert "Approval by: nobody (no approval needed)" in out
     assert "From: branches main" in out
+
+
+def test_access_review_marks_a_standby_token_that_has_expired(cli: Any) -> None:
+    # prod's standby token (slot a) died on 2026-11-18, a week after slot b took over.
+    data = json.loads(cli("access-review", "prod", "--format", "json").stdout)
+    tokens = {t["slot"]: t for t in data["deploy_tokens"]}
+    assert tokens["a"]["expired"] is (date(2026, 11, 18) <= TODAY)
+    assert tokens["b"]["expired"] is False
+    out = cli("access-review", "prod").stdout
+    if tokens["a"]["expired"]:
+        assert "| 2026-08-12 | 2026-11-18T00:00:00Z (expired) |" in out
+    assert "a standby marked expired no longer works" in out
