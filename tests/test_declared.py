@@ -135,7 +135,6 @@ REFUSED: dict[str, tuple[Any, str, str]] = {
         "envkeeper:secrets.ENVIRONMENT",
         "which is an envkeeper setting; give this secret another name",
     ),
-
     "not a list": (
         {"OPENAI_API_KEY": {"source": "external"}},
         "envkeeper:secrets",
