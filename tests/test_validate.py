@@ -230,6 +230,14 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
         "envkeeper:cloudflare.workers[0]",
         "lower-case",
     ),
+    "unknown key under cloudflare": (
+        "dev",
+        replace(
+            "    workers: [example-api-dev]\n", "    workers: [example-api-dev]\n    zone: []\n"
+        ),
+        "envkeeper:cloudflare.zone",
+        "unknown key; expected one of: accountId, workers, zones, tokenIpAllowlist",
+    ),
     "production without reviewers": (
         "prod",
         replace("    reviewers:\n      teams: [platform]\n", ""),
