@@ -120,7 +120,8 @@ def test_the_active_token_lives_its_policy_and_the_standby_only_its_grace(stack:
         assert token.inputs["expiresOn"] == f"{expires.isoformat()}T00:00:00Z"
         assert token.replacement_trigger == slots.date_of(slot).isoformat()
         assert token.delete_before_replace is False
-        # The SDK asks for it itself; what matters is that the value reads as a secret.
+        # Pins the SDK behaviour envkeeper relies on: pulumi-cloudflare itself asks the
+        # engine to keep a token's `value` secret (envkeeper asks too, as a second guard).
         assert is_secret(token.outputs["value"])
 
 

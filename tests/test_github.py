@@ -83,8 +83,11 @@ def test_environment_secrets_and_variables_land_in_their_own_environment(stack: 
     for name, reg in secrets.items():
         assert reg.inputs["environment"] == settings.github.environment
         assert reg.inputs["repository"] == settings.github.repository
-        assert is_secret(reg.inputs["value"]), name
         assert unwrap_all(reg.inputs["value"]) == values[name]
+        # Pins the SDK behaviour envkeeper relies on: pulumi-github marks `value` secret
+        # itself, so the state keeps the copy it stores encrypted. (Whether envkeeper hands
+        # over secret values is checked per value in test_program.py.)
+        assert is_secret(reg.inputs["value"]), name
         assert "value" in reg.additional_secret_outputs
     variables = {r.inputs["variableName"]: r for r in result.by_type(VARIABLE)}
     assert {k: v.inputs["value"] for k, v in variables.items()} == {

@@ -317,21 +317,25 @@ def test_dev_may_allow_a_plain_http_origin() -> None:
     assert found == []
 
 
-def test_the_pack_enforces_every_rule_as_mandatory(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The pack is loaded as the analyzer loads it, with pulumi_policy's own policy classes;
-    # only the gRPC server its PolicyPack starts is replaced by a recorder. (The engine
-    # tests run the pack under the real analyzer.)
+def loaded_pack(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The pack as the analyzer loads it, with pulumi_policy's own policy classes; only the
+    gRPC server its PolicyPack starts is replaced by a recorder. (The engine tests run the
+    pack under the real analyzer.)"""
     import runpy
 
     import pulumi_policy
 
-    from tests.conftest import ROOT
-
     packs: list[dict[str, Any]] = []
     monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kwargs: packs.append(kwargs))
     runpy.run_path(str(ROOT / "policy" / "__main__.py"), run_name="__main__")
-
     (pack,) = packs
+    return pack
+
+
+def test_the_pack_enforces_every_rule_as_mandatory(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pulumi_policy
+
+    pack = loaded_pack(monkeypatch)
     assert pack["name"] == "envkeeper"
     assert pack["enforcement_level"] is pulumi_policy.EnforcementLevel.MANDATORY
     policies = {p.name: p for p in pack["policies"]}
@@ -346,3 +350,71 @@ def test_the_pack_enforces_every_rule_as_mandatory(monkeypatch: pytest.MonkeyPat
     for policy in policies.values():
         assert policy.enforcement_level in (None, pulumi_policy.EnforcementLevel.MANDATORY)
         assert policy.description and policy.description != policy.name
+
+
+def _set(type_: str, name: str | None, **changes: Any) -> Any:
+    def edit(resources: list[PolicyResource]) -> None:
+        found = next(r for r in resources if r.resource_type == type_ and name in (None, r.name))
+        found.props = {**found.props, **changes}
+
+    return edit
+
+
+# For each rule, one change to production's resources that breaks that rule and no other.
+BREAKS: dict[str, Any] = {
+    "cloudflare-token-short-lived-and-scoped": _set(
+        rules.TOKEN, "deploy-b", expiresOn="2099-01-01T00:00:00Z"
+    ),
+    "postgres-logins-not-privileged": _set(rules.ROLE, "app_readonly", superuser=True),
+    "production-environment-protected": _set(
+        rules.GITHUB_ENVIRONMENT, None, preventSelfReview=False
+    ),
+    "postgres-runtime-logins-own-nothing": _set(
+        "postgresql:index/schema:Schema", None, owner="app_runtime_a"
+    ),
+    # A Worker secret on another Cloudflare account, though the Worker's name is this stack's.
+    "secrets-stay-in-their-stack": _set(
+        rules.WORKER_SECRET,
+        "example-api-STRIPE_SECRET_KEY",
+        accountId="0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    ),
+    "cors-origins-exact": _set(rules.ENVIRONMENT_TYPE, None, corsOrigins=["https://*.example.com"]),
+}
+
+
+def reported_by(policy: Any, args: StackValidationArgs) -> list[str]:
+    """What `policy` reports on the stack `args`, run the way the analyzer runs it."""
+    import pulumi_policy
+
+    found = Violations()
+    if isinstance(policy, pulumi_policy.ResourceValidationPolicy):
+        for r in args.resources:
+            policy.validate(
+                ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, OPTIONS, None),
+                found,
+            )
+    else:
+        policy.validate(args, found)
+    return list(found)
+
+
+def test_the_shipped_production_stack_passes_every_rule_of_the_pack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rules, "_now", lambda: NOW)
+    args = stack_args("prod")
+    for policy in loaded_pack(monkeypatch)["policies"]:
+        assert reported_by(policy, args) == [], policy.name
+
+
+@pytest.mark.parametrize("rule", sorted(BREAKS))
+def test_each_break_is_reported_under_its_own_rule_name_and_no_other(
+    monkeypatch: pytest.MonkeyPatch, rule: str
+) -> None:
+    # A pack that ran the wrong function under a rule's name would report this break
+    # under another name, or not at all.
+    monkeypatch.setattr(rules, "_now", lambda: NOW)
+    args = stack_args("prod", BREAKS[rule])
+    reports = {p.name: reported_by(p, args) for p in loaded_pack(monkeypatch)["policies"]}
+    assert {name for name, found in reports.items() if found} == {rule}
+    assert len(reports[rule]) == 1, reports[rule]

@@ -44,6 +44,29 @@ def test_better_auth_secret_is_32_random_bytes_kept_by_its_rotation_date(stack: 
     assert is_secret(auth.outputs["base64"]) and is_secret(auth.outputs["hex"])
 
 
+EACH_VALUE = """
+import pulumi
+from components.program import run
+
+env = run()
+for name, value in env.secrets.items():
+    pulumi.export(f"held:{name}", value)
+"""
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_value_the_environment_holds_is_a_secret_on_its_own(
+    stack: str, project: Path
+) -> None:
+    # The registered `secrets` map is secret as soon as one value is; this looks at each.
+    (project / "__main__.py").write_text(EACH_VALUE)
+    outputs = run(stack, project).stack_outputs
+    held = {k.removeprefix("held:"): v for k, v in outputs.items() if k.startswith("held:")}
+    _, settings = load(stack, project)
+    assert set(held) == {e.name for e in settings.catalog.delivered if e.secret}
+    assert [name for name, value in held.items() if not is_secret(value)] == []
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_environment_registers_every_secret_it_holds_as_secret(stack: str) -> None:
     result = run(stack)
