@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,31 +15,19 @@ from envkeeper.stackfile import (
     load_stack_file,
     refuse_project_only_keys,
     stack_file,
+    undo_engine_dates,
 )
-
-# The engine's YAML reader takes an unquoted `2026-10-05` for a timestamp and hands it to
-# the program as Go prints one. The CLI reads the same line as the text `2026-10-05`.
-_ENGINE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}) 00:00:00 \+0000 UTC")
-
-
-def _undo_engine_dates(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _undo_engine_dates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_undo_engine_dates(v) for v in value]
-    if isinstance(value, str) and (match := _ENGINE_DATE.fullmatch(value)):
-        return match.group(1)
-    return value
 
 
 def _decode(raw: Any) -> Any:
-    # The engine hands object and list values to the program as JSON text.
+    # The engine hands object and list values to the program as JSON text, and keeper dates
+    # as Go prints a timestamp (see undo_engine_dates).
     if isinstance(raw, str) and raw[:1] in ("{", "["):
         try:
-            return _undo_engine_dates(json.loads(raw))
+            return undo_engine_dates(json.loads(raw))
         except json.JSONDecodeError:
             return raw
-    return _undo_engine_dates(raw)
+    return undo_engine_dates(raw)
 
 
 def read_stack_config(stack: str, project_dir: Path) -> StackConfig:

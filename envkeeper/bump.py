@@ -33,20 +33,22 @@ class Change:
     new: date
 
 
-def _position(document: Any, name: str, slot: str | None) -> tuple[int, int]:
-    """(line, column), zero-based, of the scalar that holds a keeper date."""
+def _position(document: Any, name: str, slot: str | None) -> tuple[int, int, str]:
+    """(line, column), zero-based, of the scalar that holds a keeper date, and its text as
+    written (`2026-10-05`, or as `pulumi config set` rewrote it, `2026-10-05 00:00:00 +0000
+    UTC`)."""
     rotation = document["config"][ROTATION_KEY]
     if slot is None:
-        return rotation.lc.value(name)
-    return rotation[name].lc.value(slot)
+        return (*rotation.lc.value(name), str(rotation[name]))
+    return (*rotation[name].lc.value(slot), str(rotation[name][slot]))
 
 
 def _replace_scalar(line: str, column: int, old: str, new: str) -> str:
-    # The scalar may be quoted; the date itself starts at the column or one after it.
+    # The scalar may be quoted; its text starts at the column or one after it.
     for start in (column, column + 1):
         if line[start : start + len(old)] == old:
             return line[:start] + new + line[start + len(old) :]
-    raise AssertionError(f"{old} not found at column {column} of {line!r}")
+    raise AssertionError(f"the date is not at column {column} of its line")
 
 
 def apply_changes(path: Path, changes: list[Change], stack: str, today: date) -> Settings:
@@ -58,10 +60,8 @@ def apply_changes(path: Path, changes: list[Change], stack: str, today: date) ->
     document = round_trip_yaml().load(text)
     lines = text.splitlines(keepends=True)
     for change in changes:
-        line, column = _position(document, change.name, change.slot)
-        lines[line] = _replace_scalar(
-            lines[line], column, change.old.isoformat(), change.new.isoformat()
-        )
+        line, column, written = _position(document, change.name, change.slot)
+        lines[line] = _replace_scalar(lines[line], column, written, change.new.isoformat())
     new_text = "".join(lines)
     settings = _validate(path, new_text, stack, today)
     try:

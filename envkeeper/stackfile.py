@@ -224,6 +224,23 @@ def load_config(project_dir: Path, stack: str) -> StackConfig:
     return config
 
 
+# `pulumi config set` rewrites the file through a YAML library that takes an unquoted
+# `2026-10-05` for a timestamp and writes it back as Go prints one; the engine hands it to
+# the program in the same form. Both mean the date.
+ENGINE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}) 00:00:00 \+0000 UTC")
+
+
+def undo_engine_dates(value: Any) -> Any:
+    """`value` with every date Pulumi rewrote back in its YYYY-MM-DD form."""
+    if isinstance(value, dict):
+        return {k: undo_engine_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [undo_engine_dates(v) for v in value]
+    if isinstance(value, str) and (match := ENGINE_DATE.fullmatch(value)):
+        return match.group(1)
+    return value
+
+
 def _plain(value: Any) -> Any:
     """ruamel's round-trip containers as plain dicts and lists, as Pulumi would pass them."""
     if isinstance(value, dict):
@@ -231,5 +248,5 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, str):
-        return str(value)
+        return undo_engine_dates(str(value))
     return value

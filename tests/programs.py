@@ -130,7 +130,7 @@ def pasted(stack_file_text: str) -> str:
     start = stack_file_text.index("  # envkeeper mints")
     end = stack_file_text.index("  envkeeper:rotation:")
     text = stack_file_text[:start] + stack_file_text[end:]
-    text = re.sub(r"RESEND_API_KEY: \{a: [\d-]+, b: ([\d-]+)\}", r"RESEND_API_KEY: \1", text)
+    text = re.sub(r"RESEND_API_KEY: \{a: '[\d-]+', b: ('[\d-]+')\}", r"RESEND_API_KEY: \1", text)
     return "".join(ln for ln in text.splitlines(keepends=True) if "AdminKey:" not in ln)
 
 

@@ -33,7 +33,7 @@ def test_status_lists_each_provider_credential_with_its_policy(cli: Any) -> None
 def test_an_overdue_admin_credential_fails_the_weekly_check(cli: Any, project: Path) -> None:
     path = project / "Pulumi.prod.yaml"
     path.write_text(
-        path.read_text().replace("github:token: 2026-10-21", "github:token: 2026-03-02")
+        path.read_text().replace("github:token: '2026-10-21'", "github:token: '2026-03-02'")
     )
 
     result = cli("rotation", "status", "prod", "--today", "2026-11-29")
@@ -49,7 +49,7 @@ def test_validate_names_every_missing_credential_date_in_one_line(cli: Any, proj
     text = "".join(
         line
         for line in path.read_text().splitlines(keepends=True)
-        if not any(f"{key}: 2026" in line for key in CREDENTIALS)
+        if not any(f"{key}: '2026" in line for key in CREDENTIALS)
     )
     path.write_text(text)
 
@@ -80,7 +80,7 @@ def test_bump_records_a_rolled_credential_and_says_how_to_set_it(cli: Any, proje
     result = cli("rotation", "bump", "prod", "cloudflare:apiToken", "--date", "2026-11-28")
 
     assert result.exit_code == 0, result.output
-    assert "cloudflare:apiToken: 2026-11-28" in (project / "Pulumi.prod.yaml").read_text()
+    assert "cloudflare:apiToken: '2026-11-28'" in (project / "Pulumi.prod.yaml").read_text()
     assert "pulumi config set --secret --stack prod cloudflare:apiToken" in result.stdout
     assert "nothing in Pulumi changes" in result.stdout
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ def test_the_day_after_the_shipped_dates_nothing_is_overdue(cli: Any) -> None:
 def stripe_stack(project: Path, rotated: str) -> None:
     path = project / "Pulumi.dev.yaml"
     text = path.read_text().replace(
-        "STRIPE_SECRET_KEY: 2026-10-12", f"STRIPE_SECRET_KEY: {rotated}"
+        "STRIPE_SECRET_KEY: '2026-10-12'", f"STRIPE_SECRET_KEY: {rotated}"
     )
     path.write_text(text)
 
@@ -147,8 +148,8 @@ def test_bump_changes_exactly_one_date_and_keeps_every_other_byte(cli: Any, proj
     after = path.read_text()
     assert changed_lines(before, after) == [
         (
-            "    DATABASE_URL_READONLY: 2026-11-02\n",
-            f"    DATABASE_URL_READONLY: {TODAY.isoformat()}\n",
+            "    DATABASE_URL_READONLY: '2026-11-02'\n",
+            f"    DATABASE_URL_READONLY: '{TODAY.isoformat()}'\n",
         )
     ]
     assert "# Keeper dates: bump one" in after
@@ -161,8 +162,8 @@ def test_bump_picks_the_older_slot_of_a_two_slot_secret(cli: Any, project: Path)
     assert result.exit_code == 0, result.output
     assert changed_lines(before, path.read_text()) == [
         (
-            "    DATABASE_URL: {a: 2026-08-05, b: 2026-11-04}\n",
-            f"    DATABASE_URL: {{a: {TODAY.isoformat()}, b: 2026-11-04}}\n",
+            "    DATABASE_URL: {a: '2026-08-05', b: '2026-11-04'}\n",
+            f"    DATABASE_URL: {{a: '{TODAY.isoformat()}', b: '2026-11-04'}}\n",
         )
     ]
     out = result.stdout
@@ -174,21 +175,48 @@ def test_bump_picks_the_older_slot_of_a_two_slot_secret(cli: Any, project: Path)
     assert 'Suggested commit message: "Rotate DATABASE_URL slot a in prod"' in out
 
 
-def test_bump_keeps_quotes_and_trailing_comments(cli: Any, project: Path) -> None:
+@pytest.mark.parametrize(
+    ("written", "bumped"),
+    [
+        ("'2026-10-13'  # rolled by Ana", "'{today}'  # rolled by Ana"),
+        ('"2026-10-13"', '"{today}"'),
+        ("2026-10-13  # unquoted", "{today}  # unquoted"),
+        # What `pulumi config set` leaves of an unquoted date: the whole scalar is replaced.
+        ("2026-10-13 00:00:00 +0000 UTC", "{today}"),
+    ],
+)
+def test_bump_keeps_the_scalars_quoting_and_comment(
+    cli: Any, project: Path, written: str, bumped: str
+) -> None:
     path = project / "Pulumi.staging.yaml"
     path.write_text(
-        path.read_text().replace(
-            "STRIPE_SECRET_KEY: 2026-10-13", "STRIPE_SECRET_KEY: '2026-10-13'  # rolled by Ana"
-        )
+        path.read_text().replace("STRIPE_SECRET_KEY: '2026-10-13'", f"STRIPE_SECRET_KEY: {written}")
     )
     before = path.read_text()
     assert cli("rotation", "bump", "staging", "STRIPE_SECRET_KEY").exit_code == 0
     assert changed_lines(before, path.read_text()) == [
         (
-            "    STRIPE_SECRET_KEY: '2026-10-13'  # rolled by Ana\n",
-            f"    STRIPE_SECRET_KEY: '{TODAY.isoformat()}'  # rolled by Ana\n",
+            f"    STRIPE_SECRET_KEY: {written}\n",
+            f"    STRIPE_SECRET_KEY: {bumped.format(today=TODAY.isoformat())}\n",
         )
     ]
+
+
+def test_dates_rewritten_by_pulumi_config_set_still_read_as_dates(cli: Any, project: Path) -> None:
+    # `pulumi config set` rewrites a stack file; an unquoted date comes back as Go prints a
+    # timestamp. What it meant must not change (the shipped files quote their dates).
+    path = project / "Pulumi.prod.yaml"
+    before = cli("rotation", "status", "prod", "--format", "json", "--today", "2026-11-29").stdout
+    path.write_text(re.sub(r"'(\d{4}-\d{2}-\d{2})'", r"\1 00:00:00 +0000 UTC", path.read_text()))
+    assert "00:00:00 +0000 UTC" in path.read_text()
+    assert cli("validate", "prod").exit_code == 0
+    after = cli("rotation", "status", "prod", "--format", "json", "--today", "2026-11-29").stdout
+    assert after == before
+    done = cli("rotation", "bump", "prod", "DATABASE_URL")
+    assert done.exit_code == 0, done.output
+    assert f"DATABASE_URL: {{a: {TODAY.isoformat()}, b: 2026-11-04 00:00:00 +0000 UTC}}" in (
+        path.read_text()
+    )
 
 
 def test_bumping_an_external_secret_says_where_to_roll_it(cli: Any) -> None:
@@ -335,7 +363,7 @@ def test_bump_keeps_crlf_line_endings(cli: Any, project: Path) -> None:
         b"\r\n", b""
     )
     assert after == before.replace(
-        b"DATABASE_URL_READONLY: 2026-11-02", f"DATABASE_URL_READONLY: {TODAY}".encode()
+        b"DATABASE_URL_READONLY: '2026-11-02'", f"DATABASE_URL_READONLY: '{TODAY}'".encode()
     )
 
 

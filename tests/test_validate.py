@@ -94,7 +94,9 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
     ),
     "minted resend key with one date": (
         "dev",
-        replace("RESEND_API_KEY: {a: 2026-06-22, b: 2026-09-21}", "RESEND_API_KEY: 2026-09-21"),
+        replace(
+            "RESEND_API_KEY: {a: '2026-06-22', b: '2026-09-21'}", "RESEND_API_KEY: '2026-09-21'"
+        ),
         "envkeeper:rotation.RESEND_API_KEY",
         "a two-slot secret needs both slots",
     ),
@@ -148,49 +150,51 @@ BROKEN: dict[str, tuple[str, Callable[[str], str], str, str]] = {
     ),
     "impossible date": (
         "dev",
-        replace("BETTER_AUTH_SECRET: 2026-10-05", "BETTER_AUTH_SECRET: 2026-02-30"),
+        replace("BETTER_AUTH_SECRET: '2026-10-05'", "BETTER_AUTH_SECRET: '2026-02-30'"),
         "envkeeper:rotation.BETTER_AUTH_SECRET",
         "real calendar date",
     ),
     "date in the future": (
         "dev",
-        replace("STRIPE_SECRET_KEY: 2026-10-12", "STRIPE_SECRET_KEY: 2099-01-01"),
+        replace("STRIPE_SECRET_KEY: '2026-10-12'", "STRIPE_SECRET_KEY: '2099-01-01'"),
         "envkeeper:rotation.STRIPE_SECRET_KEY",
         "in the future",
     ),
     "words for a date": (
         "staging",
-        replace("STRIPE_SECRET_KEY: 2026-10-13", "STRIPE_SECRET_KEY: last week"),
+        replace("STRIPE_SECRET_KEY: '2026-10-13'", "STRIPE_SECRET_KEY: last week"),
         "envkeeper:rotation.STRIPE_SECRET_KEY",
         "YYYY-MM-DD",
     ),
     "unknown secret name": (
         "dev",
         replace(
-            "STRIPE_SECRET_KEY: 2026-10-12",
-            "STRIPE_SECRET_KEY: 2026-10-12\n    STRIPE_KEY: 2026-10-01",
+            "STRIPE_SECRET_KEY: '2026-10-12'",
+            "STRIPE_SECRET_KEY: '2026-10-12'\n    STRIPE_KEY: '2026-10-01'",
         ),
         "envkeeper:rotation.STRIPE_KEY",
         "STRIPE_SECRET_KEY",
     ),
     "two-slot secret with one slot": (
         "prod",
-        replace("DATABASE_URL: {a: 2026-08-05, b: 2026-11-04}", "DATABASE_URL: {a: 2026-08-05}"),
+        replace(
+            "DATABASE_URL: {a: '2026-08-05', b: '2026-11-04'}", "DATABASE_URL: {a: '2026-08-05'}"
+        ),
         "envkeeper:rotation.DATABASE_URL",
         "both slots",
     ),
     "two slots on one date": (
         "prod",
         replace(
-            "CLOUDFLARE_API_TOKEN: {a: 2026-08-12, b: 2026-11-11}",
-            "CLOUDFLARE_API_TOKEN: {a: 2026-11-11, b: 2026-11-11}",
+            "CLOUDFLARE_API_TOKEN: {a: '2026-08-12', b: '2026-11-11'}",
+            "CLOUDFLARE_API_TOKEN: {a: '2026-11-11', b: '2026-11-11'}",
         ),
         "envkeeper:rotation.CLOUDFLARE_API_TOKEN",
         "earlier date",
     ),
     "rotated secret without a date": (
         "dev",
-        replace("    MIGRATION_DATABASE_URL: 2026-11-02\n", ""),
+        replace("    MIGRATION_DATABASE_URL: '2026-11-02'\n", ""),
         "envkeeper:rotation.MIGRATION_DATABASE_URL",
         "add `MIGRATION_DATABASE_URL",
     ),
@@ -263,19 +267,19 @@ BROKEN.update(
     {
         "empty date": (
             "dev",
-            replace("STRIPE_SECRET_KEY: 2026-10-12", "STRIPE_SECRET_KEY:"),
+            replace("STRIPE_SECRET_KEY: '2026-10-12'", "STRIPE_SECRET_KEY:"),
             "envkeeper:rotation.STRIPE_SECRET_KEY",
             "is empty; write the date as YYYY-MM-DD",
         ),
         "slot dates for a one-slot secret": (
             "dev",
-            replace("STRIPE_SECRET_KEY: 2026-10-12", "STRIPE_SECRET_KEY: {a: 2026-10-12}"),
+            replace("STRIPE_SECRET_KEY: '2026-10-12'", "STRIPE_SECRET_KEY: {a: '2026-10-12'}"),
             "envkeeper:rotation.STRIPE_SECRET_KEY",
             "holds slot dates, but this secret has one slot",
         ),
         "one slot's date is words": (
             "prod",
-            replace("DATABASE_URL: {a: 2026-08-05,", "DATABASE_URL: {a: yesterday,"),
+            replace("DATABASE_URL: {a: '2026-08-05',", "DATABASE_URL: {a: yesterday,"),
             "envkeeper:rotation.DATABASE_URL.a",
             "is not a date",
         ),
@@ -287,7 +291,7 @@ BROKEN.update(
         ),
         "created project dated by an owner URL": (
             "dev",
-            replace("neon:api_key: 2026-10-19", "envkeeper:neonOwnerUrl: 2026-10-19"),
+            replace("neon:api_key: '2026-10-19'", "envkeeper:neonOwnerUrl: '2026-10-19'"),
             "envkeeper:rotation.envkeeper:neonOwnerUrl",
             "move this date to neon:api_key",
         ),
@@ -296,7 +300,7 @@ BROKEN.update(
             lambda text: text.replace(
                 "  envkeeper:resend:\n    domain: mail.example.com\n", ""
             ).replace(
-                "RESEND_API_KEY: {a: 2026-06-24, b: 2026-09-23}", "RESEND_API_KEY: 2026-09-23"
+                "RESEND_API_KEY: {a: '2026-06-24', b: '2026-09-23'}", "RESEND_API_KEY: '2026-09-23'"
             ),
             "envkeeper:rotation.envkeeper:resendAdminKey",
             "no envkeeper:resend block",
@@ -361,7 +365,7 @@ def test_several_problems_are_one_line_each(cli: Any, project: Path) -> None:
     path = project / "Pulumi.prod.yaml"
     text = path.read_text()
     text = text.replace("environment: production", "environment: live")
-    text = text.replace("STRIPE_SECRET_KEY: 2026-10-14", "STRIPE_SECRET_KEY: 2026-13-01")
+    text = text.replace("STRIPE_SECRET_KEY: '2026-10-14'", "STRIPE_SECRET_KEY: '2026-13-01'")
     path.write_text(text + f"  envkeeper:resendApiKey: {PLAINTEXT}\n")
 
     result = cli("validate", "prod")
@@ -536,8 +540,10 @@ def test_every_secret_key_written_in_clear_is_refused(
 
 # A secret pasted where a setting belongs: every refusal says where, never what.
 PASTED_WHERE = {
-    "as a keeper date": replace("STRIPE_SECRET_KEY: 2026-10-14", f"STRIPE_SECRET_KEY: {PLAINTEXT}"),
-    "as a slot's date": replace("{a: 2026-08-05,", f"{{a: {PLAINTEXT},"),
+    "as a keeper date": replace(
+        "STRIPE_SECRET_KEY: '2026-10-14'", f"STRIPE_SECRET_KEY: {PLAINTEXT}"
+    ),
+    "as a slot's date": replace("{a: '2026-08-05',", f"{{a: {PLAINTEXT},"),
     "twice under one key": append(
         f"  envkeeper:stripeSecretKey: {PLAINTEXT}\n  envkeeper:stripeSecretKey: {PLAINTEXT}x"
     ),
