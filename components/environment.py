@@ -12,8 +12,8 @@ from components.cloudflare import DeployTokens, WorkerSecrets, WorkerSecretsArgs
 from components.github import GithubEnvironment, GithubEnvironmentArgs
 from components.neon import NeonDatabase, NeonDatabaseArgs
 from components.vendors import minted_vendor_secrets
-from envkeeper import versioned
-from envkeeper.catalog import ENVIRONMENT_TYPE, SLOTS, CatalogEntry, Encoding
+from envkeeper import generated, versioned
+from envkeeper.catalog import ENVIRONMENT_TYPE, SLOTS, CatalogEntry
 from envkeeper.policy_facts import boundaries
 from envkeeper.settings import Settings
 
@@ -27,31 +27,43 @@ class EnvironmentArgs:
     neon_owner_url: pulumi.Output[str] | None = None
 
 
-def _random_bytes(
+def _random_secret(
     name: str, entry: CatalogEntry, rotated: date, opts: pulumi.ResourceOptions
 ) -> pulumi.Output[str]:
+    """`entry.length` random bytes, written in its encoding, re-made when `rotated` moves.
+    A RandomPassword, not RandomBytes: the latter's id is its value, never encrypted."""
     assert entry.length and entry.encoding
-    made = random.RandomBytes(
+    count, padding = generated.characters(entry.length, entry.encoding)
+    alphabet = generated.ALPHABETS[entry.encoding]
+    made = random.RandomPassword(
         name,
-        random.RandomBytesArgs(length=entry.length, keepers={"rotated": rotated.isoformat()}),
+        random.RandomPasswordArgs(
+            length=count,
+            upper=alphabet.upper,
+            lower=alphabet.lower,
+            numeric=alphabet.numeric,
+            special=True,
+            override_special=alphabet.special,
+            keepers={"rotated": rotated.isoformat()},
+        ),
         opts=opts,
     )
-    # Both encodings are secret outputs of RandomBytes; pulumi.Output.secret keeps them so
-    # even where an engine forgets additional_secret_outputs.
-    return pulumi.Output.secret(made.hex if entry.encoding is Encoding.HEX else made.base64)
+    # `result` is a secret output of RandomPassword; pulumi.Output.secret keeps it so even
+    # where an engine forgets additional_secret_outputs.
+    return pulumi.Output.secret(made.result.apply(lambda value: value + padding))
 
 
 def generated_secret(
     entry: CatalogEntry, settings: Settings, opts: pulumi.ResourceOptions
 ) -> pulumi.Output[str]:
-    """Random bytes for a generated catalog entry, re-made when its keeper date moves. A
+    """The random value of a generated catalog entry, re-made when its keeper date moves. A
     two-slot one is one secret per slot, delivered as a versioned list (newest first)."""
     assert entry.resource
     if not entry.two_slots:
-        return _random_bytes(entry.resource, entry, settings.single_date(entry.name), opts)
+        return _random_secret(entry.resource, entry, settings.single_date(entry.name), opts)
     slots = settings.slots(entry.name)
     values = {
-        slot: _random_bytes(f"{entry.resource}-{slot}", entry, slots.date_of(slot), opts)
+        slot: _random_secret(f"{entry.resource}-{slot}", entry, slots.date_of(slot), opts)
         for slot in SLOTS
     }
     joined = pulumi.Output.all(**values).apply(lambda v: versioned.join(slots, v))

@@ -40,7 +40,7 @@ def config_key(name: str) -> str:
 
 
 def resource_name(name: str) -> str:
-    """The Pulumi name of a generated secret's RandomBytes (BETTER_AUTH_SECRET's is
+    """The Pulumi name of a generated secret's resource (BETTER_AUTH_SECRET's is
     better-auth-secret)."""
     return name.lower().replace("_", "-")
 

@@ -88,6 +88,7 @@ class Registration:
     provider: str = ""
     replacement_trigger: Any = None  # a change to it replaces the resource
     dependencies: list[str] = field(default_factory=list)  # URNs it waits for
+    id: str = ""  # the provider's id for it, which the engine never encrypts
 
 
 @dataclass
@@ -161,13 +162,16 @@ class FakeProviders(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         state = dict(args.inputs)
         seed = (self.stack, args.typ, args.name, args.inputs)
+        ident = f"{args.name}-id"
         if args.typ == "random:index/randomBytes:RandomBytes":
             raw = fake_value(self.prefix, *seed)
             state["base64"] = raw
             state["hex"] = raw.encode().hex()
+            ident = raw  # as pulumi-random does: the value is the (never secret) id
         elif args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = fake_value(self.prefix, *seed)
             state["bcryptHash"] = fake_value("bcrypt-", *seed)
+            ident = "none"  # as pulumi-random does
         elif args.typ == "cloudflare:index/accountToken:AccountToken":
             state["value"] = fake_value(self.prefix, *seed)
             state["status"] = "active"
@@ -183,7 +187,7 @@ class FakeProviders(mocks.Mocks):
             state["secret"] = "whsec_" + fake_value(self.prefix, *seed)
         elif args.typ == "neon:resource:Project":
             state.update(self._neon_project(args.name, seed))
-        return f"{args.name}-id", state
+        return ident, state
 
     def _neon_project(self, name: str, seed: tuple[Any, ...]) -> dict[str, Any]:
         endpoint = "ep-" + fake_value("", *seed)[:12].lower().replace("_", "0").replace("-", "0")
@@ -279,6 +283,7 @@ class RecordingMonitor(mocks.MockMonitor):
             if key in state and not is_secret(state[key]):
                 state[key] = wrap_secret(state[key])
         reg.outputs = state
+        reg.id = response.id
         if request.custom:
             loop = asyncio.get_event_loop()
             obj = loop.run_until_complete(rpc.serialize_properties(state, {}))

@@ -15,6 +15,7 @@ from envkeeper import github as gh
 from envkeeper.catalog import CatalogEntry, Destination, Source
 from envkeeper.destinations import Target, targets
 from envkeeper.offline import ProgramRun, Registration, redact, unwrap_all
+from envkeeper.rotation import minted_by
 from envkeeper.settings import Settings, SlotDates
 
 
@@ -92,6 +93,10 @@ def _source(
     source: dict[str, Any] = {"kind": entry.source.value, "description": entry.description}
     if entry.source is Source.EXTERNAL:
         source["config"] = entry.full_config_key
+    elif entry.managed:
+        # What mints it, by the same names as a rotation's blast radius.
+        minted = minted_by(entry, set(catalog.SLOTS) if entry.two_slots else None)
+        source["resources"] = [r.urn for r in run.registrations if r.custom and r.name in minted]
     elif value is not None and entry.secret:
         # The producer: it outputs the value without having been given it.
         given = {r.urn for r in delivered}

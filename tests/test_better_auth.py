@@ -20,7 +20,7 @@ from envkeeper.offline import ProgramRun, is_secret, unwrap_all
 from tests.conftest import STACKS
 from tests.programs import environment_secrets, load, run
 
-RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 WORKER_SECRET = "pulumi-python:dynamic/envkeeper:WorkerSecret"
 
 
@@ -39,7 +39,8 @@ def better_auth_reads(value: str) -> tuple[int, list[tuple[int, str]]]:
 
 
 def slot_value(result: ProgramRun, slot: str) -> str:
-    return unwrap_all(result.one(RANDOM_BYTES, f"better-auth-secrets-{slot}").outputs)["base64"]
+    made = result.one(RANDOM_PASSWORD, f"better-auth-secrets-{slot}")
+    return unwrap_all(made.outputs)["result"] + "="  # base64 of 32 bytes: 43 characters, "="
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -58,8 +59,9 @@ def test_the_worker_gets_both_versions_newest_first(stack: str) -> None:
         (int(slots.date_of(older).strftime("%Y%m%d")), slot_value(result, older)),
     ]
     for slot in ("a", "b"):
-        made = result.one(RANDOM_BYTES, f"better-auth-secrets-{slot}")
-        assert made.inputs == {"length": 32, "keepers": {"rotated": str(slots.date_of(slot))}}
+        made = result.one(RANDOM_PASSWORD, f"better-auth-secrets-{slot}")
+        assert made.inputs["length"] == 43
+        assert made.inputs["keepers"] == {"rotated": str(slots.date_of(slot))}
     carriers = [
         r for r in result.by_type(WORKER_SECRET) if r.inputs["name"] == "BETTER_AUTH_SECRETS"
     ]
@@ -85,7 +87,7 @@ def test_a_bump_puts_a_higher_version_first_and_keeps_the_other(project: Path, c
 def test_the_legacy_key_is_delivered_until_turned_off(project: Path, cli: Any) -> None:
     result = run("dev", project)
     assert "BETTER_AUTH_SECRET" in environment_secrets(result, "dev")
-    assert result.one(RANDOM_BYTES, "better-auth-secret").inputs["keepers"] == {
+    assert result.one(RANDOM_PASSWORD, "better-auth-secret").inputs["keepers"] == {
         "rotated": "2026-10-05"  # unchanged from before versioning: the same value
     }
 
@@ -105,7 +107,7 @@ def test_the_legacy_key_is_delivered_until_turned_off(project: Path, cli: Any) -
     assert cli("validate", "dev").exit_code == 0
     without = run("dev", project)
     assert "BETTER_AUTH_SECRET" not in environment_secrets(without, "dev")
-    assert not [r for r in without.by_type(RANDOM_BYTES) if r.name == "better-auth-secret"]
+    assert not [r for r in without.by_type(RANDOM_PASSWORD) if r.name == "better-auth-secret"]
     names = {r.inputs["name"] for r in without.by_type(WORKER_SECRET)}
     assert "BETTER_AUTH_SECRETS" in names and "BETTER_AUTH_SECRET" not in names
 

@@ -19,7 +19,7 @@ from tests.programs import environment_secrets, load, run
 
 WORKER_SECRET = "pulumi-python:dynamic/envkeeper:WorkerSecret"
 GITHUB_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
-RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 
 
 def test_declared_entries_join_the_catalog_after_the_built_in_ones() -> None:
@@ -309,11 +309,18 @@ def test_the_program_delivers_each_declared_secret_exactly_where_declared(
     declare(project)
     result = run(stack, project)
 
-    made = result.one(RANDOM_BYTES, "session-signing-key")
-    assert made.inputs["length"] == 48
+    made = result.one(RANDOM_PASSWORD, "session-signing-key")
+    # 48 bytes as hex, as declared: 96 characters of 0-9a-f.
+    assert made.inputs["length"] == 96
+    assert (made.inputs["upper"], made.inputs["lower"], made.inputs["numeric"]) == (
+        False,
+        False,
+        True,
+    )
+    assert made.inputs["overrideSpecial"] == "abcdef"
     assert made.inputs["keepers"] == {"rotated": DATES["SESSION_SIGNING_KEY"]}
     values = environment_secrets(result, stack)
-    assert values["SESSION_SIGNING_KEY"] == unwrap_all(made.outputs)["hex"]  # hex, as declared
+    assert values["SESSION_SIGNING_KEY"] == unwrap_all(made.outputs)["result"]
     assert values["OPENAI_API_KEY"] == "placeholder:envkeeper:openaiApiKey"
 
     holders = {

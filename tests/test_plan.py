@@ -28,7 +28,7 @@ def test_json_plan_has_the_documented_shape(cli: Any, stack: str) -> None:
     types = {(r["type"], r["name"]) for r in plan["resources"]}
     assert (catalog.ENVIRONMENT_TYPE, stack) in types
     for name in ("better-auth-secret", "better-auth-secrets-a", "better-auth-secrets-b"):
-        assert ("random:index/randomBytes:RandomBytes", name) in types
+        assert ("random:index/randomPassword:RandomPassword", name) in types
 
     secrets = {s["name"]: s for s in plan["secrets"]}
     assert list(secrets) == [e.name for e in SHIPPED.delivered]
@@ -47,7 +47,7 @@ def test_json_plan_has_the_documented_shape(cli: Any, stack: str) -> None:
         for worker in settings.cloudflare.workers
         if "BETTER_AUTH_SECRETS" in settings.cloudflare.secrets_of(worker)
     ]
-    # Made by the two slots' RandomBytes (the joined value is neither one's output alone).
+    # Made by the two slots' RandomPassword (the joined value is neither one's output alone).
     legacy = secrets["BETTER_AUTH_SECRET"]
     assert legacy["rotation"] is None
     assert legacy["source"]["resources"] == [
@@ -140,7 +140,7 @@ def test_table_shows_the_tree_the_secrets_and_what_is_still_needed(cli: Any) -> 
     assert result.exit_code == 0
     out = result.stdout
     assert "pulumi:pulumi:Stack envkeeper-dev" in out
-    assert "random:index/randomBytes:RandomBytes  better-auth-secret" in out
+    assert "random:index/randomPassword:RandomPassword  better-auth-secret" in out
     for entry in SHIPPED.delivered:
         assert entry.name in out
     assert "pulumi config set --secret --stack dev envkeeper:stripeSecretKey" in out

@@ -11,9 +11,9 @@ from envkeeper.offline import ProgramError, is_secret, run_program, unwrap_all
 from envkeeper.problems import UserError
 from envkeeper.stackfile import load_config
 from tests.conftest import STACKS
-from tests.programs import SHIPPED, changed_resources, load, run, set_rotation
+from tests.programs import SHIPPED, changed_resources, environment_secrets, load, run, set_rotation
 
-RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -34,14 +34,21 @@ def test_every_resource_hangs_under_the_environment_component(stack: str) -> Non
 @pytest.mark.parametrize("stack", STACKS)
 def test_better_auth_secret_is_32_random_bytes_kept_by_its_rotation_date(stack: str) -> None:
     _, settings = load(stack)
-    auth = run(stack).one(RANDOM_BYTES, "better-auth-secret")
-    assert auth.inputs["length"] >= 32
+    result = run(stack)
+    auth = result.one(RANDOM_PASSWORD, "better-auth-secret")
+    # 43 characters of the 64 of base64 (258 bits), then its padding: 32 bytes to a decoder.
+    assert auth.inputs["length"] == 43
+    assert (auth.inputs["upper"], auth.inputs["lower"], auth.inputs["numeric"]) == (True,) * 3
+    assert auth.inputs["special"] is True and auth.inputs["overrideSpecial"] == "+/"
     assert auth.inputs["keepers"] == {
         "rotated": settings.single_date("BETTER_AUTH_SECRET").isoformat()
     }
-    # The engine marks these outputs secret (the SDK asks it to); so must the harness, or a
-    # leak would hide.
-    assert is_secret(auth.outputs["base64"]) and is_secret(auth.outputs["hex"])
+    # The engine marks the output secret (the SDK asks it to); so must the harness, or a
+    # leak would hide. Its id is "none", never the value.
+    assert is_secret(auth.outputs["result"])
+    assert auth.id == "none"
+    held = environment_secrets(result, stack)["BETTER_AUTH_SECRET"]
+    assert held == unwrap_all(auth.outputs["result"]) + "="
 
 
 EACH_VALUE = """
