@@ -38,7 +38,9 @@ class TokenPolicy:
 
     @property
     def resources_json(self) -> str:
-        return json.dumps(self.resources, sort_keys=True)
+        # As Cloudflare writes it back (compact, keys sorted, as Terraform's jsonencode):
+        # any other spelling reads as a change to the token on every refresh.
+        return json.dumps(self.resources, sort_keys=True, separators=(",", ":"))
 
 
 def deploy_policies(settings: Settings) -> list[TokenPolicy]:

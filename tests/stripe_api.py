@@ -57,7 +57,7 @@ class StripeApi(StandIn):
         events = [v for k, values in form.items() if k.startswith("enabled_events") for v in values]
         if not form.get("url") or not events:
             return error(400, "invalid_request_error", "Missing required param: url.")
-        endpoint = f"we_{next(self._serial):04d}CANARY"
+        endpoint = f"we_1Q{next(self._serial):04d}EnvKeeperTest"
         self.endpoints[endpoint] = {
             "id": endpoint,
             "object": "webhook_endpoint",
