@@ -101,25 +101,32 @@ class NeonDatabase(pulumi.ComponentResource):
                     create_role=False,
                     replication=False,
                     bypass_row_level_security=False,
+                    assume_role=spec.assumes,
                 ),
                 opts=pulumi.ResourceOptions.merge(
                     on_sql,
                     pulumi.ResourceOptions(
-                        depends_on=[roles[m] for m in spec.member_of if m in roles]
+                        depends_on=[roles[m] for m in spec.member_of if m in roles],
+                        retain_on_delete=spec.kept,
                     ),
                 ),
             )
 
+        # The database, its schema and their owner hold the product's data: a `pulumi
+        # destroy` (or a renamed database) lets go of them, it never drops them. Every
+        # login goes.
+        keep = pulumi.ResourceOptions(retain_on_delete=True)
         database = postgresql.Database(
             settings.database,
             postgresql.DatabaseArgs(name=settings.database),
-            opts=on_sql,
+            opts=pulumi.ResourceOptions.merge(on_sql, keep),
         )
         schema = postgresql.Schema(
             db.SCHEMA,
-            postgresql.SchemaArgs(name=db.SCHEMA, database=database.name, owner=db.MIGRATOR),
+            postgresql.SchemaArgs(name=db.SCHEMA, database=database.name, owner=db.OWNER),
             opts=pulumi.ResourceOptions.merge(
-                on_sql, pulumi.ResourceOptions(depends_on=[roles[db.MIGRATOR]])
+                on_sql,
+                pulumi.ResourceOptions(depends_on=[roles[db.OWNER]], retain_on_delete=True),
             ),
         )
         after_schema = pulumi.ResourceOptions.merge(
@@ -146,7 +153,7 @@ class NeonDatabase(pulumi.ComponentResource):
                     role=grant.role,
                     database=database.name,
                     schema=grant.schema,
-                    owner=db.MIGRATOR,
+                    owner=db.OWNER,
                     object_type=grant.object_type,
                     privileges=list(grant.privileges),
                 ),

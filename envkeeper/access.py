@@ -44,8 +44,11 @@ def _privileges(role: str) -> list[str]:
         for g in db.DEFAULT_GRANTS
         if g.role == role
     ]
-    if role == db.MIGRATOR:
-        now.append(f"owns schema {db.SCHEMA}")
+    if role == db.OWNER:
+        now.append(f"owns schema {db.SCHEMA} and all in it")
+    spec = next((r for r in db.ROLES if r.name == role), None)
+    if spec is not None and spec.assumes:
+        now.append(f"works as {spec.assumes} (every session)")
     return now + later
 
 

@@ -12,6 +12,9 @@ from datetime import date
 from urllib.parse import quote, unquote, urlsplit
 
 SCHEMA = "app"
+# Owns the schema and everything the migrations create. No login: the migrator works as it,
+# so the migrator owns nothing and can be dropped, while the data and its owner stay.
+OWNER = "app_owner"
 MIGRATOR = "app_migrator"
 RUNTIME = "app_runtime"  # a group role: no login, holds the runtime's privileges
 READONLY = "app_readonly"
@@ -48,14 +51,27 @@ class RoleSpec:
     # The catalog secret whose keeper date rotates this login's password, and its slot.
     rotated_by: str | None = None
     slot: str | None = None
+    # The role every session of this login works as (ALTER ROLE ... SET role).
+    assumes: str | None = None
+    # Kept in PostgreSQL when the stack lets go of it (`pulumi destroy`): it owns the data.
+    kept: bool = False
 
 
 ROLES: tuple[RoleSpec, ...] = (
     RoleSpec(
+        OWNER,
+        login=False,
+        purpose=f"owns schema {SCHEMA} and what the migrations create (no login; kept when "
+        "the stack is destroyed)",
+        kept=True,
+    ),
+    RoleSpec(
         MIGRATOR,
         login=True,
-        purpose=f"CI migrations: owns schema {SCHEMA}",
+        purpose=f"CI migrations: works as {OWNER}, owns nothing itself",
+        member_of=(OWNER,),
         rotated_by="MIGRATION_DATABASE_URL",
+        assumes=OWNER,
     ),
     RoleSpec(RUNTIME, login=False, purpose="the running app's privileges (group, no login)"),
     RoleSpec(
@@ -112,7 +128,7 @@ GRANTS: tuple[GrantSpec, ...] = (
     GrantSpec(READONLY, "table", ("SELECT",), schema=SCHEMA),
 )
 
-# Privileges on what the migrator creates later (ALTER DEFAULT PRIVILEGES FOR ROLE migrator).
+# Privileges on what the migrations create later (ALTER DEFAULT PRIVILEGES FOR ROLE owner).
 DEFAULT_GRANTS: tuple[GrantSpec, ...] = (
     GrantSpec(RUNTIME, "table", TABLE_DML, schema=SCHEMA),
     GrantSpec(RUNTIME, "sequence", SEQUENCE_USE, schema=SCHEMA),

@@ -89,6 +89,8 @@ class Registration:
     replacement_trigger: Any = None  # a change to it replaces the resource
     dependencies: list[str] = field(default_factory=list)  # URNs it waits for
     id: str = ""  # the provider's id for it, which the engine never encrypts
+    protect: bool = False
+    retain_on_delete: bool = False
 
 
 @dataclass
@@ -270,6 +272,8 @@ class RecordingMonitor(mocks.MockMonitor):
             delete_before_replace=bool(request.deleteBeforeReplace),
             provider=request.provider,
             dependencies=list(request.dependencies),
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
             replacement_trigger=(
                 json_format.MessageToDict(request.replacement_trigger)
                 if request.HasField("replacement_trigger")

@@ -59,6 +59,9 @@ def _role(inputs: dict) -> list[Statement]:
         Statement(None, f"GRANT {ident(group)} TO {ident(inputs['name'])}")
         for group in inputs.get("roles", [])
     ]
+    if inputs.get("assumeRole"):
+        name, role = ident(inputs["name"]), ident(inputs["assumeRole"])
+        out.append(Statement(None, f"ALTER ROLE {name} SET role = {role}"))
     return out
 
 

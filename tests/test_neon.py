@@ -56,6 +56,7 @@ def test_roles_are_least_privilege_and_logins_have_rotating_passwords(stack: str
     result = run(stack)
     roles = {r.inputs["name"]: r for r in result.by_type(ROLE)}
     assert set(roles) == {
+        "app_owner",
         "app_migrator",
         "app_runtime",
         "app_runtime_a",
@@ -65,14 +66,19 @@ def test_roles_are_least_privilege_and_logins_have_rotating_passwords(stack: str
     for name, role in roles.items():
         assert role.inputs["superuser"] is False
         assert role.inputs["createRole"] is False and role.inputs["createDatabase"] is False
-        assert role.inputs["login"] is (name != "app_runtime")
+        assert role.inputs["login"] is (name not in ("app_runtime", "app_owner"))
         if role.inputs["login"]:
             assert is_secret(role.inputs["password"]), name
         else:
             assert "password" not in role.inputs
     assert roles["app_runtime_a"].inputs["roles"] == ["app_runtime"]
     assert roles["app_runtime_b"].inputs["roles"] == ["app_runtime"]
-    assert roles["app_migrator"].inputs["roles"] == [] == roles["app_readonly"].inputs["roles"]
+    assert roles["app_readonly"].inputs["roles"] == []
+    # The migrator works as the owner in every session, so whatever it creates is the
+    # owner's, and the migrator itself owns nothing.
+    assert roles["app_migrator"].inputs["roles"] == ["app_owner"]
+    assert roles["app_migrator"].inputs["assumeRole"] == "app_owner"
+    assert [n for n, r in roles.items() if r.inputs.get("assumeRole")] == ["app_migrator"]
 
     slots = settings.slots("DATABASE_URL")
     expected_dates = {
@@ -99,7 +105,7 @@ def test_schema_grants_and_default_privileges(stack: str) -> None:
     assert schema.inputs == {
         "name": "app",
         "database": settings.neon.database,
-        "owner": "app_migrator",
+        "owner": "app_owner",
     }
     grants = {
         (g.inputs["role"], g.inputs["objectType"], g.inputs.get("schema")): g.inputs["privileges"]
@@ -122,9 +128,9 @@ def test_schema_grants_and_default_privileges(stack: str) -> None:
         for d in result.by_type("postgresql:index/defaultPrivileges:DefaultPrivileges")
     }
     assert defaults == {
-        ("app_runtime", "table"): ("app_migrator", ["SELECT", "INSERT", "UPDATE", "DELETE"]),
-        ("app_runtime", "sequence"): ("app_migrator", ["USAGE", "SELECT"]),
-        ("app_readonly", "table"): ("app_migrator", ["SELECT"]),
+        ("app_runtime", "table"): ("app_owner", ["SELECT", "INSERT", "UPDATE", "DELETE"]),
+        ("app_runtime", "sequence"): ("app_owner", ["USAGE", "SELECT"]),
+        ("app_readonly", "table"): ("app_owner", ["SELECT"]),
     }
     (provider,) = result.by_type(PROVIDER)
     for reg in result.registrations:
@@ -314,6 +320,7 @@ def test_the_offline_plan_of_an_adopted_project_shows_its_roles(cli: Any, projec
     plan = json.loads(result.stdout)
     roles = {r["name"] for r in plan["resources"] if r["type"] == "postgresql:index/role:Role"}
     assert roles == {
+        "app_owner",
         "app_migrator",
         "app_runtime",
         "app_runtime_a",
@@ -395,3 +402,18 @@ def test_the_project_always_names_its_organization(stack: str) -> None:
     _, settings = load(stack)
     (project,) = run(stack).by_type(PROJECT)
     assert project.inputs["org_id"] == settings.neon.org_id == "org-example-12345678"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_destroy_lets_go_of_the_data_and_removes_every_login(stack: str) -> None:
+    # The database, its schema and their owner hold the product's data: deleting the
+    # stack's resources leaves them in PostgreSQL. Logins, grants and the project are not (the
+    # project is protected instead: a destroy stops at it). The engine tests run a destroy.
+    result = run(stack)
+    retained = {(r.type, r.name) for r in result.registrations if r.retain_on_delete}
+    assert retained == {
+        ("postgresql:index/database:Database", "app"),
+        ("postgresql:index/schema:Schema", "app"),
+        ("postgresql:index/role:Role", "app_owner"),  # owns the data; no login
+    }
+    assert {r.name for r in result.registrations if r.protect} == {"project"}

@@ -213,6 +213,7 @@ def test_prod_plan_lists_the_neon_project_roles_grants_and_urls(cli: Any) -> Non
     assert by_type["neon:resource:Project"] == ["project"]
     assert sorted(by_type["postgresql:index/role:Role"]) == [
         "app_migrator",
+        "app_owner",
         "app_readonly",
         "app_runtime",
         "app_runtime_a",
