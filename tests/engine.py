@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from envkeeper.stackfile import round_trip_yaml
+
 ROOT = Path(__file__).resolve().parent.parent
-PROGRAM = Path(__file__).resolve().parent / "engine_program"
 PASSPHRASE = "engine-test-passphrase"  # encrypts throwaway test state only
 # How long one CLI call may take; a first run starts Python and the plugins cold.
 TIMEOUT = 300
@@ -42,6 +43,28 @@ def find_engine() -> Path | None:
     return built if (built / "pulumi").is_file() else None
 
 
+# The provider plugins the real program needs (pulumi-neon is not among them: a stack that
+# adopts its Neon project makes no Neon resource).
+PLUGINS = ("random", "postgresql", "github", "cloudflare")
+
+
+def plugins_dir(engine: Path) -> Path:
+    """Where the plugins for `engine` are installed: the built engine's own PULUMI_HOME
+    (scripts/provider-plugins.sh build), else the CLI's usual home (`pulumi plugin
+    install`, as scripts/provider-plugins.sh install does)."""
+    if engine == built_engine_dir():
+        return engine.parent / "pulumi-home" / "plugins"
+    home = os.environ.get("PULUMI_HOME")
+    return (Path(home) if home else Path.home() / ".pulumi") / "plugins"
+
+
+def missing_plugins(engine: Path) -> list[str]:
+    """The plugins of PLUGINS that are not installed for `engine`."""
+    folder = plugins_dir(engine)
+    found = {p.name for p in folder.glob("resource-*")} if folder.is_dir() else set()
+    return [name for name in PLUGINS if not any(f.startswith(f"resource-{name}-v") for f in found)]
+
+
 class EngineError(AssertionError):
     pass
 
@@ -53,6 +76,15 @@ class Workspace:
     engine: Path
     root: Path
     env_extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Each workspace has its own PULUMI_HOME; the provider plugins are shared.
+        plugins = plugins_dir(self.engine)
+        if plugins.is_dir():
+            (self.root / "home").mkdir(parents=True, exist_ok=True)
+            link = self.root / "home" / "plugins"
+            if not link.exists():
+                link.symlink_to(plugins, target_is_directory=True)
 
     @property
     def project(self) -> Path:
@@ -106,20 +138,25 @@ class Workspace:
         return json.loads(self.run(*args, "--json").stdout)
 
 
-def new_workspace(engine: Path, root: Path, stack_file: str, stack: str) -> Workspace:
-    """A copy of the engine-test program, run in the project's own virtualenv, with
+def new_workspace(
+    engine: Path, root: Path, stack: str, stack_file: str, declared: list[Any] | None = None
+) -> Workspace:
+    """The real program (`__main__.py`, importing envkeeper from the project's virtualenv)
+    with the project's own Pulumi.yaml, `declared` as its envkeeper:secrets, and
     `stack_file` (the text of a Pulumi.<stack>.yaml) as its stack's settings."""
     ws = Workspace(engine=engine, root=root)
     ws.project.mkdir(parents=True)
     ws.state.mkdir()
-    shutil.copy(PROGRAM / "__main__.py", ws.project / "__main__.py")
-    (ws.project / "Pulumi.yaml").write_text(
-        "name: envkeeper-engine-test\n"
-        "runtime:\n"
-        "  name: python\n"
-        "  options:\n"
-        f"    virtualenv: {Path(sys.prefix)}\n"
-    )
+    shutil.copy(ROOT / "__main__.py", ws.project / "__main__.py")
+    yaml = round_trip_yaml()
+    project = yaml.load((ROOT / "Pulumi.yaml").read_text())
+    # The project's runtime is `toolchain: uv`, which would make a new virtualenv from
+    # pyproject.toml here; the tests' own virtualenv already holds everything.
+    project["runtime"]["options"] = {"virtualenv": str(Path(sys.prefix))}
+    if declared is not None:
+        project.setdefault("config", {})["envkeeper:secrets"] = declared
+    with (ws.project / "Pulumi.yaml").open("w") as handle:
+        yaml.dump(project, handle)
     (ws.project / f"Pulumi.{stack}.yaml").write_text(stack_file)
     ws.run("stack", "init", stack, "--secrets-provider", "passphrase")
     return ws

@@ -2,7 +2,8 @@
 
 PostgreSQL refuses to run as root, so when the tests run as root the server runs as the
 `postgres` OS user (runuser), in a temporary directory, on a free loopback port.
-Logins over TCP use scram-sha-256, so a wrong password is really refused.
+Logins over TCP use scram-sha-256, so a wrong password is really refused; with `tls`, the
+server also speaks TLS on a throwaway certificate.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +42,21 @@ class Server:
     socket_dir: str  # the superuser connects here, trusted, over a Unix socket
 
 
+def _self_signed(folder: Path, pg: Callable[..., None]) -> list[str]:
+    """A throwaway certificate, so clients that insist on TLS (sslmode=require, as every
+    URL envkeeper hands out does) can connect. Made as the server's user: PostgreSQL
+    refuses a key file anyone else can read."""
+    cert, key = folder / "server.crt", folder / "server.key"
+    pg(
+        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert),
+    )  # fmt: skip
+    key.chmod(0o600)
+    return ["-c ssl=on", f"-c ssl_cert_file={cert}", f"-c ssl_key_file={key}"]
+
+
 @contextmanager
-def running_server(bindir: Path) -> Iterator[Server]:
+def running_server(bindir: Path, tls: bool = False) -> Iterator[Server]:
     base = Path(tempfile.mkdtemp(prefix="envkeeper-pg-"))
     as_postgres: list[str] = []
     if os.geteuid() == 0:
@@ -65,7 +79,12 @@ def running_server(bindir: Path) -> Iterator[Server]:
             "--auth-host=scram-sha-256",
             "--no-sync",
         )
-        options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = " ".join(
+            [
+                f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+                *(_self_signed(base, pg) if tls else []),
+            ]
+        )
         pg(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start")
         yield Server(host="127.0.0.1", port=port, socket_dir=str(base))
     finally:

@@ -1,13 +1,17 @@
-"""envkeeper under the real Pulumi engine: `pulumi up`, preview, the policy pack, destroy.
+"""The real program (`__main__.py`) under the real Pulumi engine, whole.
 
-The CLI, a Python language host and the SDK's dynamic-provider shim run for real, with a
-file backend and a local stand-in for the Cloudflare API (the official SDK pointed at it).
-The program is tests/engine_program: envkeeper's own WorkerSecrets component, settings and
-Environment boundaries. What needs provider plugins that cannot be built here (random,
-postgresql, neon, cloudflare, github) is not run; the README says which.
+The CLI, the language host, the random, postgresql, github and cloudflare provider plugins
+and envkeeper's dynamic providers all run for real, with a file backend. The stack is
+production's shipped file, adopting its Neon project: the owner URL points at a throwaway
+PostgreSQL 15 (with TLS, as every URL envkeeper hands out requires it), so no Neon API is
+needed. Cloudflare, GitHub, Resend and Stripe are local stand-ins (tests/*_api.py); the
+providers reach them through `cloudflare:baseUrl`, `github:baseUrl` and the SDKs' own
+settings. Only creating a new Neon project needs a plugin that cannot be built here; that
+stays with the mock tests.
 
-The tests share one stack and run in order, as a team's deploys would: up, up again,
-change a value, the policy pack, destroy.
+The tests share one stack and run in order, as a team's deploys would: the first `up`,
+nothing to do the second time, a rotation of each kind (each previewed against the blast
+radius envkeeper predicts for it, then applied), the policy pack, and `destroy`.
 """
 
 from __future__ import annotations
@@ -15,242 +19,519 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
-from envkeeper import catalog
-from tests.engine import ROOT, Workspace, find_engine, new_workspace
-from tests.programs import pasted, without_declared
+from envkeeper.catalog import Destination
+from envkeeper.rotation import dependents
+from envkeeper.settings import Settings, SlotDates
+from envkeeper.stackfile import round_trip_yaml
+from tests.cloudflare_api import CloudflareApi
+from tests.conftest import Cli
+from tests.declared_project import DATES, DECLARED
+from tests.engine import ROOT, Workspace, find_engine, missing_plugins, new_workspace
+from tests.github_api import GitHubApi
+from tests.pgserver import Server, find_bindir, running_server
+from tests.programs import load
+from tests.resend_api import ResendApi
+from tests.role_checks import migrator_may_exactly, readonly_may_exactly, runtime_may_exactly
+from tests.standin import Call, in_order, started_server, stopped
+from tests.stripe_api import StripeApi
 
 pytestmark = pytest.mark.engine
 
-STACK = "dev"
-ACCOUNT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
-WORKER = "example-api-dev"
-RENAMED = "example-api-dev-next"
-TOKEN = "CANARY-engine-cf-token-5e1d"
-# Each Worker secret's config key and value; the generated ones come from stand-in config.
-WORKER_VALUES = {
-    "STRIPE_SECRET_KEY": ("envkeeper:stripeSecretKey", "CANARY-engine-stripe-key-5e1d"),
-    "STRIPE_WEBHOOK_SECRET": ("envkeeper:stripeWebhookSecret", "CANARY-engine-webhook-5e1d"),
-    "RESEND_API_KEY": ("envkeeper:resendApiKey", "CANARY-engine-resend-5e1d"),
-    "DATABASE_URL": ("engine-test:DATABASE_URL", "postgresql://a:CANARY-engine-pw-5e1d@db/app"),
-    "DATABASE_URL_READONLY": (
-        "engine-test:DATABASE_URL_READONLY",
-        "postgresql://r:CANARY-engine-ro-5e1d@db/app",
-    ),
-    "BETTER_AUTH_SECRETS": (
-        "engine-test:BETTER_AUTH_SECRETS",
-        "20261005:CANARY-engine-auth-new-5e1d,20260608:CANARY-engine-auth-old-5e1d",
-    ),
-    "BETTER_AUTH_SECRET": ("engine-test:BETTER_AUTH_SECRET", "CANARY-engine-auth-5e1d"),
+STACK = "prod"
+ACCOUNT = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+API, WEBHOOKS = "example-api", "example-webhooks"
+OWNER, REPOSITORY, ENVIRONMENT = "example-org", "example-app", "production"
+TEAM_ID = 4242
+DOMAIN = "mail.example.com"
+# The Cloudflare provider checks a token's shape (40 letters, digits, - or _) before use.
+CF_TOKEN = "CANARY-engine-cf-admin-token-5e1d".ljust(40, "0")
+GITHUB_TOKEN = "CANARY-engine-github-token-5e1d"
+OWNER_PASSWORD = "CANARY-engine-owner-5e1d"
+RESEND_ADMIN = "re_CANARY-engine-resend-admin-5e1d"
+STRIPE_ADMIN = "rk_test_CANARY-engine-stripe-admin-5e1d"
+# Secret stack config, by key: every value is a canary that must never appear in clear.
+CONFIG_SECRETS = {
+    "cloudflare:apiToken": CF_TOKEN,
+    "github:token": GITHUB_TOKEN,
+    "envkeeper:resendAdminKey": RESEND_ADMIN,
+    "envkeeper:stripeAdminKey": STRIPE_ADMIN,
+    "envkeeper:stripeSecretKey": "rk_test_CANARY-engine-app-key-5e1d",
+    "envkeeper:openaiApiKey": "CANARY-engine-openai-5e1d",
 }
-# Every secret value the stack holds, by config key. None may appear in clear anywhere.
-SECRETS = {**dict(WORKER_VALUES.values()), "cloudflare:apiToken": TOKEN}
 # The ciphertext marker of a secret value in Pulumi's state.
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
-SECRETS_PATH = re.compile(rf"/client/v4/accounts/{ACCOUNT}/workers/scripts/([^/]+)/secrets(/.*)?")
-
-
-class CloudflareStandIn:
-    """Answers the Worker-secret calls as Cloudflare does and keeps what it was sent."""
-
-    def __init__(self, server: HTTPServer) -> None:
-        self.server = server
-        self.secrets: dict[tuple[str, str], str] = {}
-        server.expect_request(SECRETS_PATH).respond_with_handler(self.handle)
-
-    def handle(self, request: Request) -> Response:
-        match = SECRETS_PATH.fullmatch(request.path)
-        assert match, request.path
-        worker, rest = match.group(1), (match.group(2) or "").lstrip("/")
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return self._answer(403, None, [{"code": 10000, "message": "Authentication error"}])
-        if request.method == "PUT":
-            body = request.get_json()
-            self.secrets[(worker, body["name"])] = body["text"]
-            return self._answer(200, {"name": body["name"], "type": "secret_text"})
-        if (worker, rest) not in self.secrets:
-            return self._answer(404, None, [{"code": 10056, "message": "secret not found"}])
-        if request.method == "DELETE":
-            del self.secrets[(worker, rest)]
-            return self._answer(200, None)
-        return self._answer(200, {"name": rest, "type": "secret_text"})
-
-    @staticmethod
-    def _answer(status: int, result: Any, errors: list[Any] | None = None) -> Response:
-        body = {"success": status < 400, "errors": errors or [], "messages": [], "result": result}
-        return Response(json.dumps(body), status=status, content_type="application/json")
-
-    def calls(self) -> list[tuple[str, str]]:
-        """(method, what) of every request since the last call, and forget them."""
-        found = []
-        for request, _ in self.server.log:
-            match = SECRETS_PATH.fullmatch(request.path)
-            assert match, request.path
-            what = (request.get_json() or {}).get("name") if request.method == "PUT" else None
-            found.append((request.method, f"{match.group(1)}/{what or match.group(2).lstrip('/')}"))
-        self.server.clear_log()
-        return sorted(found)
+TODAY = date.today().isoformat()
 
 
 @pytest.fixture(scope="module")
 def engine() -> Path:
     found = find_engine()
+    why = None
+    if os.environ.get("ENVKEEPER_NO_PROVIDER_SOURCES"):
+        # .ci/run found no provider sources to build the plugins from on this machine.
+        pytest.skip("the provider plugins could not be built here: no provider sources")
     if found is None:
         why = "no pulumi CLI: put one on PATH or run scripts/pulumi-from-source.sh"
+    elif missing := missing_plugins(found):
+        why = f"no provider plugin for {', '.join(missing)}: run scripts/provider-plugins.sh"
+    if why:
         if os.environ.get("CI"):
-            pytest.fail(why)  # CI builds it first; a missing engine is a broken run
+            pytest.fail(why)  # CI builds them first; a missing engine is a broken run
         pytest.skip(why)
+    assert found is not None
     return found
 
 
 @pytest.fixture(scope="module")
-def cloudflare() -> Iterator[CloudflareStandIn]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield CloudflareStandIn(server)
-    server.clear()
-    server.stop()
+def database() -> Iterator[tuple[Server, str]]:
+    """A PostgreSQL server and the owner URL of its `neondb`, as a Neon project has: an
+    owner that may create roles and databases and is no superuser."""
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing; .ci/run installs them")
+        pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql)")
+    with running_server(bindir, tls=True) as server:
+        with superuser(server) as conn:
+            conn.execute(
+                f"CREATE ROLE neondb_owner LOGIN CREATEDB CREATEROLE PASSWORD '{OWNER_PASSWORD}'"
+            )
+            conn.execute("CREATE DATABASE neondb OWNER neondb_owner")
+        url = (
+            f"postgresql://neondb_owner:{OWNER_PASSWORD}@{server.host}:{server.port}/neondb"
+            "?sslmode=require"
+        )
+        yield server, url
+
+
+def superuser(server: Server, dbname: str = "postgres") -> psycopg.Connection:
+    return psycopg.connect(
+        host=server.socket_dir, port=server.port, user="postgres", dbname=dbname, autocommit=True
+    )
+
+
+@dataclass
+class Vendors:
+    cloudflare: CloudflareApi
+    github: GitHubApi
+    resend: ResendApi
+    stripe: StripeApi
+
+    def changes(self) -> list[Call]:
+        """What every stand-in was asked to change since the last call, in order."""
+        return in_order(*(v.changes() for v in (self.cloudflare, self.github, self.resend,
+                                                self.stripe)))  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def stack(
-    engine: Path, cloudflare: CloudflareStandIn, tmp_path_factory: pytest.TempPathFactory
-) -> Workspace:
-    # The Worker-secret path only: Resend and Stripe values pasted in as secret config.
-    dev = without_declared(pasted((ROOT / "Pulumi.dev.yaml").read_text()))
-    ws = new_workspace(engine, tmp_path_factory.mktemp("engine"), dev, STACK)
-    ws.env_extra["CLOUDFLARE_BASE_URL"] = cloudflare.server.url_for("/client/v4")
-    for key, value in SECRETS.items():
+def vendors() -> Iterator[Vendors]:
+    servers = [started_server() for _ in range(4)]
+    yield Vendors(
+        CloudflareApi(servers[0], CF_TOKEN, ACCOUNT, {API, WEBHOOKS}),
+        GitHubApi(servers[1], GITHUB_TOKEN, OWNER, REPOSITORY, teams={"platform": TEAM_ID}),
+        ResendApi(servers[2], RESEND_ADMIN, {DOMAIN: "4dd369bc-aa82-4ff3-97de-514ae3000ee0"}),
+        StripeApi(servers[3], STRIPE_ADMIN),
+    )
+    for server in servers:
+        stopped(server)
+
+
+def stack_file(vendors: Vendors) -> str:
+    """Production's shipped stack file, adopting its Neon project, with the README's
+    declared secrets' dates and the providers pointed at the stand-ins."""
+    yaml = round_trip_yaml()
+    document = yaml.load((ROOT / f"Pulumi.{STACK}.yaml").read_text())
+    config = document["config"]
+    config["envkeeper:neon"] = {
+        "projectName": "example-prod",
+        "database": "app",
+        "existingProjectId": "ep-engine-test-123456",
+    }
+    rotation = config["envkeeper:rotation"]
+    rotation["envkeeper:neonOwnerUrl"] = rotation.pop("neon:api_key")
+    rotation.update(DATES)
+    config["cloudflare:baseUrl"] = vendors.cloudflare.base_url
+    config["github:baseUrl"] = vendors.github.provider_url
+    from io import StringIO
+
+    out = StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
+
+
+@dataclass
+class Deployment:
+    ws: Workspace
+    server: Server
+    owner_url: str
+    vendors: Vendors
+
+    def settings(self) -> Settings:
+        return load(STACK, self.ws.project)[1]
+
+    def cli(self, *args: str) -> Any:
+        return Cli(self.ws.project)(*args)
+
+    def up(self, *extra: str) -> None:
+        self.ws.run("up", "--yes", "--skip-preview", *extra)
+
+    def preview(self, *extra: str) -> dict[str, str]:
+        """The resource name -> operation of every step `pulumi preview` would take."""
+        done = self.ws.json("preview", "--diff", *extra)
+        return {s["urn"].rsplit("::", 1)[1]: s["op"] for s in done["steps"] if s["op"] != "same"}
+
+    def export(self) -> str:
+        return self.ws.run("stack", "export").stdout
+
+    def worker_secret(self, worker: str, name: str) -> str:
+        return self.vendors.cloudflare.secrets[(worker, name)]
+
+    def github_secrets(self) -> dict[str, str]:
+        return self.vendors.github.environments[ENVIRONMENT].secrets
+
+    def login(self, url: str) -> psycopg.Connection:
+        """Log in with a URL as the Worker or CI would, on the local server: its own user,
+        password, database, port and sslmode; only the host is resolved here."""
+        return psycopg.connect(url, hostaddr="127.0.0.1", autocommit=True, connect_timeout=5)
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    engine: Path,
+    database: tuple[Server, str],
+    vendors: Vendors,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Deployment:
+    server, owner_url = database
+    ws = new_workspace(
+        engine, tmp_path_factory.mktemp("engine"), STACK, stack_file(vendors), DECLARED
+    )
+    ws.env_extra.update(
+        # envkeeper's dynamic providers reach the stand-ins through their SDKs' settings.
+        CLOUDFLARE_BASE_URL=vendors.cloudflare.base_url,
+        RESEND_API_URL=vendors.resend.base_url,
+        STRIPE_API_BASE=vendors.stripe.base_url,
+    )
+    for key, value in {**CONFIG_SECRETS, "envkeeper:neonOwnerUrl": owner_url}.items():
         ws.run("config", "set", "--secret", key, value)
-    return ws
+    return Deployment(ws, server, owner_url, vendors)
 
 
-def worker_secret_urns(ws: Workspace) -> dict[str, str]:
-    return {
-        r["urn"].rsplit("::", 1)[1]: r["urn"]
-        for r in json.loads(ws.run("stack", "export").stdout)["deployment"]["resources"]
-        if r["type"] == "pulumi-python:dynamic/envkeeper:WorkerSecret"
+def test_up_makes_every_login_and_delivers_each_url_that_can_do_exactly_its_job(
+    deployment: Deployment,
+) -> None:
+    deployment.up()
+    settings = deployment.settings()
+    cloudflare, github = deployment.vendors.cloudflare, deployment.vendors.github
+
+    # Every Worker holds exactly its set; GitHub holds the CI secrets and the variable.
+    held: dict[str, set[str]] = {}
+    for worker, name in cloudflare.secrets:
+        held.setdefault(worker, set()).add(name)
+    assert held == {w: set(settings.cloudflare.secrets_of(w)) for w in settings.cloudflare.workers}
+    assert set(deployment.github_secrets()) == set(
+        settings.catalog.delivered_to(Destination.GITHUB_SECRET)
+    )
+    assert github.environments[ENVIRONMENT].variables == {"CLOUDFLARE_ACCOUNT_ID": ACCOUNT}
+    # The deploy token CI holds is the active slot's, as Cloudflare minted it.
+    assert deployment.github_secrets()["CLOUDFLARE_API_TOKEN"] in cloudflare.token_values().values()
+
+    runtime = deployment.worker_secret(API, "DATABASE_URL")
+    assert deployment.worker_secret(WEBHOOKS, "DATABASE_URL") == runtime
+    readonly = deployment.worker_secret(API, "DATABASE_URL_READONLY")
+    migrator = deployment.github_secrets()["MIGRATION_DATABASE_URL"]
+    active = settings.slots("DATABASE_URL").active
+    for url, user, host in (
+        (runtime, f"app_runtime_{active}", "pooled"),
+        (readonly, "app_readonly", "pooled"),
+        (migrator, "app_migrator", "direct"),
+    ):
+        assert ("-pooler" in url) == (host == "pooled"), f"{user} must use the {host} host"
+        with deployment.login(url) as conn:
+            assert conn.execute("SELECT session_user").fetchone() == (user,)
+            assert conn.info.pgconn.ssl_in_use
+
+    # CI's first migration, with the URL CI was given; then what each login may do.
+    with deployment.login(migrator) as conn:
+        conn.execute("CREATE TABLE app.items (id bigserial PRIMARY KEY, name text NOT NULL)")
+        conn.execute("INSERT INTO app.items (name) VALUES ('first')")
+        migrator_may_exactly(conn)
+    with deployment.login(runtime) as conn:
+        runtime_may_exactly(conn)
+    with deployment.login(readonly) as conn:
+        readonly_may_exactly(conn)
+
+
+def every_secret_value(deployment: Deployment) -> list[str]:
+    """Every secret value the stack holds or handed out: config, what the vendors minted
+    and received, the database passwords inside the URLs."""
+    v = deployment.vendors
+    values = [*CONFIG_SECRETS.values(), deployment.owner_url, OWNER_PASSWORD]
+    values += list(v.cloudflare.secrets.values()) + list(v.cloudflare.token_values().values())
+    values += list(deployment.github_secrets().values())
+    values += list(v.resend.tokens().values()) + list(v.stripe.secrets().values())
+    for url in [*v.cloudflare.secrets.values(), *deployment.github_secrets().values()]:
+        if url.startswith("postgresql://"):
+            values.append(url.split(":", 2)[2].split("@", 1)[0])  # the password
+    # Better Auth's versioned list and each secret in it.
+    values += [
+        part.split(":", 1)[1]
+        for part in v.cloudflare.secrets[(API, "BETTER_AUTH_SECRETS")].split(",")
+    ]
+    return [value for value in values if value]
+
+
+def test_the_state_and_the_stack_file_hold_no_secret_in_clear(deployment: Deployment) -> None:
+    exported = deployment.export()
+    stack_text = (deployment.ws.project / f"Pulumi.{STACK}.yaml").read_text()
+    for value in every_secret_value(deployment):
+        assert value not in exported
+        assert value not in stack_text
+    assert "CANARY" not in exported and "CANARY" not in stack_text
+    state = json.loads(exported)["deployment"]
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for resource in state["resources"]:
+        by_type.setdefault(resource["type"], []).append(resource)
+    secret_outputs = {
+        "random:index/randomPassword:RandomPassword": "result",
+        "cloudflare:index/accountToken:AccountToken": "value",
+        "pulumi-python:dynamic/envkeeper:WorkerSecret": "text",
+        "pulumi-python:dynamic/envkeeper:ResendApiKey": "token",
+        "pulumi-python:dynamic/envkeeper:StripeWebhookEndpoint": "secret",
+        "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": "value",
+    }
+    # RandomBytes' id would be its value, in clear: generated secrets never use it.
+    assert "random:index/randomBytes:RandomBytes" not in by_type
+    for kind, field in secret_outputs.items():
+        assert by_type.get(kind), f"no {kind} in the state"
+        for resource in by_type[kind]:
+            assert SECRET_SIG in resource["outputs"][field], f"{resource['urn']} {field}"
+    # Each dynamic provider is pickled into the state by reference, with no key inside.
+    for kind in (k for k in by_type if k.startswith("pulumi-python:dynamic/")):
+        for resource in by_type[kind]:
+            provider = base64.b64decode(resource["outputs"]["__provider"])
+            assert b"components." in provider and len(provider) < 2048
+            assert b"CANARY" not in provider
+
+
+def test_nothing_changes_the_second_time_not_even_after_a_refresh(deployment: Deployment) -> None:
+    deployment.vendors.changes()
+    deployment.ws.run("preview", "--refresh", "--expect-no-changes")
+    deployment.up("--refresh")
+    assert deployment.preview() == {}
+    assert deployment.vendors.changes() == []
+
+
+def test_github_holds_production_with_its_protection(deployment: Deployment) -> None:
+    env = deployment.vendors.github.environments[ENVIRONMENT]
+    assert env.reviewers == [{"type": "Team", "id": TEAM_ID}]
+    assert env.prevent_self_review is True
+    assert env.can_admins_bypass is False
+    assert env.branch_policy == {"protected_branches": False, "custom_branch_policies": True}
+    assert [p["name"] for p in env.branch_policies.values()] == ["main"]
+
+
+def bump(deployment: Deployment, name: str) -> tuple[Settings, str | None]:
+    """`envkeeper rotation bump STACK NAME`, as a person runs it; the settings before it
+    and the slot it moved."""
+    before = deployment.settings()
+    done = deployment.cli("rotation", "bump", STACK, name)
+    assert done.exit_code == 0, done.output
+    current = before.rotation[name]
+    return before, current.inactive if isinstance(current, SlotDates) else None
+
+
+def predicted(before: Settings, name: str, slot: str | None) -> set[str]:
+    return dependents(before, name, {slot} if slot else None)
+
+
+def test_bumping_database_url_replaces_one_password_and_updates_its_login_in_place(
+    deployment: Deployment,
+) -> None:
+    standby_url = deployment.worker_secret(API, "DATABASE_URL")
+    before, slot = bump(deployment, "DATABASE_URL")
+    steps = deployment.preview()
+    assert set(steps) == predicted(before, "DATABASE_URL", slot)
+    assert steps[f"app_runtime_{slot}-password"] == "replace"
+    assert steps[f"app_runtime_{slot}"] == "update"  # the login keeps its grants
+    assert steps[f"app_runtime_{before.slots('DATABASE_URL').active}"] == "update"  # valid_until
+    assert {n for n, op in steps.items() if op == "replace"} == {f"app_runtime_{slot}-password"}
+
+    # A Worker on the old URL keeps its connection and can still open new ones.
+    worker = deployment.login(standby_url)
+    deployment.up()
+    assert worker.execute("SELECT count(*) FROM app.items").fetchone() == (1,)
+    worker.close()
+    with deployment.login(standby_url) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    new_url = deployment.worker_secret(API, "DATABASE_URL")
+    assert new_url != standby_url
+    with deployment.login(new_url) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (f"app_runtime_{slot}",)
+        runtime_may_exactly(conn)
+
+
+def test_bumping_the_deploy_token_makes_the_new_one_before_deleting_the_old(
+    deployment: Deployment,
+) -> None:
+    cloudflare = deployment.vendors.cloudflare
+    old = cloudflare.token_values()
+    before, slot = bump(deployment, "CLOUDFLARE_API_TOKEN")
+    steps = deployment.preview()
+    assert set(steps) == predicted(before, "CLOUDFLARE_API_TOKEN", slot)
+    assert steps[f"deploy-{slot}"] == "replace"
+    assert steps[f"deploy-{before.slots('CLOUDFLARE_API_TOKEN').active}"] == "update"
+    assert steps["CLOUDFLARE_API_TOKEN"] == "update"
+
+    deployment.vendors.changes()
+    deployment.up()
+    calls = [(c.vendor, c.method) for c in deployment.vendors.changes()]
+    (made,) = set(cloudflare.token_values()) - set(old)
+    (gone,) = set(old) - set(cloudflare.token_values())
+    assert calls.index(("cloudflare", "POST")) < calls.index(("github", "PUT"))
+    assert calls.index(("github", "PUT")) < calls.index(("cloudflare", "DELETE"))
+    assert deployment.github_secrets()["CLOUDFLARE_API_TOKEN"] == cloudflare.tokens[made]["value"]
+    assert gone != made
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["DATABASE_URL_READONLY", "BETTER_AUTH_SECRETS", "RESEND_API_KEY", "SESSION_SIGNING_KEY",
+     "STRIPE_WEBHOOK_SECRET"],
+)  # fmt: skip
+def test_each_rotation_changes_exactly_its_predicted_blast_radius(
+    deployment: Deployment, name: str
+) -> None:
+    settings = deployment.settings()
+    carriers = [
+        (w, name) for w in settings.cloudflare.workers if name in settings.cloudflare.secrets_of(w)
+    ]
+    old = {target: deployment.worker_secret(*target) for target in carriers}
+    old_github = deployment.github_secrets().get(name)
+    before, slot = bump(deployment, name)
+    steps = deployment.preview()
+    assert set(steps) == predicted(before, name, slot)
+    assert all(op in ("replace", "update") for op in steps.values())
+
+    deployment.vendors.changes()
+    deployment.up()
+    calls = deployment.vendors.changes()
+    for target, value in old.items():
+        assert deployment.worker_secret(*target) != value, target
+    if old_github is not None:
+        assert deployment.github_secrets()[name] != old_github
+    if name in MINTED_AT:
+        # The new credential exists before any Worker gets it; the old one dies last.
+        vendor = MINTED_AT[name]
+        made = [c.seq for c in calls if c.vendor == vendor and c.method == "POST"]
+        gone = [c.seq for c in calls if c.vendor == vendor and c.method == "DELETE"]
+        puts = [c.seq for c in calls if c.vendor == "cloudflare" and c.method == "PUT"]
+        assert len(made) == len(gone) == 1 and puts
+        assert made[0] < min(puts) and max(puts) < gone[0]
+    assert deployment.preview() == {}
+
+
+# Where the credential behind a secret is minted, for those envkeeper mints at a vendor.
+MINTED_AT = {"RESEND_API_KEY": "resend", "STRIPE_WEBHOOK_SECRET": "stripe"}
+
+
+def test_a_worker_secret_deleted_by_hand_is_put_back_by_up_with_refresh(
+    deployment: Deployment,
+) -> None:
+    # What the deploy workflow runs (refresh: true). A plain `up` compares the state only.
+    cloudflare = deployment.vendors.cloudflare
+    value = cloudflare.secrets.pop((API, "STRIPE_SECRET_KEY"))
+    deployment.vendors.changes()
+    deployment.up()
+    assert deployment.vendors.changes() == []
+    deployment.up("--refresh")
+    assert [(c.method, c.body["name"]) for c in deployment.vendors.changes()] == [
+        ("PUT", "STRIPE_SECRET_KEY")
+    ]
+    assert cloudflare.secrets[(API, "STRIPE_SECRET_KEY")] == value
+
+
+def test_a_renamed_worker_gets_every_secret_before_the_old_one_loses_any(
+    deployment: Deployment,
+) -> None:
+    renamed = f"{WEBHOOKS}-next"
+    deployment.vendors.cloudflare.workers.add(renamed)  # deployed under its new name first
+    path = deployment.ws.project / f"Pulumi.{STACK}.yaml"
+    path.write_text(path.read_text().replace(f"name: {WEBHOOKS}", f"name: {renamed}"))
+    moved = set(deployment.settings().cloudflare.secrets_of(renamed))
+    steps = deployment.preview()
+    assert steps == {f"{renamed}-{n}": "create" for n in moved} | {
+        f"{WEBHOOKS}-{n}": "delete" for n in moved
     }
 
-
-def test_up_puts_each_worker_secret_once(stack: Workspace, cloudflare: CloudflareStandIn) -> None:
-    stack.run("up", "--yes", "--skip-preview")
-    names = catalog.BUILT_IN.worker_secret_names()
-    assert cloudflare.calls() == sorted(("PUT", f"{WORKER}/{n}") for n in names)
-    assert cloudflare.secrets == {(WORKER, n): WORKER_VALUES[n][1] for n in names}
-
-
-def test_the_state_holds_no_secret_in_clear(stack: Workspace) -> None:
-    exported = stack.run("stack", "export").stdout
-    state = json.loads(exported)["deployment"]
-    files = [exported, *(p.read_text() for p in stack.project.glob("Pulumi.*.yaml"))]
-    for text in files:
-        for value in SECRETS.values():
-            assert value not in text
-        assert "CANARY" not in text
-    secrets = [r for r in state["resources"] if r["type"].endswith("envkeeper:WorkerSecret")]
-    assert len(secrets) == len(catalog.BUILT_IN.worker_secret_names())
-    for resource in secrets:
-        assert resource["inputs"]["text"][SECRET_SIG]
-        assert resource["outputs"]["text"][SECRET_SIG]
-        # The provider is pickled into the state: by reference to envkeeper's module, and
-        # with no token or value inside, even once decoded.
-        provider = base64.b64decode(resource["outputs"]["__provider"])
-        assert b"components.worker_secret" in provider
-        assert len(provider) < 2048
-        for value in SECRETS.values():
-            assert value.encode() not in provider
+    deployment.vendors.changes()
+    deployment.up()
+    calls = [c for c in deployment.vendors.changes() if c.vendor == "cloudflare"]
+    assert [c.method for c in calls] == ["PUT"] * len(moved) + ["DELETE"] * len(moved)
+    held = {(w, n) for w, n in deployment.vendors.cloudflare.secrets}
+    assert {(renamed, n) for n in moved} <= held
+    assert not {(WEBHOOKS, n) for n in moved} & held
 
 
-def test_a_second_up_changes_nothing(stack: Workspace, cloudflare: CloudflareStandIn) -> None:
-    preview = stack.json("preview", "--diff")
-    assert {s["op"] for s in preview["steps"]} == {"same"}
-    stack.run("up", "--yes", "--skip-preview")
-    assert cloudflare.calls() == []
+POLICY = ROOT / "policy"
+STRAY = """
+# A hand-written resource: a secret for a Worker of another stack.
+from components.worker_secret import WorkerSecret, WorkerSecretArgs
+
+WorkerSecret(
+    "stray",
+    WorkerSecretArgs(
+        account_id="9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+        script_name="example-api-dev",
+        name="STRIPE_SECRET_KEY",
+        text=pulumi.Config("envkeeper").require_secret("stripeSecretKey"),
+        environment="production",
+    ),
+)
+"""
 
 
-def test_a_new_value_updates_its_worker_secret_in_place(
-    stack: Workspace, cloudflare: CloudflareStandIn
+def test_the_policy_pack_passes_the_program_and_stops_a_stray_secret(
+    deployment: Deployment,
 ) -> None:
-    rolled = "CANARY-engine-stripe-key-rolled-5e1d"
-    stack.run("config", "set", "--secret", "envkeeper:stripeSecretKey", rolled)
-    urns = worker_secret_urns(stack)
-    preview = stack.json("preview", "--diff")
-    changed = {s["urn"]: s["op"] for s in preview["steps"] if s["op"] != "same"}
-    assert changed == {urns[f"{WORKER}-STRIPE_SECRET_KEY"]: "update"}
-    assert rolled not in json.dumps(preview)
+    clean = deployment.ws.run("preview", "--policy-pack", str(POLICY))
+    assert f"✅ envkeeper@v0.0.1 (local: {POLICY})" in clean.stdout  # ran, no violation
 
-    stack.run("up", "--yes", "--skip-preview")
-    assert cloudflare.calls() == [("PUT", f"{WORKER}/STRIPE_SECRET_KEY")]
-    assert cloudflare.secrets[(WORKER, "STRIPE_SECRET_KEY")] == rolled
-
-
-def test_the_policy_pack_passes_the_shipped_stack(stack: Workspace) -> None:
-    done = stack.run("preview", "--policy-pack", str(ROOT / "policy"))
-    assert f"✅ envkeeper@v0.0.1 (local: {ROOT / 'policy'})" in done.stdout  # ran, no violation
-
-
-def test_the_policy_pack_stops_a_secret_bound_for_another_stack(
-    stack: Workspace, cloudflare: CloudflareStandIn
-) -> None:
-    stack.run("config", "set", "engine-test:strayWorker", "example-api-prod")
+    main = deployment.ws.project / "__main__.py"
+    program = main.read_text()
+    main.write_text(program + "import pulumi\n" + STRAY)
+    deployment.vendors.changes()
     try:
-        done = stack.run("preview", "--policy-pack", str(ROOT / "policy"), check=False)
-        up = stack.run("up", "--yes", "--policy-pack", str(ROOT / "policy"), check=False)
+        preview = deployment.ws.run("preview", "--policy-pack", str(POLICY), check=False)
+        up = deployment.ws.run("up", "--yes", "--policy-pack", str(POLICY), check=False)
     finally:
-        stack.run("config", "rm", "engine-test:strayWorker")
-    for run in (done, up):
+        main.write_text(program)
+    for run in (preview, up):
         assert run.returncode != 0
         assert "secrets-stay-in-their-stack" in run.stdout
-        assert "targets Worker example-api-prod, which is not one of this stack's" in run.stdout
-    assert cloudflare.calls() == []  # nothing reached Cloudflare
+        assert "targets Worker example-api-dev, which is not one of this stack's" in run.stdout
+    assert deployment.vendors.changes() == []  # nothing reached a vendor
 
 
-def test_a_renamed_worker_gets_its_secrets_before_the_old_one_loses_them(
-    stack: Workspace, cloudflare: CloudflareStandIn
-) -> None:
-    stack_file = stack.project / f"Pulumi.{STACK}.yaml"
-    stack_file.write_text(stack_file.read_text().replace(f"[{WORKER}]", f"[{RENAMED}]"))
-    preview = stack.json("preview", "--diff")
-    ops = {s["urn"].rsplit("::", 1)[1]: s["op"] for s in preview["steps"] if s["op"] != "same"}
-    assert ops == {f"{RENAMED}-{n}": "create" for n in catalog.BUILT_IN.worker_secret_names()} | {
-        f"{WORKER}-{n}": "delete" for n in catalog.BUILT_IN.worker_secret_names()
-    }
-
-    stack.run("up", "--yes", "--skip-preview")
-    methods = [request.method for request, _ in cloudflare.server.log]
-    # Every new secret is in place before any old one goes: no moment without them.
-    assert methods == ["PUT"] * (len(ops) // 2) + ["DELETE"] * (len(ops) // 2)
-    cloudflare.calls()
-    assert set(cloudflare.secrets) == {(RENAMED, n) for n in catalog.BUILT_IN.worker_secret_names()}
-
-
-def test_a_secret_deleted_outside_pulumi_is_put_back_by_up_with_refresh(
-    stack: Workspace, cloudflare: CloudflareStandIn
-) -> None:
-    # What the deploy workflow runs (refresh: true). A plain `up` compares state only.
-    worker, name = sorted(cloudflare.secrets)[0]
-    del cloudflare.secrets[(worker, name)]
-    stack.run("up", "--yes", "--skip-preview")
-    assert [c for c in cloudflare.calls() if c[0] != "GET"] == []
-    stack.run("up", "--yes", "--skip-preview", "--refresh")
-    assert [c for c in cloudflare.calls() if c[0] != "GET"] == [("PUT", f"{worker}/{name}")]
-    assert (worker, name) in cloudflare.secrets
-
-
-def test_destroy_deletes_every_worker_secret(
-    stack: Workspace, cloudflare: CloudflareStandIn
-) -> None:
-    held = sorted(("DELETE", f"{worker}/{name}") for worker, name in cloudflare.secrets)
-    assert held
-    stack.run("destroy", "--yes", "--skip-preview")
-    assert cloudflare.calls() == held
-    assert cloudflare.secrets == {}
+def test_destroy_removes_every_credential_and_leaves_the_data(deployment: Deployment) -> None:
+    v = deployment.vendors
+    deployment.ws.run("destroy", "--yes", "--skip-preview")
+    assert v.cloudflare.secrets == {} and v.cloudflare.tokens == {}
+    assert v.resend.keys == {} and v.stripe.endpoints == {}
+    assert ENVIRONMENT not in v.github.environments
+    with superuser(deployment.server) as conn:
+        left = conn.execute("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'app_%'")
+        assert left.fetchall() == [("app_owner", False)]  # every login is gone
+    # The database, its schema and their owner are let go of, not dropped: the data stays.
+    with superuser(deployment.server, "app") as conn:
+        assert conn.execute("SELECT count(*) FROM app.items").fetchone() == (1,)
+    assert json.loads(deployment.export())["deployment"].get("resources", []) == []

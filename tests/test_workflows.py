@@ -179,3 +179,55 @@ def test_the_policy_pack_can_start_wherever_a_preview_or_up_runs_it() -> None:
                 )
                 checked += 1
     assert checked >= 2
+
+
+def test_every_job_that_runs_the_tests_installs_the_pulumi_cli_first() -> None:
+    # On GitHub's runners nothing is built from source: the CLI comes from pulumi/actions
+    # (install only, at the version the engine tests are built at here), then .ci/run
+    # installs the provider plugins with `pulumi plugin install`.
+    engine = (ROOT / "scripts" / "engine" / "go.mod").read_text()
+    (cli_version,) = re.findall(r"github\.com/pulumi/pulumi/sdk/v3 v([\d.]+)", engine)
+    checked = 0
+    for name, flow in all_workflows().items():
+        for job_name, job in flow["jobs"].items():
+            steps = job.get("steps") or []
+            runs = [i for i, s in enumerate(steps) if "bash .ci/run" in s.get("run", "")]
+            if not runs:
+                continue
+            installs = [
+                s
+                for s in steps[: runs[0]]
+                if s.get("uses", "").startswith("pulumi/actions@") and "command" not in s["with"]
+            ]
+            assert installs, f"{name}: {job_name} runs .ci/run without a Pulumi CLI"
+            assert [str(s["with"]["pulumi-version"]) for s in installs] == [cli_version]
+            checked += 1
+    assert checked >= 2
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bash scripts/provider-plugins.sh install" in ci
+
+
+def test_a_runner_installs_the_plugin_versions_the_locked_sdks_name(tmp_path: Path) -> None:
+    import importlib.resources
+    import json
+    import os
+
+    # A stand-in `pulumi` that records how it was called.
+    calls = tmp_path / "calls"
+    fake = tmp_path / "pulumi"
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["bash", "scripts/provider-plugins.sh", "install"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    wanted = []
+    for name in ("random", "postgresql", "github", "cloudflare"):
+        info = importlib.resources.files(f"pulumi_{name}").joinpath("pulumi-plugin.json")
+        wanted.append(f"plugin install resource {name} {json.loads(info.read_text())['version']}")
+    assert calls.read_text().splitlines() == wanted
