@@ -51,9 +51,12 @@ def _replace_scalar(line: str, column: int, old: str, new: str) -> str:
     raise AssertionError(f"the date is not at column {column} of its line")
 
 
-def apply_changes(path: Path, changes: list[Change], stack: str, today: date) -> Settings:
-    """Rewrite the dates of `changes` in `path`. Raises UserError and leaves the file as it
-    was when the result would not be a valid stack file."""
+def apply_changes(
+    path: Path, changes: list[Change], stack: str, today: date, write: bool = True
+) -> Settings:
+    """Rewrite the dates of `changes` in `path` (only check them, with `write=False`), and
+    return the settings that result. Raises UserError and leaves the file as it was when the
+    result would not be a valid stack file."""
     # newline="": a file written with CRLF keeps its CRLF; only the date's bytes change.
     with path.open(encoding="utf-8", newline="") as handle:
         text = handle.read()
@@ -64,6 +67,8 @@ def apply_changes(path: Path, changes: list[Change], stack: str, today: date) ->
         lines[line] = _replace_scalar(lines[line], column, written, change.new.isoformat())
     new_text = "".join(lines)
     settings = _validate(path, new_text, stack, today)
+    if not write:
+        return settings
     try:
         write_atomically(path, new_text)
     except OSError as exc:

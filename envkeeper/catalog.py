@@ -108,6 +108,10 @@ _BUILT_IN_ENTRIES: tuple[CatalogEntry, ...] = (
         description="Neon read-only login, pooled host",
         destinations=(Destination.WORKER_SECRET,),
         rotation_days=180,
+        rotation_effect=(
+            "one login: from the password change until each Worker has the new URL (seconds), "
+            "read-only queries with the old one are refused"
+        ),
     ),
     CatalogEntry(
         name="MIGRATION_DATABASE_URL",
@@ -115,6 +119,9 @@ _BUILT_IN_ENTRIES: tuple[CatalogEntry, ...] = (
         description="Neon migrator login, direct host",
         destinations=(Destination.GITHUB_SECRET,),
         rotation_days=180,
+        rotation_effect=(
+            "one login: a migration job running during the `pulumi up` may be refused; run it again"
+        ),
     ),
     # Better Auth encrypts data at rest (2FA secrets, backup codes, OAuth tokens) with its
     # secret. Versioned secrets rotate without losing it: the first entry is current, the

@@ -19,6 +19,7 @@ import typer
 from envkeeper import catalog
 from envkeeper.isolation import isolation_problems, sibling_settings
 from envkeeper.problems import COMMAND_LINE, UserError
+from envkeeper.rotation import DUE_SOON_DAYS
 from envkeeper.settings import Settings, iso_date, missing_secrets, parse_settings
 from envkeeper.stackfile import (
     StackConfig,
@@ -378,7 +379,80 @@ def rotation_bump(
     today = date.today()
     change = plan_bump(settings, secret, parse_day(when, "--date"), today, config.origin)
     after = apply_changes(stack_file(project_dir(), stack), [change], stack, today)
-    print_bump(config.origin, stack, after, change)
+    print_bump(config.origin, stack, settings, after, change)
+
+
+class AutopilotFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+@rotation_app.command("autopilot")
+@user_errors
+def rotation_autopilot(
+    stacks: Annotated[
+        list[str] | None, typer.Argument(help="Stacks to rotate (default: every stack file).")
+    ] = None,
+    within: Annotated[
+        int,
+        typer.Option("--within", help="Also rotate what falls due within this many days."),
+    ] = DUE_SOON_DAYS,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Change no file.")] = False,
+    body: Annotated[
+        Path | None, typer.Option("--body", help="Write the pull request's Markdown here.")
+    ] = None,
+    format_name: Annotated[
+        str, format_option(AutopilotFormat, "json is one object")
+    ] = AutopilotFormat.TEXT.value,
+) -> None:
+    """Bump every due secret envkeeper can rotate itself; write up the pull request."""
+    from envkeeper.autopilot import Proposal, add_standby_fates, propose_for_stack
+    from envkeeper.bump import apply_changes
+
+    output = chosen_format(format_name, AutopilotFormat)
+    if not 0 <= within <= 366:
+        raise UserError.one(COMMAND_LINE, "--within", f"{within} is not 0 to 366 days")
+    names = stacks or all_stacks()
+    today = date.today()
+    proposal = Proposal(today=today, within=within, stacks=names)
+    planned: dict[str, list[Any]] = {}
+    for stack in names:
+        config, settings = load_stack(stack)
+        planned[stack] = propose_for_stack(proposal, stack, settings, config.origin)
+    # Every stack file is checked with its new dates before any is written.
+    after = {
+        stack: apply_changes(stack_file(project_dir(), stack), changes, stack, today, write=False)
+        for stack, changes in planned.items()
+        if changes
+    }
+    if not dry_run:
+        for stack, changes in planned.items():
+            if changes:
+                apply_changes(stack_file(project_dir(), stack), changes, stack, today)
+    add_standby_fates(proposal, after)
+    text = proposal.body()
+    if body is not None and (proposal.rotated or proposal.manual):
+        try:
+            body.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError.one(
+                COMMAND_LINE, "--body", f"could not write {body} ({exc.strerror or exc})"
+            ) from None
+    if output is AutopilotFormat.JSON:
+        import json
+
+        print(json.dumps({**proposal.as_json(), "body": text, "dry_run": dry_run}, indent=2))
+        return
+    print(proposal.title)
+    if not proposal.rotated and not proposal.manual:
+        print(f"Nothing is due within {within} days in {', '.join(names)}; no file changed.")
+    elif body is not None:
+        print(f"The pull request's description is in {body}.")
+    else:
+        print()
+        print(text, end="")
+    if dry_run and proposal.rotated:
+        print("(--dry-run: no stack file was changed)")
 
 
 @app.command()

@@ -69,6 +69,15 @@ def token_dies(settings: Settings, slot: str) -> date:
     return min(own, slots.standby_dies(settings.standby_grace_days))
 
 
+def standby_end_moves(settings: Settings, slot: str, new: date) -> bool:
+    """Whether `slot`'s end changes when the other slot moves to `new` and takes over: it
+    is cut to the standby grace after `new`, unless its own end comes first anyway."""
+    days = catalog.BUILT_IN["CLOUDFLARE_API_TOKEN"].rotation_days or 0
+    own = settings.slots("CLOUDFLARE_API_TOKEN").date_of(slot) + timedelta(days=days + GRACE_DAYS)
+    after = min(own, new + timedelta(days=settings.standby_grace_days))
+    return after != token_dies(settings, slot)
+
+
 def token_expiry(settings: Settings, slot: str) -> str:
     """When a deploy-token slot stops working, as Cloudflare wants it."""
     moment = datetime.combine(token_dies(settings, slot), time(), UTC)

@@ -10,9 +10,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from envkeeper.bump import Change
-from envkeeper.catalog import CatalogEntry, Source
 from envkeeper.incident import AUDIT_CHECKLIST, Playbook
-from envkeeper.rotation import SecretStatus, State, dependents, standby_dies
+from envkeeper.rotation import SecretStatus, State, dependents, standby_fate
 from envkeeper.settings import Settings
 
 if TYPE_CHECKING:
@@ -143,19 +142,27 @@ def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
             print(f"::error title=Rotation overdue::{overdue_line(row)}")
 
 
-def _what_changes(settings: Settings, name: str, slots: set[str] | None) -> list[str]:
-    found = sorted(dependents(settings, name, slots))
+def _what_changes(
+    settings: Settings, name: str, slots: set[str] | None, new: date
+) -> list[str]:
+    found = sorted(dependents(settings, name, slots, new))
     return [f"  - {resource}" for resource in found]
 
 
-def print_bump(origin: str, stack: str, settings: Settings, change: Change) -> None:
+def print_bump(
+    origin: str, stack: str, before: Settings, after: Settings, change: Change
+) -> None:
     slot = f" slot {change.slot}" if change.slot else ""
     print(f"{origin}: {change.name}{slot}: {change.old} -> {change.new}")
-    entry = settings.catalog[change.name]
+    entry = before.catalog[change.name]
     if entry.managed:
         print(f"The next `pulumi up --stack {stack}` replaces or updates:")
         print(
-            "\n".join(_what_changes(settings, change.name, {change.slot} if change.slot else None))
+            "\n".join(
+                _what_changes(
+                    before, change.name, {change.slot} if change.slot else None, change.new
+                )
+            )
         )
     else:
         print(
@@ -167,29 +174,8 @@ def print_bump(origin: str, stack: str, settings: Settings, change: Change) -> N
     if effect:
         print(f"Note: {effect}.")
     if change.slot:
-        print(_standby_fate(settings, entry, change.slot))
+        print(standby_fate(after, entry, change.slot))
     print(f'Suggested commit message: "Rotate {change.name}{slot} in {stack}"')
-
-
-def _standby_fate(settings: Settings, entry: CatalogEntry, slot: str) -> str:
-    """What happens to the other slot of a two-slot secret once `slot` is the active one:
-    each kind of credential ends differently. `settings` are those after the bump."""
-    other = "b" if slot == "a" else "a"
-    dies = standby_dies(settings, entry)
-    if dies is not None:
-        return (
-            f"Consumers move to slot {slot}; slot {other} keeps working until {dies} "
-            f"(standbyGraceDays: {settings.standby_grace_days}), then stops by itself."
-        )
-    if entry.source is Source.RESEND_KEY:
-        return (
-            f"Consumers move to slot {slot}; the slot {other} key keeps working, as Resend keys "
-            f"never expire, until slot {other} is bumped in turn, which deletes it."
-        )
-    return (
-        f"Slot {slot} is now the current version; slot {other} stays in {entry.name} only to "
-        f"read what it wrote, until slot {other} is bumped in turn."
-    )
 
 
 def print_playbook(

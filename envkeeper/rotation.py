@@ -154,12 +154,15 @@ def minted_by(entry: CatalogEntry, slots: set[str] | None = None) -> set[str]:
     return set()
 
 
-def dependents(settings: Settings, name: str, slots: set[str] | None = None) -> set[str]:
+def dependents(
+    settings: Settings, name: str, slots: set[str] | None = None, new: date | None = None
+) -> set[str]:
     """The Pulumi names of what the next `pulumi up` replaces or updates when the keeper
-    date of `name` (its `slots`, for a two-slot secret) moves forward.
+    date of `name` (its `slots`, for a two-slot secret) moves forward (to `new`, if known).
 
     Moving a slot forward makes it the active one, so the secret's carriers change too,
-    and the other slot becomes the standby: its login or token gets an expiry (an update).
+    and the other slot becomes the standby: its login or token gets an expiry (an update),
+    unless, for a token, its own end comes first anyway.
     """
     entry = settings.catalog[name]
     if not entry.managed:
@@ -173,6 +176,29 @@ def dependents(settings: Settings, name: str, slots: set[str] | None = None) -> 
         (other,) = set(SLOTS) - slots
         if entry.source is Source.NEON:
             found |= _logins(name, {other})
-        elif entry.source is Source.CLOUDFLARE_TOKEN:
+        elif entry.source is Source.CLOUDFLARE_TOKEN and (
+            new is None or cf.standby_end_moves(settings, other, new)
+        ):
             found.add(cf.token_resource(other))
     return found
+
+
+def standby_fate(settings: Settings, entry: CatalogEntry, slot: str) -> str:
+    """What happens to the other slot of a two-slot secret once `slot` is the active one:
+    each kind of credential ends differently. `settings` are those after the bump."""
+    other = "b" if slot == "a" else "a"
+    dies = standby_dies(settings, entry)
+    if dies is not None:
+        return (
+            f"Consumers move to slot {slot}; slot {other} keeps working until {dies} "
+            f"(standbyGraceDays: {settings.standby_grace_days}), then stops by itself."
+        )
+    if entry.source is Source.RESEND_KEY:
+        return (
+            f"Consumers move to slot {slot}; the slot {other} key keeps working, as Resend keys "
+            f"never expire, until slot {other} is bumped in turn, which deletes it."
+        )
+    return (
+        f"Slot {slot} is now the current version; slot {other} stays in {entry.name} only to "
+        f"read what it wrote, until slot {other} is bumped in turn."
+    )

@@ -79,7 +79,7 @@ def test_rotation_changes_exactly_the_dependents(
 
     changed = changed_resources(baselines[(stack, declared)], run(stack, tmp_path))
 
-    expected = dependents(settings, name, {slot} if slot else None)
+    expected = dependents(settings, name, {slot} if slot else None, date.fromisoformat(NEW_DATE))
     assert changed == expected
     assert changed, "a rotation that changes nothing rotates nothing"
 

@@ -351,7 +351,7 @@ def bump(deployment: Deployment, name: str) -> tuple[Settings, str | None]:
 
 
 def predicted(before: Settings, name: str, slot: str | None) -> set[str]:
-    return dependents(before, name, {slot} if slot else None)
+    return dependents(before, name, {slot} if slot else None, date.today())
 
 
 def test_bumping_database_url_replaces_one_password_and_updates_its_login_in_place(

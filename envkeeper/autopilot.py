@@ -1,0 +1,199 @@
+"""Rotation that proposes itself: every secret envkeeper can rotate on its own that is due
+is bumped, exactly as `rotation bump` would, and the change is written up as a pull
+request for a person to read and merge. What only a person can roll is listed with the
+vendor's steps, never bumped.
+
+The pull request's text names secrets, dates and Pulumi resource names; never a value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from envkeeper.bump import Change, plan_bump
+from envkeeper.catalog import Source
+from envkeeper.incident import vendor_steps
+from envkeeper.rotation import SecretStatus, State, dependents, stack_status, standby_fate
+from envkeeper.settings import Settings, SlotDates
+
+
+@dataclass(frozen=True)
+class Rotated:
+    """A secret the autopilot bumps, and what that does."""
+
+    stack: str
+    change: Change
+    due: date
+    state: State
+    blast_radius: list[str]  # the Pulumi names the next `up` replaces or updates
+    notice: list[str]  # what people notice, in sentences
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "stack": self.stack,
+            "name": self.change.name,
+            "slot": self.change.slot,
+            "from": self.change.old.isoformat(),
+            "to": self.change.new.isoformat(),
+            "due": self.due.isoformat(),
+            "state": self.state.value,
+            "blast_radius": self.blast_radius,
+            "notice": self.notice,
+        }
+
+
+@dataclass(frozen=True)
+class Manual:
+    """A due secret only a person can roll, at its vendor."""
+
+    stack: str
+    name: str
+    due: date
+    state: State
+    steps: list[str]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "stack": self.stack,
+            "name": self.name,
+            "due": self.due.isoformat(),
+            "state": self.state.value,
+            "steps": self.steps,
+        }
+
+
+@dataclass
+class Proposal:
+    today: date
+    within: int
+    stacks: list[str]
+    rotated: list[Rotated] = field(default_factory=list)
+    manual: list[Manual] = field(default_factory=list)
+
+    @property
+    def changes_by_stack(self) -> dict[str, list[Change]]:
+        found: dict[str, list[Change]] = {}
+        for r in self.rotated:
+            found.setdefault(r.stack, []).append(r.change)
+        return found
+
+    @property
+    def title(self) -> str:
+        if not self.rotated:
+            return f"Nothing envkeeper can rotate is due within {self.within} days"
+        count = len(self.rotated)
+        stacks = ", ".join(dict.fromkeys(r.stack for r in self.rotated))
+        noun = "secret" if count == 1 else "secrets"
+        return f"Rotate {count} {noun} due by {self._horizon} ({stacks})"
+
+    @property
+    def _horizon(self) -> str:
+        return (self.today + timedelta(days=self.within)).isoformat()
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "today": self.today.isoformat(),
+            "within_days": self.within,
+            "stacks": self.stacks,
+            "title": self.title,
+            "rotated": [r.as_json() for r in self.rotated],
+            "manual": [m.as_json() for m in self.manual],
+        }
+
+    def body(self) -> str:
+        """The pull request's description, in Markdown."""
+        lines = [
+            f"envkeeper moved the keeper dates of what was overdue or due within {self.within} "
+            f"days ({self._horizon}) in {', '.join(self.stacks)}, as `envkeeper rotation bump` "
+            "would. Read each stack's `pulumi preview` on this pull request: it must change "
+            "exactly the resources listed here. Merging deploys it.",
+        ]
+        for stack in dict.fromkeys(r.stack for r in self.rotated):
+            lines += ["", f"### {stack}"]
+            for r in (r for r in self.rotated if r.stack == stack):
+                slot = f" slot {r.change.slot}" if r.change.slot else ""
+                lines += [
+                    "",
+                    f"**{r.change.name}**{slot}: {r.change.old} → {r.change.new} "
+                    f"({r.state.value}, due {r.due})",
+                    "",
+                    "- The next `pulumi up` replaces or updates: "
+                    + ", ".join(f"`{name}`" for name in r.blast_radius),
+                ]
+                lines += [f"- {sentence}" for sentence in r.notice]
+        if self.manual:
+            lines += [
+                "",
+                "### What a person must do",
+                "",
+                "envkeeper cannot roll these itself. For each: roll it at the vendor, set the "
+                "new value, then bump its date so the record stays true.",
+                "",
+            ]
+            for m in self.manual:
+                lines.append(f"- [ ] **{m.stack}: {m.name}** ({m.state.value}, due {m.due})")
+                lines += [f"  - {_command(step)}" for step in m.steps]
+                lines.append(f"  - `envkeeper rotation bump {m.stack} {m.name}`")
+        return "\n".join(lines) + "\n"
+
+
+def _command(step: str) -> str:
+    return f"`{step}`" if step.startswith(("pulumi ", "envkeeper ")) else step
+
+
+def _fresh(settings: Settings, name: str, today: date) -> bool:
+    """Rotated today already: a second run on one day changes nothing more."""
+    when = settings.rotation[name]
+    return (when.latest if isinstance(when, SlotDates) else when) >= today
+
+
+def propose_for_stack(
+    proposal: Proposal, stack: str, settings: Settings, origin: str
+) -> list[Change]:
+    """Add `stack`'s due secrets to `proposal`; the changes to write to its stack file."""
+    today = proposal.today
+    rows: list[SecretStatus] = stack_status(stack, settings, today)
+    changes: list[Change] = []
+    for row in rows:
+        if row.days_left > proposal.within or _fresh(settings, row.name, today):
+            continue
+        entry = settings.catalog[row.name]
+        if entry.source in (Source.EXTERNAL, Source.PROVIDER):
+            steps = vendor_steps(entry, stack)
+            proposal.manual.append(Manual(stack, row.name, row.due, row.state, steps))
+            continue
+        if not entry.managed:
+            continue
+        # The same choice and checks as `rotation bump`: the older slot, to today.
+        change = plan_bump(settings, row.name, today, today, origin)
+        slots = {change.slot} if change.slot else None
+        notice = (
+            [f"{entry.rotation_effect[0].upper()}{entry.rotation_effect[1:]}."]
+            if (entry.rotation_effect)
+            else []
+        )
+        changes.append(change)
+        proposal.rotated.append(
+            Rotated(
+                stack=stack,
+                change=change,
+                due=row.due,
+                state=row.state,
+                blast_radius=sorted(dependents(settings, row.name, slots, change.new)),
+                notice=notice,
+            )
+        )
+    return changes
+
+
+def add_standby_fates(proposal: Proposal, after: dict[str, Settings]) -> None:
+    """Once the new dates are known, say what becomes of each two-slot secret's other slot."""
+    for index, r in enumerate(proposal.rotated):
+        if r.change.slot is None:
+            continue
+        settings = after[r.stack]
+        fate = standby_fate(settings, settings.catalog[r.change.name], r.change.slot)
+        proposal.rotated[index] = Rotated(
+            r.stack, r.change, r.due, r.state, r.blast_radius, [*r.notice, fate]
+        )
