@@ -23,6 +23,7 @@ from envkeeper.rotation import DUE_SOON_DAYS
 from envkeeper.settings import Settings, iso_date, missing_secrets, parse_settings
 from envkeeper.stackfile import (
     StackConfig,
+    display_path,
     load_config,
     short_stack_name,
     stack_file,
@@ -453,6 +454,31 @@ def rotation_autopilot(
         print(text, end="")
     if dry_run and proposal.rotated:
         print("(--dry-run: no stack file was changed)")
+
+
+@app.command("drift-report")
+@user_errors
+def drift_report(
+    preview: Annotated[
+        Path, typer.Argument(help="The output of `pulumi preview --refresh --json`.")
+    ],
+    stack: Annotated[str, typer.Option("--stack", help="The stack, for the heading.")] = "stack",
+) -> None:
+    """Markdown of what changed outside Pulumi, names only. Exit 1 when anything did."""
+    import json
+
+    from envkeeper.drift import as_markdown, drifted
+
+    try:
+        data = json.loads(preview.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # Never the file's text: a preview can hold values.
+        why = exc.strerror if isinstance(exc, OSError) else "it is not the JSON of a preview"
+        raise UserError.one(display_path(preview), "", f"cannot read it ({why})") from None
+    found = drifted(data if isinstance(data, dict) else {})
+    print(as_markdown(stack, found), end="")
+    if found:
+        raise typer.Exit(1)
 
 
 @app.command()

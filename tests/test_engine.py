@@ -21,7 +21,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from tests.declared_project import DATES, DECLARED
 from tests.engine import ROOT, Workspace, find_engine, missing_plugins, new_workspace
 from tests.github_api import GitHubApi
 from tests.pgserver import Server, find_bindir, running_server
-from tests.programs import load
+from tests.programs import load, set_rotation
 from tests.resend_api import ResendApi
 from tests.role_checks import migrator_may_exactly, readonly_may_exactly, runtime_may_exactly
 from tests.standin import Call, in_order, started_server, stopped
@@ -440,6 +440,31 @@ def test_each_rotation_changes_exactly_its_predicted_blast_radius(
     assert deployment.preview() == {}
 
 
+def test_autopilot_writes_up_exactly_what_the_next_up_changes(deployment: Deployment) -> None:
+    # Rotated long ago and deployed that way; then the weekly autopilot runs.
+    long_ago = (date.today() - timedelta(days=400)).isoformat()
+    older = (date.today() - timedelta(days=500)).isoformat()
+    for name in ("DATABASE_URL_READONLY", "MIGRATION_DATABASE_URL", "SESSION_SIGNING_KEY"):
+        set_rotation(deployment.ws.project, STACK, name, long_ago)
+    set_rotation(deployment.ws.project, STACK, "BETTER_AUTH_SECRETS", {"a": older, "b": long_ago})
+    deployment.up()
+
+    done = deployment.cli("rotation", "autopilot", STACK, "--within", "0", "--format", "json")
+    assert done.exit_code == 0, done.output
+    proposal = json.loads(done.stdout)
+    assert {r["name"] for r in proposal["rotated"]} == {
+        "DATABASE_URL_READONLY",
+        "MIGRATION_DATABASE_URL",
+        "SESSION_SIGNING_KEY",
+        "BETTER_AUTH_SECRETS",
+    }
+    written = {name for r in proposal["rotated"] for name in r["blast_radius"]}
+    steps = deployment.preview()
+    assert set(steps) == written
+    deployment.up()
+    assert deployment.preview() == {}
+
+
 # Where the credential behind a secret is minted, for those envkeeper mints at a vendor.
 MINTED_AT = {"RESEND_API_KEY": "resend", "STRIPE_WEBHOOK_SECRET": "stripe"}
 
@@ -458,6 +483,46 @@ def test_a_worker_secret_deleted_by_hand_is_put_back_by_up_with_refresh(
         ("PUT", "STRIPE_SECRET_KEY")
     ]
     assert cloudflare.secrets[(API, "STRIPE_SECRET_KEY")] == value
+
+
+def test_a_refreshed_preview_names_what_changed_by_hand_and_never_a_value(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    # What the drift workflow runs: a preview that refreshes first and expects no change.
+    v = deployment.vendors
+    v.cloudflare.secrets.pop((API, "RESEND_API_KEY"))  # deleted in the dashboard
+    (endpoint,) = v.stripe.endpoints.values()
+    endpoint["enabled_events"] = [*endpoint["enabled_events"], "charge.refunded"]
+    done = deployment.ws.run(
+        "preview", "--refresh", "--expect-no-changes", "--diff", "--json", check=False
+    )
+    assert done.returncode != 0
+    preview = tmp_path / "preview.json"
+    preview.write_text(done.stdout)
+
+    report = deployment.cli("drift-report", str(preview), "--stack", STACK)
+
+    assert report.exit_code == 1
+    ops = {
+        row.split("`")[1]: row.split(" | ")[2]
+        for row in report.stdout.splitlines()
+        if row.startswith("| `")
+    }
+    # What was touched by hand, then what depends on it (the endpoint's Worker secrets).
+    assert ops[f"{API}-RESEND_API_KEY"] == "create" and ops["stripe-webhook"] == "update"
+    assert set(ops) <= {
+        f"{API}-RESEND_API_KEY",
+        "stripe-webhook",
+        f"{API}-STRIPE_WEBHOOK_SECRET",
+        f"{WEBHOOKS}-STRIPE_WEBHOOK_SECRET",
+    }
+    for value in every_secret_value(deployment):
+        assert value not in report.stdout
+    deployment.up("--refresh")  # put back what the program declares
+    assert deployment.ws.run("preview", "--refresh", "--expect-no-changes").returncode == 0
+    clean = tmp_path / "clean.json"
+    clean.write_text(deployment.ws.run("preview", "--refresh", "--json").stdout)
+    assert deployment.cli("drift-report", str(clean), "--stack", STACK).exit_code == 0
 
 
 def test_a_renamed_worker_gets_every_secret_before_the_old_one_loses_any(

@@ -148,11 +148,56 @@ def test_deploys_go_dev_then_staging_then_production_each_in_its_environment() -
     assert [w.get("refresh") for w in pulumi] == [True]
 
 
-def test_rotation_check_runs_weekly_and_on_demand() -> None:
+def test_rotation_proposes_a_pull_request_weekly_with_an_apps_token_and_fails_when_overdue() -> (
+    None
+):
     flow = workflow(WORKFLOWS / "rotation-check.yml")
     assert triggers(flow) == {"schedule", "workflow_dispatch"}
-    steps = flow["jobs"]["rotation-status"]["steps"]
-    assert any(s.get("run") == "uv run envkeeper rotation status" for s in steps)
+    job = flow["jobs"]["rotation-status"]
+    assert job["if"] == "github.ref == 'refs/heads/main'"
+    assert job["environment"] == "rotation"  # the app's key is an environment secret
+    # The workflow's own token only reads: the push and the pull request use the app's.
+    assert dict(job["permissions"]) == {"contents": "read"}
+    steps = job["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert any("envkeeper rotation autopilot" in r and "--body" in r for r in runs)
+    app = next(s for s in steps if s.get("uses", "").startswith("actions/create-github-app-token@"))
+    assert app["if"] == "vars.ROTATION_APP_CLIENT_ID != ''"
+    assert app["with"]["private-key"] == "${{ secrets.ROTATION_APP_PRIVATE_KEY }}"
+    opens = next(s for s in steps if "gh pr create" in s.get("run", ""))
+    assert opens["if"] == "steps.app.outcome == 'success'"
+    assert opens["env"]["GH_TOKEN"] == "${{ steps.app.outputs.token }}"
+    assert "GITHUB_TOKEN" not in str(job)
+    summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
+    assert summary["if"] == "steps.app.outcome != 'success'"
+    # Last: the run fails while something only a person can roll is overdue.
+    assert runs[-1] == "uv run envkeeper rotation status"
+
+
+def test_drift_is_checked_per_stack_from_main_in_a_read_only_environment_of_its_own() -> None:
+    flow = workflow(WORKFLOWS / "drift-check.yml")
+    assert triggers(flow) == {"schedule", "workflow_dispatch"}
+    job = flow["jobs"]["drift"]
+    assert job["if"] == "github.ref == 'refs/heads/main'"
+    assert list(job["strategy"]["matrix"]["stack"]) == ["dev", "staging", "prod"]
+    assert job["environment"] == "drift-${{ matrix.stack }}"
+    deploy_environments = {load(s)[1].github.environment for s in ("dev", "staging", "prod")}
+    for stack in ("dev", "staging", "prod"):
+        # Not the deploy environments: no approval to wait for, no deploy token to reach.
+        assert f"drift-{stack}" not in deploy_environments
+    assert dict(job["permissions"]) == {"contents": "read", "id-token": "write"}
+    auth = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/auth-actions@"))
+    assert auth["with"]["scope"] == "team:envkeeper-drift-${{ matrix.stack }}"
+    (check,) = [s for s in job["steps"] if "pulumi preview" in s.get("run", "")]
+    for flag in ("--refresh", "--expect-no-changes", "--json"):
+        assert flag in check["run"]
+    assert "envkeeper drift-report" in check["run"] and "GITHUB_STEP_SUMMARY" in check["run"]
+    assert not any(s.get("with", {}).get("command") == "up" for s in job["steps"])
+
+
+def test_no_pull_request_can_start_the_rotation_or_the_drift_check() -> None:
+    for name in ("rotation-check.yml", "drift-check.yml"):
+        assert not triggers(workflow(WORKFLOWS / name)) & PR_TRIGGERS, name
 
 
 def test_the_policy_pack_can_start_wherever_a_preview_or_up_runs_it() -> None:
