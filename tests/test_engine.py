@@ -31,45 +31,31 @@ import pytest
 from envkeeper.catalog import Destination
 from envkeeper.rotation import dependents
 from envkeeper.settings import Settings, SlotDates
-from envkeeper.stackfile import round_trip_yaml
-from tests.cloudflare_api import CloudflareApi
 from tests.conftest import Cli
-from tests.declared_project import DATES, DECLARED
-from tests.engine import ROOT, Workspace, find_engine, missing_plugins, new_workspace
-from tests.github_api import GitHubApi
-from tests.pgserver import Server, find_bindir, running_server
+from tests.engine import ROOT, Workspace, find_engine, missing_plugins
+from tests.engine_stack import (
+    ACCOUNT,
+    API,
+    CONFIG_SECRETS,
+    ENVIRONMENT,
+    OWNER_PASSWORD,
+    STACK,
+    TEAM_ID,
+    WEBHOOKS,
+    Vendors,
+    neon_like_database,
+    prepared_workspace,
+    running_vendors,
+    superuser,
+)
+from tests.pgserver import Server, find_bindir
 from tests.programs import load, set_rotation
-from tests.resend_api import ResendApi
 from tests.role_checks import migrator_may_exactly, readonly_may_exactly, runtime_may_exactly
-from tests.standin import Call, in_order, started_server, stopped
-from tests.stripe_api import StripeApi
 
 pytestmark = pytest.mark.engine
 
-STACK = "prod"
-ACCOUNT = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
-API, WEBHOOKS = "example-api", "example-webhooks"
-OWNER, REPOSITORY, ENVIRONMENT = "example-org", "example-app", "production"
-TEAM_ID = 4242
-DOMAIN = "mail.example.com"
-# The Cloudflare provider checks a token's shape (40 letters, digits, - or _) before use.
-CF_TOKEN = "CANARY-engine-cf-admin-token-5e1d".ljust(40, "0")
-GITHUB_TOKEN = "CANARY-engine-github-token-5e1d"
-OWNER_PASSWORD = "CANARY-engine-owner-5e1d"
-RESEND_ADMIN = "re_CANARY-engine-resend-admin-5e1d"
-STRIPE_ADMIN = "rk_test_CANARY-engine-stripe-admin-5e1d"
-# Secret stack config, by key: every value is a canary that must never appear in clear.
-CONFIG_SECRETS = {
-    "cloudflare:apiToken": CF_TOKEN,
-    "github:token": GITHUB_TOKEN,
-    "envkeeper:resendAdminKey": RESEND_ADMIN,
-    "envkeeper:stripeAdminKey": STRIPE_ADMIN,
-    "envkeeper:stripeSecretKey": "rk_test_CANARY-engine-app-key-5e1d",
-    "envkeeper:openaiApiKey": "CANARY-engine-openai-5e1d",
-}
 # The ciphertext marker of a secret value in Pulumi's state.
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
-TODAY = date.today().isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -93,79 +79,19 @@ def engine() -> Path:
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[tuple[Server, str]]:
-    """A PostgreSQL server and the owner URL of its `neondb`, as a Neon project has: an
-    owner that may create roles and databases and is no superuser."""
     bindir = find_bindir()
     if bindir is None:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL server binaries are missing; .ci/run installs them")
         pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql)")
-    with running_server(bindir, tls=True) as server:
-        with superuser(server) as conn:
-            conn.execute(
-                f"CREATE ROLE neondb_owner LOGIN CREATEDB CREATEROLE PASSWORD '{OWNER_PASSWORD}'"
-            )
-            conn.execute("CREATE DATABASE neondb OWNER neondb_owner")
-        url = (
-            f"postgresql://neondb_owner:{OWNER_PASSWORD}@{server.host}:{server.port}/neondb"
-            "?sslmode=require"
-        )
-        yield server, url
-
-
-def superuser(server: Server, dbname: str = "postgres") -> psycopg.Connection:
-    return psycopg.connect(
-        host=server.socket_dir, port=server.port, user="postgres", dbname=dbname, autocommit=True
-    )
-
-
-@dataclass
-class Vendors:
-    cloudflare: CloudflareApi
-    github: GitHubApi
-    resend: ResendApi
-    stripe: StripeApi
-
-    def changes(self) -> list[Call]:
-        """What every stand-in was asked to change since the last call, in order."""
-        return in_order(*(v.changes() for v in (self.cloudflare, self.github, self.resend,
-                                                self.stripe)))  # fmt: skip
+    with neon_like_database(bindir) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
 def vendors() -> Iterator[Vendors]:
-    servers = [started_server() for _ in range(4)]
-    yield Vendors(
-        CloudflareApi(servers[0], CF_TOKEN, ACCOUNT, {API, WEBHOOKS}),
-        GitHubApi(servers[1], GITHUB_TOKEN, OWNER, REPOSITORY, teams={"platform": TEAM_ID}),
-        ResendApi(servers[2], RESEND_ADMIN, {DOMAIN: "4dd369bc-aa82-4ff3-97de-514ae3000ee0"}),
-        StripeApi(servers[3], STRIPE_ADMIN),
-    )
-    for server in servers:
-        stopped(server)
-
-
-def stack_file(vendors: Vendors) -> str:
-    """Production's shipped stack file, adopting its Neon project, with the README's
-    declared secrets' dates and the providers pointed at the stand-ins."""
-    yaml = round_trip_yaml()
-    document = yaml.load((ROOT / f"Pulumi.{STACK}.yaml").read_text())
-    config = document["config"]
-    config["envkeeper:neon"] = {
-        "projectName": "example-prod",
-        "database": "app",
-        "existingProjectId": "ep-engine-test-123456",
-    }
-    rotation = config["envkeeper:rotation"]
-    rotation["envkeeper:neonOwnerUrl"] = rotation.pop("neon:api_key")
-    rotation.update(DATES)
-    config["cloudflare:baseUrl"] = vendors.cloudflare.base_url
-    config["github:baseUrl"] = vendors.github.provider_url
-    from io import StringIO
-
-    out = StringIO()
-    yaml.dump(document, out)
-    return out.getvalue()
+    with running_vendors() as found:
+        yield found
 
 
 @dataclass
@@ -212,17 +138,7 @@ def deployment(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Deployment:
     server, owner_url = database
-    ws = new_workspace(
-        engine, tmp_path_factory.mktemp("engine"), STACK, stack_file(vendors), DECLARED
-    )
-    ws.env_extra.update(
-        # envkeeper's dynamic providers reach the stand-ins through their SDKs' settings.
-        CLOUDFLARE_BASE_URL=vendors.cloudflare.base_url,
-        RESEND_API_URL=vendors.resend.base_url,
-        STRIPE_API_BASE=vendors.stripe.base_url,
-    )
-    for key, value in {**CONFIG_SECRETS, "envkeeper:neonOwnerUrl": owner_url}.items():
-        ws.run("config", "set", "--secret", key, value)
+    ws = prepared_workspace(engine, tmp_path_factory.mktemp("engine"), vendors, owner_url)
     return Deployment(ws, server, owner_url, vendors)
 
 
