@@ -29,6 +29,19 @@ def find_bindir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
+def required_bindir() -> Path:
+    """The server binaries, for a test that needs them: skipped without them, except in CI,
+    which installs them (.ci/run) and must run every test."""
+    import pytest
+
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing; .ci/run installs them")
+        pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql)")
+    return bindir
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

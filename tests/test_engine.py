@@ -48,7 +48,7 @@ from tests.engine_stack import (
     running_vendors,
     superuser,
 )
-from tests.pgserver import Server, find_bindir
+from tests.pgserver import Server, required_bindir
 from tests.programs import load, set_rotation
 from tests.role_checks import migrator_may_exactly, readonly_may_exactly, runtime_may_exactly
 
@@ -79,12 +79,7 @@ def engine() -> Path:
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[tuple[Server, str]]:
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing; .ci/run installs them")
-        pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql)")
-    with neon_like_database(bindir) as found:
+    with neon_like_database(required_bindir()) as found:
         yield found
 
 

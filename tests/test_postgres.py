@@ -7,7 +7,6 @@ what it can and cannot do. The superuser stands in for the Neon project owner.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,7 +17,7 @@ import psycopg
 import pytest
 
 from envkeeper.offline import ProgramRun, unwrap_all
-from tests.pgserver import Server, find_bindir, running_server
+from tests.pgserver import Server, required_bindir, running_server
 from tests.programs import database_urls, load, run, set_rotation
 from tests.role_checks import (
     migrator_may_exactly,
@@ -44,12 +43,7 @@ DATABASE = "app"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing; .ci/run installs them")
-        pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql)")
-    with running_server(bindir) as found:
+    with running_server(required_bindir()) as found:
         yield found
 
 
