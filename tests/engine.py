@@ -1,9 +1,11 @@
 """The real Pulumi engine for the engine tests: a `pulumi` CLI with a file backend.
 
 A `pulumi` on PATH is used as it is (every real user has one; GitHub's runners get one
-from pulumi/actions). Elsewhere the CLI built by scripts/pulumi-from-source.sh is used.
-Each workspace is self-contained: its own PULUMI_HOME, a file backend in a temporary
-folder, a passphrase secrets provider, and no update check or plugin download.
+from pulumi/actions), with the provider plugins installed for it. Elsewhere the CLI built
+by scripts/pulumi-from-source.sh is used, with the plugins scripts/provider-plugins.sh
+built. Each workspace is self-contained: its own PULUMI_HOME (sharing only the installed
+plugins), a file backend in a temporary folder, a passphrase secrets provider, and no
+update check or plugin download.
 """
 
 from __future__ import annotations
