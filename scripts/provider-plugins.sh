@@ -193,6 +193,17 @@ PY
     fi
 }
 
+# The Cloudflare plugin's compile fills Go's build cache with about 30 GB; say so up front
+# rather than fail for want of room half an hour in.
+if [ ! -x "$home/plugins/cloudflare/pulumi-resource-cloudflare" ]; then
+    cache="$(go env GOCACHE)"
+    mkdir -p "$cache"
+    free_gb=$(( $(df -Pk "$cache" | awk 'NR==2 {print $4}') / 1048576 ))
+    if [ "$free_gb" -lt 35 ]; then
+        say "warning: $free_gb GB free where Go caches builds ($cache); the Cloudflare plugin needs about 30"
+    fi
+fi
+
 start=$SECONDS
 mkdir -p "$home/plugins" "$home/pulumi-home"
 for name in "${names[@]}"; do
