@@ -142,16 +142,12 @@ def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
             print(f"::error title=Rotation overdue::{overdue_line(row)}")
 
 
-def _what_changes(
-    settings: Settings, name: str, slots: set[str] | None, new: date
-) -> list[str]:
+def _what_changes(settings: Settings, name: str, slots: set[str] | None, new: date) -> list[str]:
     found = sorted(dependents(settings, name, slots, new))
     return [f"  - {resource}" for resource in found]
 
 
-def print_bump(
-    origin: str, stack: str, before: Settings, after: Settings, change: Change
-) -> None:
+def print_bump(origin: str, stack: str, before: Settings, after: Settings, change: Change) -> None:
     slot = f" slot {change.slot}" if change.slot else ""
     print(f"{origin}: {change.name}{slot}: {change.old} -> {change.new}")
     entry = before.catalog[change.name]
