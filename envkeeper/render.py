@@ -17,9 +17,12 @@ def as_json(plan: dict[str, Any]) -> str:
     return json.dumps(plan, indent=2, sort_keys=False)
 
 
-def _rotation_lines(rotation: dict[str, Any] | None) -> list[str]:
-    if rotation is None:
+def _rotation_lines(secret: dict[str, Any]) -> list[str]:
+    rotation = secret["rotation"]
+    if rotation is None and secret["source"]["kind"] == "config":
         return ["not rotated (plain setting)"]
+    if rotation is None:
+        return ["never rotated: its date only keeps the value"]
     if "slots" in rotation:
         slots = rotation["slots"]
         return [
@@ -89,7 +92,7 @@ def _secrets_table(plan: dict[str, Any], console: Console) -> Table:
         (
             secret["name"],
             " ".join(_source_lines(secret["source"])),
-            " ".join(_rotation_lines(secret["rotation"])),
+            " ".join(_rotation_lines(secret)),
             "\n".join(_destination_lines(secret)) or "-",
         )
         for secret in plan["secrets"]
@@ -98,7 +101,7 @@ def _secrets_table(plan: dict[str, Any], console: Console) -> Table:
         titles = ("Secret and rotation", "Source, then where it goes")
         rows = [
             (
-                "\n".join([secret["name"], *_rotation_lines(secret["rotation"])]),
+                "\n".join([secret["name"], *_rotation_lines(secret)]),
                 "\n".join(
                     [
                         *_source_lines(secret["source"]),

@@ -270,3 +270,14 @@ def test_ids_only_a_provider_knows_are_marked_as_offline_stand_ins(cli: Any) -> 
         if r["type"] == "github:index/repositoryEnvironment:RepositoryEnvironment"
     ]
     assert production["inputs"]["reviewers"] == [{"teams": ["[offline stand-in]"], "users": []}]
+
+
+def test_the_table_calls_the_legacy_key_a_secret_never_rotated_not_a_setting(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    lines = cli("plan", "dev").stdout.splitlines()
+    legacy = next(line for line in lines if "│ BETTER_AUTH_SECRET " in line)
+    cors = next(line for line in lines if "│ CORS_ORIGIN " in line)
+    assert "never rotated: its date only keeps" in legacy
+    assert "plain setting" not in legacy and "not rotated (plain setting)" in cors
