@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from envkeeper.bump import Change, plan_bump
 from envkeeper.catalog import Source
 from envkeeper.incident import vendor_steps
-from envkeeper.rotation import SecretStatus, State, dependents, stack_status, standby_fate
-from envkeeper.settings import Settings, SlotDates
+from envkeeper.rotation import State, dependents, stack_status, standby_fate
+from envkeeper.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -142,21 +142,12 @@ def _command(step: str) -> str:
     return f"`{step}`" if step.startswith(("pulumi ", "envkeeper ")) else step
 
 
-def _fresh(settings: Settings, name: str, today: date) -> bool:
-    """Rotated today already: a second run on one day changes nothing more."""
-    when = settings.rotation[name]
-    return (when.latest if isinstance(when, SlotDates) else when) >= today
-
-
-def propose_for_stack(
-    proposal: Proposal, stack: str, settings: Settings, origin: str
-) -> list[Change]:
-    """Add `stack`'s due secrets to `proposal`; the changes to write to its stack file."""
+def propose_for_stack(proposal: Proposal, stack: str, settings: Settings, origin: str) -> None:
+    """Add `stack`'s due secrets to `proposal`."""
     today = proposal.today
-    rows: list[SecretStatus] = stack_status(stack, settings, today)
-    changes: list[Change] = []
-    for row in rows:
-        if row.days_left > proposal.within or _fresh(settings, row.name, today):
+    for row in stack_status(stack, settings, today):
+        # Rotated today already (its newest slot, for two): a second run changes nothing.
+        if row.days_left > proposal.within or row.last_rotated >= today:
             continue
         entry = settings.catalog[row.name]
         if entry.source in (Source.EXTERNAL, Source.PROVIDER):
@@ -168,12 +159,8 @@ def propose_for_stack(
         # The same choice and checks as `rotation bump`: the older slot, to today.
         change = plan_bump(settings, row.name, today, today, origin)
         slots = {change.slot} if change.slot else None
-        notice = (
-            [f"{entry.rotation_effect[0].upper()}{entry.rotation_effect[1:]}."]
-            if (entry.rotation_effect)
-            else []
-        )
-        changes.append(change)
+        effect = entry.rotation_effect
+        notice = [f"{effect[0].upper()}{effect[1:]}."] if effect else []
         proposal.rotated.append(
             Rotated(
                 stack=stack,
@@ -184,7 +171,6 @@ def propose_for_stack(
                 notice=notice,
             )
         )
-    return changes
 
 
 def add_standby_fates(proposal: Proposal, after: dict[str, Settings]) -> None:

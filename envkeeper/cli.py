@@ -416,20 +416,18 @@ def rotation_autopilot(
     names = stacks or all_stacks()
     today = date.today()
     proposal = Proposal(today=today, within=within, stacks=names)
-    planned: dict[str, list[Any]] = {}
     for stack in names:
         config, settings = load_stack(stack)
-        planned[stack] = propose_for_stack(proposal, stack, settings, config.origin)
+        propose_for_stack(proposal, stack, settings, config.origin)
+    planned = proposal.changes_by_stack
     # Every stack file is checked with its new dates before any is written.
     after = {
         stack: apply_changes(stack_file(project_dir(), stack), changes, stack, today, write=False)
         for stack, changes in planned.items()
-        if changes
     }
     if not dry_run:
         for stack, changes in planned.items():
-            if changes:
-                apply_changes(stack_file(project_dir(), stack), changes, stack, today)
+            apply_changes(stack_file(project_dir(), stack), changes, stack, today)
     add_standby_fates(proposal, after)
     text = proposal.body()
     if body is not None and (proposal.rotated or proposal.manual):

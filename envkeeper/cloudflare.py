@@ -57,24 +57,27 @@ def deploy_policies(settings: Settings) -> list[TokenPolicy]:
     return policies
 
 
+def _own_end(settings: Settings, slot: str) -> date:
+    """The day a deploy-token slot dies however long it stays active: its date, the
+    policy period, then the grace."""
+    days = catalog.BUILT_IN["CLOUDFLARE_API_TOKEN"].rotation_days or 0
+    return settings.slots("CLOUDFLARE_API_TOKEN").date_of(slot) + timedelta(days=days + GRACE_DAYS)
+
+
 def token_dies(settings: Settings, slot: str) -> date:
     """The day a deploy-token slot stops working. The active one lives its policy period
     plus a grace, then dies by itself; the standby dies `standbyGraceDays` after the
     other slot took over (or sooner, if its own life ends first)."""
     slots = settings.slots("CLOUDFLARE_API_TOKEN")
-    days = catalog.BUILT_IN["CLOUDFLARE_API_TOKEN"].rotation_days or 0
-    own = slots.date_of(slot) + timedelta(days=days + GRACE_DAYS)
     if slot == slots.active:
-        return own
-    return min(own, slots.standby_dies(settings.standby_grace_days))
+        return _own_end(settings, slot)
+    return min(_own_end(settings, slot), slots.standby_dies(settings.standby_grace_days))
 
 
 def standby_end_moves(settings: Settings, slot: str, new: date) -> bool:
     """Whether `slot`'s end changes when the other slot moves to `new` and takes over: it
     is cut to the standby grace after `new`, unless its own end comes first anyway."""
-    days = catalog.BUILT_IN["CLOUDFLARE_API_TOKEN"].rotation_days or 0
-    own = settings.slots("CLOUDFLARE_API_TOKEN").date_of(slot) + timedelta(days=days + GRACE_DAYS)
-    after = min(own, new + timedelta(days=settings.standby_grace_days))
+    after = min(_own_end(settings, slot), new + timedelta(days=settings.standby_grace_days))
     return after != token_dies(settings, slot)
 
 

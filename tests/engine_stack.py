@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
-import psycopg
-
 from envkeeper.stackfile import round_trip_yaml
 from tests.cloudflare_api import CloudflareApi
 from tests.declared_project import DATES, DECLARED
 from tests.engine import ROOT, Workspace, new_workspace
 from tests.github_api import GitHubApi
-from tests.pgserver import Server, running_server
+from tests.pgserver import Server, running_server, superuser
 from tests.resend_api import ResendApi
 from tests.standin import Call, in_order, started_server, stopped
 from tests.stripe_api import StripeApi
@@ -71,12 +69,6 @@ def running_vendors() -> Iterator[Vendors]:
     finally:
         for server in servers:
             stopped(server)
-
-
-def superuser(server: Server, dbname: str = "postgres") -> psycopg.Connection:
-    return psycopg.connect(
-        host=server.socket_dir, port=server.port, user="postgres", dbname=dbname, autocommit=True
-    )
 
 
 @contextmanager

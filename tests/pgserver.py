@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 
 def find_bindir() -> Path | None:
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
@@ -106,3 +108,10 @@ def running_server(bindir: Path, tls: bool = False) -> Iterator[Server]:
             capture_output=True,
         )
         shutil.rmtree(base, ignore_errors=True)
+
+
+def superuser(server: Server, dbname: str = "postgres") -> psycopg.Connection:
+    """The server's superuser, over its Unix socket (trusted): for setting up and looking."""
+    return psycopg.connect(
+        host=server.socket_dir, port=server.port, user="postgres", dbname=dbname, autocommit=True
+    )

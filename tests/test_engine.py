@@ -46,9 +46,8 @@ from tests.engine_stack import (
     neon_like_database,
     prepared_workspace,
     running_vendors,
-    superuser,
 )
-from tests.pgserver import Server, required_bindir
+from tests.pgserver import Server, required_bindir, superuser
 from tests.programs import load, set_rotation
 from tests.role_checks import migrator_may_exactly, readonly_may_exactly, runtime_may_exactly
 

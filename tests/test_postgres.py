@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from envkeeper.offline import ProgramRun, unwrap_all
-from tests.pgserver import Server, required_bindir, running_server
+from tests.pgserver import Server, required_bindir, running_server, superuser
 from tests.programs import database_urls, load, run, set_rotation
 from tests.role_checks import (
     migrator_may_exactly,
@@ -45,12 +45,6 @@ DATABASE = "app"
 def server() -> Iterator[Server]:
     with running_server(required_bindir()) as found:
         yield found
-
-
-def superuser(server: Server, dbname: str = "postgres") -> psycopg.Connection:
-    return psycopg.connect(
-        host=server.socket_dir, port=server.port, user="postgres", dbname=dbname, autocommit=True
-    )
 
 
 def apply(server: Server, statements: list[Statement]) -> None:
