@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from envkeeper import catalog
+from envkeeper.clock import utc_today
 from envkeeper.isolation import isolation_problems, sibling_settings
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import DUE_SOON_DAYS
@@ -114,7 +115,7 @@ def all_stacks() -> list[str]:
 def parse_day(value: str | None, option: str) -> date:
     """A date given on the command line; today when not given."""
     if value is None:
-        return date.today()
+        return utc_today()
     try:
         return iso_date(value)
     except ValueError as exc:
@@ -377,7 +378,7 @@ def rotation_bump(
             f"the stack comes first: envkeeper rotation bump {secret} {stack}",
         )
     config, settings = load_stack(stack)
-    today = date.today()
+    today = utc_today()
     change = plan_bump(settings, secret, parse_day(when, "--date"), today, config.origin)
     after = apply_changes(stack_file(project_dir(), stack), [change], stack, today)
     print_bump(config.origin, stack, settings, after, change)
@@ -414,7 +415,7 @@ def rotation_autopilot(
     if not 0 <= within <= 366:
         raise UserError.one(COMMAND_LINE, "--within", f"{within} is not 0 to 366 days")
     names = stacks or all_stacks()
-    today = date.today()
+    today = utc_today()
     proposal = Proposal(today=today, within=within, stacks=names)
     for stack in names:
         config, settings = load_stack(stack)
@@ -500,7 +501,7 @@ def emergency(
 
     stack = chosen_stack(stack, stack_option, "emergency")
     config, settings = load_stack(stack)
-    today = date.today()
+    today = utc_today()
     playbook = plan_emergency(stack, settings, secret or [], today)
     if playbook.changes and not dry_run:
         apply_changes(stack_file(project_dir(), stack), playbook.changes, stack, today)
@@ -531,7 +532,7 @@ def access_review(
     stack = chosen_stack(stack, stack_option, "access-review")
     output = chosen_format(format_name, ReviewFormat)
     _, settings = load_stack(stack)
-    data = review(stack, settings, date.today())
+    data = review(stack, settings, utc_today())
     print(json.dumps(data, indent=2) if output is ReviewFormat.JSON else as_markdown(data))
 
 

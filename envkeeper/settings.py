@@ -29,6 +29,7 @@ from pydantic.alias_generators import to_camel
 
 from envkeeper import catalog
 from envkeeper.catalog import Catalog
+from envkeeper.clock import utc_today
 from envkeeper.declared import KEY as DECLARED_KEY
 from envkeeper.declared import config_key as declared_config_key
 from envkeeper.declared import project_catalog
@@ -479,7 +480,7 @@ class Settings(_Model):
     @field_validator("rotation", mode="before")
     @classmethod
     def _rotation(cls, raw: Any, info: ValidationInfo) -> Any:
-        today: date = (info.context or {}).get("today") or date.today()
+        today: date = (info.context or {}).get("today") or utc_today()
         if not isinstance(raw, dict):
             raise ValueError("must map each secret name to its keeper date (YYYY-MM-DD)")
         project = _catalog(info)
@@ -758,7 +759,7 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
         )
     try:
         settings = Settings.model_validate(
-            raw, context={"today": today or date.today(), "catalog": project}
+            raw, context={"today": today or utc_today(), "catalog": project}
         )
     except ValidationError as exc:
         for key, message in error_lines(exc.errors(), Settings):

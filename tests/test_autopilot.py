@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from envkeeper.catalog import Source
+from envkeeper.clock import utc_today
 from tests.declared_project import declare
 from tests.programs import changed_resources, load, run, set_rotation
 
-TODAY = date.today()
+TODAY = utc_today()
 OLD = {
     "a": (TODAY - timedelta(days=500)).isoformat(),
     "b": (TODAY - timedelta(days=400)).isoformat(),

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from envkeeper.clock import utc_today
 from envkeeper.offline import ProgramRun, is_secret, unwrap_all
 from tests.conftest import STACKS
 from tests.programs import environment_secrets, load, run
@@ -78,7 +78,7 @@ def test_a_bump_puts_a_higher_version_first_and_keeps_the_other(project: Path, c
     after = run("prod", project)
 
     current, entries = better_auth_reads(environment_secrets(after, "prod")["BETTER_AUTH_SECRETS"])
-    assert current == int(date.today().strftime("%Y%m%d"))
+    assert current == int(utc_today().strftime("%Y%m%d"))
     assert entries[0][1] == slot_value(after, older) != slot_value(before, older)
     assert entries[1][1] == kept  # what it encrypted stays readable
     assert current > entries[1][0]

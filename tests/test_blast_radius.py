@@ -15,6 +15,7 @@ import pytest
 
 from envkeeper import catalog
 from envkeeper.catalog import Catalog
+from envkeeper.clock import utc_today
 from envkeeper.declared import project_catalog
 from envkeeper.offline import ProgramRun
 from envkeeper.rotation import dependents
@@ -22,7 +23,7 @@ from tests.conftest import ROOT, STACKS
 from tests.declared_project import DECLARED, declare
 from tests.programs import changed_resources, load, run, set_rotation
 
-NEW_DATE = date.today().isoformat()
+NEW_DATE = utc_today().isoformat()
 
 
 def managed(project_catalog: Catalog, declared: bool) -> list[tuple[str, str | None, bool]]:

@@ -21,7 +21,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import psycopg
 import pytest
 
 from envkeeper.catalog import Destination
+from envkeeper.clock import utc_today
 from envkeeper.rotation import dependents
 from envkeeper.settings import Settings, SlotDates
 from tests.conftest import Cli
@@ -261,7 +262,7 @@ def bump(deployment: Deployment, name: str) -> tuple[Settings, str | None]:
 
 
 def predicted(before: Settings, name: str, slot: str | None) -> set[str]:
-    return dependents(before, name, {slot} if slot else None, date.today())
+    return dependents(before, name, {slot} if slot else None, utc_today())
 
 
 def test_bumping_database_url_replaces_one_password_and_updates_its_login_in_place(
@@ -352,8 +353,8 @@ def test_each_rotation_changes_exactly_its_predicted_blast_radius(
 
 def test_autopilot_writes_up_exactly_what_the_next_up_changes(deployment: Deployment) -> None:
     # Rotated long ago and deployed that way; then the weekly autopilot runs.
-    long_ago = (date.today() - timedelta(days=400)).isoformat()
-    older = (date.today() - timedelta(days=500)).isoformat()
+    long_ago = (utc_today() - timedelta(days=400)).isoformat()
+    older = (utc_today() - timedelta(days=500)).isoformat()
     for name in ("DATABASE_URL_READONLY", "MIGRATION_DATABASE_URL", "SESSION_SIGNING_KEY"):
         set_rotation(deployment.ws.project, STACK, name, long_ago)
     set_rotation(deployment.ws.project, STACK, "BETTER_AUTH_SECRETS", {"a": older, "b": long_ago})

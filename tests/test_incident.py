@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from envkeeper.clock import utc_today
 from envkeeper.incident import AUDIT_CHECKLIST
 from envkeeper.rotation import minted_by
 from envkeeper.settings import SlotDates
 from tests.programs import changed_resources, load, run
 
-TODAY = date.today()
+TODAY = utc_today()
 
 
 def test_dry_run_changes_no_file_and_shows_the_whole_playbook(cli: Any, project: Path) -> None:

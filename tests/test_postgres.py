@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import psycopg
 import pytest
 
+from envkeeper.clock import utc_today
 from envkeeper.offline import ProgramRun, unwrap_all
 from tests.pgserver import Server, required_bindir, running_server, superuser
 from tests.programs import database_urls, load, run, set_rotation
@@ -92,7 +93,7 @@ class Deployment:
         )
 
 
-TODAY = date.today()
+TODAY = utc_today()
 
 
 def days_ago(days: int) -> str:
