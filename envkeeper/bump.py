@@ -2,13 +2,14 @@
 
 Only the characters of the date change: the file is parsed to find where the date is, and
 that one scalar is replaced in the text, so comments, key order, quoting and layout stay
-byte for byte. The result is validated before it is written, and written atomically.
+byte for byte (a date written unquoted comes back quoted, the form `pulumi config set`
+keeps). The result is read back, validated and checked to differ only in those dates
+before anything is written, and every file is written whole or not at all.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
+import copy
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -16,13 +17,26 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode
+
 from envkeeper import catalog
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import standby_dies
 from envkeeper.settings import Settings, SlotDates, parse_settings
-from envkeeper.stackfile import PROJECT_FILE, display_path, load_config, round_trip_yaml
+from envkeeper.stackfile import (
+    PROJECT_FILE,
+    StackConfig,
+    display_path,
+    load_config,
+    round_trip_yaml,
+)
+from envkeeper.writing import write_all, write_atomically
+
+__all__ = ["Change", "Edit", "apply_changes", "plan_bump", "plan_edit", "write_atomically"]
 
 ROTATION_KEY = "envkeeper:rotation"
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass(frozen=True)
@@ -33,22 +47,112 @@ class Change:
     new: date
 
 
-def _position(document: Any, name: str, slot: str | None) -> tuple[int, int, str]:
-    """(line, column), zero-based, of the scalar that holds a keeper date, and its text as
-    written (`2026-10-05`, or as `pulumi config set` rewrote it, `2026-10-05 00:00:00 +0000
-    UTC`)."""
-    rotation = document["config"][ROTATION_KEY]
-    if slot is None:
-        return (*rotation.lc.value(name), str(rotation[name]))
-    return (*rotation[name].lc.value(slot), str(rotation[name][slot]))
+class _NotInPlace(Exception):
+    """The date is not written where and as envkeeper can change it alone."""
 
 
-def _replace_scalar(line: str, column: int, old: str, new: str) -> str:
-    # The scalar may be quoted; its text starts at the column or one after it.
-    for start in (column, column + 1):
-        if line[start : start + len(old)] == old:
-            return line[:start] + new + line[start + len(old) :]
-    raise AssertionError(f"the date is not at column {column} of its line")
+def _own(node: Any, key: Any, where: str) -> Any:
+    """`node` as written under `key`, or _NotInPlace: an alias points at a value written
+    elsewhere, and an anchored value is shared by every alias of it."""
+    if node.start_mark.index < key.end_mark.index:
+        raise _NotInPlace(f"{where} is an alias (*name) of a value written elsewhere")
+    if getattr(node, "anchor", None):
+        raise _NotInPlace(f"{where} has an anchor (&name): other keys may share its value")
+    return node
+
+
+def _child(node: Any, name: str, where: str) -> Any:
+    if not isinstance(node, MappingNode):
+        raise _NotInPlace(f"{where} is not a mapping")
+    if any(key.tag == MERGE_TAG for key, _ in node.value):
+        raise _NotInPlace(f"{where} takes keys from a merge key (<<)")
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and key.value == name:
+            return _own(value, key, f"{where}.{name}")
+    raise _NotInPlace(f"{where}.{name} is not written there")
+
+
+def _span(root: Any, change: Change) -> tuple[int, int, str]:
+    """(start, end) offsets in the text of the scalar that holds `change`'s date, and the
+    quote it is written with ("" when plain)."""
+    node = _child(root, "config", "(top level)")
+    node = _child(node, ROTATION_KEY, "config")
+    where = ROTATION_KEY
+    node = _child(node, change.name, where)
+    if change.slot is not None:
+        node = _child(node, change.slot, f"{where}.{change.name}")
+    if not isinstance(node, ScalarNode):
+        raise _NotInPlace(f"{where}.{change.name} is not a date")
+    quote = node.style if node.style in ("'", '"') else ""
+    return node.start_mark.index, node.end_mark.index, quote
+
+
+def _date_key(change: Change) -> str:
+    slot = f".{change.slot}" if change.slot else ""
+    return f"{ROTATION_KEY}.{change.name}{slot}"
+
+
+def _edited_text(text: str, changes: list[Change], origin: str) -> str:
+    """`text` with only the scalars of `changes` replaced. A plain date is written quoted, so
+    a later `pulumi config set` keeps it a date (it rewrites an unquoted one as a timestamp)."""
+    try:
+        root = round_trip_yaml().compose(text)
+    except YAMLError:
+        raise UserError.one(origin, "", "is not valid YAML; run envkeeper validate") from None
+    spans = []
+    for change in changes:
+        try:
+            start, end, quote = _span(root, change)
+        except _NotInPlace as exc:
+            raise UserError.one(
+                origin,
+                _date_key(change),
+                f"cannot be changed in place: {exc}; write the date itself there, as "
+                f"'YYYY-MM-DD', and run the command again",
+            ) from None
+        mark = quote or "'"
+        spans.append((start, end, f"{mark}{change.new.isoformat()}{mark}"))
+    for start, end, scalar in sorted(spans, reverse=True):
+        text = text[:start] + scalar + text[end:]
+    return text
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A stack file's new text, checked, and the settings it gives."""
+
+    path: Path
+    text: str
+    settings: Settings
+
+
+def plan_edit(path: Path, changes: list[Change], stack: str, today: date) -> Edit:
+    """The text of `path` with the dates of `changes` moved, validated and checked to change
+    nothing else. Raises UserError, having written nothing, when it would not be valid."""
+    origin = display_path(path)
+    # newline="": a file written with CRLF keeps its CRLF; only the date's bytes change.
+    with path.open(encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    new_text = _edited_text(text, changes, origin)
+    before = _config_of(path, text, stack)
+    after = _config_of(path, new_text, stack)
+    expected = copy.deepcopy(before.values)
+    for change in changes:
+        rotation = expected[ROTATION_KEY]
+        if change.slot is None:
+            rotation[change.name] = change.new.isoformat()
+        else:
+            rotation[change.name][change.slot] = change.new.isoformat()
+    if after.values != expected or after.secure != before.secure:
+        # Only reachable with YAML envkeeper does not expect; never write a surprise.
+        raise UserError.one(
+            origin,
+            ROTATION_KEY,
+            "changing the dates in place would change more than the dates; write each date "
+            "as 'YYYY-MM-DD' on its own and run the command again",
+        )
+    after.origin = origin
+    return Edit(path, new_text, parse_settings(after, stack, today))
 
 
 def apply_changes(
@@ -57,60 +161,24 @@ def apply_changes(
     """Rewrite the dates of `changes` in `path` (only check them, with `write=False`), and
     return the settings that result. Raises UserError and leaves the file as it was when the
     result would not be a valid stack file."""
-    # newline="": a file written with CRLF keeps its CRLF; only the date's bytes change.
-    with path.open(encoding="utf-8", newline="") as handle:
-        text = handle.read()
-    document = round_trip_yaml().load(text)
-    lines = text.splitlines(keepends=True)
-    for change in changes:
-        line, column, written = _position(document, change.name, change.slot)
-        lines[line] = _replace_scalar(lines[line], column, written, change.new.isoformat())
-    new_text = "".join(lines)
-    settings = _validate(path, new_text, stack, today)
-    if not write:
-        return settings
-    try:
-        write_atomically(path, new_text)
-    except OSError as exc:
-        raise UserError.one(
-            display_path(path),
-            "",
-            f"could not write it ({exc.strerror or exc}); it is unchanged",
-        ) from None
-    return settings
+    edit = plan_edit(path, changes, stack, today)
+    if write:
+        write_all([(edit.path, edit.text)])
+    return edit.settings
 
 
-def _validate(path: Path, text: str, stack: str, today: date) -> Settings:
+def _config_of(path: Path, text: str, stack: str) -> StackConfig:
+    """The config `text` would give as `path`, read as the commands read a stack file."""
     with tempfile.TemporaryDirectory() as folder:
         candidate = Path(folder) / path.name
-        candidate.write_text(text, encoding="utf-8")
+        candidate.write_text(text, encoding="utf-8", newline="")
         project = path.parent / PROJECT_FILE
         if project.is_file():
             # The catalog the new dates are checked against includes the declared secrets.
             shutil.copyfile(project, Path(folder) / PROJECT_FILE)
         config = load_config(Path(folder), stack)
     config.origin = display_path(path)
-    return parse_settings(config, stack, today)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write next to the file, then rename over it: a reader sees the old or the new file,
-    with the old one's permissions and owner."""
-    kept = path.stat()
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, kept.st_mode & 0o7777)
-        if (kept.st_uid, kept.st_gid) != (os.getuid(), os.getgid()):
-            with contextlib.suppress(PermissionError):  # only root may give a file away
-                os.chown(temporary, kept.st_uid, kept.st_gid)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    return config
 
 
 def refuse_legacy_key(name: str, settings: Settings, where: str) -> None:

@@ -75,9 +75,15 @@ def stack_file(project_dir: Path, stack: str) -> Path:
     return project_dir / f"Pulumi.{short_stack_name(stack)}.yaml"
 
 
+def _stack_files(project_dir: Path) -> list[Path]:
+    """Every `Pulumi.<stack>.yaml` of the project that is a file (or a link to one): a folder
+    of that name is not a stack."""
+    return sorted(p for p in project_dir.glob("Pulumi.*.yaml") if p.is_file())
+
+
 def stack_names(project_dir: Path) -> list[str]:
     """The stacks that have a `Pulumi.<stack>.yaml` in the project, by name."""
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+    return [p.name[len("Pulumi.") : -len(".yaml")] for p in _stack_files(project_dir)]
 
 
 def display_path(path: Path) -> str:
@@ -143,8 +149,12 @@ def _config_section(path: Path, what: str) -> dict[Any, Any]:
 
 def load_stack_file(path: Path) -> StackConfig:
     name = display_path(path)
+    if path.is_dir():
+        raise UserError.one(
+            name, "", "is a folder, not a stack file; rename or remove it, or name another stack"
+        )
     if not path.is_file():
-        stacks = sorted(p.name for p in path.parent.glob("Pulumi.*.yaml"))
+        stacks = [p.name for p in _stack_files(path.parent)]
         known = ", ".join(stacks) if stacks else "none"
         asked = path.name[len("Pulumi.") : -len(".yaml")]
         names = [s[len("Pulumi.") : -len(".yaml")] for s in stacks]
@@ -201,6 +211,7 @@ def refuse_project_only_keys(stack_config: StackConfig) -> None:
 
 
 _FILE_NAME = re.compile(r"Pulumi\.(.+)\.ya?ml")
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 
 def load_config(project_dir: Path, stack: str) -> StackConfig:
@@ -212,6 +223,14 @@ def load_config(project_dir: Path, stack: str) -> StackConfig:
             COMMAND_LINE,
             "STACK",
             f"{Path(stack).name} is the stack's file; name the stack instead: {given.group(1)}",
+        )
+    short = short_stack_name(stack)
+    if not _STACK_NAME.fullmatch(short):
+        # As Pulumi names stacks; anything else cannot be a stack file's name either.
+        raise UserError.one(
+            COMMAND_LINE,
+            "STACK",
+            "is not a stack name: Pulumi allows 1 to 100 letters, digits, '-', '_' and '.'",
         )
     config = load_stack_file(stack_file(project_dir, stack))
     refuse_project_only_keys(config)

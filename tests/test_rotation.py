@@ -181,9 +181,10 @@ def test_bump_picks_the_older_slot_of_a_two_slot_secret(cli: Any, project: Path)
     [
         ("'2026-10-13'  # rolled by Ana", "'{today}'  # rolled by Ana"),
         ('"2026-10-13"', '"{today}"'),
-        ("2026-10-13  # unquoted", "{today}  # unquoted"),
+        # An unquoted date comes back quoted, the form `pulumi config set` keeps a date in.
+        ("2026-10-13  # unquoted", "'{today}'  # unquoted"),
         # What `pulumi config set` leaves of an unquoted date: the whole scalar is replaced.
-        ("2026-10-13 00:00:00 +0000 UTC", "{today}"),
+        ("2026-10-13 00:00:00 +0000 UTC", "'{today}'"),
     ],
 )
 def test_bump_keeps_the_scalars_quoting_and_comment(
@@ -215,7 +216,7 @@ def test_dates_rewritten_by_pulumi_config_set_still_read_as_dates(cli: Any, proj
     assert after == before
     done = cli("rotation", "bump", "prod", "DATABASE_URL")
     assert done.exit_code == 0, done.output
-    assert f"DATABASE_URL: {{a: {TODAY.isoformat()}, b: 2026-11-04 00:00:00 +0000 UTC}}" in (
+    assert f"DATABASE_URL: {{a: '{TODAY.isoformat()}', b: 2026-11-04 00:00:00 +0000 UTC}}" in (
         path.read_text()
     )
 
