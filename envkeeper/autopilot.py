@@ -101,14 +101,30 @@ class Proposal:
             "manual": [m.as_json() for m in self.manual],
         }
 
-    def body(self) -> str:
-        """The pull request's description, in Markdown."""
+    def body(self, dry_run: bool = False) -> str:
+        """The pull request's description, in Markdown. A dry run says it changed nothing."""
+        what = (
+            f"the keeper dates of what was overdue or due within {self.within} days "
+            f"({self._horizon}) in {', '.join(self.stacks)}, as `envkeeper rotation bump` would"
+        )
         lines = [
-            f"envkeeper moved the keeper dates of what was overdue or due within {self.within} "
-            f"days ({self._horizon}) in {', '.join(self.stacks)}, as `envkeeper rotation bump` "
-            "would. Read each stack's `pulumi preview` on this pull request: it must change "
-            "exactly the resources listed here. Merging deploys it.",
+            f"A dry run (`--dry-run`): no stack file was changed. Without it, envkeeper would "
+            f"move {what}."
+            if dry_run
+            else f"envkeeper moved {what}.",
         ]
+        if self.rotated:
+            lines += [
+                "",
+                "- **Before merging**: read the previews of dev and staging on this pull "
+                "request. Each must change exactly the resources listed under its stack "
+                "below, and nothing else. Production is not previewed on a pull request: "
+                "its list below is what envkeeper predicts from the same bumps.",
+                "- **After merging**: the deploy workflow runs `pulumi up` for dev, then "
+                "staging, then production. Production's deploy waits for a reviewer's "
+                "approval before it starts: approve it once dev and staging changed what "
+                "their previews showed.",
+            ]
         for stack in dict.fromkeys(r.stack for r in self.rotated):
             lines += ["", f"### {stack}"]
             for r in (r for r in self.rotated if r.stack == stack):

@@ -409,7 +409,8 @@ def rotation_autopilot(
 ) -> None:
     """Bump every due secret envkeeper can rotate itself; write up the pull request."""
     from envkeeper.autopilot import Proposal, add_standby_fates, propose_for_stack
-    from envkeeper.bump import apply_changes
+    from envkeeper.bump import plan_edit
+    from envkeeper.writing import write_all
 
     output = chosen_format(format_name, AutopilotFormat)
     if not 0 <= within <= 366:
@@ -420,24 +421,18 @@ def rotation_autopilot(
     for stack in names:
         config, settings = load_stack(stack)
         propose_for_stack(proposal, stack, settings, config.origin)
-    planned = proposal.changes_by_stack
-    # Every stack file is checked with its new dates before any is written.
-    after = {
-        stack: apply_changes(stack_file(project_dir(), stack), changes, stack, today, write=False)
-        for stack, changes in planned.items()
+    # Every stack file is checked with its new dates, and the write-up made, before anything
+    # is written; then the stack files and the body are written all together or not at all.
+    edits = {
+        stack: plan_edit(stack_file(project_dir(), stack), changes, stack, today)
+        for stack, changes in proposal.changes_by_stack.items()
     }
-    if not dry_run:
-        for stack, changes in planned.items():
-            apply_changes(stack_file(project_dir(), stack), changes, stack, today)
-    add_standby_fates(proposal, after)
-    text = proposal.body()
+    add_standby_fates(proposal, {stack: edit.settings for stack, edit in edits.items()})
+    text = proposal.body(dry_run=dry_run)
+    writes = [] if dry_run else [(edit.path, edit.text) for edit in edits.values()]
     if body is not None and (proposal.rotated or proposal.manual):
-        try:
-            body.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UserError.one(
-                COMMAND_LINE, "--body", f"could not write {body} ({exc.strerror or exc})"
-            ) from None
+        writes.append((body, text))
+    write_all(writes)
     if output is AutopilotFormat.JSON:
         import json
 
