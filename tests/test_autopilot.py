@@ -158,3 +158,34 @@ def test_a_window_out_of_range_is_one_line(cli: Any, within: str) -> None:
     assert result.stderr.splitlines() == [
         f"(command line): --within: {within} is not 0 to 366 days"
     ]
+
+
+def previewed_on_pull_requests() -> list[str]:
+    from tests.conftest import ROOT
+    from tests.test_workflows import workflow
+
+    flow = workflow(ROOT / ".github" / "workflows" / "pull-request.yml")
+    return list(flow["jobs"]["preview"]["strategy"]["matrix"]["stack"])
+
+
+def test_the_write_up_asks_reviewers_only_for_previews_that_run_on_the_pull_request(
+    cli: Any, project: Path
+) -> None:
+    for stack in ("dev", "staging", "prod"):
+        everything_overdue(project, stack)
+    body = autopilot(cli)["body"]
+    previewed = previewed_on_pull_requests()
+    assert previewed == ["dev", "staging"]  # what the sentence below says
+    assert "read the previews of dev and staging on this pull request" in body
+    assert "Production is not previewed on a pull request" in body
+    assert "each stack's `pulumi preview` on this pull request" not in body
+    # What happens to production once it is merged.
+    assert "Production's deploy waits for a reviewer's approval before it starts" in body
+
+
+def test_a_dry_runs_write_up_says_nothing_was_changed(cli: Any, project: Path) -> None:
+    everything_overdue(project, "prod")
+    body = autopilot(cli, "prod", "--dry-run")["body"]
+    assert body.startswith("A dry run (`--dry-run`): no stack file was changed.")
+    assert "envkeeper moved" not in body
+    assert autopilot(cli, "prod")["body"].startswith("envkeeper moved the keeper dates")
