@@ -456,22 +456,30 @@ def drift_report(
     preview: Annotated[
         Path, typer.Argument(help="The output of `pulumi preview --refresh --json`.")
     ],
-    stack: Annotated[str, typer.Option("--stack", help="The stack, for the heading.")] = "stack",
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", help="The stack, for the heading (default: the preview's)."),
+    ] = None,
 ) -> None:
     """Markdown of what changed outside Pulumi, names only. Exit 1 when anything did."""
     import json
 
-    from envkeeper.drift import as_markdown, drifted
+    from envkeeper.drift import NotAPreview, as_markdown, read_preview
 
+    where = display_path(preview)
     try:
-        data = json.loads(preview.read_text(encoding="utf-8"))
+        # utf-8-sig: a file saved with a byte-order mark (PowerShell does) reads the same.
+        data = json.loads(preview.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         # Never the file's text: a preview can hold values.
         why = exc.strerror if isinstance(exc, OSError) else "it is not the JSON of a preview"
-        raise UserError.one(display_path(preview), "", f"cannot read it ({why})") from None
-    found = drifted(data if isinstance(data, dict) else {})
-    print(as_markdown(stack, found), end="")
-    if found:
+        raise UserError.one(where, "", f"cannot read it ({why})") from None
+    try:
+        result = read_preview(data)
+    except NotAPreview as exc:
+        raise UserError.one(where, "", f"not a completed preview: {exc}") from None
+    print(as_markdown(stack or result.stack, result.drifted), end="")
+    if result.drifted:
         raise typer.Exit(1)
 
 

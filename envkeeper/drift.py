@@ -1,6 +1,10 @@
 """What a `pulumi preview --refresh --json` found changed outside Pulumi, as Markdown for a
 job summary: each resource by type and name, what would happen to it and which of its
-properties differ. Names only: a property's value is never read, let alone printed."""
+properties differ. Names only: a property's value is never read, let alone printed.
+
+Only a completed preview says anything about drift: a failed one (error diagnostics, no
+steps) or anything that is not a preview's result is refused, never reported as "no drift".
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,15 @@ from typing import Any
 
 # Steps that change nothing.
 _QUIET = {"same", "read", "refresh", "discard"}
+# The steps of one replacement; the resource is listed once, as replaced.
+_REPLACEMENT = {"replace", "create-replacement", "delete-replaced", "import-replacement"}
+# GitHub shows at most 1 MiB of one step's summary; the rest of the report is cut.
+SUMMARY_LIMIT = 1024 * 1024
+
+
+class NotAPreview(ValueError):
+    """The input is not the result of a completed preview; the message says why, never
+    quoting the input (a preview can hold values)."""
 
 
 @dataclass(frozen=True)
@@ -19,23 +32,71 @@ class Drift:
     properties: tuple[str, ...]
 
 
-def drifted(preview: dict[str, Any]) -> list[Drift]:
-    """The resources a refreshed preview would change, in the preview's order."""
-    found = []
-    for step in preview.get("steps") or []:
-        op = str(step.get("op", ""))
+@dataclass(frozen=True)
+class Preview:
+    stack: str  # as the preview's resource URNs name it
+    drifted: list[Drift]
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _checked_step(step: Any, index: int) -> dict[str, Any]:
+    malformed = NotAPreview(f"step {index + 1} is not a preview's step")
+    if not isinstance(step, dict):
+        raise malformed
+    urn, op = step.get("urn"), step.get("op")
+    if not isinstance(op, str) or not isinstance(urn, str) or not urn.startswith("urn:pulumi:"):
+        raise malformed
+    for reasons in ("diffReasons", "replaceReasons"):
+        if step.get(reasons) is not None and not _strings(step[reasons]):
+            raise malformed
+    if step.get("detailedDiff") is not None and not isinstance(step["detailedDiff"], dict):
+        raise malformed
+    return step
+
+
+def read_preview(data: Any) -> Preview:
+    """The resources a refreshed preview would change, in the preview's order, each once."""
+    if not isinstance(data, dict):
+        raise NotAPreview("it is not the JSON object `pulumi preview --json` writes")
+    diagnostics = data.get("diagnostics") or []
+    if not isinstance(diagnostics, list):
+        raise NotAPreview("its diagnostics are not a list")
+    errors = [d for d in diagnostics if not isinstance(d, dict) or d.get("severity") == "error"]
+    if errors:
+        count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        raise NotAPreview(f"the preview failed with {count}; read the preview's own log")
+    steps = data.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise NotAPreview("it lists no steps, so the preview did not run to the end")
+    checked = [_checked_step(step, index) for index, step in enumerate(steps)]
+    # urn:pulumi:STACK::PROJECT::PARENT$TYPE::NAME
+    stack = checked[0]["urn"].split("::", 1)[0].removeprefix("urn:pulumi:")
+    found: dict[str, tuple[str, list[str]]] = {}
+    for step in checked:
+        op = step["op"]
         if op in _QUIET:
             continue
-        # urn:pulumi:STACK::PROJECT::PARENT$TYPE::NAME
-        parts = str(step.get("urn", "")).split("::")
-        type_ = parts[-2].rsplit("$", 1)[-1] if len(parts) > 1 else ""
         keys = [*(step.get("diffReasons") or []), *(step.get("replaceReasons") or [])]
-        keys += list((step.get("detailedDiff") or {}).keys())
-        found.append(Drift(type_, parts[-1], op, tuple(dict.fromkeys(keys))))
-    return found
+        keys += [str(k) for k in (step.get("detailedDiff") or {})]
+        shown = "replace" if op in _REPLACEMENT else op
+        if step["urn"] in found:
+            before, properties = found[step["urn"]]
+            found[step["urn"]] = ("replace" if "replace" in (shown, before) else before, properties)
+            properties += keys
+        else:
+            found[step["urn"]] = (shown, keys)
+    drifted = []
+    for urn, (op, properties) in found.items():
+        parts = urn.split("::")
+        type_ = parts[-2].rsplit("$", 1)[-1] if len(parts) > 1 else ""
+        drifted.append(Drift(type_, parts[-1], op, tuple(dict.fromkeys(properties))))
+    return Preview(stack, drifted)
 
 
-def as_markdown(stack: str, found: list[Drift]) -> str:
+def as_markdown(stack: str, found: list[Drift], limit: int = SUMMARY_LIMIT) -> str:
     if not found:
         return f"### {stack}: no drift\n\nEvery resource is as the last `pulumi up` left it.\n"
     count = f"{len(found)} resource{'s' if len(found) != 1 else ''}"
@@ -49,7 +110,20 @@ def as_markdown(stack: str, found: list[Drift]) -> str:
         "| resource | type | the next up would | properties that differ |",
         "| --- | --- | --- | --- |",
     ]
-    for d in found:
+    # Room for the closing line, should rows have to be left out.
+    room = limit - len("\n".join(lines).encode()) - 400
+    for shown, d in enumerate(found):
         properties = ", ".join(f"`{p}`" for p in d.properties) or "-"
-        lines.append(f"| `{d.name}` | `{d.type}` | {d.op} | {properties} |")
+        row = f"| `{d.name}` | `{d.type}` | {d.op} | {properties} |"
+        room -= len(row.encode()) + 1
+        if room < 0:
+            left = len(found) - shown
+            lines += [
+                "",
+                f"{left} more resource{'s were' if left != 1 else ' was'} left out to fit "
+                "GitHub's 1 MiB limit for a job summary; `pulumi preview --refresh --diff` "
+                "lists every one.",
+            ]
+            break
+        lines.append(row)
     return "\n".join(lines) + "\n"
