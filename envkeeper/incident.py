@@ -48,14 +48,22 @@ class Playbook:
     # Managed secrets already dated today, with the resources that mint them: a second
     # run on one day keeps the dates true and says how to force another re-mint instead.
     already_today: dict[str, list[str]] = field(default_factory=dict)
+    # Slots minted before today with no later day free for a new date: what mints them is
+    # replaced in place (`pulumi up --replace`), so no date and no version goes down.
+    replace_in_place: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _earlier_than(today: date, avoid: date) -> date:
-    """A date before today that differs from `avoid`: the standby slot's new keeper."""
+def _later_free_day(current: date, today: date, taken: date) -> date | None:
+    """The latest day after `current` and before today that is not `taken` (the other
+    slot's date before the incident, whose credential, and Better Auth version, leaked):
+    the standby's new keeper. None when no day is free: the slot is then replaced in place,
+    as a date only moves forward and two slots never share one."""
     candidate = today - timedelta(days=1)
-    while candidate == avoid:
+    while candidate > current:
+        if candidate != taken:
+            return candidate
         candidate -= timedelta(days=1)
-    return candidate
+    return None
 
 
 def vendor_steps(entry: CatalogEntry, stack: str) -> list[str]:
@@ -89,6 +97,7 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
     vendor: dict[str, list[str]] = {}
     effects: list[str] = []
     already: dict[str, list[str]] = {}
+    in_place: dict[str, list[str]] = {}
     for name in chosen:
         entry = project[name]
         if entry.source in (Source.EXTERNAL, Source.PROVIDER):
@@ -96,8 +105,10 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
             continue
         current = settings.rotation[name]
         if isinstance(current, SlotDates):
-            moved = _both_slots(name, current, today)
+            moved, stuck = _both_slots(name, current, today)
             fresh = {s for s in catalog.SLOTS if current.date_of(s) == today}
+            if stuck:
+                in_place[name] = sorted(minted_by(entry, stuck))
         else:
             # Moving a date dated today again would date a fresh credential before the day
             # it was made; the `pulumi up` that applies today's date makes it anyway.
@@ -110,7 +121,7 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
             slots = fresh - {""} or None
             already[name] = sorted(minted_by(entry, slots if entry.two_slots else None))
         effect = entry.emergency_effect or entry.rotation_effect
-        if moved and effect:
+        if (moved or name in in_place) and effect:
             effects.append(f"{name}: rotating it means {effect}")
     if catalog.LEGACY_AUTH_SECRET in project.by_name and not names:
         effects.append(
@@ -118,20 +129,29 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
             "versioned secrets needs it. If it leaked, re-write those rows under the current "
             "version, then set envkeeper:betterAuthLegacySecret: false"
         )
-    return Playbook(changes=changes, vendor_steps=vendor, effects=effects, already_today=already)
+    return Playbook(
+        changes=changes,
+        vendor_steps=vendor,
+        effects=effects,
+        already_today=already,
+        replace_in_place=in_place,
+    )
 
 
-def _both_slots(name: str, current: SlotDates, today: date) -> list[Change]:
-    """Every slot minted before today gets a new date, so no credential that existed
-    before the incident outlives it. The older slot becomes today's active one; the other
-    keeps a distinct earlier date (two slots need two), which still re-mints it."""
-    if current.latest == today:
-        # Bumped earlier today: that slot is fresh; only the other existed before today.
-        stale = current.inactive
-        new = _earlier_than(today, current.date_of(stale))
-        return [Change(name, stale, current.date_of(stale), new)]
-    older, newer = current.inactive, current.active
-    return [
-        Change(name, older, current.date_of(older), today),
-        Change(name, newer, current.date_of(newer), _earlier_than(today, current.date_of(newer))),
-    ]
+def _both_slots(name: str, current: SlotDates, today: date) -> tuple[list[Change], set[str]]:
+    """Every slot minted before today is re-minted, so no credential that existed before
+    the incident outlives it, and every date moves forward only (a Better Auth version is
+    its slot's date: versions only grow, and a leaked one never names a new secret).
+
+    Each slot keeps its role: the active one moves to today, the standby to the latest
+    earlier day still free. A slot dated today was made today and keeps its date; a standby
+    with no free day left (a repeat on the same day) is returned to be replaced in place."""
+    active, standby = current.active, current.inactive
+    changes = []
+    if current.latest < today:
+        changes.append(Change(name, active, current.date_of(active), today))
+    old = current.date_of(standby)
+    new = _later_free_day(old, today, taken=current.date_of(active))
+    if new is None:
+        return changes, {standby}
+    return [*changes, Change(name, standby, old, new)], set()

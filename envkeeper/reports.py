@@ -190,8 +190,9 @@ def print_playbook(
             affected |= dependents(settings, change.name, {change.slot} if change.slot else None)
         if any(c.slot for c in playbook.changes):
             print(
-                "  Both slots are re-minted; the standby slot is dated a day earlier so the "
-                "two stay distinct."
+                "  Each slot keeps its role: the active one is dated today, the standby the "
+                "latest earlier day still free. No date moves back, so no Better Auth version "
+                "goes down."
             )
         print("  The next `pulumi up` replaces or updates: " + ", ".join(sorted(affected)))
         if dry_run:
@@ -211,6 +212,16 @@ def print_playbook(
             f"(URNs: pulumi stack --stack {stack} --show-urns):"
         )
         for name, resources in playbook.already_today.items():
+            print(
+                f"    {name}: pulumi up --stack {stack} --replace URN, for " + ", ".join(resources)
+            )
+    if playbook.replace_in_place:
+        print(
+            f"\n{next(step)}. Re-mint in place (no later day is free for a new date: dates "
+            "only move forward, and two slots never share one). Replace only what mints "
+            f"them, in the same up (URNs: pulumi stack --stack {stack} --show-urns):"
+        )
+        for name, resources in playbook.replace_in_place.items():
             print(
                 f"    {name}: pulumi up --stack {stack} --replace URN, for " + ", ".join(resources)
             )

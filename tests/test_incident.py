@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,9 @@ import pytest
 from envkeeper.clock import utc_today
 from envkeeper.incident import AUDIT_CHECKLIST
 from envkeeper.rotation import minted_by
-from envkeeper.settings import SlotDates
-from tests.programs import changed_resources, load, run
+from envkeeper.settings import Settings, SlotDates
+from envkeeper.versioned import version_of
+from tests.programs import changed_resources, load, run, set_rotation
 
 TODAY = utc_today()
 
@@ -26,10 +27,12 @@ def test_dry_run_changes_no_file_and_shows_the_whole_playbook(cli: Any, project:
     assert path.read_bytes() == before
     out = result.stdout
     assert "Would rotate now" in out and "Nothing was written (--dry-run)" in out
-    assert f"DATABASE_URL slot a: 2026-08-05 -> {TODAY}" in out
+    # Each slot keeps its role: the active one (b) to today, the standby to the day before.
+    assert f"DATABASE_URL slot b: 2026-11-04 -> {TODAY}" in out
+    assert f"DATABASE_URL slot a: 2026-08-05 -> {TODAY - timedelta(days=1)}" in out
     assert "pulumi config set --secret --stack prod envkeeper:stripeSecretKey" in out
     # Minted here in prod: both Resend slots and the webhook endpoint are re-made.
-    assert f"RESEND_API_KEY slot a: 2026-06-24 -> {TODAY}" in out
+    assert f"RESEND_API_KEY slot b: 2026-09-23 -> {TODAY}" in out
     assert f"STRIPE_WEBHOOK_SECRET: 2026-10-14 -> {TODAY}" in out
     assert "STRIPE_WEBHOOK_SECRET: rotating it means for the seconds of the `pulumi up`" in out
     assert "BETTER_AUTH_SECRETS: rotating it means every signed-in user is signed out" in out
@@ -61,7 +64,22 @@ def test_emergency_rotates_every_managed_credential_both_slots(cli: Any, project
     assert "app_migrator-password" in changed and "app_readonly-password" in changed
 
 
-def test_a_second_emergency_on_the_same_day_swaps_no_slot_and_moves_no_date_to_today(
+def never_lower(before: Settings, after: Settings) -> None:
+    """No keeper date and no Better Auth version went down."""
+    for entry in after.tracked:
+        old, new = before.rotation[entry.name], after.rotation[entry.name]
+        if isinstance(old, SlotDates) and isinstance(new, SlotDates):
+            for slot in ("a", "b"):
+                assert new.date_of(slot) >= old.date_of(slot), (entry.name, slot)
+        else:
+            assert new >= old, entry.name  # type: ignore[operator]
+    old_versions = before.slots("BETTER_AUTH_SECRETS")
+    new_versions = after.slots("BETTER_AUTH_SECRETS")
+    for slot in ("a", "b"):
+        assert version_of(new_versions.date_of(slot)) >= version_of(old_versions.date_of(slot))
+
+
+def test_a_second_emergency_on_the_same_day_moves_no_date_back_and_replaces_in_place(
     cli: Any, project: Path
 ) -> None:
     assert cli("emergency", "prod").exit_code == 0
@@ -70,27 +88,53 @@ def test_a_second_emergency_on_the_same_day_swaps_no_slot_and_moves_no_date_to_t
     second = cli("emergency", "prod")
     assert second.exit_code == 0, second.output
     _, settings = load("prod", project)
+    never_lower(first, settings)
     for entry in settings.tracked:
         new, old = settings.rotation[entry.name], first.rotation[entry.name]
-        if isinstance(new, SlotDates) and isinstance(old, SlotDates):
-            # The active slot (today's) stays active; the standby, dated before today, may
-            # predate the incident as far as any date can tell: it is re-minted again.
-            assert new.active == old.active and new.latest == TODAY, entry.name
-            assert new.oldest < old.oldest, entry.name
-        elif entry.managed:
-            assert new == old == TODAY, entry.name  # never yesterday
+        if entry.managed:
+            # No later day is free for either slot, and today's stays today's.
+            assert new == old, entry.name
     out = second.stdout
     assert "Already rotated today; their dates stay as they are:" in out
+    assert "Re-mint in place (no later day is free for a new date" in out
+    # Both slots of every two-slot secret are named for replacement: today's, should that
+    # up have run before the leak, and the standby, which no date can move forward.
+    assert (
+        "BETTER_AUTH_SECRETS: pulumi up --stack prod --replace URN, for better-auth-secrets-b\n"
+    ) in out
     assert (
         "BETTER_AUTH_SECRETS: pulumi up --stack prod --replace URN, for better-auth-secrets-a\n"
     ) in out
     # Only what mints a credential is replaced: a replaced role would lose its grants.
     replace_db = "DATABASE_URL: pulumi up --stack prod --replace URN, for "
     assert f"{replace_db}app_runtime_a-password\n" in out
+    assert f"{replace_db}app_runtime_b-password\n" in out
     assert "MIGRATION_DATABASE_URL: pulumi up --stack prod --replace URN, for app_migrator" in out
     # The steps are numbered one after another, whatever is left out.
     numbers = [line.split(".")[0] for line in out.splitlines() if line[:2].rstrip(".").isdigit()]
     assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
+
+
+def test_an_emergency_the_day_after_a_rotation_moves_every_date_forward(
+    cli: Any, project: Path
+) -> None:
+    # Rotated yesterday: the active slot is dated the day before today.
+    yesterday = TODAY - timedelta(days=1)
+    for name in ("BETTER_AUTH_SECRETS", "DATABASE_URL"):
+        set_rotation(project, "prod", name, {"a": "2026-06-01", "b": yesterday.isoformat()})
+    _, before = load("prod", project)
+    run_before = run("prod", project)
+    result = cli("emergency", "prod")
+    assert result.exit_code == 0, result.output
+    _, after = load("prod", project)
+    never_lower(before, after)
+    for name in ("BETTER_AUTH_SECRETS", "DATABASE_URL"):
+        slots = after.slots(name)
+        # The leaked version of yesterday is not given to the new standby.
+        assert (slots.b, slots.a) == (TODAY, TODAY - timedelta(days=2)), name
+    changed = changed_resources(run_before, run("prod", project))
+    assert {"better-auth-secrets-a", "better-auth-secrets-b"} <= changed
+    assert "Re-mint in place" not in result.stdout
 
 
 @pytest.mark.parametrize("name", ["DATABASE_URL", "RESEND_API_KEY", "CLOUDFLARE_API_TOKEN"])
