@@ -381,7 +381,7 @@ class SlotDates(_Model):
 RotationDate = date | SlotDates
 
 
-def _unused_credential(key: str) -> str:
+def _unused_credential(key: str, stack: str) -> str:
     """Why a provider credential's date does not belong in this stack, and where it goes."""
     if key == catalog.NEON_API_KEY.key:
         return (
@@ -394,10 +394,32 @@ def _unused_credential(key: str) -> str:
             "this stack creates its Neon project, which envkeeper manages with "
             f"{catalog.NEON_API_KEY.key}: move this date to {catalog.NEON_API_KEY.key}"
         )
-    vendor = "resend" if key == catalog.RESEND_ADMIN_KEY.key else "stripe"
+    return vendor_block_removed(_ADMIN_KEY_VENDOR[key], key, stack)
+
+
+# What switching a vendor block off takes, said where each leftover trips: every step, so a
+# team deleting `envkeeper:resend:` or `envkeeper:stripe:` is not sent round one at a time.
+_PASTED_KEY = {"resend": "envkeeper:resendApiKey", "stripe": "envkeeper:stripeWebhookSecret"}
+_ADMIN_KEY_VENDOR = {catalog.RESEND_ADMIN_KEY.key: "resend", catalog.STRIPE_ADMIN_KEY.key: "stripe"}
+
+
+def vendor_block_removed(vendor: str, key: str, stack: str = "STACK") -> str:
+    """The fix for `key`, left over from a removed `envkeeper:<vendor>` block."""
+    admin = next(k for k, v in _ADMIN_KEY_VENDOR.items() if v == vendor)
+    pasted = (
+        "then set the pasted value: "
+        f"pulumi config set --secret --stack {stack} {_PASTED_KEY[vendor]}"
+    )
+    if key == admin:
+        return (
+            f"you removed envkeeper:{vendor}, so nothing uses this admin key: delete this date "
+            f"(and the key itself: pulumi config rm --stack {stack} {admin}), {pasted}; or put "
+            "the block back to let envkeeper mint the secret"
+        )
     return (
-        f"this stack has no envkeeper:{vendor} block, so nothing uses this admin key; remove "
-        "this date (or add the block to let envkeeper mint the secret)"
+        f"you removed envkeeper:resend, so RESEND_API_KEY is pasted in by hand and has one "
+        f"date: write RESEND_API_KEY: 'YYYY-MM-DD' (the day the pasted key was made) and "
+        f"delete the {admin} date, {pasted}; or put the block back"
     )
 
 
@@ -481,6 +503,7 @@ class Settings(_Model):
     @classmethod
     def _rotation(cls, raw: Any, info: ValidationInfo) -> Any:
         today: date = (info.context or {}).get("today") or utc_today()
+        stack: str = (info.context or {}).get("stack") or "STACK"
         if not isinstance(raw, dict):
             raise ValueError("must map each secret name to its keeper date (YYYY-MM-DD)")
         project = _catalog(info)
@@ -494,7 +517,14 @@ class Settings(_Model):
                     "the legacy key is off (betterAuthLegacySecret: false); remove this date",
                 )
             if entry is None and name in catalog.TOKENS_BY_KEY:
-                raise KeyedError(name, _unused_credential(name))
+                raise KeyedError(name, _unused_credential(name, stack))
+            if (
+                name == catalog.RESEND_MINTED.name
+                and not entry.two_slots
+                and isinstance(value, dict)
+            ):
+                # Slot dates are what envkeeper:resend leaves behind when it is deleted.
+                raise KeyedError(name, vendor_block_removed("resend", name, stack))
             if entry is None or not entry.dated:
                 raise KeyedError(name, f"unknown secret; known names: {known}")
             if entry.two_slots:
@@ -731,11 +761,14 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
         k for k in config.secure if k.startswith(f"{NAMESPACE}:") and k not in used
     )
     for key in stray_secure:
+        vendor = _ADMIN_KEY_VENDOR.get(key)
         problems.append(
             Problem(
                 config.origin,
                 key,
-                "is a secure value but not a secret envkeeper knows; remove it with "
+                vendor_block_removed(vendor, key, stack)
+                if vendor
+                else "is a secure value but not a secret envkeeper knows; remove it with "
                 f"`pulumi config rm --stack {stack} {key}`",
             )
         )
@@ -759,7 +792,7 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
         )
     try:
         settings = Settings.model_validate(
-            raw, context={"today": today or utc_today(), "catalog": project}
+            raw, context={"today": today or utc_today(), "catalog": project, "stack": stack}
         )
     except ValidationError as exc:
         for key, message in error_lines(exc.errors(), Settings):

@@ -303,7 +303,7 @@ BROKEN.update(
                 "RESEND_API_KEY: {a: '2026-06-24', b: '2026-09-23'}", "RESEND_API_KEY: '2026-09-23'"
             ),
             "envkeeper:rotation.envkeeper:resendAdminKey",
-            "no envkeeper:resend block",
+            "you removed envkeeper:resend, so nothing uses this admin key",
         ),
         "keeper dates pasted as a second block": (
             "dev",
@@ -314,7 +314,7 @@ BROKEN.update(
         "an unclosed quote": (
             "dev",
             replace("domain: dev.mail.example.com", 'domain: "dev.mail.example.com'),
-            "line 21",
+            "line 27",
             "a quote opened on this line is never closed",
         ),
         "an empty secret set": (
@@ -583,3 +583,57 @@ def test_a_value_pasted_in_the_wrong_place_is_never_repeated(
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and "Pulumi.prod.yaml" in lines[0], lines
     assert path.read_bytes() == before
+
+
+def without_block(text: str, vendor: str) -> str:
+    """`text` with its `envkeeper:<vendor>:` block (and its lines) deleted."""
+    lines = text.splitlines(keepends=True)
+    start = lines.index(f"  envkeeper:{vendor}:\n")
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("    "))
+    return "".join(lines[:start] + lines[end:])
+
+
+@pytest.mark.parametrize("vendor", ["resend", "stripe"])
+def test_switching_a_vendor_block_off_takes_the_steps_the_stack_file_names(
+    cli: Any, project: Path, vendor: str
+) -> None:
+    path = project / "Pulumi.dev.yaml"
+    shipped = path.read_text()
+    admin = f"envkeeper:{vendor}AdminKey"
+    pasted = {"resend": "envkeeper:resendApiKey", "stripe": "envkeeper:stripeWebhookSecret"}
+    # The comment above the blocks names every step.
+    for step in (admin, pasted[vendor], "RESEND_API_KEY below as one date", "pulumi config rm"):
+        assert step in shipped, step
+
+    path.write_text(without_block(shipped, vendor))
+    removed = cli("validate", "dev")
+    assert removed.exit_code == 2
+    for line in removed.stderr.splitlines():
+        assert f"you removed envkeeper:{vendor}" in line, line
+        assert f"pulumi config set --secret --stack dev {pasted[vendor]}" in line
+
+    # Each step, as the comment gives it.
+    text = path.read_text()
+    if vendor == "resend":
+        text = text.replace(
+            "RESEND_API_KEY: {a: '2026-06-22', b: '2026-09-21'}", "RESEND_API_KEY: '2026-09-21'"
+        )
+    text = text.replace(f"    {admin}: '2026-10-19'\n", "")
+    path.write_text(text)
+    done = cli("validate", "dev")
+    assert done.exit_code == 0, done.output
+    assert f"  {pasted[vendor]} (" in done.stdout  # still needed before pulumi up
+
+
+def test_a_secure_admin_key_left_behind_says_the_block_was_removed(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    text = without_block(path.read_text(), "stripe").replace(
+        "    envkeeper:stripeAdminKey: '2026-10-19'\n", ""
+    )
+    path.write_text(text + "  envkeeper:stripeAdminKey:\n    secure: v1:CANARY-not-a-real-cipher\n")
+    result = cli("validate", "dev")
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert "envkeeper:stripeAdminKey: you removed envkeeper:stripe" in line
+    assert "pulumi config rm --stack dev envkeeper:stripeAdminKey" in line
+    assert "CANARY" not in line
