@@ -66,3 +66,18 @@ def test_the_bump_help_names_a_secret_bump_accepts(cli: Any) -> None:
     help_text = cli("rotation", "bump", "--help").stdout
     (example,) = re.findall(r"e\.g\. ([A-Z_]+)", help_text)
     assert cli("rotation", "bump", "dev", example).exit_code == 0
+
+
+def test_every_keeper_date_the_readme_shows_is_quoted() -> None:
+    # `pulumi config set` rewrites an unquoted date as a timestamp: the README's own
+    # snippets must not teach the form it warns about.
+    yaml_blocks = re.findall(r"```yaml\n(.*?)```", README, flags=re.DOTALL)
+    dates = [
+        line
+        for block in yaml_blocks
+        for line in block.splitlines()
+        if re.search(r"\d{4}-\d{2}-\d{2}", line) and not line.lstrip().startswith("#")
+    ]
+    assert dates, "the README shows keeper dates"
+    unquoted = [line for line in dates if re.search(r"(?<!['\"])\b\d{4}-\d{2}-\d{2}\b(?!\.)", line)]
+    assert unquoted == []
