@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from envkeeper import catalog
+from envkeeper import catalog, vendors
 from envkeeper import cloudflare as cf
 from envkeeper import database as db
 from envkeeper import github as gh
 from envkeeper.catalog import Source
 from envkeeper.destinations import targets
-from envkeeper.rotation import stack_status
+from envkeeper.rotation import stack_status, standby_dies
 from envkeeper.settings import Settings
 
 CHECKLIST = [
@@ -22,6 +22,8 @@ CHECKLIST = [
     "CI deploys; a standby marked expired no longer works, as intended",
     "Each database role has only the privileges listed; no role was added by hand",
     "Each secret goes only where listed; nothing is overdue (`envkeeper rotation status`)",
+    "The Resend dashboard's API keys and the Stripe dashboard's webhook endpoints for this "
+    "environment are only the ones listed above (or the one pasted by hand)",
     "Each admin credential belongs to a service account or the organization, not a person, "
     "and has no more scope than its line above says",
 ]
@@ -50,6 +52,45 @@ def _privileges(role: str) -> list[str]:
     if spec is not None and spec.assumes:
         now.append(f"works as {spec.assumes} (every session)")
     return now + later
+
+
+def _resend_keys(settings: Settings) -> list[dict[str, Any]] | None:
+    """The two sending keys envkeeper mints, when it mints them: each slot's key is made by
+    the `up` that applies its date, and the standby's end is the one rotation decides."""
+    if settings.resend is None:
+        return None
+    entry = settings.catalog["RESEND_API_KEY"]
+    slots = settings.slots(entry.name)
+    standby_end = standby_dies(settings, entry)
+    return [
+        {
+            "slot": slot,
+            "name": vendors.resend_key_name(settings, slot),
+            "active": slot == slots.active,
+            "made_on": slots.date_of(slot).isoformat(),
+            # None: it lives until its slot is bumped in turn, which deletes it.
+            "dies_on": None
+            if slot == slots.active or standby_end is None
+            else standby_end.isoformat(),
+            "access": f"sending only, domain {settings.resend.domain}",
+        }
+        for slot in catalog.SLOTS
+    ]
+
+
+def _stripe_webhook(settings: Settings) -> dict[str, Any] | None:
+    """The webhook endpoint envkeeper owns, when it owns it; made by the `up` that applies
+    STRIPE_WEBHOOK_SECRET's date (a new date or apiVersion makes a new endpoint)."""
+    if settings.stripe is None:
+        return None
+    webhook = settings.stripe.webhook
+    return {
+        "url": webhook.url,
+        "events": list(webhook.events),
+        "api_version": webhook.api_version,
+        "connect": webhook.connect,
+        "made_on": settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat(),
+    }
 
 
 def review(stack: str, settings: Settings, today: date) -> dict[str, Any]:
@@ -84,6 +125,8 @@ def review(stack: str, settings: Settings, today: date) -> dict[str, Any]:
             }
             for slot in catalog.SLOTS
         ],
+        "resend_keys": _resend_keys(settings),
+        "stripe_webhook": _stripe_webhook(settings),
         "database_roles": [
             {
                 "role": role.name,
@@ -161,6 +204,28 @@ def as_markdown(data: dict[str, Any]) -> str:
                 ", ".join(f"`{r}`" for r in t["resources"]),
             )
         )
+    lines += ["", "## Resend sending keys (minted by envkeeper)", ""]
+    if data["resend_keys"] is None:
+        lines.append("None: RESEND_API_KEY is pasted in by hand (envkeeper:resendApiKey).")
+    else:
+        lines += [_row("slot", "name", "active", "made on", "dies on", "access")]
+        lines.append(_row(*["---"] * 6))
+        for k in data["resend_keys"]:
+            dies = k["dies_on"] or f"when slot {k['slot']} is bumped (Resend keys never expire)"
+            active = "yes" if k["active"] else "no"
+            lines.append(_row(k["slot"], k["name"], active, k["made_on"], dies, k["access"]))
+    lines += ["", "## Stripe webhook endpoint (owned by envkeeper)", ""]
+    hook = data["stripe_webhook"]
+    if hook is None:
+        lines.append("None: STRIPE_WEBHOOK_SECRET is pasted in by hand.")
+    else:
+        lines += [
+            f"- URL: {hook['url']}",
+            f"- Events: {', '.join(f'`{e}`' for e in hook['events'])}",
+            f"- API version: `{hook['api_version']}`"
+            + ("; events from connected accounts (Connect)" if hook["connect"] else ""),
+            f"- Made on: {hook['made_on']}",
+        ]
     lines += [
         "",
         "## Database roles (Neon)",

@@ -11,10 +11,10 @@ import pytest
 
 from envkeeper.clock import utc_today
 from envkeeper.incident import AUDIT_CHECKLIST
-from envkeeper.rotation import minted_by
+from envkeeper.rotation import minted_by, standby_dies
 from envkeeper.settings import Settings, SlotDates
 from envkeeper.versioned import version_of
-from tests.programs import changed_resources, load, run, set_rotation
+from tests.programs import changed_resources, load, pasted, run, set_rotation
 
 TODAY = utc_today()
 
@@ -251,3 +251,52 @@ def test_access_review_marks_a_standby_token_that_has_expired(cli: Any) -> None:
     if tokens["a"]["expired"]:
         assert "| 2026-08-12 | 2026-11-18T00:00:00Z (expired) |" in out
     assert "a standby marked expired no longer works" in out
+
+
+def test_access_review_lists_the_resend_keys_and_stripe_endpoint_envkeeper_mints(
+    cli: Any,
+) -> None:
+    data = json.loads(cli("access-review", "prod", "--format", "json").stdout)
+    _, settings = load("prod")
+    slots = settings.slots("RESEND_API_KEY")
+    keys = {k["slot"]: k for k in data["resend_keys"]}
+    assert keys["b"] == {
+        "slot": "b",
+        "name": "envkeeper production sending (b)",
+        "active": True,
+        "made_on": slots.b.isoformat(),
+        "dies_on": None,
+        "access": "sending only, domain mail.example.com",
+    }
+    assert keys["a"]["active"] is False and keys["a"]["made_on"] == slots.a.isoformat()
+    # The standby's end is the one rotation decides for it, not a second computation.
+    entry = settings.catalog["RESEND_API_KEY"]
+    dies = standby_dies(settings, entry)
+    assert keys["a"]["dies_on"] == (dies.isoformat() if dies else None)
+    assert data["stripe_webhook"] == {
+        "url": "https://api.example.com/webhooks/stripe",
+        "events": list(settings.stripe.webhook.events),  # type: ignore[union-attr]
+        "api_version": "2026-10-28.endive",
+        "connect": False,
+        "made_on": settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat(),
+    }
+    out = cli("access-review", "prod").stdout
+    assert "## Resend sending keys (minted by envkeeper)" in out
+    assert (
+        f"| b | envkeeper production sending (b) | yes | {slots.b} | when slot b is bumped "
+        "(Resend keys never expire) | sending only, domain mail.example.com |"
+    ) in out
+    assert "## Stripe webhook endpoint (owned by envkeeper)" in out
+    assert "- URL: https://api.example.com/webhooks/stripe" in out
+    assert "- API version: `2026-10-28.endive`" in out
+
+
+def test_access_review_says_when_a_vendor_secret_is_pasted_in(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(pasted(path.read_text()))
+    result = cli("access-review", "dev", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["resend_keys"] is None and data["stripe_webhook"] is None
+    out = cli("access-review", "dev").stdout
+    assert "None: RESEND_API_KEY is pasted in by hand" in out
