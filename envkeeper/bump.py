@@ -218,7 +218,7 @@ def plan_bump(settings: Settings, name: str, when: date, today: date, origin: st
                 f"slot {current.active} was rotated today; rotate slot {slot} tomorrow"
                 if newest == today
                 else f"slot {slot} must move past {newest} (slot {current.active}) to become "
-                "active; use a later --date"
+                f"active; use a later --date, up to today ({today})"
             )
             raise UserError.one(origin, f"{key}.{slot}", hint)
         grace = timedelta(days=settings.standby_grace_days)
@@ -234,7 +234,14 @@ def plan_bump(settings: Settings, name: str, when: date, today: date, origin: st
     else:
         slot, old = None, current
         if when <= old:
-            raise UserError.one(
-                origin, key, f"{when} is not after the current date {old}; use a later --date"
+            # A keeper date moves once a day: a later one than today would be in the future.
+            fix = (
+                f"was rotated today already ({old}); a date moves forward once a day, so bump "
+                "it again tomorrow (UTC), or re-mint it now with `pulumi up --replace` on what "
+                "mints it"
+                if old == today
+                else f"{when} is not after the current date {old}; use a later --date, up to "
+                f"today ({today})"
             )
+            raise UserError.one(origin, key, fix)
     return Change(name=name, slot=slot, old=old, new=when)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -122,19 +123,24 @@ def parse_day(value: str | None, option: str) -> date:
         raise UserError.one(COMMAND_LINE, option, str(exc)) from None
 
 
-def chosen_stack(positional: str | None, option: str | None, command: str) -> str:
+def chosen_stack(
+    positional: str | None, option: str | None, command: str, rest: str | None = None
+) -> str:
     """The stack, given first and positionally as by every command. The old `--stack`
-    still works for now, with a note on stderr saying how to write it."""
+    still works for now, with a note on stderr saying how to write it (`rest`: what follows
+    the stack in that command, such as the secret of a bump)."""
     if option is not None:
+        after = f" {rest}" if rest else ""
         if positional is not None and positional != option:
             raise UserError.one(
                 COMMAND_LINE,
                 "--stack",
                 f"names {option} but the command names {positional}; "
-                f"write only the stack: envkeeper {command} {positional}",
+                f"write only the stack: envkeeper {command} {positional}{after}",
             )
         print(
-            f"note: --stack is going away; write the stack first: envkeeper {command} {option}",
+            "note: --stack is going away; write the stack first: "
+            f"envkeeper {command} {option}{after}",
             file=sys.stderr,
         )
         return option
@@ -150,6 +156,23 @@ def old_stack_option(help_text: str) -> Any:
 
 
 STACK_HELP = "The stack: dev, staging, prod…"
+
+# What a user may type after a switch that takes no value, thinking it does.
+_SWITCH_VALUES = {"true", "false", "yes", "no", "on", "off", "1", "0"}
+
+
+def dry_run_option(help_text: str) -> Any:
+    # metavar "": a switch takes no value, so help shows none (not `<bool>`).
+    return typer.Option("--dry-run", help=help_text, metavar="")
+
+
+def refuse_switch_values(arguments: list[str], switch: str | None) -> None:
+    """`--dry-run true` would read `true` as a stack: say the switch takes no value."""
+    if switch and any(a.lower() in _SWITCH_VALUES for a in arguments):
+        raise UserError.one(
+            COMMAND_LINE, switch, f"takes no value; write {switch} alone (it is on when given)"
+        )
+
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -343,6 +366,16 @@ def rotation_status(
     if problems:
         raise UserError(problems)
     print_status(rows, as_of, output is StatusFormat.JSON)
+    later = [row for row in rows if row.last_rotated > as_of]
+    if later:
+        # "ok" as of a day before the rotation it counts from says nothing: say so.
+        latest = max(row.last_rotated for row in later)
+        print(
+            f"warning: --today {as_of} is before the keeper date of {len(later)} of "
+            f"{len(rows)} secrets (the latest {latest}): their state counts from a rotation "
+            "that had not happened yet on that day",
+            file=sys.stderr,
+        )
     if any(row.state is State.OVERDUE for row in rows):
         raise typer.Exit(1)
 
@@ -366,7 +399,7 @@ def rotation_bump(
 
     if stack_option is not None and secret is None:
         first, secret = None, first  # the old form: bump SECRET --stack STACK
-    stack = chosen_stack(first, stack_option, "rotation bump")
+    stack = chosen_stack(first, stack_option, "rotation bump", rest=secret)
     if secret is None:
         raise UserError.one(
             COMMAND_LINE, "SECRET", f"name the secret: envkeeper rotation bump {stack} NAME"
@@ -395,11 +428,13 @@ def rotation_autopilot(
     stacks: Annotated[
         list[str] | None, typer.Argument(help="Stacks to rotate (default: every stack file).")
     ] = None,
-    within: Annotated[
-        int,
-        typer.Option("--within", help="Also rotate what falls due within this many days."),
-    ] = DUE_SOON_DAYS,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Change no file.")] = False,
+    within_days: Annotated[
+        str,
+        typer.Option(
+            "--within", metavar="DAYS", help="Also rotate what falls due within this many days."
+        ),
+    ] = str(DUE_SOON_DAYS),
+    dry_run: Annotated[bool, dry_run_option("Change no file.")] = False,
     body: Annotated[
         Path | None, typer.Option("--body", help="Write the pull request's Markdown here.")
     ] = None,
@@ -413,8 +448,13 @@ def rotation_autopilot(
     from envkeeper.writing import write_all
 
     output = chosen_format(format_name, AutopilotFormat)
+    if not re.fullmatch(r"-?\d{1,9}", within_days):
+        # Checked here, not by the argument parser: one line, and never the text given.
+        raise UserError.one(COMMAND_LINE, "--within", "is not a whole number of days, 0 to 366")
+    within = int(within_days)
     if not 0 <= within <= 366:
         raise UserError.one(COMMAND_LINE, "--within", f"{within} is not 0 to 366 days")
+    refuse_switch_values(stacks or [], "--dry-run" if dry_run else None)
     names = stacks or all_stacks()
     today = utc_today()
     proposal = Proposal(today=today, within=within, stacks=names)
@@ -492,16 +532,20 @@ def emergency(
     secret: Annotated[
         list[str] | None, typer.Option("--secret", help="Only these secrets (repeatable).")
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the playbook; change no file.")
-    ] = False,
+    dry_run: Annotated[bool, dry_run_option("Show the playbook; change no file.")] = False,
     stack_option: Annotated[str | None, old_stack_option("The stack whose secrets leaked")] = None,
+    extra: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
 ) -> None:
     """Incident playbook: rotate every managed credential now (both slots), then the rest."""
     from envkeeper.bump import apply_changes
     from envkeeper.incident import plan_emergency
     from envkeeper.reports import print_playbook
 
+    refuse_switch_values(extra or [], "--dry-run" if dry_run else None)
+    if extra:
+        raise UserError.one(
+            COMMAND_LINE, "STACK", "name one stack; repeat --secret NAME for each secret"
+        )
     stack = chosen_stack(stack, stack_option, "emergency")
     config, settings = load_stack(stack)
     today = utc_today()

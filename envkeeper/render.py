@@ -142,7 +142,9 @@ def as_table(plan: dict[str, Any], console: Console) -> None:
     if needed:
         console.print(Text("Needed before `pulumi up` (secret config not set yet):", style="bold"))
         for key in needed:
-            console.print(Text(f"  pulumi config set --secret --stack {plan['stack']} {key}"))
+            # Whole on one line, however narrow the terminal: it is copied and run.
+            command = f"  pulumi config set --secret --stack {plan['stack']} {key}"
+            console.print(Text(command), soft_wrap=True)
 
 
 def _node_id(prefix: str, text: str) -> str:

@@ -95,7 +95,9 @@ def _status_tables(
         return all(Measurement.get(out, unbounded, t).maximum <= out.width for t in tables)
 
     def left_out(layout: tuple[str, ...]) -> list[str]:
-        return [c.lower() for c in _LAYOUTS[0] if c not in layout and c != "Stack"]
+        # Every column some wider layout shows (Active stands in for Slots in narrower ones).
+        shown_somewhere = {c for wider in _LAYOUTS for c in wider}
+        return [c.lower() for c in _COLUMNS if c in shown_somewhere - set(layout) - {"Stack"}]
 
     # The first layout that fits unwrapped; the narrowest one when none does.
     for layout in _LAYOUTS[:-1]:

@@ -520,6 +520,7 @@ class Settings(_Model):
                 raise KeyedError(name, _unused_credential(name, stack))
             if (
                 name == catalog.RESEND_MINTED.name
+                and entry is not None
                 and not entry.two_slots
                 and isinstance(value, dict)
             ):
@@ -707,12 +708,12 @@ def _turned_off(value: Any) -> bool:
         return False  # the field's own validation names the problem
 
 
+_A_SETTING = "an envkeeper setting"
+
+
 def _taken_config_keys() -> dict[str, str]:
     """Every key under `envkeeper:` that already means something, and what it holds."""
-    taken = {
-        f"{NAMESPACE}:{f.alias or n}": "an envkeeper setting"
-        for n, f in Settings.model_fields.items()
-    }
+    taken = {f"{NAMESPACE}:{f.alias or n}": _A_SETTING for n, f in Settings.model_fields.items()}
     taken[DECLARED_KEY] = "the list of declared secrets"
     for entry in catalog.BUILT_IN:
         key = entry.full_config_key
@@ -760,18 +761,24 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
     stray_secure = sorted(
         k for k in config.secure if k.startswith(f"{NAMESPACE}:") and k not in used
     )
+    settings_keys = {k for k, what in _taken_config_keys().items() if what == _A_SETTING}
     for key in stray_secure:
         vendor = _ADMIN_KEY_VENDOR.get(key)
-        problems.append(
-            Problem(
-                config.origin,
-                key,
-                vendor_block_removed(vendor, key, stack)
-                if vendor
-                else "is a secure value but not a secret envkeeper knows; remove it with "
-                f"`pulumi config rm --stack {stack} {key}`",
+        if vendor:
+            fix = vendor_block_removed(vendor, key, stack)
+        elif key in settings_keys:
+            # A setting encrypted by `pulumi config set --secret`: one line, not a second
+            # "missing" for the same key.
+            fix = (
+                "is a setting, not a secret, and is written in clear: "
+                f"`pulumi config set --stack {stack} {key} VALUE` (without --secret)"
             )
-        )
+        else:
+            fix = (
+                "is a secure value but not a secret envkeeper knows; remove it with "
+                f"`pulumi config rm --stack {stack} {key}`"
+            )
+        problems.append(Problem(config.origin, key, fix))
     # Every key that may hold a secret in some mode is reported above, never as a setting.
     for key in everywhere_secret:
         raw.pop(key.split(":", 1)[1], None)
@@ -796,6 +803,8 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
         )
     except ValidationError as exc:
         for key, message in error_lines(exc.errors(), Settings):
+            if key in stray_secure and message.startswith("missing"):
+                continue  # said above: it is set, but as a secret
             problems.append(Problem(config.origin, key, message))
         raise UserError(problems) from None
     if problems:

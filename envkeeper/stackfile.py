@@ -18,7 +18,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.resolver import VersionedResolver
 
-from envkeeper.problems import COMMAND_LINE, UserError
+from envkeeper.problems import COMMAND_LINE, Problem, UserError
 
 NAMESPACE = "envkeeper"
 PROJECT_FILE = "Pulumi.yaml"
@@ -128,12 +128,23 @@ def _yaml_problem(exc: MarkedYAMLError) -> tuple[str, str]:
 def _config_section(path: Path, what: str) -> dict[Any, Any]:
     """The `config:` mapping of a Pulumi YAML file, or a UserError naming the problem."""
     name = display_path(path)
+    data = path.read_bytes()
     try:
-        document = round_trip_yaml().load(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Never the byte itself, nor the text around it: it may be part of a secret.
+        line = data[: exc.start].count(b"\n") + 1
+        raise UserError.one(
+            name,
+            f"line {line}",
+            "is not UTF-8 text; save the file as UTF-8 (an editor set to Latin-1 wrote it)",
+        ) from None
+    try:
+        document = round_trip_yaml().load(text)
     except MarkedYAMLError as exc:
         where, fix = _yaml_problem(exc)
         raise UserError.one(name, where, fix) from None
-    except (YAMLError, UnicodeDecodeError) as exc:
+    except YAMLError as exc:
         raise UserError.one(
             name, "", f"not valid YAML ({type(exc).__name__}); fix the file's syntax"
         ) from None
@@ -169,13 +180,46 @@ def load_stack_file(path: Path) -> StackConfig:
             "create one with `pulumi stack init` or copy Pulumi.dev.yaml",
         )
     result = StackConfig(origin=name)
-    for key, value in _config_section(path, "a stack file").items():
+    section = _config_section(path, "a stack file")
+    problems = [p for key in section if (p := _key_problem(name, str(key), path.parent))]
+    if problems:
+        raise UserError(problems)
+    for key, value in section.items():
         key = str(key)
         if _is_secure(value):
             result.secure.add(key)
         else:
             result.values[key] = _plain(value)
     return result
+
+
+def _project_name(project_dir: Path) -> str:
+    """The project's name, which Pulumi gives a stack-file key written without a namespace."""
+    try:
+        document = round_trip_yaml().load((project_dir / PROJECT_FILE).read_text("utf-8"))
+        return str(document["name"])
+    except (OSError, UnicodeDecodeError, YAMLError, KeyError, TypeError):
+        return NAMESPACE
+
+
+def _key_problem(origin: str, key: str, project_dir: Path) -> Problem | None:
+    """A stack-file key Pulumi reads otherwise than it is written, or refuses."""
+    if key.count(":") == 1:
+        return None
+    if ":" not in key:
+        # Pulumi reads it as the project's own key: say which, so the file says what it means.
+        meant = f"{_project_name(project_dir)}:{key}"
+        return Problem(
+            origin,
+            key,
+            f"has no namespace, so Pulumi reads it as {meant}; write the namespace it belongs "
+            f"to ({meant}, or a provider's, e.g. cloudflare:{key})",
+        )
+    return Problem(
+        origin,
+        key,
+        "is not a key Pulumi can read (it refuses the whole file); write it as namespace:name",
+    )
 
 
 # Keys only the project file may set: every stack must see the same value.

@@ -263,7 +263,8 @@ def test_bump_of_a_declared_generated_secret_names_what_it_replaces(
         "SESSION_SIGNING_KEY",  # the GitHub environment secret
     }
     assert "Note: links signed with the old key stop working." in result.stdout
-    assert "SESSION_SIGNING_KEY: 2026-11-20" in (project / "Pulumi.prod.yaml").read_text()
+    # The declared date was written unquoted; bump writes it back quoted.
+    assert "SESSION_SIGNING_KEY: '2026-11-20'" in (project / "Pulumi.prod.yaml").read_text()
 
 
 def test_bump_of_a_declared_external_secret_says_where_to_set_it(cli: Any, project: Path) -> None:

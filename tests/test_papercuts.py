@@ -1,0 +1,135 @@
+"""Small things a new user tripped over: each is one clear line, or output that says what
+it means."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envkeeper.clock import utc_today
+
+
+def one_line(result: Any) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "╭" not in result.output  # no Typer box
+    (line,) = result.stderr.splitlines()
+    return line
+
+
+def test_a_window_that_is_no_number_is_one_line_that_does_not_repeat_it(cli: Any) -> None:
+    line = one_line(cli("rotation", "autopilot", "--within", "abc"))
+    assert line == "(command line): --within: is not a whole number of days, 0 to 366"
+
+
+def test_the_old_bump_form_says_the_whole_new_command(cli: Any) -> None:
+    result = cli("rotation", "bump", "prod", "DATABASE_URL_READONLY", "--stack", "prod")
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: --stack is going away; write the stack first: "
+        "envkeeper rotation bump prod DATABASE_URL_READONLY"
+    ) in result.stderr
+
+
+def test_a_second_bump_on_one_day_says_tomorrow_not_a_later_date(cli: Any) -> None:
+    assert cli("rotation", "bump", "dev", "DATABASE_URL_READONLY").exit_code == 0
+    line = one_line(cli("rotation", "bump", "dev", "DATABASE_URL_READONLY"))
+    assert f"was rotated today already ({utc_today()})" in line
+    assert "bump it again tomorrow (UTC)" in line
+    assert "use a later --date" not in line
+
+
+@pytest.mark.parametrize(
+    "command", [["rotation", "autopilot"], ["emergency", "dev"]], ids=["autopilot", "emergency"]
+)
+def test_dry_run_is_a_switch_in_help_and_refuses_a_value(
+    cli: Any, project: Path, command: list[str]
+) -> None:
+    help_text = cli(*command[:2], "--help").stdout
+    (row,) = [line for line in help_text.splitlines() if "--dry-run" in line]
+    assert "<bool>" not in row
+    before = {p.name: p.read_bytes() for p in project.glob("Pulumi.*.yaml")}
+    line = one_line(cli(*command, "--dry-run", "true"))
+    assert line == (
+        "(command line): --dry-run: takes no value; write --dry-run alone (it is on when given)"
+    )
+    assert {p.name: p.read_bytes() for p in project.glob("Pulumi.*.yaml")} == before
+
+
+def test_a_status_as_of_a_day_before_the_keeper_dates_warns(cli: Any) -> None:
+    result = cli("rotation", "status", "dev", "--today", "2020-01-01")
+    assert result.exit_code == 0
+    assert result.stderr.startswith(
+        "warning: --today 2020-01-01 is before the keeper date of 13 of 13 secrets"
+    )
+    assert cli("rotation", "status", "dev", "--today", "2026-11-28").stderr == ""
+
+
+def test_a_setting_written_as_a_secret_is_one_line(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.staging.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "  envkeeper:environment: staging\n",
+            "  envkeeper:environment:\n    secure: v1:CANARY-encrypted-setting\n",
+        )
+    )
+    line = one_line(cli("validate", "staging"))
+    assert line == (
+        f"{path}: envkeeper:environment: is a setting, not a secret, and is written in clear: "
+        "`pulumi config set --stack staging envkeeper:environment VALUE` (without --secret)"
+    )
+
+
+def test_a_file_that_is_not_utf8_says_so_and_where(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.write_bytes(path.read_bytes().replace(b"# Dev:", b"# D\xe9v:"))
+    line = one_line(cli("validate", "dev"))
+    assert line.startswith(f"{path}: line 1: is not UTF-8 text; save the file as UTF-8")
+    assert "UnicodeDecodeError" not in line and "\\xe9" not in line
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (
+            "region",
+            "region: has no namespace, so Pulumi reads it as envkeeper:region; write the "
+            "namespace it belongs to (envkeeper:region, or a provider's, e.g. cloudflare:region)",
+        ),
+        (
+            "aws:eu:region",
+            "aws:eu:region: is not a key Pulumi can read (it refuses the whole file); write it "
+            "as namespace:name",
+        ),
+    ],
+)
+def test_a_key_pulumi_reads_otherwise_is_one_line(
+    cli: Any, project: Path, key: str, message: str
+) -> None:
+    # Pulumi 3.274 reads a stack-file key with no namespace as the project's own
+    # (envkeeper:region), and refuses the file for a key with two colons.
+    path = project / "Pulumi.prod.yaml"
+    path.write_text(path.read_text().replace("config:\n", f"config:\n  {key}: us-east-1\n", 1))
+    assert one_line(cli("validate", "prod")) == f"{path}: {message}"
+
+
+def test_at_60_columns_plan_keeps_each_command_whole(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    out = cli("plan", "dev").stdout
+    commands = [line for line in out.splitlines() if "pulumi config set" in line]
+    assert commands
+    assert all(line.split()[-1].count(":") == 1 for line in commands)  # the key is on it
+    assert "  pulumi config set --secret --stack dev envkeeper:stripeAdminKey" in commands
+
+
+def test_at_60_columns_the_status_note_names_every_column_it_dropped(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    out = cli("rotation", "status", "prod", "--today", "2026-11-28").stdout
+    assert "Active" not in out
+    note = " ".join(out.split("(", 1)[1].split(")", 1)[0].split())
+    assert note.startswith("last rotated, every, slots, active, standby: left out to fit 60")
