@@ -9,9 +9,12 @@ providers reach them through `cloudflare:baseUrl`, `github:baseUrl` and the SDKs
 settings. Only creating a new Neon project needs a plugin that cannot be built here; that
 stays with the mock tests.
 
-The tests share one stack and run in order, as a team's deploys would: the first `up`,
-nothing to do the second time, a rotation of each kind (each previewed against the blast
-radius envkeeper predicts for it, then applied), the policy pack, and `destroy`.
+The tests share one stack, deployed once, and run in the order a team's deploys would go:
+the first `up`, nothing to do the second time, a rotation of each kind (each previewed
+against the blast radius envkeeper predicts for it, then applied), the policy pack, and
+`destroy`. Each also runs alone (`pytest -m engine -k NAME`): the `deployment` fixture
+deploys the stack first when no test before it did, and again after a test that failed
+halfway, so a rerun of one failing test fails the same way.
 """
 
 from __future__ import annotations
@@ -95,6 +98,9 @@ class Deployment:
     server: Server
     owner_url: str
     vendors: Vendors
+    # Whether the stack holds what its file says, CI's first migration included.
+    deployed: bool = False
+    broken: str | None = None  # the test in which deploying it failed
 
     def settings(self) -> Settings:
         return load(STACK, self.ws.project)[1]
@@ -126,21 +132,54 @@ class Deployment:
 
 
 @pytest.fixture(scope="module")
-def deployment(
+def shared_stack(
     engine: Path,
     database: tuple[Server, str],
     vendors: Vendors,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Deployment:
+    """The one stack every engine test works on; deployed by `deployment`."""
     server, owner_url = database
     ws = prepared_workspace(engine, tmp_path_factory.mktemp("engine"), vendors, owner_url)
     return Deployment(ws, server, owner_url, vendors)
 
 
+def first_migration(deployment: Deployment) -> None:
+    """CI's first migration, with the URL CI was given: the table the login checks use."""
+    migrator = deployment.github_secrets()["MIGRATION_DATABASE_URL"]
+    with deployment.login(migrator) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS app.items (id bigserial PRIMARY KEY, name text NOT NULL)"
+        )
+        if conn.execute("SELECT count(*) FROM app.items").fetchone() == (0,):
+            conn.execute("INSERT INTO app.items (name) VALUES ('first')")
+
+
+@pytest.fixture
+def deployment(shared_stack: Deployment, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+    """The shared stack, deployed as its file says: the first test that asks deploys it,
+    so any test also runs alone. A test that fails halfway may leave it between two states
+    (a date bumped and not applied, a secret deleted by hand): the next test deploys it
+    again, refreshed, rather than fail for a reason of the one before."""
+    if shared_stack.broken:
+        pytest.fail(f"the shared stack could not be deployed (in {shared_stack.broken})")
+    if not shared_stack.deployed:
+        try:
+            shared_stack.up("--refresh")
+            first_migration(shared_stack)
+        except Exception:
+            shared_stack.broken = request.node.nodeid  # the rest fail fast, naming it
+            raise
+        shared_stack.deployed = True
+    failed_before = request.session.testsfailed
+    yield shared_stack
+    if request.session.testsfailed > failed_before:
+        shared_stack.deployed = False
+
+
 def test_up_makes_every_login_and_delivers_each_url_that_can_do_exactly_its_job(
     deployment: Deployment,
 ) -> None:
-    deployment.up()
     settings = deployment.settings()
     cloudflare, github = deployment.vendors.cloudflare, deployment.vendors.github
 
@@ -171,10 +210,9 @@ def test_up_makes_every_login_and_delivers_each_url_that_can_do_exactly_its_job(
             assert conn.execute("SELECT session_user").fetchone() == (user,)
             assert conn.info.pgconn.ssl_in_use
 
-    # CI's first migration, with the URL CI was given; then what each login may do.
+    # CI's first migration ran with the URL CI was given; then what each login may do.
     with deployment.login(migrator) as conn:
-        conn.execute("CREATE TABLE app.items (id bigserial PRIMARY KEY, name text NOT NULL)")
-        conn.execute("INSERT INTO app.items (name) VALUES ('first')")
+        assert conn.execute("SELECT name FROM app.items").fetchall() == [("first",)]
         migrator_may_exactly(conn)
     with deployment.login(runtime) as conn:
         runtime_may_exactly(conn)
@@ -500,6 +538,7 @@ def test_the_policy_pack_passes_the_program_and_stops_a_stray_secret(
 
 def test_destroy_removes_every_credential_and_leaves_the_data(deployment: Deployment) -> None:
     v = deployment.vendors
+    deployment.deployed = False  # whatever happens next, the stack is no longer deployed
     deployment.ws.run("destroy", "--yes", "--skip-preview")
     assert v.cloudflare.secrets == {} and v.cloudflare.tokens == {}
     assert v.resend.keys == {} and v.stripe.endpoints == {}
