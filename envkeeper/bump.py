@@ -33,7 +33,17 @@ from envkeeper.stackfile import (
 )
 from envkeeper.writing import write_all, write_atomically
 
-__all__ = ["Change", "Edit", "apply_changes", "plan_bump", "plan_edit", "write_atomically"]
+# write_atomically lives in envkeeper.writing now; it is still importable from here.
+__all__ = [
+    "ROTATION_KEY",
+    "Change",
+    "Edit",
+    "apply_changes",
+    "plan_bump",
+    "plan_edit",
+    "refuse_legacy_key",
+    "write_atomically",
+]
 
 ROTATION_KEY = "envkeeper:rotation"
 MERGE_TAG = "tag:yaml.org,2002:merge"
