@@ -185,7 +185,7 @@ def chosen_format(value: str, formats: type[E]) -> E:
     except ValueError:
         allowed = ", ".join(f.value for f in formats)
         raise UserError.one(
-            COMMAND_LINE, "--format", f"{value!r} is not a format here; use one of: {allowed}"
+            COMMAND_LINE, "--format", f"is not a format here; use one of: {allowed}"
         ) from None
 
 

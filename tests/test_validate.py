@@ -438,11 +438,23 @@ def test_dev_may_use_plain_http_localhost(cli: Any) -> None:
     ("args", "line"),
     [
         # Each in the product's words: no parser or validation-library wording.
-        (["plan", "dev", "--format", "yaml"], "(command line): --format: 'yaml' is not a format"),
+        (
+            ["plan", "dev", "--format", "yaml"],
+            "(command line): --format: is not a format here; use one of:",
+        ),
         (["validate"], "(command line): STACK: name the stack, for example: envkeeper validate"),
-        (["wrangler-vars", "dev", "-f", "ini"], "(command line): --format: 'ini' is not a format"),
-        (["rotation", "status", "-f", "xml"], "(command line): --format: 'xml' is not a format"),
-        (["access-review", "prod", "-f", "pdf"], "(command line): --format: 'pdf' is not a format"),
+        (
+            ["wrangler-vars", "dev", "-f", "ini"],
+            "(command line): --format: is not a format here; use one of:",
+        ),
+        (
+            ["rotation", "status", "-f", "xml"],
+            "(command line): --format: is not a format here; use one of:",
+        ),
+        (
+            ["access-review", "prod", "-f", "pdf"],
+            "(command line): --format: is not a format here; use one of:",
+        ),
         (
             ["emergency"],
             "(command line): STACK: name the stack, for example: envkeeper emergency dev",
@@ -637,3 +649,10 @@ def test_a_secure_admin_key_left_behind_says_the_block_was_removed(cli: Any, pro
     assert "envkeeper:stripeAdminKey: you removed envkeeper:stripe" in line
     assert "pulumi config rm --stack dev envkeeper:stripeAdminKey" in line
     assert "CANARY" not in line
+
+
+def test_a_wrong_format_is_never_repeated(cli: Any) -> None:
+    # A value pasted into the wrong place may be a secret: the line names the option only.
+    result = cli("plan", "dev", "--format", "CANARY-pasted-format-5e1d")
+    assert result.exit_code == 2
+    assert "CANARY" not in result.output
