@@ -473,6 +473,11 @@ class Settings(_Model):
         description="true while rows written before versioned secrets may still need "
         "BETTER_AUTH_SECRET; false once every one has been re-written",
     )
+    local_development: bool = Field(
+        default=False,
+        description="true to let people who can read this stack run its Workers locally "
+        "(envkeeper dev-vars, envkeeper run); never in production",
+    )
     standby_grace_days: int = Field(
         default=7,
         ge=1,
@@ -602,6 +607,19 @@ class Settings(_Model):
             problem = webhook_url_problem(self.stripe.webhook.url, self.environment)
             if problem:
                 raise KeyedError("stripe.webhook.url", problem, top=True)
+        return self
+
+    @model_validator(mode="after")
+    def _production_stays_off_laptops(self) -> Settings:
+        # Judged by the environment, not the stack's name: a production stack called
+        # `live` must not export its Workers' values either.
+        if self.environment is Environment.PRODUCTION and self.local_development:
+            raise KeyedError(
+                "localDevelopment",
+                "production is never run locally: its values stay with its Workers and CI; "
+                "delete this line (use the dev stack for local development)",
+                top=True,
+            )
         return self
 
     @model_validator(mode="after")
