@@ -8,11 +8,11 @@ import pulumi
 
 from components.environment import Environment, EnvironmentArgs
 from components.stack_config import read_stack_config
-from envkeeper import catalog
+from envkeeper import catalog, local
 from envkeeper import cloudflare as cf
 from envkeeper.isolation import isolation_problems, sibling_settings
 from envkeeper.problems import UserError
-from envkeeper.settings import parse_settings
+from envkeeper.settings import Settings, parse_settings
 
 
 def run() -> Environment:
@@ -50,4 +50,14 @@ def run() -> Environment:
     pulumi.export("secretNames", sorted(env.secrets))
     # Plain Worker variables ride with code deploys: this is the app's wrangler `vars` block.
     pulumi.export(cf.WRANGLER_VARS_OUTPUT, cf.worker_vars(settings))
+    if settings.local_development:
+        export_local_values(settings, env.secrets)
     return env
+
+
+def export_local_values(settings: Settings, secrets: dict[str, pulumi.Output[str]]) -> None:
+    """What a local Worker needs, as one secret output: whoever can read the stack reads it
+    back with their own Pulumi CLI (`envkeeper dev-vars`). Only Worker-bound values."""
+    values = {name: secrets[name] for name in local.exported_names(settings)}
+    made = pulumi.Output.all(**values).apply(lambda v: local.payload(settings, v))
+    pulumi.export(local.OUTPUT, pulumi.Output.secret(made))

@@ -318,6 +318,46 @@ def wrangler_vars(
         print(cf.wrangler_vars_toml(settings), end="")
 
 
+WORKER_HELP = "The Worker whose values to use (needed when the stack has several)."
+
+
+@app.command("dev-vars")
+@user_errors
+def dev_vars(
+    stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = None,
+    worker: Annotated[str | None, typer.Option("--worker", help=WORKER_HELP)] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Where to write (default: ./.dev.vars).")
+    ] = None,
+) -> None:
+    """Write a Worker's .dev.vars for `wrangler dev` from the deployed stack: mode 0600, never
+    where git would track it, no value shown. Only a stack with localDevelopment: true."""
+    from envkeeper import local
+
+    stack = chosen_stack(stack, None, "dev-vars")
+    config, settings = load_stack(stack)
+    local.dev_vars(project_dir(), config, settings, stack, worker, output)
+
+
+@app.command("run")
+@user_errors
+def run_with_values(
+    stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = None,
+    command: Annotated[
+        list[str] | None, typer.Argument(help="The command to run, after --.", metavar="COMMAND")
+    ] = None,
+    worker: Annotated[str | None, typer.Option("--worker", help=WORKER_HELP)] = None,
+) -> None:
+    """Run COMMAND with a Worker's values from the deployed stack in its environment; write
+    no file. For scripts, migrations and test runners. Exit: the command's own."""
+    from envkeeper import local
+
+    stack = chosen_stack(stack, None, "run")
+    config, settings = load_stack(stack)
+    code = local.run(project_dir(), config, settings, stack, worker, command or [])
+    raise typer.Exit(code)
+
+
 rotation_app = typer.Typer(
     help="Keeper dates: how old every secret is, and rotating one.", no_args_is_help=True
 )
@@ -354,8 +394,10 @@ def rotation_status(
         print("note: --json is going away; write --format json", file=sys.stderr)
         output = StatusFormat.JSON
     as_of = parse_day(today, "--today")
+    from envkeeper.local_files import stale_files
+
     names = stacks or all_stacks()
-    problems, rows = [], []
+    problems, rows, stale = [], [], []
     for stack in names:
         try:
             _, settings = load_stack(stack, isolation=False)
@@ -363,6 +405,7 @@ def rotation_status(
             problems += exc.problems
             continue
         rows += stack_status(stack, settings, as_of)
+        stale += stale_files(project_dir(), stack, settings)
     if problems:
         raise UserError(problems)
     print_status(rows, as_of, output is StatusFormat.JSON)
@@ -376,6 +419,8 @@ def rotation_status(
             "that had not happened yet on that day",
             file=sys.stderr,
         )
+    for note in stale:  # local .dev.vars files written before a rotation
+        print(note, file=sys.stderr)
     if any(row.state is State.OVERDUE for row in rows):
         raise typer.Exit(1)
 

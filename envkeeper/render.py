@@ -138,6 +138,10 @@ def as_table(plan: dict[str, Any], console: Console) -> None:
     console.print(_secrets_table(plan, console))
     if any(not d["delivered"] for s in plan["secrets"] for d in s["destinations"]):
         console.print("* declared in the catalog; no resource of this program delivers it yet")
+    outputs = plan.get("outputs") or {}
+    if outputs:
+        shown = [f"{name} [secret]" if v == "[secret]" else name for name, v in outputs.items()]
+        console.print(Text(f"Stack outputs: {', '.join(shown)}"))
     needed = plan["needed_before_up"]
     if needed:
         console.print(Text("Needed before `pulumi up` (secret config not set yet):", style="bold"))
