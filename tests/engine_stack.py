@@ -57,13 +57,16 @@ class Vendors:
 
 
 @contextmanager
-def running_vendors() -> Iterator[Vendors]:
+def running_vendors(
+    account: str = ACCOUNT, workers: tuple[str, ...] = (API, WEBHOOKS), domain: str = DOMAIN
+) -> Iterator[Vendors]:
+    """The four stand-ins, knowing one stack's Cloudflare account, Workers and mail domain."""
     servers = [started_server() for _ in range(4)]
     try:
         yield Vendors(
-            CloudflareApi(servers[0], CF_TOKEN, ACCOUNT, {API, WEBHOOKS}),
+            CloudflareApi(servers[0], CF_TOKEN, account, set(workers)),
             GitHubApi(servers[1], GITHUB_TOKEN, OWNER, REPOSITORY, teams={"platform": TEAM_ID}),
-            ResendApi(servers[2], RESEND_ADMIN, {DOMAIN: "4dd369bc-aa82-4ff3-97de-514ae3000ee0"}),
+            ResendApi(servers[2], RESEND_ADMIN, {domain: "4dd369bc-aa82-4ff3-97de-514ae3000ee0"}),
             StripeApi(servers[3], STRIPE_ADMIN),
         )
     finally:
@@ -88,14 +91,14 @@ def neon_like_database(bindir: Path) -> Iterator[tuple[Server, str]]:
         yield server, url
 
 
-def stack_file(vendors: Vendors) -> str:
-    """Production's shipped stack file, adopting its Neon project, with the README's
-    declared secrets' dates and the providers pointed at the stand-ins."""
+def stack_file(vendors: Vendors, stack: str = STACK) -> str:
+    """A shipped stack file (production's by default), adopting its Neon project, with the
+    README's declared secrets' dates and the providers pointed at the stand-ins."""
     yaml = round_trip_yaml()
-    document = yaml.load((ROOT / f"Pulumi.{STACK}.yaml").read_text())
+    document = yaml.load((ROOT / f"Pulumi.{stack}.yaml").read_text())
     config = document["config"]
     config["envkeeper:neon"] = {
-        "projectName": "example-prod",
+        "projectName": config["envkeeper:neon"]["projectName"],
         "database": "app",
         "existingProjectId": "ep-engine-test-123456",
     }
@@ -118,10 +121,18 @@ def vendor_settings(vendors: Vendors) -> dict[str, str]:
     }
 
 
-def prepared_workspace(engine: Path, root: Path, vendors: Vendors, owner_url: str) -> Workspace:
-    """The real program and the test stack, its secrets set, not yet deployed."""
-    ws = new_workspace(engine, root, STACK, stack_file(vendors), DECLARED)
+def prepared_workspace(
+    engine: Path,
+    root: Path,
+    vendors: Vendors,
+    owner_url: str,
+    stack: str = STACK,
+    text: str | None = None,
+) -> Workspace:
+    """The real program and the test stack (`text` as its stack file, by default the
+    shipped one adapted by stack_file), its secrets set, not yet deployed."""
+    ws = new_workspace(engine, root, stack, text or stack_file(vendors, stack), DECLARED)
     ws.env_extra.update(vendor_settings(vendors))
     for key, value in {**CONFIG_SECRETS, "envkeeper:neonOwnerUrl": owner_url}.items():
-        ws.run("config", "set", "--secret", key, value)
+        ws.run("config", "set", "--secret", "--stack", stack, key, value)
     return ws

@@ -8,7 +8,10 @@ for everywhere a person or a log could read them.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from envkeeper.settings import missing_secrets
 from tests.conftest import ROOT, STACKS
 from tests.declared_project import declare
 from tests.programs import canaries, environment_secrets, load, run
+from tests.pulumi_standin import StandInPulumi
 
 GENERATED = "CANARY-generated-"
 
@@ -184,3 +188,84 @@ def test_no_command_repeats_a_plaintext_secret_in_its_error(
         assert result.exit_code == 2, result.output
         assert "envkeeper:resendApiKey: holds a plaintext value" in result.stderr
         assert path.read_text() == before
+
+
+# The local-development commands read a deployed stack's values: each must reach only the
+# file it writes (git-ignored, 0600) or the child it runs, never a terminal, a log, the
+# record of local files, or a file git would commit.
+PRINT_NAMES = "import os; print(sorted(k for k in os.environ if k.isupper()))"
+LOCAL_COMMANDS = [
+    ["dev-vars", "dev", "--output", "{project}/.dev.vars"],
+    ["dev-vars", "dev", "--output", "{project}/.env"],  # refused: git would track it
+    ["dev-vars", "dev", "--worker", "nope", "--output", "{project}/.dev.vars"],
+    ["run", "dev", "--", sys.executable, "-c", PRINT_NAMES],
+    ["run", "dev", "--", "no-such-command-here"],
+    ["dev-vars", "staging", "--output", "{project}/.dev.vars"],
+    ["run", "prod", "--", sys.executable, "-c", PRINT_NAMES],
+]
+
+
+def local_canaries(project: Path) -> tuple[dict[str, Any], list[str]]:
+    """The dev stack's outputs after an up, every secret a canary, and those values."""
+    secrets = canaries("local", project, stack="dev")
+    result = run("dev", project, secrets=secrets, generated_prefix="CANARY-local-generated-")
+    outputs = unwrap_all(result.stack_outputs)
+    held = outputs["localDevelopment"]["workers"]["example-api-dev"]
+    assert any(v.startswith("CANARY-local-generated-") for v in held.values())
+    return outputs, [v for v in held.values() if v.startswith("CANARY") or "CANARY" in v]
+
+
+def committable_text(project: Path) -> dict[str, str]:
+    """Every file git would commit from `project`: tracked, or new and not ignored."""
+    listed = subprocess.run(
+        ["git", "-C", str(project), "ls-files", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return {f"file {name}": (project / name).read_text(errors="replace") for name in listed}
+
+
+@pytest.mark.parametrize("command", LOCAL_COMMANDS, ids=lambda c: " ".join(c[:3]))
+def test_no_local_command_lets_a_value_out(
+    cli: Any,
+    project: Path,
+    command: list[str],
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    (project / ".gitignore").write_text(".dev.vars\n")
+    outside = tmp_path_factory.mktemp("outside-the-project")  # the project is tmp_path
+    pulumi = StandInPulumi(outside / "bin")
+    outputs, values = local_canaries(project)
+    assert values, "no canary reached the output: this test could not see a leak"
+    pulumi.outputs(outputs)
+    monkeypatch.setenv("PATH", pulumi.path_first())
+    monkeypatch.setenv("XDG_STATE_HOME", str(outside / "state"))
+    capfd.readouterr()
+
+    with caplog.at_level(logging.DEBUG):
+        result = cli(*(part.format(project=project) for part in command))
+
+    child = capfd.readouterr()
+    assert "Traceback" not in result.output
+    places = {
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+        "the child's output": child.out + child.err,
+        "logs": "\n".join(r.getMessage() for r in caplog.records),
+        **committable_text(project),
+    }
+    record = outside / "state" / "envkeeper" / "local-files.json"
+    if command[0] == "dev-vars" and result.exit_code == 0:
+        places["the record of local files"] = record.read_text()
+    assert leaks(places, values) == []
+    written = project / ".dev.vars"
+    if command[0] == "dev-vars" and result.exit_code == 0:
+        assert all(v in written.read_text() for v in values)  # the file, and only the file
+    else:
+        assert result.exit_code != 0 or command[0] == "run"
+        assert not written.exists()

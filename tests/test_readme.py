@@ -81,3 +81,19 @@ def test_every_keeper_date_the_readme_shows_is_quoted() -> None:
     assert dates, "the README shows keeper dates"
     unquoted = [line for line in dates if re.search(r"(?<!['\"])\b\d{4}-\d{2}-\d{2}\b(?!\.)", line)]
     assert unquoted == []
+
+
+def local_loop(section: str) -> list[str]:
+    """The three-command local loop as the README shows it in `section`."""
+    text = README.split(section, 1)[1]
+    block = next(b for b in text.split("```sh\n")[1:] if "envkeeper dev-vars" in b)
+    return block.split("```", 1)[0].splitlines()
+
+
+def test_try_it_and_use_it_for_real_show_the_same_three_command_local_loop() -> None:
+    loop = local_loop("## Try it")
+    assert loop == local_loop("### Run a Worker locally")
+    assert len(loop) == 3
+    assert loop[0] == "pulumi up --stack dev"
+    assert loop[1].startswith("uv run envkeeper dev-vars dev ")
+    assert loop[2].startswith("cd ../") and loop[2].endswith("npx wrangler dev")
