@@ -394,7 +394,7 @@ def rotation_status(
         print("note: --json is going away; write --format json", file=sys.stderr)
         output = StatusFormat.JSON
     as_of = parse_day(today, "--today")
-    from envkeeper.local_files import stale_files
+    from envkeeper.local_record import stale_files
 
     names = stacks or all_stacks()
     problems, rows, stale = [], [], []

@@ -24,7 +24,8 @@ from typing import Any
 
 from envkeeper import cloudflare as cf
 from envkeeper import dotenv
-from envkeeper.local_files import LocalFile, remember, tracking_problem, write_private
+from envkeeper.local_files import tracking_problem, write_private
+from envkeeper.local_record import LocalFile, remember
 from envkeeper.problems import COMMAND_LINE, Problem, UserError
 from envkeeper.settings import Environment, Settings, SlotDates
 from envkeeper.stack_outputs import read_outputs

@@ -1,26 +1,16 @@
 """Files that hold a stack's values on a developer's machine: written whole, readable by
-their owner only, never where git would track them, and remembered (where, from which
-stack, which keeper dates) so `rotation status` can say when one is older than a rotation.
-
-The record holds paths, names and dates, never a value. It lives in the user's state
-folder ($XDG_STATE_HOME, else ~/.local/state), not in any repository.
-"""
+their owner only, and never where git would track them (local_record.py remembers them)."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 from envkeeper.problems import COMMAND_LINE, Problem, UserError
-from envkeeper.settings import Settings, SlotDates
 from envkeeper.stackfile import display_path
 
 GIT_TIMEOUT = 30
@@ -107,101 +97,3 @@ def write_private(path: Path, text: str) -> None:
         raise UserError.one(
             display_path(path), "", f"could not write it ({exc.strerror or exc}); nothing changed"
         ) from None
-
-
-# ---- the record of where values were written -------------------------------------------
-
-
-def record_path() -> Path:
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "envkeeper" / "local-files.json"
-
-
-@dataclass(frozen=True)
-class LocalFile:
-    path: str  # absolute
-    project: str  # the envkeeper project folder, absolute
-    stack: str
-    worker: str
-    keeper_dates: dict[str, str]  # name -> the keeper date its value was made from
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "stack": self.stack,
-            "worker": self.worker,
-            "keeperDates": self.keeper_dates,
-        }
-
-
-def _load_record() -> dict[str, Any]:
-    try:
-        data = json.loads(record_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _entries() -> list[LocalFile]:
-    found = []
-    for path, entry in _load_record().items():
-        if not isinstance(entry, dict):
-            continue
-        dates = entry.get("keeperDates")
-        if not isinstance(dates, dict):
-            continue
-        found.append(
-            LocalFile(
-                path=str(path),
-                project=str(entry.get("project")),
-                stack=str(entry.get("stack")),
-                worker=str(entry.get("worker")),
-                keeper_dates={str(k): str(v) for k, v in dates.items()},
-            )
-        )
-    return found
-
-
-def remember(local: LocalFile) -> None:
-    """Add or replace `local` in the record. A record that cannot be written costs only
-    the staleness note, so it never fails the command that wrote the values."""
-    record = {e.path: e.as_json() for e in _entries() if Path(e.path).exists()}
-    record[local.path] = local.as_json()
-    path = record_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(record, out, indent=2, sort_keys=True)
-        os.replace(temporary, path)
-    except OSError:
-        return
-
-
-def _current_date(settings: Settings, name: str) -> date | None:
-    when = settings.rotation.get(name)
-    if isinstance(when, SlotDates):
-        return when.latest  # the active slot: what a consumer holds
-    return when
-
-
-def stale_files(project_dir: Path, stack: str, settings: Settings) -> list[str]:
-    """One note per local file of `stack` that holds a value rotated since it was written."""
-    project = str(project_dir.resolve())
-    notes = []
-    for local in _entries():
-        if local.project != project or local.stack != stack or not Path(local.path).is_file():
-            continue
-        rotated = []
-        for name, written in sorted(local.keeper_dates.items()):
-            now = _current_date(settings, name)
-            if now is not None and now.isoformat() > written:
-                rotated.append(f"{name} ({now})")
-        if rotated:
-            shown = display_path(Path(local.path))
-            notes.append(
-                f"note: {shown} (stack {stack}, Worker {local.worker}) is older than the last "
-                f"rotation of {', '.join(rotated)}; after `pulumi up --stack {stack}`, run "
-                f"`envkeeper dev-vars {stack} --worker {local.worker} --output {shown}` again"
-            )
-    return notes
