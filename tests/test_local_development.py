@@ -7,6 +7,7 @@ the real one). Never production, never a provider credential, never a value on s
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 import subprocess
@@ -513,3 +514,65 @@ def test_the_commands_import_no_provider_sdk(git_project: Path, pulumi: StandInP
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (git_project / ".dev.vars").is_file()
+
+
+def test_a_stack_file_changed_since_the_up_gets_a_note_naming_what_differs(
+    cli: Cli, git_project: Path, pulumi: StandInPulumi
+) -> None:
+    outputs, _ = deployed_outputs(git_project)  # deployed: the Worker gets every secret
+    pulumi.outputs(outputs)
+    path = git_project / "Pulumi.dev.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "    workers: [example-api-dev]\n",
+            "    workers:\n      - name: example-api-dev\n        secrets: [DATABASE_URL]\n",
+        )
+    )
+    done = cli("dev-vars", "dev", "-o", str(git_project / ".dev.vars"))
+    assert done.exit_code == 0, done.output
+    (note,) = [line for line in done.stderr.splitlines() if line.startswith("note:")]
+    assert "deployed but no longer listed: BETTER_AUTH_SECRET, BETTER_AUTH_SECRETS" in note
+    assert "`pulumi up --stack dev` brings them in line" in note
+
+
+TRAPS = """
+import signal, sys, time
+from pathlib import Path
+def stop(signum, frame):
+    Path(sys.argv[1]).write_text(signal.Signals(signum).name)
+    sys.exit(5)
+signal.signal(signal.SIGINT, stop)
+signal.signal(signal.SIGTERM, stop)
+Path(sys.argv[1] + ".ready").write_text("")
+time.sleep(60)
+sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_a_signal_reaches_the_child_and_its_exit_code_comes_back(
+    git_project: Path, pulumi: StandInPulumi, tmp_path: Path, signum: str
+) -> None:
+    import signal
+    import time
+
+    outputs, _ = deployed_outputs(git_project)
+    pulumi.outputs(outputs)
+    marker = tmp_path / "stopped"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "envkeeper"), "-C", str(git_project), "run", "dev",
+         "--", sys.executable, "-c", TRAPS, str(marker)],
+        env={**os.environ}, start_new_session=True, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not Path(f"{marker}.ready").exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr
+        time.sleep(0.1)
+    if signum == "SIGINT":  # Ctrl-C: the terminal signals the whole process group
+        os.killpg(process.pid, signal.SIGINT)
+    else:  # a TERM sent to envkeeper alone is passed on
+        process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 5, err
+    assert marker.read_text() == signum
+    assert "Traceback" not in err
