@@ -26,7 +26,7 @@ import pytest
 
 from envkeeper import local
 from envkeeper.stackfile import round_trip_yaml
-from tests.declared_project import DECLARED
+from tests.declared_project import DATES, DECLARED
 from tests.dotenv_parse import parse
 from tests.engine import ROOT, Workspace, new_workspace, required_engine
 from tests.engine_stack import (
@@ -61,6 +61,16 @@ def dev_file(vendors: Vendors) -> str:
         API,
         {"name": WEBHOOKS, "secrets": WEBHOOK_SECRETS},
     ]
+    out = StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
+
+
+def with_declared_dates(text: str) -> str:
+    """A shipped stack file with the keeper dates of the secrets the workspace declares."""
+    yaml = round_trip_yaml()
+    document = yaml.load(text)
+    document["config"]["envkeeper:rotation"].update(DATES)
     out = StringIO()
     yaml.dump(document, out)
     return out.getvalue()
@@ -247,7 +257,7 @@ def test_a_stack_not_there_or_never_deployed_is_named(
     assert refused(envkeeper()) == (
         "stack dev: has never been deployed; run `pulumi up --stack dev` first"
     )
-    ws.run("stack", "rm", STACK, "--yes")
+    ws.run("stack", "rm", STACK, "--yes", "--preserve-config")  # the file stays, the stack goes
     assert "has no stack dev" in refused(envkeeper())
     assert not (tmp_path / ".dev.vars").exists()
 
@@ -257,7 +267,7 @@ def test_production_refuses_both_commands_and_the_program_refuses_it_too(
 ) -> None:
     ws = new_workspace(engine, tmp_path, STACK, dev_file(stack.vendors), DECLARED)
     env = {**ws.env(), "XDG_STATE_HOME": str(tmp_path / "state-home")}
-    prod = (ROOT / "Pulumi.prod.yaml").read_text()
+    prod = with_declared_dates((ROOT / "Pulumi.prod.yaml").read_text())
     for name, text, key in (
         ("prod", prod, "envkeeper:environment: is production"),
         ("live", prod + "  envkeeper:localDevelopment: true\n", "envkeeper:localDevelopment:"),
