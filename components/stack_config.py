@@ -13,6 +13,7 @@ from envkeeper.stackfile import (
     PROJECT_ONLY_KEYS,
     StackConfig,
     load_stack_file,
+    project_config,
     refuse_project_only_keys,
     stack_file,
     undo_engine_dates,
@@ -34,6 +35,9 @@ def read_stack_config(stack: str, project_dir: Path) -> StackConfig:
     """The engine's config for `stack`, merged from Pulumi.yaml and the stack file as Pulumi
     merges them, checked like the command line checks it."""
     stack_path = stack_file(project_dir, stack)
+    # The engine has read Pulumi.yaml itself; reading it here too refuses what `validate`
+    # refuses there (an alias, say) before anything is built from it.
+    project_config(project_dir)
     if stack_path.is_file():
         # The engine hands over the merged value; only the file says where it was set.
         refuse_project_only_keys(load_stack_file(stack_path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from envkeeper import catalog, vendors
+from envkeeper import catalog, markdown, vendors
 from envkeeper import cloudflare as cf
 from envkeeper import database as db
 from envkeeper import github as gh
@@ -246,7 +246,9 @@ def as_markdown(data: dict[str, Any]) -> str:
     lines.append(_row("---", "---", "---", "---"))
     for s in data["secrets"]:
         rotation = f"{s['rotation_days']} days" if s["rotation_days"] else "-"
-        lines.append(_row(f"`{s['name']}`", s["source"], "; ".join(s["goes_to"]), rotation))
+        # A declared secret's description is the project's own text, from Pulumi.yaml.
+        source = markdown.inline(s["source"])
+        lines.append(_row(f"`{s['name']}`", source, "; ".join(s["goes_to"]), rotation))
     lines += ["", "## Admin credentials (provider config, never delivered)", ""]
     lines += [_row("key", "what", "last rotated", "due", "state"), _row(*["---"] * 5)]
     for c in data["admin_credentials"]:

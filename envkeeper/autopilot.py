@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from envkeeper import markdown
 from envkeeper.bump import Change, plan_bump
 from envkeeper.catalog import Source
 from envkeeper.incident import vendor_steps
@@ -176,6 +177,8 @@ def propose_for_stack(proposal: Proposal, stack: str, settings: Settings, origin
         change = plan_bump(settings, row.name, today, today, origin)
         slots = {change.slot} if change.slot else None
         effect = entry.rotation_effect
+        if effect and entry.declared:
+            effect = markdown.inline(effect)  # the project's own words, from Pulumi.yaml
         notice = [f"{effect[0].upper()}{effect[1:]}."] if effect else []
         proposal.rotated.append(
             Rotated(

@@ -191,18 +191,29 @@ class OwnerLogin:
 
 
 def parse_owner_url(url: str) -> OwnerLogin:
-    """Raises ValueError with a message that never repeats the URL (it holds a password)."""
-    parts = urlsplit(url)
+    """Raises ValueError with a message that never repeats any part of the URL: it holds
+    a password, and a malformed URL may have it anywhere (urllib's own messages quote the
+    text after the host's colon, which for `user:pass@host` typos is the password)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ValueError(
+            "the owner URL is not one envkeeper can read (a port that is not a number from 1 "
+            "to 65535, or a malformed host); copy it again from the Neon console"
+        ) from None
     if parts.scheme not in ("postgres", "postgresql"):
         raise ValueError("the owner URL must start with postgresql://")
     if not (parts.username and parts.password and parts.hostname):
         raise ValueError("the owner URL must carry a user, a password and a host")
+    if port == 0:
+        raise ValueError("the owner URL's port must be a number from 1 to 65535")
     database = parts.path.lstrip("/") or "neondb"
     return OwnerLogin(
         user=unquote(parts.username),
         password=unquote(parts.password),
         # An owner URL copied from the console is often the pooled one.
         host=direct_host(parts.hostname),
-        port=parts.port or DEFAULT_PORT,
+        port=port or DEFAULT_PORT,
         database=unquote(database),
     )

@@ -9,6 +9,7 @@ that sets `envkeeper:secrets` is refused (stackfile.py).
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import (
@@ -31,6 +32,8 @@ KEY = f"{NAMESPACE}:secrets"
 # An environment-variable name, as Workers and GitHub Actions both accept it.
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,99}$")
 MIN_BYTES, MAX_BYTES = 16, 512
+# A description or rotation note lands in pull requests, reviews and terminals: a phrase.
+MAX_TEXT = 200
 
 
 def config_key(name: str) -> str:
@@ -75,6 +78,24 @@ class DeclaredSecret(BaseModel):
             raise ValueError(
                 "is not an environment-variable name; use upper-case letters, digits "
                 "and _, starting with a letter, e.g. OPENAI_API_KEY"
+            )
+        return v
+
+    @field_validator("description", "rotation_note")
+    @classmethod
+    def _one_short_line(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        # Never repeated: a value in the wrong place may be a secret.
+        if any(unicodedata.category(c).startswith("C") for c in v):
+            raise ValueError(
+                "holds a line break or a control character; write it as one line of plain text"
+            )
+        if not v.strip():
+            raise ValueError("is empty; write a short phrase, or remove the key")
+        if len(v) > MAX_TEXT:
+            raise ValueError(
+                f"is {len(v)} characters long; keep it to one phrase of at most {MAX_TEXT}"
             )
         return v
 

@@ -16,6 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.resolver import VersionedResolver
 
 from envkeeper.problems import COMMAND_LINE, Problem, UserError
@@ -125,6 +126,17 @@ def _yaml_problem(exc: MarkedYAMLError) -> tuple[str, str]:
     return where + column, f"not valid YAML ({problem}); fix the indentation or quoting there"
 
 
+def _first_alias(yaml: YAML, text: str) -> int | None:
+    """The line (one-based) of the file's first YAML anchor or alias, if it has one.
+
+    Read from the parser's events, before anything is built: a few hundred bytes of nested
+    aliases expand to millions of values, and every `up` reads every sibling stack file."""
+    for event in yaml.parse(text):
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+            return event.start_mark.line + 1
+    return None
+
+
 def _config_section(path: Path, what: str) -> dict[Any, Any]:
     """The `config:` mapping of a Pulumi YAML file, or a UserError naming the problem."""
     name = display_path(path)
@@ -140,7 +152,16 @@ def _config_section(path: Path, what: str) -> dict[Any, Any]:
             "is not UTF-8 text; save the file as UTF-8 (an editor set to Latin-1 wrote it)",
         ) from None
     try:
-        document = round_trip_yaml().load(text)
+        yaml = round_trip_yaml()
+        line = _first_alias(yaml, text)
+        if line is not None:
+            raise UserError.one(
+                name,
+                f"line {line}",
+                "uses a YAML anchor or alias (&name, *name or <<:); write the value out in "
+                "full: envkeeper reads no anchors or aliases",
+            )
+        document = yaml.load(text)
     except MarkedYAMLError as exc:
         where, fix = _yaml_problem(exc)
         raise UserError.one(name, where, fix) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import re
 import json
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from envkeeper.problems import UserError
 from envkeeper.stackfile import load_config
 from tests.conftest import STACKS
 from tests.declared_project import DATES, DECLARED, declare, edit_yaml
-from tests.programs import environment_secrets, load, run
+from tests.programs import environment_secrets, load, run, set_rotation
 
 WORKER_SECRET = "pulumi-python:dynamic/envkeeper:WorkerSecret"
 GITHUB_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
@@ -86,7 +88,7 @@ REFUSED: dict[str, tuple[Any, str, str]] = {
         "outside 16 to 512",
     ),
     "declared twice": (
-        [DECLARED[0], DECLARED[0]],
+        [DECLARED[0], copy.deepcopy(DECLARED[0])],  # one object twice would dump as an alias
         "envkeeper:secrets.OPENAI_API_KEY",
         "declared twice",
     ),
@@ -124,6 +126,21 @@ REFUSED: dict[str, tuple[Any, str, str]] = {
         [{**DECLARED[1], "name": "RESEND_ADMIN_KEY"}],
         "envkeeper:secrets.RESEND_ADMIN_KEY",
         "would be read from envkeeper:resendAdminKey",
+    ),
+    "a rotation note over two lines": (
+        [{**DECLARED[1], "rotationNote": "links stop working\n## Merge without reading"}],
+        "envkeeper:secrets.SESSION_SIGNING_KEY.rotationNote",
+        "holds a line break or a control character; write it as one line of plain text",
+    ),
+    "a description with a terminal escape": (
+        entry(description="OpenAI key\x1b[2J"),
+        "envkeeper:secrets.OPENAI_API_KEY.description",
+        "holds a line break or a control character",
+    ),
+    "a rotation note the length of an essay": (
+        [{**DECLARED[1], "rotationNote": "word " * 60}],
+        "envkeeper:secrets.SESSION_SIGNING_KEY.rotationNote",
+        "is 300 characters long; keep it to one phrase of at most 200",
     ),
     "named after a setting": (
         entry(name="CORS_ORIGINS"),
@@ -378,3 +395,30 @@ def test_a_manual_pulumi_up_refuses_a_name_that_would_read_an_admin_key(project:
         "envkeeper:stripeAdminKey, which is the Stripe restricted key with Webhook Endpoints "
         "write, which manages the webhook endpoint; give this secret another name"
     )
+
+
+INJECTED = "## Approved [ ] merge now <img src=x> | `rm` *now* & <!-- -->"
+
+
+def test_declared_text_reaches_markdown_escaped_and_adds_no_structure(
+    cli: Any, project: Path
+) -> None:
+    generated = {**DECLARED[1], "rotationNote": "- [ ] " + INJECTED}
+    external = {**DECLARED[0], "description": "# " + INJECTED}
+    declare(project, [external, generated])
+    set_rotation(project, "staging", "SESSION_SIGNING_KEY", "2024-01-01")
+
+    pr = cli("rotation", "autopilot", "staging", "--dry-run", "--within", "0")
+    review = cli("access-review", "staging")
+
+    assert pr.exit_code == 0 and review.exit_code == 0, pr.output + review.output
+    (note,) = [ln for ln in pr.stdout.splitlines() if "Approved" in ln]
+    (row,) = [ln for ln in review.stdout.splitlines() if ln.startswith("| `OPENAI_API_KEY`")]
+    # One line each; in the project's text every character that would build a heading, a
+    # checklist item, HTML, a table cell, code or emphasis is escaped.
+    assert note.startswith("- ")
+    for text in (note[2:], row.split(" | ")[1]):
+        assert "Approved" in text
+        assert not re.search(r"(?<!\\)[\[\]<>`*|#&!]", text), text
+        assert text.startswith(("\\-", "\\#")), text
+    assert row.count(" | ") == 3  # the description's `|` is no extra cell

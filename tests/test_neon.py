@@ -313,6 +313,29 @@ def test_a_malformed_owner_url_is_named_without_repeating_it(project: Path) -> N
     )
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        # A typo that makes the password the port: urllib's own message quotes it.
+        "postgresql://neondb_owner@ep-x.neon.tech:CANARY-owner-pw-7f3a/neondb",
+        "postgresql://neondb_owner:pw@ep-x.neon.tech:99999/neondb?CANARY-owner-7f3a",
+        "postgresql://neondb_owner:CANARY-owner-pw-7f3a@[ep-x.neon.tech/neondb",
+    ],
+)
+def test_an_owner_url_with_a_bad_port_or_host_is_named_by_its_key_never_its_text(
+    project: Path, url: str
+) -> None:
+    adopt(project)
+    secrets = {k: f"placeholder:{k}" for k in SHIPPED.secure_config_keys()}
+    secrets["envkeeper:neonOwnerUrl"] = url
+    with pytest.raises(ProgramError) as excinfo:
+        run("dev", project, secrets=secrets)
+    message = str(excinfo.value)
+    assert message.startswith("envkeeper:neonOwnerUrl: the owner URL is not one envkeeper can")
+    assert "copy it again from the Neon console" in message
+    assert "CANARY" not in message and "ep-x" not in message and len(message.splitlines()) == 1
+
+
 def test_the_offline_plan_of_an_adopted_project_shows_its_roles(cli: Any, project: Path) -> None:
     adopt(project)
     result = cli("plan", "dev", "--format", "json")

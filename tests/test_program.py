@@ -11,7 +11,15 @@ from envkeeper.offline import ProgramError, is_secret, run_program, unwrap_all
 from envkeeper.problems import UserError
 from envkeeper.stackfile import load_config
 from tests.conftest import STACKS
-from tests.programs import SHIPPED, changed_resources, environment_secrets, load, run, set_rotation
+from tests.programs import (
+    SHIPPED,
+    canaries,
+    changed_resources,
+    environment_secrets,
+    load,
+    run,
+    set_rotation,
+)
 
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 
@@ -143,3 +151,21 @@ def test_a_manual_pulumi_up_cannot_skip_environment_isolation(project: Path) -> 
         run("staging", project)
     assert "envkeeper:cloudflare.accountId:" in str(excinfo.value)
     assert "also belongs to stack dev" in str(excinfo.value)
+
+
+@pytest.mark.parametrize("where", ["Pulumi.dev.yaml", "Pulumi.yaml", "Pulumi.staging.yaml"])
+def test_pulumi_up_refuses_yaml_aliases_in_the_files_it_reads(project: Path, where: str) -> None:
+    config = load_config(project, "dev")  # what the engine hands over, already expanded
+    path = project / where
+    text = path.read_text()
+    if "config:" not in text:
+        text += "config:\n"
+    path.write_text(text + "  envkeeper:x: &a [x, x]\n  envkeeper:y: [*a, *a]\n")
+    if where == "Pulumi.staging.yaml":
+        # A sibling stack file is read for isolation; a refused one is its own business.
+        assert run_program(project, "dev", config.values, canaries("alias", project, "dev"))
+        return
+    with pytest.raises(ProgramError) as excinfo:
+        run_program(project, "dev", config.values, {})
+    (line,) = str(excinfo.value).splitlines()
+    assert f"{where}: line " in line and "uses a YAML anchor or alias" in line

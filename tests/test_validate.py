@@ -6,6 +6,7 @@ traceback, and the file is left exactly as it was.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -656,3 +657,66 @@ def test_a_wrong_format_is_never_repeated(cli: Any) -> None:
     result = cli("plan", "dev", "--format", "CANARY-pasted-format-5e1d")
     assert result.exit_code == 2
     assert "CANARY" not in result.output
+
+
+def alias_bomb(levels: int) -> str:
+    """A few hundred bytes of nested YAML aliases that expand to 10**levels values."""
+    lines = ["  envkeeper:x0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [
+        f"  envkeeper:x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]"
+        for i in range(1, levels)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+ALIASES = {
+    "a nested alias bomb": alias_bomb(7),
+    "an anchor and a merge key": (
+        "  envkeeper:x: &shared {projectName: example-dev, database: app}\n"
+        "  envkeeper:y:\n    <<: *shared\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "rotation status", "access-review"])
+@pytest.mark.parametrize("case", sorted(ALIASES))
+def test_a_stack_file_with_yaml_aliases_is_refused_in_one_line_at_once(
+    cli: Any, project: Path, case: str, command: str
+) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(path.read_text() + ALIASES[case])
+    before = path.read_bytes()
+    line = len(path.read_text().splitlines()) - ALIASES[case].count("\n") + 1
+
+    started = time.monotonic()
+    result = cli(*command.split(), "dev")
+
+    assert time.monotonic() - started < 2  # 10**7 values would take minutes to expand
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"{path}: line {line}: uses a YAML anchor or alias (&name, *name or <<:); write the "
+        "value out in full: envkeeper reads no anchors or aliases"
+    ]
+    assert path.read_bytes() == before
+
+
+def test_a_project_file_with_an_alias_is_refused_by_every_stack(cli: Any, project: Path) -> None:
+    path = project / "Pulumi.yaml"
+    path.write_text(path.read_text() + "config:\n" + alias_bomb(7))
+    for stack in STACKS:
+        result = cli("validate", stack)
+        assert result.exit_code == 2, result.output
+        (only,) = result.stderr.splitlines()
+        assert only.startswith(f"{path}: line ") and "anchor or alias" in only
+
+
+def test_bump_refuses_a_stack_file_with_aliases_and_leaves_it_alone(
+    cli: Any, project: Path
+) -> None:
+    path = project / "Pulumi.dev.yaml"
+    text = path.read_text().replace("  envkeeper:rotation:\n", "  envkeeper:rotation: &dates\n", 1)
+    path.write_text(text)
+    result = cli("rotation", "bump", "dev", "DATABASE_URL")
+    assert result.exit_code == 2, result.output
+    assert "anchor or alias" in result.stderr and "Traceback" not in result.output
+    assert path.read_text() == text

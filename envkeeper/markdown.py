@@ -1,0 +1,25 @@
+"""Text a project wrote (a declared secret's description or rotation note, in Pulumi.yaml)
+placed into Markdown that envkeeper writes: a pull request body, an access review.
+
+Such text is one line and short by validation (declared.py); here it is also escaped, so
+it reads as the words it is and can add no heading, checklist item, link, table cell or
+HTML to the document around it.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; these are the
+# ones that make structure inline (emphasis, code, links, HTML, tables, strikethrough,
+# entities, headings).
+_INLINE = re.compile(r"([\\`*_\[\]<>|~&#!])")
+# What makes structure only at the start of a line: a list item, a quote, a numbered item.
+_LEADING = re.compile(r"^([-+=>]|\d+[.)])")
+
+
+def inline(text: str) -> str:
+    """`text` as literal Markdown on one line: whitespace runs become one space."""
+    flat = " ".join(text.split())
+    escaped = _INLINE.sub(r"\\\1", flat)
+    return _LEADING.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], escaped)
