@@ -137,7 +137,11 @@ class NeonDatabase(pulumi.ComponentResource):
                 grant.key,
                 postgresql.GrantArgs(
                     role=grant.role,
-                    database=database.name,
+                    database=(
+                        admin.maintenance_db
+                        if grant.database == db.MAINTENANCE_DATABASE
+                        else database.name
+                    ),
                     schema=grant.schema,
                     object_type=grant.object_type,
                     privileges=list(grant.privileges),

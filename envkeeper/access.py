@@ -31,7 +31,11 @@ CHECKLIST = [
 
 def _on(grant: db.GrantSpec) -> str:
     if grant.object_type == "database":
-        return "the database"
+        return (
+            "the maintenance database"
+            if grant.database == db.MAINTENANCE_DATABASE
+            else "the database"
+        )
     if grant.object_type == "schema":
         return f"schema {grant.schema}"
     return f"all {grant.object_type}s in {grant.schema}"
@@ -42,7 +46,8 @@ def _privileges(role: str) -> list[str]:
         f"{', '.join(g.privileges) or 'nothing'} on {_on(g)}" for g in db.GRANTS if g.role == role
     ]
     later = [
-        f"{', '.join(g.privileges)} on future {g.object_type}s in {g.schema} (default privileges)"
+        f"{', '.join(g.privileges)} on future {g.object_type}s in {g.schema or 'every schema'} "
+        "(default privileges)"
         for g in db.DEFAULT_GRANTS
         if g.role == role
     ]

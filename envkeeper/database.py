@@ -99,16 +99,27 @@ ROLES: tuple[RoleSpec, ...] = (
 )
 
 
+# Where a grant on a database applies: the app's database, or the maintenance database
+# the owner's URL names (Neon: `neondb`), which the app's roles never need.
+APP_DATABASE = "app-database"
+MAINTENANCE_DATABASE = "maintenance"
+
+
 @dataclass(frozen=True)
 class GrantSpec:
     role: str
-    object_type: str  # database, schema, table, sequence
+    object_type: str  # database, schema, table, sequence, function
     privileges: tuple[str, ...]
+    # A schema, or None: the database itself, or (default privileges) every schema.
     schema: str | None = None
+    database: str = APP_DATABASE
 
     @property
     def key(self) -> str:
-        where = self.schema or "db"
+        if self.database == MAINTENANCE_DATABASE:
+            where = MAINTENANCE_DATABASE
+        else:
+            where = self.schema or ("db" if self.object_type == "database" else "all-schemas")
         return f"{self.role}-{self.object_type}-{where}"
 
 
@@ -116,6 +127,9 @@ class GrantSpec:
 GRANTS: tuple[GrantSpec, ...] = (
     # Only the app's roles may connect; PUBLIC keeps nothing on the database.
     GrantSpec(PUBLIC, "database", ()),
+    # Nor on the maintenance database, which the owner owns (CONNECT and TEMP are PUBLIC's
+    # by default): no login connects there or makes temporary tables.
+    GrantSpec(PUBLIC, "database", (), database=MAINTENANCE_DATABASE),
     GrantSpec(MIGRATOR, "database", ("CONNECT",)),
     GrantSpec(RUNTIME, "database", ("CONNECT",)),
     GrantSpec(READONLY, "database", ("CONNECT",)),
@@ -124,6 +138,10 @@ GRANTS: tuple[GrantSpec, ...] = (
     GrantSpec(RUNTIME, "schema", ("USAGE",), schema=SCHEMA),
     GrantSpec(RUNTIME, "table", TABLE_DML, schema=SCHEMA),
     GrantSpec(RUNTIME, "sequence", SEQUENCE_USE, schema=SCHEMA),
+    # Functions the migrations made keep PostgreSQL's EXECUTE for PUBLIC unless revoked; a
+    # SECURITY DEFINER one would let the read-only login write. The app's runtime calls them.
+    GrantSpec(PUBLIC, "function", (), schema=SCHEMA),
+    GrantSpec(RUNTIME, "function", ("EXECUTE",), schema=SCHEMA),
     GrantSpec(READONLY, "schema", ("USAGE",), schema=SCHEMA),
     GrantSpec(READONLY, "table", ("SELECT",), schema=SCHEMA),
 )
@@ -132,6 +150,10 @@ GRANTS: tuple[GrantSpec, ...] = (
 DEFAULT_GRANTS: tuple[GrantSpec, ...] = (
     GrantSpec(RUNTIME, "table", TABLE_DML, schema=SCHEMA),
     GrantSpec(RUNTIME, "sequence", SEQUENCE_USE, schema=SCHEMA),
+    # PUBLIC's EXECUTE on new functions is a default of every schema: a default revoked in
+    # one schema only adds to it, so this one has no schema (PostgreSQL's rule).
+    GrantSpec(PUBLIC, "function", ()),
+    GrantSpec(RUNTIME, "function", ("EXECUTE",), schema=SCHEMA),
     GrantSpec(READONLY, "table", ("SELECT",), schema=SCHEMA),
 )
 

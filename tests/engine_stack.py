@@ -74,14 +74,28 @@ def running_vendors(
             stopped(server)
 
 
+# The roles Neon gives a project's owner (compute_ctl: neon_superuser is made with these
+# attributes and roles, and Neon's migrations grant it pg_monitor and pg_signal_backend with
+# admin option). Attributes are not inherited: the owner has its own CREATEDB CREATEROLE.
+NEON_SUPERUSER = (
+    "CREATE ROLE neon_superuser CREATEDB CREATEROLE NOLOGIN REPLICATION BYPASSRLS "
+    "IN ROLE pg_read_all_data, pg_write_all_data",
+    "GRANT pg_monitor TO neon_superuser WITH ADMIN OPTION",
+    "GRANT pg_signal_backend TO neon_superuser WITH ADMIN OPTION",
+)
+
+
 @contextmanager
 def neon_like_database(bindir: Path) -> Iterator[tuple[Server, str]]:
     """A PostgreSQL server and the owner URL of its `neondb`, as a Neon project has: an
-    owner that may create roles and databases and is no superuser."""
+    owner that may create roles and databases, a member of `neon_superuser`, no superuser."""
     with running_server(bindir, tls=True) as server:
         with superuser(server) as conn:
+            for statement in NEON_SUPERUSER:
+                conn.execute(statement)
             conn.execute(
-                f"CREATE ROLE neondb_owner LOGIN CREATEDB CREATEROLE PASSWORD '{OWNER_PASSWORD}'"
+                "CREATE ROLE neondb_owner LOGIN CREATEDB CREATEROLE IN ROLE neon_superuser "
+                f"PASSWORD '{OWNER_PASSWORD}'"
             )
             conn.execute("CREATE DATABASE neondb OWNER neondb_owner")
         url = (

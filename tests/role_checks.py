@@ -1,7 +1,8 @@
 """What each database login may do, and what it must be refused: one definition, used by
 the real-database tests (roles applied from the program's SQL) and the engine tests
 (roles made by the real pulumi-postgresql provider). Each works on `app.items` (a
-bigserial `id`, a text `name`), a table the migrator made."""
+bigserial `id`, a text `name`), a table the migrator made, and `app.add_item`, a function
+it made after the grants (FIRST_MIGRATION)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,22 @@ import uuid
 import psycopg
 import pytest
 from psycopg import errors
+
+# What CI's first migration makes, as the migrator; it may run again. The function runs
+# as its owner (SECURITY DEFINER), as migrations often write them: whoever may EXECUTE it
+# can write.
+FIRST_MIGRATION = (
+    "CREATE TABLE IF NOT EXISTS app.items (id bigserial PRIMARY KEY, name text NOT NULL)",
+    "CREATE OR REPLACE FUNCTION app.add_item(n text) RETURNS void LANGUAGE sql "
+    "SECURITY DEFINER AS $$ INSERT INTO app.items (name) VALUES (n) $$",
+)
+
+
+def migrate(conn: psycopg.Connection) -> None:
+    for statement in FIRST_MIGRATION:
+        conn.execute(statement.encode())
+    if conn.execute(b"SELECT count(*) FROM app.items").fetchone() == (0,):
+        conn.execute(b"INSERT INTO app.items (name) VALUES ('first')")
 
 
 def refused(conn: psycopg.Connection, sql: str) -> None:
@@ -25,6 +42,10 @@ def runtime_may_exactly(conn: psycopg.Connection) -> None:
     found = conn.execute(b"SELECT count(*) FROM app.items WHERE name = %s", (f"{marker}!",))
     assert found.fetchone() == (1,)
     conn.execute(b"DELETE FROM app.items WHERE name = %s", (f"{marker}!",))
+    # The app calls the functions its migrations make.
+    conn.execute(b"SELECT app.add_item(%s)", (marker,))
+    conn.execute(b"DELETE FROM app.items WHERE name = %s", (marker,))
+    refused(conn, "CREATE TEMP TABLE sneaky (id int)")
     refused(conn, "CREATE TABLE app.sneaky (id int)")
     refused(conn, "ALTER TABLE app.items ADD COLUMN sneaky int")
     refused(conn, "DROP TABLE app.items")
@@ -41,6 +62,9 @@ def readonly_may_exactly(conn: psycopg.Connection) -> None:
     refused(conn, "TRUNCATE app.items")
     refused(conn, "CREATE TABLE app.sneaky (id int)")
     refused(conn, "SELECT nextval('app.items_id_seq')")
+    # Not even through a function that would write as its owner.
+    refused(conn, "SELECT app.add_item('nope')")
+    refused(conn, "CREATE TEMP TABLE sneaky (id int)")
 
 
 def migrator_may_exactly(conn: psycopg.Connection) -> None:
@@ -52,3 +76,13 @@ def migrator_may_exactly(conn: psycopg.Connection) -> None:
     refused(conn, "CREATE DATABASE sneaky")
     refused(conn, "CREATE TABLE public.sneaky (id int)")
     refused(conn, "ALTER ROLE app_runtime_a WITH PASSWORD 'taken'")
+
+
+def reaches_no_other_database(conn: psycopg.Connection, maintenance: str) -> None:
+    """The login may neither connect to the maintenance database nor make temporary tables
+    there (PUBLIC's defaults, revoked where the owner may)."""
+    for privilege in ("CONNECT", "TEMPORARY"):
+        found = conn.execute(
+            b"SELECT has_database_privilege(session_user, %s, %s)", (maintenance, privilege)
+        ).fetchone()
+        assert found == (False,), f"{privilege} on {maintenance}"

@@ -96,10 +96,9 @@ def _grant(inputs: dict) -> list[Statement]:
 
 
 def _default_privileges(inputs: dict) -> list[Statement]:
-    prefix = (
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {ident(inputs['owner'])} "
-        f"IN SCHEMA {ident(inputs['schema'])}"
-    )
+    # Without a schema, the owner's defaults for every schema.
+    schema = f" IN SCHEMA {ident(inputs['schema'])}" if inputs.get("schema") else ""
+    prefix = f"ALTER DEFAULT PRIVILEGES FOR ROLE {ident(inputs['owner'])}{schema}"
     kind, who = inputs["objectType"].upper() + "S", grantee(inputs["role"])
     return _revoke_then_grant(
         inputs,

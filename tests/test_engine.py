@@ -53,7 +53,13 @@ from tests.engine_stack import (
 )
 from tests.pgserver import Server, required_bindir, superuser
 from tests.programs import load, set_rotation
-from tests.role_checks import migrator_may_exactly, readonly_may_exactly, runtime_may_exactly
+from tests.role_checks import (
+    migrate,
+    migrator_may_exactly,
+    reaches_no_other_database,
+    readonly_may_exactly,
+    runtime_may_exactly,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -125,10 +131,12 @@ class Deployment:
     def github_secrets(self) -> dict[str, str]:
         return self.vendors.github.environments[ENVIRONMENT].secrets
 
-    def login(self, url: str) -> psycopg.Connection:
+    def login(self, url: str, **override: str) -> psycopg.Connection:
         """Log in with a URL as the Worker or CI would, on the local server: its own user,
         password, database, port and sslmode; only the host is resolved here."""
-        return psycopg.connect(url, hostaddr="127.0.0.1", autocommit=True, connect_timeout=5)
+        return psycopg.connect(
+            url, hostaddr="127.0.0.1", autocommit=True, connect_timeout=5, **override
+        )
 
 
 @pytest.fixture(scope="module")
@@ -148,11 +156,7 @@ def first_migration(deployment: Deployment) -> None:
     """CI's first migration, with the URL CI was given: the table the login checks use."""
     migrator = deployment.github_secrets()["MIGRATION_DATABASE_URL"]
     with deployment.login(migrator) as conn:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS app.items (id bigserial PRIMARY KEY, name text NOT NULL)"
-        )
-        if conn.execute("SELECT count(*) FROM app.items").fetchone() == (0,):
-            conn.execute("INSERT INTO app.items (name) VALUES ('first')")
+        migrate(conn)
 
 
 @pytest.fixture
@@ -218,6 +222,12 @@ def test_up_makes_every_login_and_delivers_each_url_that_can_do_exactly_its_job(
         runtime_may_exactly(conn)
     with deployment.login(readonly) as conn:
         readonly_may_exactly(conn)
+    # No URL reaches the owner's own database (Neon's neondb), nor makes TEMP tables there.
+    for url in (runtime, readonly, migrator):
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            deployment.login(url, dbname="neondb")
+        with deployment.login(url) as conn:
+            reaches_no_other_database(conn, "neondb")
 
 
 def every_secret_value(deployment: Deployment) -> list[str]:

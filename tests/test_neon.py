@@ -21,6 +21,7 @@ ROLE = "postgresql:index/role:Role"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 PROJECT = "neon:resource:Project"
 PROVIDER = "pulumi:providers:postgresql"
+DEFAULTS = "postgresql:index/defaultPrivileges:DefaultPrivileges"
 
 
 def sdk_credentials() -> list[str]:
@@ -107,30 +108,45 @@ def test_schema_grants_and_default_privileges(stack: str) -> None:
         "database": settings.neon.database,
         "owner": "app_owner",
     }
+    app = settings.neon.database
     grants = {
-        (g.inputs["role"], g.inputs["objectType"], g.inputs.get("schema")): g.inputs["privileges"]
+        (g.inputs["role"], g.inputs["objectType"], g.inputs.get("schema"), g.inputs["database"]): (
+            g.inputs["privileges"]
+        )
         for g in result.by_type("postgresql:index/grant:Grant")
     }
+    # The owner's own database (Neon's neondb), which the project names.
+    maintenance = result.one(PROJECT, "project").outputs["default_database_name"]
     assert grants == {
-        ("public", "database", None): [],
-        ("app_migrator", "database", None): ["CONNECT"],
-        ("app_runtime", "database", None): ["CONNECT"],
-        ("app_readonly", "database", None): ["CONNECT"],
-        ("public", "schema", "public"): ["USAGE"],
-        ("app_runtime", "schema", "app"): ["USAGE"],
-        ("app_runtime", "table", "app"): ["SELECT", "INSERT", "UPDATE", "DELETE"],
-        ("app_runtime", "sequence", "app"): ["USAGE", "SELECT"],
-        ("app_readonly", "schema", "app"): ["USAGE"],
-        ("app_readonly", "table", "app"): ["SELECT"],
+        ("public", "database", None, app): [],
+        ("public", "database", None, maintenance): [],
+        ("app_migrator", "database", None, app): ["CONNECT"],
+        ("app_runtime", "database", None, app): ["CONNECT"],
+        ("app_readonly", "database", None, app): ["CONNECT"],
+        ("public", "schema", "public", app): ["USAGE"],
+        ("app_runtime", "schema", "app", app): ["USAGE"],
+        ("app_runtime", "table", "app", app): ["SELECT", "INSERT", "UPDATE", "DELETE"],
+        ("app_runtime", "sequence", "app", app): ["USAGE", "SELECT"],
+        ("public", "function", "app", app): [],
+        ("app_runtime", "function", "app", app): ["EXECUTE"],
+        ("app_readonly", "schema", "app", app): ["USAGE"],
+        ("app_readonly", "table", "app", app): ["SELECT"],
     }
     defaults = {
-        (d.inputs["role"], d.inputs["objectType"]): (d.inputs["owner"], d.inputs["privileges"])
+        (d.inputs["role"], d.inputs["objectType"], d.inputs.get("schema")): (
+            d.inputs["owner"],
+            d.inputs["privileges"],
+        )
         for d in result.by_type("postgresql:index/defaultPrivileges:DefaultPrivileges")
     }
+    assert {d.inputs["database"] for d in result.by_type(DEFAULTS)} == {app}
     assert defaults == {
-        ("app_runtime", "table"): ("app_owner", ["SELECT", "INSERT", "UPDATE", "DELETE"]),
-        ("app_runtime", "sequence"): ("app_owner", ["USAGE", "SELECT"]),
-        ("app_readonly", "table"): ("app_owner", ["SELECT"]),
+        ("app_runtime", "table", "app"): ("app_owner", ["SELECT", "INSERT", "UPDATE", "DELETE"]),
+        ("app_runtime", "sequence", "app"): ("app_owner", ["USAGE", "SELECT"]),
+        # PUBLIC's EXECUTE on new functions can only be revoked for every schema at once.
+        ("public", "function", None): ("app_owner", []),
+        ("app_runtime", "function", "app"): ("app_owner", ["EXECUTE"]),
+        ("app_readonly", "table", "app"): ("app_owner", ["SELECT"]),
     }
     (provider,) = result.by_type(PROVIDER)
     for reg in result.registrations:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from envkeeper import catalog
+from envkeeper import database as db
 from envkeeper.render import fitted_widths
 from tests.conftest import ROOT, STACKS
 from tests.programs import SHIPPED, load, plan_json
@@ -219,8 +220,8 @@ def test_prod_plan_lists_the_neon_project_roles_grants_and_urls(cli: Any) -> Non
         "app_runtime_a",
         "app_runtime_b",
     ]
-    assert len(by_type["postgresql:index/grant:Grant"]) == 10
-    assert len(by_type["postgresql:index/defaultPrivileges:DefaultPrivileges"]) == 3
+    assert len(by_type["postgresql:index/grant:Grant"]) == len(db.GRANTS) == 13
+    assert len(by_type["postgresql:index/defaultPrivileges:DefaultPrivileges"]) == 5
     secrets = {s["name"]: s for s in plan["secrets"]}
     for name, kind in [
         ("DATABASE_URL", "worker-secret"),

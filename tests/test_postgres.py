@@ -21,7 +21,9 @@ from envkeeper.offline import ProgramRun, unwrap_all
 from tests.pgserver import Server, required_bindir, running_server, superuser
 from tests.programs import database_urls, load, run, set_rotation
 from tests.role_checks import (
+    migrate,
     migrator_may_exactly,
+    reaches_no_other_database,
     readonly_may_exactly,
     refused,
     runtime_may_exactly,
@@ -42,9 +44,15 @@ ROLES = (
 DATABASE = "app"
 
 
+# The maintenance database of the project the offline run creates (its owner's database).
+MAINTENANCE = "neondb"
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     with running_server(required_bindir()) as found:
+        with superuser(found) as conn:
+            conn.execute(f"CREATE DATABASE {MAINTENANCE}")
         yield found
 
 
@@ -68,19 +76,22 @@ class Deployment:
     result: ProgramRun
     project: Path
 
-    def login(self, user: str, secret: str | None = None) -> psycopg.Connection:
+    def login(
+        self, user: str, secret: str | None = None, dbname: str = DATABASE
+    ) -> psycopg.Connection:
         return psycopg.connect(
             host=self.server.host,
             port=self.server.port,
             user=user,
             password=secret if secret is not None else password(self.result, user),
-            dbname=DATABASE,
+            dbname=dbname,
             autocommit=True,
             connect_timeout=5,
         )
 
-    def login_url(self, url: str) -> psycopg.Connection:
-        """Log in with a catalog URL's own user, password and database, on the local server."""
+    def login_url(self, url: str, dbname: str | None = None) -> psycopg.Connection:
+        """Log in with a catalog URL's own user, password and database (or `dbname`), on the
+        local server."""
         parts = urlsplit(url)
         assert parts.query == "sslmode=require"  # the local server has no TLS; Neon does
         return psycopg.connect(
@@ -88,7 +99,7 @@ class Deployment:
             port=self.server.port,
             user=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
-            dbname=unquote(parts.path.lstrip("/")),
+            dbname=dbname or unquote(parts.path.lstrip("/")),
             autocommit=True,
         )
 
@@ -109,8 +120,7 @@ def deployed(server: Server, project: Path) -> Iterator[Deployment]:
     deployment = Deployment(server, result, project)
     # A migration, run as the migrator the way CI runs them.
     with deployment.login("app_migrator") as conn:
-        conn.execute("CREATE TABLE app.items (id bigserial PRIMARY KEY, name text NOT NULL)")
-        conn.execute("INSERT INTO app.items (name) VALUES ('first')")
+        migrate(conn)
     yield deployment
     with superuser(server) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
@@ -175,6 +185,67 @@ def test_other_roles_cannot_even_connect(deployed: Deployment) -> None:
     finally:
         with superuser(deployed.server) as conn:
             conn.execute("DROP ROLE bystander")
+
+
+def test_the_grants_reach_the_maintenance_database_the_owner_names(deployed: Deployment) -> None:
+    (grant,) = [
+        r.inputs
+        for r in deployed.result.by_type("postgresql:index/grant:Grant")
+        if r.name == "public-database-maintenance"
+    ]
+    assert unwrap_all(grant)["database"] == MAINTENANCE
+
+
+def test_no_url_reaches_the_maintenance_database(deployed: Deployment) -> None:
+    for name, url in database_urls(deployed.result).items():
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            deployed.login_url(url, dbname=MAINTENANCE)
+        with deployed.login_url(url) as conn:
+            reaches_no_other_database(conn, MAINTENANCE)
+            assert conn.execute("SELECT current_database()").fetchone() == (DATABASE,), name
+
+
+def test_functions_the_migrations_make_later_run_for_the_runtime_only(
+    deployed: Deployment,
+) -> None:
+    with deployed.login("app_migrator") as conn:
+        conn.execute(
+            "CREATE FUNCTION app.wipe() RETURNS void LANGUAGE sql SECURITY DEFINER "
+            "AS $$ DELETE FROM app.items $$"
+        )
+        conn.execute(
+            "CREATE PROCEDURE app.rename(n text) LANGUAGE sql SECURITY DEFINER "
+            "AS $$ UPDATE app.items SET name = n $$"
+        )
+    with deployed.login("app_readonly") as conn:
+        refused(conn, "SELECT app.wipe()")
+        refused(conn, "CALL app.rename('x')")
+    with deployed.login("app_runtime_b") as conn:
+        conn.execute("CALL app.rename('renamed')")
+    with deployed.login("app_readonly") as conn:
+        assert conn.execute("SELECT name FROM app.items").fetchall() == [("renamed",)]
+
+
+def test_a_function_made_before_this_grant_loses_publics_execute_at_the_next_up(
+    deployed: Deployment,
+) -> None:
+    # A stack deployed before EXECUTE was revoked: its functions still have PUBLIC's.
+    with superuser(deployed.server, DATABASE) as conn:
+        conn.execute("GRANT EXECUTE ON FUNCTION app.add_item(text) TO PUBLIC")
+    with deployed.login("app_readonly") as conn:
+        conn.execute("SELECT app.add_item('written by the read-only login')")
+    again = [
+        s
+        for s in program_sql(deployed.result)
+        if "FUNCTIONS IN SCHEMA" in s.sql and "ON ALL" in s.sql
+    ]
+    assert again, "the program grants nothing on existing functions"
+    apply(deployed.server, again)
+    with deployed.login("app_readonly") as conn:
+        refused(conn, "SELECT app.add_item('nope')")
+        readonly_may_exactly(conn)
+    with deployed.login("app_runtime_a") as conn:
+        runtime_may_exactly(conn)
 
 
 def test_each_catalog_url_logs_in_as_its_own_role(deployed: Deployment) -> None:
