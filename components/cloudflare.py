@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from components.worker_secret import WorkerSecret, WorkerSecretArgs
 from envkeeper import cloudflare as cf
 from envkeeper.catalog import SLOTS
@@ -76,6 +77,12 @@ class DeployTokens(pulumi.ComponentResource):
             else None
         )
         slots = settings.slots("CLOUDFLARE_API_TOKEN")
+        # The standby's end counts from the day its switch is deployed (slot_switch.py).
+        switch = SlotSwitch(
+            SlotSwitchArgs("CLOUDFLARE_API_TOKEN", slots, settings.standby_grace_days),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        ends = standby_end(switch)
         tokens: dict[str, cloudflare.AccountToken] = {}
         for slot in SLOTS:
             rotated = slots.date_of(slot)
@@ -86,7 +93,9 @@ class DeployTokens(pulumi.ComponentResource):
                     name=cf.token_name(settings, slot),
                     policies=policies,
                     # Moving the other slot shortens this one's life: an update in place.
-                    expires_on=cf.token_expiry(settings, slot),
+                    expires_on=ends.apply(
+                        lambda end, slot=slot: cf.token_expiry(settings, slot, end)
+                    ),
                     condition=condition,
                 ),
                 opts=pulumi.ResourceOptions(

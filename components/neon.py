@@ -14,6 +14,7 @@ import pulumi_neon as neon
 import pulumi_postgresql as postgresql
 import pulumi_random as random
 
+from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from envkeeper import database as db
 from envkeeper.settings import NeonSettings, SlotDates
 
@@ -49,6 +50,7 @@ class NeonDatabase(pulumi.ComponentResource):
 
     urls: dict[str, pulumi.Output[str]]
     active_slot: str
+    standby_ends: pulumi.Output[date]  # the day the standby runtime login stops working
 
     def __init__(
         self, name: str, args: NeonDatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -81,9 +83,15 @@ class NeonDatabase(pulumi.ComponentResource):
         }
         passwords = {login: self._password(login, when) for login, when in dates.items()}
         # The active runtime login never expires (one that did would take the app down;
-        # rotation status is what keeps it fresh). The standby dies after the grace.
+        # rotation status is what keeps it fresh). The standby dies after the grace, which
+        # counts from the day its switch is deployed (slot_switch.py).
+        switch = SlotSwitch(
+            SlotSwitchArgs("DATABASE_URL", args.runtime_slots, args.standby_grace_days),
+            opts=self._child,
+        )
+        self.standby_ends = standby_end(switch)
         standby = db.runtime_login(args.runtime_slots.inactive)
-        expires = {standby: args.runtime_slots.standby_dies(args.standby_grace_days)}
+        expires = {standby: self.standby_ends}
 
         roles: dict[str, postgresql.Role] = {}
         for spec in db.ROLES:
@@ -93,7 +101,13 @@ class NeonDatabase(pulumi.ComponentResource):
                     name=spec.name,
                     login=spec.login,
                     password=passwords[spec.name].result if spec.login else None,
-                    valid_until=db.valid_until(expires.get(spec.name)) if spec.slot else None,
+                    valid_until=(
+                        expires[spec.name].apply(db.valid_until)
+                        if spec.name in expires
+                        else db.valid_until(None)
+                    )
+                    if spec.slot
+                    else None,
                     roles=list(spec.member_of),
                     inherit=True,
                     superuser=False,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pulumi
@@ -27,9 +28,11 @@ from pulumi.dynamic import (
 )
 
 from components.admin_key import AdminKeyProvider
+from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from envkeeper import vendors
-from envkeeper.catalog import RESEND_ADMIN_KEY, SLOTS
+from envkeeper.catalog import RESEND_ADMIN_KEY
 from envkeeper.settings import Settings
+from envkeeper.switch import utc_today
 
 # A new name, domain or keeper date is a new key: Resend keys cannot be edited.
 IDENTITY = ("name", "domain", "rotated")
@@ -185,6 +188,8 @@ class SendingKeys(pulumi.ComponentResource):
     """The environment's two Resend sending keys, slots a and b; the later date is active.
 
     A slot is replaced when its date moves: the new key is made before the old is deleted.
+    Resend keys never expire, so the standby is declared only until its end (the grace
+    after its switch was deployed): the first `pulumi up` from that day deletes it.
     """
 
     active_token: pulumi.Output[str]
@@ -194,19 +199,41 @@ class SendingKeys(pulumi.ComponentResource):
     ) -> None:
         super().__init__("envkeeper:resend:SendingKeys", name, None, opts)
         assert settings.resend is not None
+        resend = settings.resend
         slots = settings.slots("RESEND_API_KEY")
-        keys = {
-            slot: ResendApiKey(
+        child = pulumi.ResourceOptions(parent=self)
+
+        def key(slot: str) -> ResendApiKey:
+            return ResendApiKey(
                 vendors.resend_key_resource(slot),
                 ResendApiKeyArgs(
                     name=vendors.resend_key_name(settings, slot),
-                    domain=settings.resend.domain,
+                    domain=resend.domain,
                     rotated=slots.date_of(slot).isoformat(),
                     environment=settings.environment.value,
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=child,
             )
-            for slot in SLOTS
-        }
-        self.active_token = pulumi.Output.secret(keys[slots.active].token)
-        self.register_outputs({"activeSlot": slots.active, "activeToken": self.active_token})
+
+        active = key(slots.active)
+        switch = SlotSwitch(
+            SlotSwitchArgs("RESEND_API_KEY", slots, settings.standby_grace_days), opts=child
+        )
+        today = utc_today()
+
+        def declare_standby(ends: date) -> bool:
+            # Declared once the record says when the standby dies (a preview knows that
+            # too: the record is computed in its check); not declared, it is deleted.
+            if today < ends:
+                key(slots.inactive)
+            return today < ends
+
+        standby_declared = standby_end(switch).apply(declare_standby)
+        self.active_token = pulumi.Output.secret(active.token)
+        self.register_outputs(
+            {
+                "activeSlot": slots.active,
+                "activeToken": self.active_token,
+                "standbyDeclared": standby_declared,
+            }
+        )

@@ -13,7 +13,7 @@ import copy
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode
 
 from envkeeper import catalog
 from envkeeper.problems import COMMAND_LINE, UserError
-from envkeeper.rotation import standby_dies
 from envkeeper.settings import Settings, SlotDates, parse_settings
 from envkeeper.stackfile import (
     PROJECT_FILE,
@@ -231,16 +230,6 @@ def plan_bump(settings: Settings, name: str, when: date, today: date, origin: st
                 f"active; use a later --date, up to today ({today})"
             )
             raise UserError.one(origin, f"{key}.{slot}", hint)
-        grace = timedelta(days=settings.standby_grace_days)
-        if standby_dies(settings, settings.catalog[name]) is not None and when + grace <= today:
-            # The slot every consumer uses now would become a standby that is already dead.
-            raise UserError.one(
-                COMMAND_LINE,
-                "--date",
-                f"{when} would make slot {current.active}, the one every consumer uses now, stop "
-                f"working on {when + grace} (standbyGraceDays: {settings.standby_grace_days}), "
-                f"before they can move to slot {slot}; use a date after {today - grace}",
-            )
     else:
         slot, old = None, current
         if when <= old:

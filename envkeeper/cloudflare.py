@@ -64,14 +64,16 @@ def _own_end(settings: Settings, slot: str) -> date:
     return settings.slots("CLOUDFLARE_API_TOKEN").date_of(slot) + timedelta(days=days + GRACE_DAYS)
 
 
-def token_dies(settings: Settings, slot: str) -> date:
+def token_dies(settings: Settings, slot: str, standby_end: date | None = None) -> date:
     """The day a deploy-token slot stops working. The active one lives its policy period
     plus a grace, then dies by itself; the standby dies `standbyGraceDays` after the
-    other slot took over (or sooner, if its own life ends first)."""
+    other slot took over (or sooner, if its own life ends first): on `standby_end`, the
+    day the deployed switch says, else the grace after the other slot's date."""
     slots = settings.slots("CLOUDFLARE_API_TOKEN")
     if slot == slots.active:
         return _own_end(settings, slot)
-    return min(_own_end(settings, slot), slots.standby_dies(settings.standby_grace_days))
+    ends = standby_end or slots.standby_dies(settings.standby_grace_days)
+    return min(_own_end(settings, slot), ends)
 
 
 def standby_end_moves(settings: Settings, slot: str, new: date) -> bool:
@@ -81,9 +83,9 @@ def standby_end_moves(settings: Settings, slot: str, new: date) -> bool:
     return after != token_dies(settings, slot)
 
 
-def token_expiry(settings: Settings, slot: str) -> str:
+def token_expiry(settings: Settings, slot: str, standby_end: date | None = None) -> str:
     """When a deploy-token slot stops working, as Cloudflare wants it."""
-    moment = datetime.combine(token_dies(settings, slot), time(), UTC)
+    moment = datetime.combine(token_dies(settings, slot, standby_end), time(), UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

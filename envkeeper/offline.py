@@ -24,6 +24,7 @@ import runpy
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,10 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
 from envkeeper.sdk_internals import SECRET_SIG, SECRET_SIG_KEY, reset_root_resource
+from envkeeper.switch import Switch, record, utc_today
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+SLOT_SWITCH = "pulumi-python:dynamic/envkeeper:SlotSwitch"
 GITHUB_TEAM = "github:index/getTeam:getTeam"
 GITHUB_USER = "github:index/getUser:getUser"
 PERMISSION_GROUPS = (
@@ -122,6 +125,15 @@ def fake_value(prefix: str, *parts: Any) -> str:
     return prefix + base64.urlsafe_b64encode(digest[:18]).decode()
 
 
+def switch_record(inputs: Mapping[str, Any], deployed: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A SlotSwitch's state as its provider's check makes it, from the record `deployed`
+    (None: nothing deployed yet)."""
+    dates = {slot: date.fromisoformat(str(v)) for slot, v in inputs["dates"].items()}
+    old = Switch.from_props(dict(deployed)) if deployed else None
+    made = record(str(inputs["secret"]), old, dates, int(inputs["graceDays"]), utc_today())
+    return made.props()
+
+
 def _group(name: str, scope: str) -> dict[str, Any]:
     number = hashlib.sha256(f"{name}|{scope}".encode()).hexdigest()[:32]
     return {"id": number, "name": name, "scopes": [scope], "category": "Workers"}
@@ -151,8 +163,11 @@ class FakeProviders(mocks.Mocks):
         stack: str,
         permission_groups: list[dict[str, Any]] | None = None,
         github_ids: dict[str, int] | None = None,
+        deployed: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.prefix = generated_prefix
+        # The SlotSwitch records of an earlier run, by resource name, as if deployed.
+        self.deployed = dict(deployed or {})
         self.stack = stack  # two stacks never get the same generated value
         self.permission_groups = (
             PERMISSION_GROUP_CATALOGUE if permission_groups is None else permission_groups
@@ -187,6 +202,10 @@ class FakeProviders(mocks.Mocks):
             state["domainId"] = domain_id
         elif args.typ == "pulumi-python:dynamic/envkeeper:StripeWebhookEndpoint":
             state["secret"] = "whsec_" + fake_value(self.prefix, *seed)
+        elif args.typ == SLOT_SWITCH:
+            # As the provider's check computes it: from what `deployed` says was deployed
+            # before, or with nothing deployed, each switch happened on its date.
+            state.update(switch_record(args.inputs, self.deployed.get(args.name)))
         elif args.typ == "neon:resource:Project":
             state.update(self._neon_project(args.name, seed))
         return ident, state

@@ -12,6 +12,7 @@ from envkeeper import github as gh
 from envkeeper import vendors
 from envkeeper.catalog import SLOTS, CatalogEntry, Destination, Source
 from envkeeper.settings import Settings, SlotDates
+from envkeeper.switch import has_switch, switch_resource
 
 DUE_SOON_DAYS = 14
 
@@ -93,15 +94,18 @@ def secret_status(stack: str, settings: Settings, entry: CatalogEntry, today: da
 
 
 def standby_dies(settings: Settings, entry: CatalogEntry) -> date | None:
-    """The day the standby credential of a two-slot secret stops working, if it does.
+    """The day the standby credential of a two-slot secret stops working, if it does, for
+    a switch deployed on its date (the grace counts from the deploy: a later deploy, a
+    later day; envkeeper/switch.py).
 
-    Logins and deploy tokens expire by themselves; an older Better Auth version only
-    decrypts, and a Resend key has no expiry: those standbys live until their turn."""
+    Logins and deploy tokens expire by themselves; a Resend key cannot, so the first `up`
+    from that day deletes it. An older Better Auth version only decrypts: it lives until
+    its turn."""
+    if not has_switch(entry):
+        return None
     if entry.source is Source.CLOUDFLARE_TOKEN:
         return cf.token_dies(settings, settings.slots(entry.name).inactive)
-    if entry.source is Source.NEON and entry.two_slots:
-        return settings.slots(entry.name).standby_dies(settings.standby_grace_days)
-    return None
+    return settings.slots(entry.name).standby_dies(settings.standby_grace_days)
 
 
 def stack_status(stack: str, settings: Settings, today: date) -> list[SecretStatus]:
@@ -174,10 +178,17 @@ def dependents(
         found |= _logins(name, slots)  # each login's password is updated in place
     if entry.two_slots and slots and len(slots) == 1:
         (other,) = set(SLOTS) - slots
-        if entry.source is Source.NEON:
+        if has_switch(entry):
+            found.add(switch_resource(name))  # it records the slots' dates
+        # Moving the standby past the active slot switches them (as `bump` does); moving
+        # the active slot's own date does not, and the standby's end stays where it was.
+        switches = slots == {settings.slots(name).inactive}
+        if switches and entry.source is Source.NEON:
             found |= _logins(name, {other})
-        elif entry.source is Source.CLOUDFLARE_TOKEN and (
-            new is None or cf.standby_end_moves(settings, other, new)
+        elif (
+            switches
+            and entry.source is Source.CLOUDFLARE_TOKEN
+            and (new is None or cf.standby_end_moves(settings, other, new))
         ):
             found.add(cf.token_resource(other))
     return found
@@ -189,14 +200,21 @@ def standby_fate(settings: Settings, entry: CatalogEntry, slot: str) -> str:
     other = "b" if slot == "a" else "a"
     dies = standby_dies(settings, entry)
     if dies is not None:
+        written = settings.slots(entry.name).latest
+        # The grace counts from the deploy (envkeeper/switch.py), which may come later.
+        grace = (
+            f"standbyGraceDays: {settings.standby_grace_days}, counted from the `pulumi up` "
+            f"that deploys this if it runs after {written}"
+        )
+        if entry.source is Source.RESEND_KEY:
+            return (
+                f"Consumers move to slot {slot}; the slot {other} key keeps working until "
+                f"{dies} ({grace}). Resend keys never expire, so the first `pulumi up` from "
+                "that day deletes it."
+            )
         return (
             f"Consumers move to slot {slot}; slot {other} keeps working until {dies} "
-            f"(standbyGraceDays: {settings.standby_grace_days}), then stops by itself."
-        )
-    if entry.source is Source.RESEND_KEY:
-        return (
-            f"Consumers move to slot {slot}; the slot {other} key keeps working, as Resend keys "
-            f"never expire, until slot {other} is bumped in turn, which deletes it."
+            f"({grace}), then stops by itself."
         )
     return (
         f"Slot {slot} is now the current version; slot {other} stays in {entry.name} only to "

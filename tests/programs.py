@@ -104,13 +104,14 @@ def database_urls(result: ProgramRun) -> dict[str, str]:
 
 
 def changed_resources(before: ProgramRun, after: ProgramRun) -> set[str]:
-    """Names of the resources a `pulumi up` would touch between two runs of the program."""
+    """Names of the resources a `pulumi up` would touch between two runs of the program:
+    changed, and made or deleted (a standby Resend key past its end is not declared)."""
     old = {r.urn: r for r in before.registrations}
     new = {r.urn: r for r in after.registrations}
-    assert old.keys() == new.keys(), "a rotation must not add or remove resources"
-    return {
+    added_or_gone = {r.name for urn, r in {**old, **new}.items() if (urn in old) != (urn in new)}
+    return added_or_gone | {
         new[urn].name
-        for urn in old
+        for urn in old.keys() & new.keys()
         if unwrap_all(old[urn].inputs) != unwrap_all(new[urn].inputs)
         or unwrap_all(old[urn].outputs) != unwrap_all(new[urn].outputs)
         or old[urn].replacement_trigger != new[urn].replacement_trigger

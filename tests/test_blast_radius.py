@@ -17,7 +17,7 @@ from envkeeper import catalog
 from envkeeper.catalog import Catalog
 from envkeeper.clock import utc_today
 from envkeeper.declared import project_catalog
-from envkeeper.offline import ProgramRun
+from envkeeper.offline import SLOT_SWITCH, FakeProviders, ProgramRun, unwrap_all
 from envkeeper.rotation import dependents
 from tests.conftest import ROOT, STACKS
 from tests.declared_project import DECLARED, declare
@@ -78,7 +78,11 @@ def test_rotation_changes_exactly_the_dependents(
     _, settings = load(stack, source)
     set_rotation(tmp_path, stack, name, {slot: NEW_DATE} if slot else NEW_DATE)
 
-    changed = changed_resources(baselines[(stack, declared)], run(stack, tmp_path))
+    # As the engine would, against the records of the switches the baseline deployed.
+    baseline = baselines[(stack, declared)]
+    deployed = {r.name: unwrap_all(r.outputs) for r in baseline.by_type(SLOT_SWITCH)}
+    fakes = FakeProviders("generated-", stack, deployed=deployed)
+    changed = changed_resources(baseline, run(stack, tmp_path, providers=fakes))
 
     expected = dependents(settings, name, {slot} if slot else None, date.fromisoformat(NEW_DATE))
     assert changed == expected

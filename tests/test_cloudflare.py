@@ -198,11 +198,13 @@ def test_bumping_one_token_slot_replaces_that_token_and_shortens_the_other(
     before = run(stack, project)
     set_rotation(project, stack, "CLOUDFLARE_API_TOKEN", {older: "2026-11-27"})
     after = run(stack, project)
-    # The token, the GitHub environment secret that carries the active one, and the
-    # formerly active token, which is now the standby: only its expiry changes.
+    # The token, the GitHub environment secret that carries the active one, the record of
+    # the day slots switched, and the formerly active token, which is now the standby:
+    # only its expiry changes.
     assert changed_resources(before, after) == {
         f"deploy-{older}",
         "CLOUDFLARE_API_TOKEN",
+        "cloudflare-api-token-switch",
         f"deploy-{active}",
     }
     old_standby, new_standby = (r.one(TOKEN, f"deploy-{active}") for r in (before, after))

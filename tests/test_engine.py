@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -131,12 +132,12 @@ class Deployment:
     def github_secrets(self) -> dict[str, str]:
         return self.vendors.github.environments[ENVIRONMENT].secrets
 
-    def login(self, url: str, **override: str) -> psycopg.Connection:
+    def login(self, url: str, dbname: str | None = None) -> psycopg.Connection:
         """Log in with a URL as the Worker or CI would, on the local server: its own user,
-        password, database, port and sslmode; only the host is resolved here."""
-        return psycopg.connect(
-            url, hostaddr="127.0.0.1", autocommit=True, connect_timeout=5, **override
-        )
+        password, database (or `dbname`), port and sslmode; only the host is resolved here."""
+        if dbname:
+            url = urlunsplit(urlsplit(url)._replace(path=f"/{dbname}"))
+        return psycopg.connect(url, hostaddr="127.0.0.1", autocommit=True, connect_timeout=5)
 
 
 @pytest.fixture(scope="module")

@@ -226,13 +226,15 @@ def test_bumping_the_older_runtime_slot_rotates_it_and_moves_database_url_to_it(
         f"app_runtime_{older}-password",
         f"app_runtime_{older}",
     }
-    # Beyond the login itself, only what carries DATABASE_URL changes, and the login that
-    # becomes the standby, which gets its expiry (VALID UNTIL the new date + the grace).
+    # Beyond the login itself, only what carries DATABASE_URL changes, the record of the
+    # switch, and the login that becomes the standby, which gets its expiry (VALID UNTIL the
+    # grace after the switch: here, with nothing deployed before, its date).
     assert changed_resources(before, after) - {
         f"app_runtime_{older}-password",
         f"app_runtime_{older}",
     } == {f"{worker}-DATABASE_URL" for worker in settings.cloudflare.workers} | {
-        f"app_runtime_{slots.active}"
+        f"app_runtime_{slots.active}",
+        "database-url-switch",
     }
     roles = {r.name: unwrap_all(r.inputs) for r in after.by_type(ROLE)}
     assert roles[f"app_runtime_{older}"]["validUntil"] == "infinity"

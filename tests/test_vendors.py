@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,17 +12,30 @@ import pytest
 from envkeeper import vendors
 from envkeeper.offline import is_secret, unwrap_all
 from tests.conftest import STACKS
-from tests.programs import canaries, changed_resources, environment_secrets, load, pasted, run
+from tests.programs import (
+    canaries,
+    changed_resources,
+    environment_secrets,
+    load,
+    pasted,
+    run,
+    set_rotation,
+)
 
 WORKER_SECRET = "pulumi-python:dynamic/envkeeper:WorkerSecret"
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_two_resend_slots_bound_to_the_domain_and_the_active_one_delivered(stack: str) -> None:
-    _, settings = load(stack)
+def test_two_resend_slots_bound_to_the_domain_and_the_active_one_delivered(
+    stack: str, project: Path
+) -> None:
+    # The active slot took over two days ago: the standby is inside its grace.
+    two_days_ago = (date.today() - timedelta(days=2)).isoformat()
+    set_rotation(project, stack, "RESEND_API_KEY", {"a": "2026-01-05", "b": two_days_ago})
+    _, settings = load(stack, project)
     assert settings.resend is not None
     slots = settings.slots("RESEND_API_KEY")
-    result = run(stack)
+    result = run(stack, project)
 
     keys = {r.name: r for r in result.by_type(vendors.RESEND_KEY_TYPE)}
     assert set(keys) == {"resend-a", "resend-b"}
@@ -36,6 +50,21 @@ def test_two_resend_slots_bound_to_the_domain_and_the_active_one_delivered(stack
     carriers = [r for r in result.by_type(WORKER_SECRET) if r.inputs["name"] == "RESEND_API_KEY"]
     assert carriers and all(unwrap_all(r.inputs)["text"] == active for r in carriers)
     assert all(is_secret(r.inputs["text"]) for r in carriers)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_standby_resend_key_past_its_grace_is_no_longer_declared(stack: str) -> None:
+    # Resend keys never expire: the program stops declaring the standby key on the day its
+    # grace ends (counted from the switch), so the next `pulumi up` deletes it. The shipped
+    # stacks' standby keys were superseded in September.
+    _, settings = load(stack)
+    slots = settings.slots("RESEND_API_KEY")
+    assert slots.standby_dies(settings.standby_grace_days) <= date.today()
+    result = run(stack)
+    keys = {r.name for r in result.by_type(vendors.RESEND_KEY_TYPE)}
+    assert keys == {f"resend-{slots.active}"}
+    switch = result.one("pulumi-python:dynamic/envkeeper:SlotSwitch", "resend-api-key-switch")
+    assert switch.outputs["standbyEnds"] == slots.standby_dies(7).isoformat()
 
 
 @pytest.mark.parametrize("stack", STACKS)
