@@ -10,6 +10,7 @@ import pulumi_random as random
 
 from components.cloudflare import DeployTokens, WorkerSecrets, WorkerSecretsArgs
 from components.github import GithubEnvironment, GithubEnvironmentArgs
+from components.login_sessions import OldSessionsEnded
 from components.neon import NeonDatabase, NeonDatabaseArgs
 from components.vendors import minted_vendor_secrets
 from envkeeper import generated, versioned
@@ -113,10 +114,15 @@ class Environment(pulumi.ComponentResource):
         # A new environment's Workers do not exist until CI deploys them with the token
         # above: GitHub gets its secrets first, so a first `up` that stops at a missing
         # Worker has already handed CI what it needs to deploy it.
-        WorkerSecrets(
+        workers = WorkerSecrets(
             "worker-secrets",
             WorkerSecretsArgs(settings=settings, secrets=self.secrets, after=[github]),
             opts=child,
+        )
+        # Once every new URL is delivered, no session opened with an old password is left,
+        # and no session has re-keyed a login behind envkeeper's back.
+        OldSessionsEnded(
+            "database-sessions", neon.sessions, after=[github, workers, *neon.roles], opts=child
         )
 
         # What the policy pack checks every resource of the stack against.

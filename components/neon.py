@@ -14,9 +14,11 @@ import pulumi_neon as neon
 import pulumi_postgresql as postgresql
 import pulumi_random as random
 
+from components.login_sessions import LoginSessionsArgs
 from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from envkeeper import database as db
 from envkeeper.settings import NeonSettings, SlotDates
+from envkeeper.switch import utc_today
 
 TYPE = "envkeeper:neon:Database"
 # The pulumi_neon SDK does not mark these secret; the engine must. This provider's
@@ -43,6 +45,9 @@ class _Admin:
     pooled_host: pulumi.Output[str]
     maintenance_db: pulumi.Output[str]
     port: pulumi.Input[int]
+    # A created project's owner URL, for what ends old sessions; an adopted project's
+    # comes from secret config when that provider runs.
+    owner_url: pulumi.Output[str] | None = None
 
 
 class NeonDatabase(pulumi.ComponentResource):
@@ -51,6 +56,9 @@ class NeonDatabase(pulumi.ComponentResource):
     urls: dict[str, pulumi.Output[str]]
     active_slot: str
     standby_ends: pulumi.Output[date]  # the day the standby runtime login stops working
+    # What ends each login's old sessions, once its new URL is delivered (Environment).
+    sessions: list[LoginSessionsArgs]
+    roles: list[postgresql.Role]
 
     def __init__(
         self, name: str, args: NeonDatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -195,6 +203,23 @@ class NeonDatabase(pulumi.ComponentResource):
                 ).apply(lambda parts: db.connection_url(login, *parts[:3], port=int(parts[3])))
             )
 
+        today = utc_today()
+        self.roles = list(roles.values())
+        self.sessions = [
+            LoginSessionsArgs(
+                login=login,
+                rotated=when,
+                password=passwords[login].result,
+                # A standby past its end is retired: no password, no session, ever again.
+                retired=self.standby_ends.apply(lambda ends: ends <= today)
+                if login == standby
+                else False,
+                database=database.name,
+                owner=admin.owner_url,
+            )
+            for login, when in dates.items()
+        ]
+
         self.urls = {"DATABASE_URL": url(db.runtime_login(self.active_slot), pooled=True)}
         for name, (login, pooled) in db.URL_LOGINS.items():
             self.urls[name] = url(login, pooled)
@@ -233,6 +258,12 @@ class NeonDatabase(pulumi.ComponentResource):
                 protect=True,  # deleting it would delete the environment's data
             ),
         )
+        owner_url = pulumi.Output.all(
+            project.default_role_name,
+            project.default_role_password,
+            project.default_endpoint_host,
+            project.default_database_name,
+        ).apply(lambda parts: db.connection_url(*parts))
         return _Admin(
             user=project.default_role_name,
             password=pulumi.Output.secret(project.default_role_password),
@@ -240,6 +271,7 @@ class NeonDatabase(pulumi.ComponentResource):
             pooled_host=project.default_endpoint_host_pooler,
             maintenance_db=project.default_database_name,
             port=db.DEFAULT_PORT,
+            owner_url=pulumi.Output.secret(owner_url),
         )
 
 

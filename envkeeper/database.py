@@ -42,6 +42,11 @@ def password_resource(login: str) -> str:
     return f"{login}-password"
 
 
+def sessions_resource(login: str) -> str:
+    """The Pulumi name of what ends a login's old sessions after a rotation."""
+    return f"{login}-sessions"
+
+
 @dataclass(frozen=True)
 class RoleSpec:
     name: str

@@ -175,7 +175,10 @@ def dependents(
         raise ValueError(f"{name} has two slots; say which")
     found = _carriers(entry, settings) | minted_by(entry, slots)
     if entry.source is Source.NEON:
-        found |= _logins(name, slots)  # each login's password is updated in place
+        logins = _logins(name, slots)
+        found |= logins  # each login's password is updated in place
+        # Once the new URL is delivered, the sessions opened with the old one are ended.
+        found |= {db.sessions_resource(login) for login in logins}
     if entry.two_slots and slots and len(slots) == 1:
         (other,) = set(SLOTS) - slots
         if has_switch(entry):

@@ -15,7 +15,7 @@ from tests.cloudflare_api import CloudflareApi
 from tests.declared_project import DATES, DECLARED
 from tests.engine import ROOT, Workspace, new_workspace
 from tests.github_api import GitHubApi
-from tests.pgserver import Server, running_server, superuser
+from tests.pgserver import Server, neon_like_owner, running_server
 from tests.resend_api import ResendApi
 from tests.standin import Call, in_order, started_server, stopped
 from tests.stripe_api import StripeApi
@@ -74,35 +74,12 @@ def running_vendors(
             stopped(server)
 
 
-# The roles Neon gives a project's owner (compute_ctl: neon_superuser is made with these
-# attributes and roles, and Neon's migrations grant it pg_monitor and pg_signal_backend with
-# admin option). Attributes are not inherited: the owner has its own CREATEDB CREATEROLE.
-NEON_SUPERUSER = (
-    "CREATE ROLE neon_superuser CREATEDB CREATEROLE NOLOGIN REPLICATION BYPASSRLS "
-    "IN ROLE pg_read_all_data, pg_write_all_data",
-    "GRANT pg_monitor TO neon_superuser WITH ADMIN OPTION",
-    "GRANT pg_signal_backend TO neon_superuser WITH ADMIN OPTION",
-)
-
-
 @contextmanager
 def neon_like_database(bindir: Path) -> Iterator[tuple[Server, str]]:
     """A PostgreSQL server and the owner URL of its `neondb`, as a Neon project has: an
     owner that may create roles and databases, a member of `neon_superuser`, no superuser."""
     with running_server(bindir, tls=True) as server:
-        with superuser(server) as conn:
-            for statement in NEON_SUPERUSER:
-                conn.execute(statement)
-            conn.execute(
-                "CREATE ROLE neondb_owner LOGIN CREATEDB CREATEROLE IN ROLE neon_superuser "
-                f"PASSWORD '{OWNER_PASSWORD}'"
-            )
-            conn.execute("CREATE DATABASE neondb OWNER neondb_owner")
-        url = (
-            f"postgresql://neondb_owner:{OWNER_PASSWORD}@{server.host}:{server.port}/neondb"
-            "?sslmode=require"
-        )
-        yield server, url
+        yield server, neon_like_owner(server, "neondb_owner", OWNER_PASSWORD)
 
 
 def stack_file(vendors: Vendors, stack: str = STACK) -> str:

@@ -97,6 +97,9 @@ def running_server(bindir: Path, tls: bool = False) -> Iterator[Server]:
         options = " ".join(
             [
                 f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+                # Ending a rotated login's sessions waits out log-ins already under way:
+                # as long as this (a minute by default).
+                "-c authentication_timeout=1s",
                 *(_self_signed(base, pg) if tls else []),
             ]
         )
@@ -115,3 +118,29 @@ def superuser(server: Server, dbname: str = "postgres") -> psycopg.Connection:
     return psycopg.connect(
         host=server.socket_dir, port=server.port, user="postgres", dbname=dbname, autocommit=True
     )
+
+
+# The roles Neon gives a project's owner (compute_ctl makes neon_superuser with these
+# attributes and roles; Neon's migrations grant it pg_monitor and pg_signal_backend with
+# admin option). Attributes are not inherited: the owner has its own CREATEDB CREATEROLE.
+NEON_SUPERUSER = (
+    "CREATE ROLE neon_superuser CREATEDB CREATEROLE NOLOGIN REPLICATION BYPASSRLS "
+    "IN ROLE pg_read_all_data, pg_write_all_data",
+    "GRANT pg_monitor TO neon_superuser WITH ADMIN OPTION",
+    "GRANT pg_signal_backend TO neon_superuser WITH ADMIN OPTION",
+)
+
+
+def neon_like_owner(server: Server, owner: str, password: str, database: str = "neondb") -> str:
+    """A project owner as Neon makes one (a member of neon_superuser, no superuser) with
+    its own database; its connection URL, over TLS."""
+    with superuser(server) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'neon_superuser'").fetchone():
+            for statement in NEON_SUPERUSER:
+                conn.execute(statement.encode())
+        conn.execute(
+            f"CREATE ROLE {owner} LOGIN CREATEDB CREATEROLE IN ROLE neon_superuser "
+            f"PASSWORD '{password}'".encode()
+        )
+        conn.execute(f"CREATE DATABASE {database} OWNER {owner}".encode())
+    return f"postgresql://{owner}:{password}@{server.host}:{server.port}/{database}?sslmode=require"

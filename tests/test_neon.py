@@ -22,6 +22,7 @@ PASSWORD = "random:index/randomPassword:RandomPassword"
 PROJECT = "neon:resource:Project"
 PROVIDER = "pulumi:providers:postgresql"
 DEFAULTS = "postgresql:index/defaultPrivileges:DefaultPrivileges"
+LOGINS = ("app_migrator", "app_readonly", "app_runtime_a", "app_runtime_b")
 
 
 def sdk_credentials() -> list[str]:
@@ -226,12 +227,14 @@ def test_bumping_the_older_runtime_slot_rotates_it_and_moves_database_url_to_it(
         f"app_runtime_{older}-password",
         f"app_runtime_{older}",
     }
-    # Beyond the login itself, only what carries DATABASE_URL changes, the record of the
-    # switch, and the login that becomes the standby, which gets its expiry (VALID UNTIL the
-    # grace after the switch: here, with nothing deployed before, its date).
+    # Beyond the login itself and what ends its old sessions once the URL is delivered,
+    # only what carries DATABASE_URL changes, the record of the switch, and the login that
+    # becomes the standby, which gets its expiry (VALID UNTIL the grace after the switch:
+    # here, with nothing deployed before, its date).
     assert changed_resources(before, after) - {
         f"app_runtime_{older}-password",
         f"app_runtime_{older}",
+        f"app_runtime_{older}-sessions",
     } == {f"{worker}-DATABASE_URL" for worker in settings.cloudflare.workers} | {
         f"app_runtime_{slots.active}",
         "database-url-switch",
@@ -249,8 +252,10 @@ def test_the_owner_login_configures_the_provider_and_goes_nowhere_else() -> None
     result = run("prod")
     (project,) = result.by_type(PROJECT)
     owner_password = unwrap_all(project.outputs["default_role_password"])
-    carriers = [r.name for r in result.registrations if owner_password in str(unwrap_all(r.inputs))]
-    assert carriers == ["sql"]
+    carriers = [r for r in result.registrations if owner_password in str(unwrap_all(r.inputs))]
+    # The SQL provider, and what ends each login's old sessions after a rotation, as a secret.
+    assert [r.name for r in carriers] == ["sql", *(f"{login}-sessions" for login in LOGINS)]
+    assert all(is_secret(r.inputs["owner"]) for r in carriers[1:])
     env = result.one(catalog.ENVIRONMENT_TYPE, "prod")
     assert owner_password not in str(unwrap_all(result.component_outputs[env.urn]))
 
@@ -458,3 +463,34 @@ def test_a_destroy_lets_go_of_the_data_and_removes_every_login(stack: str) -> No
         ("postgresql:index/role:Role", "app_owner"),  # owns the data; no login
     }
     assert {r.name for r in result.registrations if r.protect} == {"project"}
+
+
+SESSIONS = "pulumi-python:dynamic/envkeeper:LoginSessions"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_logins_old_sessions_end_only_after_every_url_is_delivered(stack: str) -> None:
+    _, settings = load(stack)
+    result = run(stack)
+    delivered = {
+        r.urn
+        for r in result.registrations
+        if r.type
+        in (
+            "pulumi-python:dynamic/envkeeper:WorkerSecret",
+            "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+        )
+    }
+    slots = settings.slots("DATABASE_URL")
+    for login in LOGINS:
+        sessions = result.one(SESSIONS, f"{login}-sessions")
+        assert delivered <= set(sessions.dependencies), login
+        assert result.one(ROLE, login).urn in sessions.dependencies
+        inputs = unwrap_all(sessions.inputs)
+        assert inputs["login"] == login and inputs["database"] == settings.neon.database
+        assert inputs["password"] == unwrap_all(
+            result.one(PASSWORD, f"{login}-password").outputs["result"]
+        )
+        assert is_secret(sessions.inputs["password"])
+        # Only a standby past its end is retired: the shipped ones ended in November.
+        assert inputs["retired"] is (login == f"app_runtime_{slots.inactive}"), login
