@@ -29,6 +29,15 @@ CHECKLIST = [
 ]
 
 
+# How each kind of standby credential ends on its day.
+STANDBY_END = {
+    Source.NEON: "its login's VALID UNTIL; the next `pulumi up` also removes its password "
+    "and ends its sessions",
+    Source.CLOUDFLARE_TOKEN: "the token's own expiry",
+    Source.RESEND_KEY: "Resend keys cannot expire: the first `pulumi up` from that day deletes it",
+}
+
+
 def _on(grant: db.GrantSpec) -> str:
     if grant.object_type == "database":
         return (
@@ -163,6 +172,19 @@ def review(stack: str, settings: Settings, today: date) -> dict[str, Any]:
             for row in stack_status(stack, settings, today)
             if row.source == Source.PROVIDER.value
         ],
+        # When each standby credential stops working (envkeeper/switch.py: counted from the
+        # day its switch was deployed; these dates are for a switch deployed on its date).
+        "standbys": [
+            {
+                "name": row.name,
+                "slot": "b" if row.active_slot == "a" else "a",
+                "dies": row.standby_dies.isoformat(),
+                "dead": row.standby_dies <= today,
+                "how": STANDBY_END[settings.catalog[row.name].source],
+            }
+            for row in stack_status(stack, settings, today)
+            if row.standby_dies is not None
+        ],
         # Least privilege per Worker: what a leak of each one would expose.
         "workers": {
             worker: list(settings.cloudflare.secrets_of(worker))
@@ -258,6 +280,16 @@ def as_markdown(data: dict[str, Any]) -> str:
     lines += [_row("key", "what", "last rotated", "due", "state"), _row(*["---"] * 5)]
     for c in data["admin_credentials"]:
         lines.append(_row(f"`{c['key']}`", c["what"], c["last_rotated"], c["due"], c["state"]))
+    lines += ["", "## Standby credentials: when each stops working", ""]
+    lines += [_row("secret", "standby slot", "stops working", "how"), _row(*["---"] * 4)]
+    for st in data["standbys"]:
+        when = f"{st['dies']} (died)" if st["dead"] else st["dies"]
+        lines.append(_row(f"`{st['name']}`", st["slot"], when, st["how"]))
+    lines += [
+        "",
+        "A standby's grace counts from the day its switch was deployed: a switch deployed "
+        "after its date ends its standby that much later.",
+    ]
     lines += ["", "## What each Worker holds", "", _row("Worker", "secrets"), _row("---", "---")]
     for worker, names in data["workers"].items():
         lines.append(_row(f"`{worker}`", ", ".join(f"`{n}`" for n in names)))

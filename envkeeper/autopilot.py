@@ -129,30 +129,45 @@ class Proposal:
         for stack in dict.fromkeys(r.stack for r in self.rotated):
             lines += ["", f"### {stack}"]
             for r in (r for r in self.rotated if r.stack == stack):
-                slot = f" slot {r.change.slot}" if r.change.slot else ""
-                lines += [
-                    "",
-                    f"**{r.change.name}**{slot}: {r.change.old} → {r.change.new} "
-                    f"({r.state.value}, due {r.due})",
-                    "",
-                    "- The next `pulumi up` replaces or updates: "
-                    + ", ".join(f"`{name}`" for name in r.blast_radius),
-                ]
-                lines += [f"- {sentence}" for sentence in r.notice]
+                detail = f"{r.state.value}, due {r.due}"
+                lines += change_lines(r.change, detail, r.blast_radius, r.notice)
         if self.manual:
-            lines += [
-                "",
-                "### What a person must do",
-                "",
-                "envkeeper cannot roll these itself. For each: roll it at the vendor, set the "
-                "new value, then bump its date so the record stays true.",
-                "",
-            ]
-            for m in self.manual:
-                lines.append(f"- [ ] **{m.stack}: {m.name}** ({m.state.value}, due {m.due})")
-                lines += [f"  - {_command(step)}" for step in m.steps]
-                lines.append(f"  - `envkeeper rotation bump {m.stack} {m.name}`")
+            lines += manual_lines(
+                [(m.stack, m.name, f"{m.state.value}, due {m.due}", m.steps) for m in self.manual]
+            )
         return "\n".join(lines) + "\n"
+
+
+def change_lines(
+    change: Change, detail: str, blast_radius: list[str], notice: list[str]
+) -> list[str]:
+    """One keeper date's move in a pull request: what it is, what the next `up` touches."""
+    slot = f" slot {change.slot}" if change.slot else ""
+    return [
+        "",
+        f"**{change.name}**{slot}: {change.old} → {change.new} ({detail})",
+        "",
+        "- The next `pulumi up` replaces or updates: "
+        + ", ".join(f"`{name}`" for name in blast_radius),
+        *(f"- {sentence}" for sentence in notice),
+    ]
+
+
+def manual_lines(items: list[tuple[str, str, str, list[str]]]) -> list[str]:
+    """The checklist of what only a person can roll: (stack, name, detail, vendor steps)."""
+    lines = [
+        "",
+        "### What a person must do",
+        "",
+        "envkeeper cannot roll these itself. For each: roll it at the vendor, set the "
+        "new value, then bump its date so the record stays true.",
+        "",
+    ]
+    for stack, name, detail, steps in items:
+        lines.append(f"- [ ] **{stack}: {name}** ({detail})")
+        lines += [f"  - {_command(step)}" for step in steps]
+        lines.append(f"  - `envkeeper rotation bump {stack} {name}`")
+    return lines
 
 
 def _command(step: str) -> str:

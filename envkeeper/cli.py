@@ -600,6 +600,71 @@ def emergency(
     print_playbook(config.origin, stack, settings, playbook, dry_run)
 
 
+@app.command()
+@user_errors
+def offboard(
+    stacks: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="STACK...", help="Every stack the departing person could read."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Change no file.")] = False,
+    body: Annotated[
+        Path | None, typer.Option("--body", help="Write the pull request's Markdown here.")
+    ] = None,
+) -> None:
+    """Rotate everything a departing person could read in STACK... (both slots), list what
+    only a person can roll and whom to remove where, and write up the pull request."""
+    from envkeeper.bump import apply_changes
+    from envkeeper.incident import plan_emergency
+    from envkeeper.offboard import Offboarding
+
+    if not stacks:
+        raise UserError.one(
+            COMMAND_LINE,
+            "STACK",
+            "name every stack the person could read, for example: envkeeper offboard dev staging",
+        )
+    names = list(dict.fromkeys(stacks))
+    today = date.today()
+    offboarding = Offboarding(today=today, stacks=names)
+    origins = {}
+    for stack in names:
+        config, settings = load_stack(stack)
+        origins[stack] = config.origin
+        offboarding.settings[stack] = settings
+        offboarding.playbooks[stack] = plan_emergency(stack, settings, [], today)
+    # Every stack file is checked with its new dates before any is written.
+    for stack, playbook in offboarding.playbooks.items():
+        if playbook.changes:
+            path = stack_file(project_dir(), stack)
+            apply_changes(path, playbook.changes, stack, today, write=False)
+    if not dry_run:
+        for stack, playbook in offboarding.playbooks.items():
+            if playbook.changes:
+                apply_changes(stack_file(project_dir(), stack), playbook.changes, stack, today)
+    text = offboarding.body()
+    if body is not None:
+        try:
+            body.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError.one(
+                COMMAND_LINE, "--body", f"could not write {body} ({exc.strerror or exc})"
+            ) from None
+    print(offboarding.title)
+    verb = "would move" if dry_run else "moved"
+    for stack, playbook in offboarding.playbooks.items():
+        print(f"{origins[stack]}: {verb} {len(playbook.changes)} keeper dates")
+    if body is not None:
+        print(f"The pull request's description is in {body}.")
+    else:
+        print()
+        print(text, end="")
+    if dry_run:
+        print("(--dry-run: no stack file was changed)")
+    else:
+        print("Commit the stack files, open the pull request with this description, merge.")
+
+
 class ReviewFormat(StrEnum):
     MARKDOWN = "markdown"
     JSON = "json"

@@ -24,6 +24,14 @@ class NotAPreview(ValueError):
     quoting the input (a preview can hold values)."""
 
 
+# What envkeeper schedules by date, not a hand's change: once a standby's end has passed,
+# its Resend key is no longer declared, and its login's sessions and password are ended.
+SCHEDULED = {
+    ("pulumi-python:dynamic/envkeeper:ResendApiKey", "delete"),
+    ("pulumi-python:dynamic/envkeeper:LoginSessions", "update"),
+}
+
+
 @dataclass(frozen=True)
 class Drift:
     type: str
@@ -126,4 +134,14 @@ def as_markdown(stack: str, found: list[Drift], limit: int = SUMMARY_LIMIT) -> s
             ]
             break
         lines.append(row)
+    scheduled = [d.name for d in found if (d.type, d.op) in SCHEDULED]
+    if scheduled:
+        lines += [
+            "",
+            "Some of these need no one to find out why: "
+            + ", ".join(f"`{name}`" for name in scheduled)
+            + " retire a standby credential whose grace is over (a Resend key, which "
+            "cannot expire, is deleted; a login's sessions and password are ended). Run the "
+            "deploy so the next `pulumi up` does it; until then the standby still works.",
+        ]
     return "\n".join(lines) + "\n"

@@ -40,6 +40,13 @@ AUDIT_CHECKLIST = [
 ]
 
 
+LEGACY_KEY_EFFECT = (
+    f"{catalog.LEGACY_AUTH_SECRET} (the legacy key) is not rotated: data written before "
+    "versioned secrets needs it. If it leaked, re-write those rows under the current "
+    "version, then set envkeeper:betterAuthLegacySecret: false"
+)
+
+
 @dataclass(frozen=True)
 class Playbook:
     changes: list[Change]
@@ -124,11 +131,7 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
         if (moved or name in in_place) and effect:
             effects.append(f"{name}: rotating it means {effect}")
     if catalog.LEGACY_AUTH_SECRET in project.by_name and not names:
-        effects.append(
-            f"{catalog.LEGACY_AUTH_SECRET} (the legacy key) is not rotated: data written before "
-            "versioned secrets needs it. If it leaked, re-write those rows under the current "
-            "version, then set envkeeper:betterAuthLegacySecret: false"
-        )
+        effects.append(LEGACY_KEY_EFFECT)
     return Playbook(
         changes=changes,
         vendor_steps=vendor,

@@ -175,3 +175,27 @@ def test_the_report_fits_githubs_summary_limit_and_says_what_it_left_out(
         "summary; `pulumi preview --refresh --diff` lists every one."
     )
     assert "(12000 resources)" in result.stdout
+
+
+def test_a_standby_past_its_end_is_named_as_scheduled_not_as_a_hands_change(
+    cli: Any, tmp_path: Path
+) -> None:
+    dynamic = "envkeeper:environment:Environment$pulumi-python:dynamic/envkeeper:"
+    preview = tmp_path / "preview.json"
+    preview.write_text(
+        json.dumps(
+            {
+                "steps": [
+                    step("delete", dynamic + "ResendApiKey::resend-a"),
+                    step("update", dynamic + "LoginSessions::app_runtime_a-sessions"),
+                    step("update", dynamic + "WorkerSecret::example-api-STRIPE_SECRET_KEY"),
+                ]
+            }
+        )
+    )
+    result = cli("drift-report", str(preview), "--stack", "prod")
+    assert result.exit_code == 1  # a live credential past its end still needs the deploy
+    (note,) = [ln for ln in result.stdout.splitlines() if ln.startswith("Some of these")]
+    assert "`resend-a`, `app_runtime_a-sessions` retire a standby credential" in note
+    assert "example-api-STRIPE_SECRET_KEY" not in note
+    assert SECRET not in result.output

@@ -24,7 +24,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -150,6 +150,8 @@ def shared_stack(
     """The one stack every engine test works on; deployed by `deployment`."""
     server, owner_url = database
     ws = prepared_workspace(engine, tmp_path_factory.mktemp("engine"), vendors, owner_url)
+    # Resend's slot b took over three days ago: its standby key still has days of grace.
+    set_rotation(ws.project, STACK, "RESEND_API_KEY", {"a": days_ago(40), "b": days_ago(3)})
     return Deployment(ws, server, owner_url, vendors)
 
 
@@ -180,6 +182,10 @@ def deployment(shared_stack: Deployment, request: pytest.FixtureRequest) -> Iter
     yield shared_stack
     if request.session.testsfailed > failed_before:
         shared_stack.deployed = False
+
+
+def days_ago(days: int) -> str:
+    return (utc_today() - timedelta(days=days)).isoformat()
 
 
 def test_up_makes_every_login_and_delivers_each_url_that_can_do_exactly_its_job(
@@ -268,6 +274,7 @@ def test_the_state_and_the_stack_file_hold_no_secret_in_clear(deployment: Deploy
         "pulumi-python:dynamic/envkeeper:ResendApiKey": "token",
         "pulumi-python:dynamic/envkeeper:StripeWebhookEndpoint": "secret",
         "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": "value",
+        "pulumi-python:dynamic/envkeeper:LoginSessions": "password",
     }
     # RandomBytes' id would be its value, in clear: generated secrets never use it.
     assert "random:index/randomBytes:RandomBytes" not in by_type
@@ -300,35 +307,81 @@ def test_github_holds_production_with_its_protection(deployment: Deployment) -> 
     assert [p["name"] for p in env.branch_policies.values()] == ["main"]
 
 
-def bump(deployment: Deployment, name: str) -> tuple[Settings, str | None]:
+def test_a_standby_resend_key_is_deleted_once_its_grace_is_over(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    # Resend keys never expire. With a one-day grace, slot a's standby key (superseded
+    # three days ago) is past its end: the daily drift check says so, the deploy deletes it.
+    resend = deployment.vendors.resend
+    assert len(resend.keys) == 2
+    standby = next(k for k, v in resend.keys.items() if v["name"].endswith("(a)"))
+    path = deployment.ws.project / f"Pulumi.{STACK}.yaml"
+    path.write_text(path.read_text() + "  envkeeper:standbyGraceDays: 1\n")
+    done = deployment.ws.run(
+        "preview", "--refresh", "--expect-no-changes", "--diff", "--json", check=False
+    )
+    assert done.returncode != 0
+    preview = tmp_path / "preview.json"
+    preview.write_text(done.stdout)
+    report = deployment.cli("drift-report", str(preview), "--stack", STACK)
+    assert "`resend-a`" in report.stdout and "retire a standby credential" in report.stdout
+
+    deployment.vendors.changes()
+    deployment.up()
+    calls = [(c.vendor, c.method) for c in deployment.vendors.changes()]
+    assert ("resend", "DELETE") in calls and ("resend", "POST") not in calls
+    assert standby not in resend.keys and len(resend.keys) == 1
+    # The usual grace again: a standby already dead stays dead, nothing comes back.
+    path.write_text(path.read_text().replace("  envkeeper:standbyGraceDays: 1\n", ""))
+    assert "resend-a" not in deployment.preview()
+    deployment.up()
+    assert len(resend.keys) == 1
+
+
+def bump(deployment: Deployment, name: str, *extra: str) -> tuple[Settings, str | None]:
     """`envkeeper rotation bump STACK NAME`, as a person runs it; the settings before it
     and the slot it moved."""
     before = deployment.settings()
-    done = deployment.cli("rotation", "bump", STACK, name)
+    done = deployment.cli("rotation", "bump", STACK, name, *extra)
     assert done.exit_code == 0, done.output
     current = before.rotation[name]
     return before, current.inactive if isinstance(current, SlotDates) else None
 
 
-def predicted(before: Settings, name: str, slot: str | None) -> set[str]:
-    return dependents(before, name, {slot} if slot else None, utc_today())
+def predicted(before: Settings, name: str, slot: str | None, new: date | None = None) -> set[str]:
+    return dependents(before, name, {slot} if slot else None, new or utc_today())
 
 
-def test_bumping_database_url_replaces_one_password_and_updates_its_login_in_place(
+def valid_until(deployment: Deployment, login: str) -> date | None:
+    with superuser(deployment.server) as conn:
+        found = conn.execute(
+            "SELECT rolvaliduntil FROM pg_roles WHERE rolname = %s", (login,)
+        ).fetchone()
+    assert found is not None
+    return found[0].astimezone(UTC).date() if found[0] else None
+
+
+def test_a_bump_merged_ten_days_after_its_date_leaves_the_old_login_its_whole_grace(
     deployment: Deployment,
 ) -> None:
+    # Written ten days ago, merged and deployed today: the login every Worker still holds
+    # keeps working for the grace from today, not from the date written.
     standby_url = deployment.worker_secret(API, "DATABASE_URL")
-    before, slot = bump(deployment, "DATABASE_URL")
+    written = utc_today() - timedelta(days=10)
+    before, slot = bump(deployment, "DATABASE_URL", "--date", written.isoformat())
+    active = before.slots("DATABASE_URL").active
     steps = deployment.preview()
-    assert set(steps) == predicted(before, "DATABASE_URL", slot)
+    assert set(steps) == predicted(before, "DATABASE_URL", slot, written)
     assert steps[f"app_runtime_{slot}-password"] == "replace"
     assert steps[f"app_runtime_{slot}"] == "update"  # the login keeps its grants
-    assert steps[f"app_runtime_{before.slots('DATABASE_URL').active}"] == "update"  # valid_until
+    assert steps[f"app_runtime_{active}"] == "update"  # valid_until
+    assert steps["database-url-switch"] == "update"  # the day of the switch: today
     assert {n for n, op in steps.items() if op == "replace"} == {f"app_runtime_{slot}-password"}
 
     # A Worker on the old URL keeps its connection and can still open new ones.
     worker = deployment.login(standby_url)
     deployment.up()
+    assert valid_until(deployment, f"app_runtime_{active}") == utc_today() + timedelta(days=7)
     assert worker.execute("SELECT count(*) FROM app.items").fetchone() == (1,)
     worker.close()
     with deployment.login(standby_url) as conn:
@@ -338,6 +391,59 @@ def test_bumping_database_url_replaces_one_password_and_updates_its_login_in_pla
     with deployment.login(new_url) as conn:
         assert conn.execute("SELECT current_user").fetchone() == (f"app_runtime_{slot}",)
         runtime_may_exactly(conn)
+
+
+def test_a_reverted_bump_is_refused_at_preview_and_at_deploy(deployment: Deployment) -> None:
+    settings = deployment.settings()
+    slots = settings.slots("DATABASE_URL")
+    path = deployment.ws.project / f"Pulumi.{STACK}.yaml"
+    kept = path.read_text()
+    # `git revert` of the bump above: slot a back to its old date, b active again.
+    set_rotation(deployment.ws.project, STACK, "DATABASE_URL", {slots.active: "2026-08-05"})
+    deployment.vendors.changes()
+    try:
+        runs = [
+            deployment.ws.run("preview", check=False),
+            deployment.ws.run("up", "--yes", check=False),
+        ]
+    finally:
+        path.write_text(kept)
+    for run in runs:
+        assert run.returncode != 0
+        assert "undoes a rotation and brings slot b's retired credential back" in run.stdout
+        assert f"Give slot {slots.active} back its date {slots.date_of(slots.active)}" in (
+            run.stdout
+        )
+    assert deployment.vendors.changes() == []
+    assert deployment.preview() == {}  # undone: as deployed
+
+
+def test_emergency_and_up_end_the_sessions_of_a_leaked_url(deployment: Deployment) -> None:
+    leaked_url = deployment.worker_secret(API, "DATABASE_URL")
+    login = urlsplit(leaked_url).username
+    leaked = deployment.login(leaked_url)
+    # The attacker's session locks the Workers out, keeping a password of its own.
+    leaked.execute(f"ALTER ROLE {login} PASSWORD 'CANARY-attacker-5e1d'".encode())
+    before = deployment.settings()
+
+    done = deployment.cli("emergency", STACK, "--secret", "DATABASE_URL")
+    assert done.exit_code == 0, done.output
+    steps = deployment.preview()
+    expected = dependents(before, "DATABASE_URL", {"a"}) | dependents(before, "DATABASE_URL", {"b"})
+    assert set(steps) == expected
+    assert steps["app_runtime_a-sessions"] == steps["app_runtime_b-sessions"] == "update"
+    deployment.up()
+
+    with pytest.raises(psycopg.OperationalError):
+        leaked.execute("SELECT 1")  # ended, after the new URL reached the Workers
+    for password in ("CANARY-attacker-5e1d", urlsplit(leaked_url).password or ""):
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            deployment.login(leaked_url.replace(urlsplit(leaked_url).password or "", password))
+    new_url = deployment.worker_secret(API, "DATABASE_URL")
+    assert deployment.worker_secret(WEBHOOKS, "DATABASE_URL") == new_url != leaked_url
+    with deployment.login(new_url) as conn:
+        runtime_may_exactly(conn)
+    assert deployment.preview() == {}
 
 
 def test_bumping_the_deploy_token_makes_the_new_one_before_deleting_the_old(
@@ -380,7 +486,8 @@ def test_each_rotation_changes_exactly_its_predicted_blast_radius(
     before, slot = bump(deployment, name)
     steps = deployment.preview()
     assert set(steps) == predicted(before, name, slot)
-    assert all(op in ("replace", "update") for op in steps.values())
+    # A Resend slot whose key was deleted at its end is made anew rather than replaced.
+    assert all(op in ("replace", "update", "create") for op in steps.values())
 
     deployment.vendors.changes()
     deployment.up()
@@ -395,8 +502,9 @@ def test_each_rotation_changes_exactly_its_predicted_blast_radius(
         made = [c.seq for c in calls if c.vendor == vendor and c.method == "POST"]
         gone = [c.seq for c in calls if c.vendor == vendor and c.method == "DELETE"]
         puts = [c.seq for c in calls if c.vendor == "cloudflare" and c.method == "PUT"]
-        assert len(made) == len(gone) == 1 and puts
-        assert made[0] < min(puts) and max(puts) < gone[0]
+        assert len(made) == 1 and puts and made[0] < min(puts)
+        assert len(gone) == (0 if steps.get(f"resend-{slot}") == "create" else 1)
+        assert all(max(puts) < seq for seq in gone)
     assert deployment.preview() == {}
 
 

@@ -300,3 +300,20 @@ def test_access_review_says_when_a_vendor_secret_is_pasted_in(cli: Any, project:
     assert data["resend_keys"] is None and data["stripe_webhook"] is None
     out = cli("access-review", "dev").stdout
     assert "None: RESEND_API_KEY is pasted in by hand" in out
+
+
+def test_access_review_says_when_each_standby_dies_resends_included(cli: Any) -> None:
+    data = json.loads(cli("access-review", "prod", "--format", "json").stdout)
+    standbys = {s["name"]: (s["slot"], s["dies"], s["dead"]) for s in data["standbys"]}
+    assert standbys == {
+        "DATABASE_URL": ("a", "2026-11-11", True),
+        "RESEND_API_KEY": ("a", "2026-09-30", True),
+        "CLOUDFLARE_API_TOKEN": ("a", "2026-11-18", True),
+    }
+    out = cli("access-review", "prod").stdout
+    assert (
+        "| `RESEND_API_KEY` | a | 2026-09-30 (died) | Resend keys cannot expire: the first "
+        "`pulumi up` from that day deletes it |"
+    ) in out
+    runtime = next(r for r in data["database_roles"] if r["role"] == "app_runtime")
+    assert "EXECUTE on all functions in app" in runtime["privileges"]

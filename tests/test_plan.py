@@ -176,6 +176,7 @@ def test_table_never_breaks_a_config_key_or_a_destination_across_lines(cli: Any)
         ["rotation", "status", "--format", "json", "--today", "2099-01-01"],
         ["rotation", "bump", "dev", "BETTER_AUTH_SECRETS"],
         ["emergency", "prod", "--dry-run"],
+        ["offboard", "dev", "staging", "--dry-run"],
         ["access-review", "prod"],
         ["wrangler-vars", "staging"],
     ],
@@ -187,7 +188,8 @@ def test_commands_other_than_plan_import_no_pulumi(project: Path, args: list[str
         "from envkeeper.cli import main\n"
         f"sys.argv = ['envkeeper', '--project-dir', {str(project)!r}, *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
-        "print(code, sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))\n"
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')\n"
+        "    or m.split('.')[0] in ('psycopg', 'cloudflare', 'resend', 'stripe')))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     last = result.stdout.splitlines()[-1]

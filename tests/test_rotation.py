@@ -309,6 +309,9 @@ def test_status_says_when_each_standby_dies(cli: Any, monkeypatch: pytest.Monkey
     # DATABASE_URL b took over on 2026-11-04; the token's b on 2026-11-11 (grace 7 days).
     assert rows["DATABASE_URL"]["standby_dies"] == "2026-11-11"
     assert rows["CLOUDFLARE_API_TOKEN"]["standby_dies"] == "2026-11-18"
+    # A Resend key cannot expire: this is the day the next `pulumi up` deletes it.
+    assert rows["RESEND_API_KEY"]["standby_dies"] == "2026-09-30"
+    assert rows["BETTER_AUTH_SECRETS"]["standby_dies"] is None  # an old version only decrypts
     assert rows["STRIPE_SECRET_KEY"]["standby_dies"] is None
 
     table = cli("rotation", "status", "prod", "--today", "2026-11-12").stdout
