@@ -45,7 +45,9 @@ from pathlib import Path
 import pulumi
 import pulumi.dynamic
 
+from components.login_sessions import LoginSessionsProvider
 from components.resend_key import ResendKeyProvider
+from components.slot_switch import SlotSwitchProvider
 from components.stripe_webhook import WebhookEndpointProvider
 from components.worker_secret import WorkerSecretProvider
 
@@ -53,6 +55,8 @@ DYNAMIC = {
     "envkeeper:WorkerSecret": WorkerSecretProvider,
     "envkeeper:ResendApiKey": ResendKeyProvider,
     "envkeeper:StripeWebhookEndpoint": WebhookEndpointProvider,
+    "envkeeper:SlotSwitch": SlotSwitchProvider,
+    "envkeeper:LoginSessions": LoginSessionsProvider,
 }
 
 
