@@ -37,6 +37,7 @@ from envkeeper.clock import utc_today
 from envkeeper.rotation import dependents
 from envkeeper.settings import Settings, SlotDates
 from tests.conftest import Cli
+from tests.declared_project import edit_yaml
 from tests.engine import ROOT, Workspace, find_engine, missing_plugins
 from tests.engine_stack import (
     ACCOUNT,
@@ -316,7 +317,7 @@ def test_a_standby_resend_key_is_deleted_once_its_grace_is_over(
     assert len(resend.keys) == 2
     standby = next(k for k, v in resend.keys.items() if v["name"].endswith("(a)"))
     path = deployment.ws.project / f"Pulumi.{STACK}.yaml"
-    path.write_text(path.read_text() + "  envkeeper:standbyGraceDays: 1\n")
+    edit_yaml(path, lambda doc: doc["config"].update({"envkeeper:standbyGraceDays": 1}))
     done = deployment.ws.run(
         "preview", "--refresh", "--expect-no-changes", "--diff", "--json", check=False
     )
@@ -332,7 +333,7 @@ def test_a_standby_resend_key_is_deleted_once_its_grace_is_over(
     assert ("resend", "DELETE") in calls and ("resend", "POST") not in calls
     assert standby not in resend.keys and len(resend.keys) == 1
     # The usual grace again: a standby already dead stays dead, nothing comes back.
-    path.write_text(path.read_text().replace("  envkeeper:standbyGraceDays: 1\n", ""))
+    edit_yaml(path, lambda doc: doc["config"].pop("envkeeper:standbyGraceDays"))
     assert "resend-a" not in deployment.preview()
     deployment.up()
     assert len(resend.keys) == 1
