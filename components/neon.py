@@ -17,8 +17,8 @@ import pulumi_random as random
 from components.login_sessions import LoginSessionsArgs
 from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from envkeeper import database as db
+from envkeeper.clock import utc_today
 from envkeeper.settings import NeonSettings, SlotDates
-from envkeeper.switch import utc_today
 
 TYPE = "envkeeper:neon:Database"
 # The pulumi_neon SDK does not mark these secret; the engine must. This provider's

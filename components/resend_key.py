@@ -31,8 +31,8 @@ from components.admin_key import AdminKeyProvider
 from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from envkeeper import vendors
 from envkeeper.catalog import RESEND_ADMIN_KEY
+from envkeeper.clock import utc_today
 from envkeeper.settings import Settings
-from envkeeper.switch import utc_today
 
 # A new name, domain or keeper date is a new key: Resend keys cannot be edited.
 IDENTITY = ("name", "domain", "rotated")

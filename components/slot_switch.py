@@ -28,8 +28,9 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from envkeeper.clock import utc_today
 from envkeeper.settings import SlotDates
-from envkeeper.switch import RevertRefused, Switch, record, switch_resource, utc_today
+from envkeeper.switch import RevertRefused, Switch, record, switch_resource
 
 TYPE = "pulumi-python:dynamic/envkeeper:SlotSwitch"
 _KEPT = ("secret", "active", "dates", "graceDays", "since", "standbyEnds")

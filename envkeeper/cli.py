@@ -625,7 +625,7 @@ def offboard(
             "name every stack the person could read, for example: envkeeper offboard dev staging",
         )
     names = list(dict.fromkeys(stacks))
-    today = date.today()
+    today = utc_today()
     offboarding = Offboarding(today=today, stacks=names)
     origins = {}
     for stack in names:

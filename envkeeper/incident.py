@@ -9,7 +9,7 @@ from envkeeper import catalog
 from envkeeper.bump import Change, refuse_legacy_key
 from envkeeper.catalog import CatalogEntry, Source
 from envkeeper.problems import COMMAND_LINE, UserError
-from envkeeper.rotation import minted_by
+from envkeeper.rotation import dependents, minted_by
 from envkeeper.settings import Settings, SlotDates
 
 # What only a person can do, at the vendor, for each built-in external secret.
@@ -158,3 +158,12 @@ def _both_slots(name: str, current: SlotDates, today: date) -> tuple[list[Change
     if new is None:
         return changes, {standby}
     return [*changes, Change(name, standby, old, new)], set()
+
+
+def changed_by(settings: Settings, change: Change) -> set[str]:
+    """What the next `pulumi up` replaces or updates for one of the playbook's changes: each
+    slot keeps its role, so a standby re-minted here is handed to nobody."""
+    if change.slot is None:
+        return dependents(settings, change.name, None, change.new)
+    active = settings.slots(change.name).active
+    return dependents(settings, change.name, {change.slot}, change.new, active_after=active)

@@ -14,8 +14,7 @@ from datetime import date
 
 from envkeeper import markdown
 from envkeeper.autopilot import change_lines, manual_lines
-from envkeeper.incident import LEGACY_KEY_EFFECT, Playbook
-from envkeeper.rotation import dependents
+from envkeeper.incident import LEGACY_KEY_EFFECT, Playbook, changed_by
 from envkeeper.settings import Settings
 
 # Where a person's own access lives, outside anything envkeeper holds.
@@ -57,10 +56,11 @@ class Offboarding:
         lines = [
             f"Someone who could read {', '.join(self.stacks)} is leaving. envkeeper moved the "
             "keeper date of every credential it mints there, both slots of two-slot "
-            "secrets, so nothing they could have read survives the deploy: the older slot "
-            "to today (consumers move to it), the other a day earlier, re-minted too. Read "
-            "each stack's `pulumi preview` on this pull request; merging deploys it, and each "
-            "rotated login's open sessions end once its new URL is delivered.",
+            "secrets, as the incident playbook does, so nothing they could have read survives "
+            "the deploy: each slot keeps its role, the active one dated today and the standby "
+            "a later day before it, both re-minted. Read each stack's `pulumi preview` on "
+            "this pull request; merging deploys it, and each rotated login's open sessions "
+            "end once its new URL is delivered.",
         ]
         for stack, playbook in self.playbooks.items():
             settings = self.settings[stack]
@@ -68,13 +68,19 @@ class Offboarding:
                 lines += ["", f"### {stack}"]
             shown: set[str] = set()
             for change in playbook.changes:
-                slots = {change.slot} if change.slot else None
-                radius = sorted(dependents(settings, change.name, slots, change.new))
+                radius = sorted(changed_by(settings, change))
                 notice = [] if change.name in shown else self._notice(stack, change.name)
                 shown.add(change.name)
                 lines += change_lines(change, "offboarding", radius, notice)
             if LEGACY_KEY_EFFECT in playbook.effects:
                 lines += ["", f"- {LEGACY_KEY_EFFECT}."]
+            for name, resources in playbook.replace_in_place.items():
+                lines += [
+                    "",
+                    f"**{name}**: no later day is free for its standby's date, so it keeps it; "
+                    "re-mint it in the same deploy: `pulumi up --stack "
+                    f"{stack} --replace URN` for " + ", ".join(f"`{r}`" for r in resources),
+                ]
             for name, resources in playbook.already_today.items():
                 lines += [
                     "",

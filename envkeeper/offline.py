@@ -33,8 +33,9 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
+from envkeeper.clock import utc_today
 from envkeeper.sdk_internals import SECRET_SIG, SECRET_SIG_KEY, reset_root_resource
-from envkeeper.switch import Switch, record, utc_today
+from envkeeper.switch import Switch, record
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 SLOT_SWITCH = "pulumi-python:dynamic/envkeeper:SlotSwitch"

@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from envkeeper.bump import Change
-from envkeeper.incident import AUDIT_CHECKLIST, Playbook
+from envkeeper.incident import AUDIT_CHECKLIST, Playbook, changed_by
 from envkeeper.rotation import SecretStatus, State, dependents, standby_fate
 from envkeeper.settings import Settings
 
@@ -189,7 +189,7 @@ def print_playbook(
             print(f"  {change.name}{slot}: {change.old} -> {change.new}")
         affected: set[str] = set()
         for change in playbook.changes:
-            affected |= dependents(settings, change.name, {change.slot} if change.slot else None)
+            affected |= changed_by(settings, change)
         if any(c.slot for c in playbook.changes):
             print(
                 "  Each slot keeps its role: the active one is dated today, the standby the "

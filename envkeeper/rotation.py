@@ -11,6 +11,7 @@ from envkeeper import database as db
 from envkeeper import github as gh
 from envkeeper import vendors
 from envkeeper.catalog import SLOTS, CatalogEntry, Destination, Source
+from envkeeper.clock import utc_today
 from envkeeper.settings import Settings, SlotDates
 from envkeeper.switch import has_switch, switch_resource
 
@@ -159,21 +160,39 @@ def minted_by(entry: CatalogEntry, slots: set[str] | None = None) -> set[str]:
 
 
 def dependents(
-    settings: Settings, name: str, slots: set[str] | None = None, new: date | None = None
+    settings: Settings,
+    name: str,
+    slots: set[str] | None = None,
+    new: date | None = None,
+    active_after: str | None = None,
 ) -> set[str]:
     """The Pulumi names of what the next `pulumi up` replaces or updates when the keeper
     date of `name` (its `slots`, for a two-slot secret) moves forward (to `new`, if known).
 
-    Moving a slot forward makes it the active one, so the secret's carriers change too,
-    and the other slot becomes the standby: its login or token gets an expiry (an update),
-    unless, for a token, its own end comes first anyway.
+    Moving the standby past the active slot (as `bump` does) makes it the active one, so
+    the secret's carriers change too, and the other slot becomes the standby: its login or
+    token gets an expiry (an update), unless, for a token, its own end comes first anyway.
+    A standby that moves and stays the standby (as `emergency` moves it: `active_after`,
+    the slot active once every date of the change has moved) is re-minted and handed to
+    nobody; the standby's end stays where it was (envkeeper/switch.py).
     """
     entry = settings.catalog[name]
     if not entry.managed:
         return set()  # the date of an external secret is a record, not a keeper
     if entry.two_slots and not slots:
         raise ValueError(f"{name} has two slots; say which")
-    found = _carriers(entry, settings) | minted_by(entry, slots)
+    delivered = True
+    switches = False
+    if entry.two_slots and slots and len(slots) == 1 and has_switch(entry):
+        (slot,) = slots
+        current = settings.slots(name)
+        after = active_after or (slot if new is None or new > current.latest else current.active)
+        switches = after != current.active
+        delivered = slot == after  # only the active slot's credential is delivered
+    minted = minted_by(entry, slots)
+    if entry.source is Source.RESEND_KEY and not delivered and _standby_gone(settings, entry):
+        minted = set()  # a standby key past its end is declared no more: nothing to re-mint
+    found = (_carriers(entry, settings) if delivered else set()) | minted
     if entry.source is Source.NEON:
         logins = _logins(name, slots)
         found |= logins  # each login's password is updated in place
@@ -183,9 +202,6 @@ def dependents(
         (other,) = set(SLOTS) - slots
         if has_switch(entry):
             found.add(switch_resource(name))  # it records the slots' dates
-        # Moving the standby past the active slot switches them (as `bump` does); moving
-        # the active slot's own date does not, and the standby's end stays where it was.
-        switches = slots == {settings.slots(name).inactive}
         if switches and entry.source is Source.NEON:
             found |= _logins(name, {other})
         elif (
@@ -195,6 +211,12 @@ def dependents(
         ):
             found.add(cf.token_resource(other))
     return found
+
+
+def _standby_gone(settings: Settings, entry: CatalogEntry) -> bool:
+    """Whether the standby's end (for a switch deployed on its date) has passed."""
+    dies = standby_dies(settings, entry)
+    return dies is not None and dies <= utc_today()
 
 
 def standby_fate(settings: Settings, entry: CatalogEntry, slot: str) -> str:

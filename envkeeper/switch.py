@@ -18,15 +18,10 @@ Rules, from the record already deployed (`old`) and what the stack file now says
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from envkeeper.catalog import CatalogEntry, Source
-
-
-def utc_today() -> date:
-    """Today as everywhere else in envkeeper: the UTC date, on a laptop as in CI."""
-    return datetime.now(UTC).date()
 
 
 def has_switch(entry: CatalogEntry) -> bool:

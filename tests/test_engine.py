@@ -34,6 +34,7 @@ import pytest
 
 from envkeeper.catalog import Destination
 from envkeeper.clock import utc_today
+from envkeeper.incident import changed_by, plan_emergency
 from envkeeper.rotation import dependents
 from envkeeper.settings import Settings, SlotDates
 from tests.conftest import Cli
@@ -395,12 +396,14 @@ def test_a_bump_merged_ten_days_after_its_date_leaves_the_old_login_its_whole_gr
 
 
 def test_a_reverted_bump_is_refused_at_preview_and_at_deploy(deployment: Deployment) -> None:
-    settings = deployment.settings()
-    slots = settings.slots("DATABASE_URL")
+    slots = deployment.settings().slots("DATABASE_URL")
+    active, standby = slots.active, slots.inactive
     path = deployment.ws.project / f"Pulumi.{STACK}.yaml"
     kept = path.read_text()
-    # `git revert` of the bump above: slot a back to its old date, b active again.
-    set_rotation(deployment.ws.project, STACK, "DATABASE_URL", {slots.active: "2026-08-05"})
+    # What a `git revert` of the last bump does: the slot it moved goes back before the
+    # other, which becomes active again, though an older one than the one deployed.
+    back = (slots.date_of(standby) - timedelta(days=1)).isoformat()
+    set_rotation(deployment.ws.project, STACK, "DATABASE_URL", {active: back})
     deployment.vendors.changes()
     try:
         runs = [
@@ -411,10 +414,10 @@ def test_a_reverted_bump_is_refused_at_preview_and_at_deploy(deployment: Deploym
         path.write_text(kept)
     for run in runs:
         assert run.returncode != 0
-        assert "undoes a rotation and brings slot b's retired credential back" in run.stdout
-        assert f"Give slot {slots.active} back its date {slots.date_of(slots.active)}" in (
+        assert f"undoes a rotation and brings slot {standby}'s retired credential back" in (
             run.stdout
         )
+        assert f"Give slot {active} back its date {slots.date_of(active)}" in run.stdout
     assert deployment.vendors.changes() == []
     assert deployment.preview() == {}  # undone: as deployed
 
@@ -430,7 +433,8 @@ def test_emergency_and_up_end_the_sessions_of_a_leaked_url(deployment: Deploymen
     done = deployment.cli("emergency", STACK, "--secret", "DATABASE_URL")
     assert done.exit_code == 0, done.output
     steps = deployment.preview()
-    expected = dependents(before, "DATABASE_URL", {"a"}) | dependents(before, "DATABASE_URL", {"b"})
+    planned = plan_emergency(STACK, before, ["DATABASE_URL"], utc_today()).changes
+    expected = {name for change in planned for name in changed_by(before, change)}
     assert set(steps) == expected
     assert steps["app_runtime_a-sessions"] == steps["app_runtime_b-sessions"] == "update"
     deployment.up()

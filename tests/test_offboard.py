@@ -6,13 +6,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from envkeeper.bump import Change
+from envkeeper.clock import utc_today
+from envkeeper.incident import changed_by
 from envkeeper.offboard import DASHBOARDS
 from envkeeper.offline import SLOT_SWITCH, FakeProviders, unwrap_all
-from envkeeper.rotation import dependents
-from envkeeper.settings import SlotDates
+from envkeeper.settings import Settings, SlotDates
 from tests.programs import changed_resources, load, run
 
-TODAY = date.today()
+TODAY = utc_today()
 
 
 def test_a_dry_run_writes_it_all_up_and_changes_no_file(cli: Any, project: Path) -> None:
@@ -62,19 +64,29 @@ def test_it_rotates_both_slots_of_every_credential_it_mints_and_writes_up_the_bl
     changed = changed_resources(before, run("prod", project, providers=fakes))
     text = body.read_text()
     written: set[str] = set()
-    for entry in before_settings.tracked:
-        if not entry.managed:
-            continue
-        for slot in ("a", "b") if entry.two_slots else (None,):
-            new = after.rotation[entry.name]
-            when = new.date_of(slot) if isinstance(new, SlotDates) and slot else new
-            assert isinstance(when, date)
-            written |= dependents(before_settings, entry.name, {slot} if slot else None, when)
+    for change in offboarding_changes(before_settings, after):
+        written |= changed_by(before_settings, change)
     assert changed == written
     for name in written:
         assert f"`{name}`" in text
     assert "app_runtime_a-sessions" in written and "app_runtime_b-sessions" in written
     assert f"The pull request's description is in {body}." in result.stdout
+
+
+def offboarding_changes(before: Settings, after: Settings) -> list[Change]:
+    changes = []
+    for entry in before.tracked:
+        old, new = before.rotation[entry.name], after.rotation[entry.name]
+        if isinstance(old, SlotDates) and isinstance(new, SlotDates):
+            changes += [
+                Change(entry.name, slot, old.date_of(slot), new.date_of(slot))
+                for slot in ("a", "b")
+                if old.date_of(slot) != new.date_of(slot)
+            ]
+        elif old != new:
+            assert isinstance(old, date) and isinstance(new, date)
+            changes.append(Change(entry.name, None, old, new))
+    return changes
 
 
 def test_every_stack_is_checked_before_any_file_is_written(cli: Any, project: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from components.slot_switch import SlotSwitchProvider
+from envkeeper.clock import utc_today
 from envkeeper.switch import RevertRefused, Switch, record
 
 TODAY = date(2026, 12, 1)
@@ -96,7 +97,7 @@ def props(a: date, b: date, grace: int = 7) -> dict[str, Any]:
 
 def test_the_provider_computes_the_record_in_check_so_a_preview_shows_it() -> None:
     provider = SlotSwitchProvider()
-    today = date.today()
+    today = utc_today()
     old_dates = (today - 200 * DAYS, today - 100 * DAYS)
     first = provider.check({}, props(*old_dates))
     assert first.failures == []

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from envkeeper import vendors
+from envkeeper.clock import utc_today
 from envkeeper.offline import is_secret, unwrap_all
 from tests.conftest import STACKS
 from tests.programs import (
@@ -30,7 +31,7 @@ def test_two_resend_slots_bound_to_the_domain_and_the_active_one_delivered(
     stack: str, project: Path
 ) -> None:
     # The active slot took over two days ago: the standby is inside its grace.
-    two_days_ago = (date.today() - timedelta(days=2)).isoformat()
+    two_days_ago = (utc_today() - timedelta(days=2)).isoformat()
     set_rotation(project, stack, "RESEND_API_KEY", {"a": "2026-01-05", "b": two_days_ago})
     _, settings = load(stack, project)
     assert settings.resend is not None
@@ -59,7 +60,7 @@ def test_a_standby_resend_key_past_its_grace_is_no_longer_declared(stack: str) -
     # stacks' standby keys were superseded in September.
     _, settings = load(stack)
     slots = settings.slots("RESEND_API_KEY")
-    assert slots.standby_dies(settings.standby_grace_days) <= date.today()
+    assert slots.standby_dies(settings.standby_grace_days) <= utc_today()
     result = run(stack)
     keys = {r.name for r in result.by_type(vendors.RESEND_KEY_TYPE)}
     assert keys == {f"resend-{slots.active}"}
