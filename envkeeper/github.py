@@ -9,6 +9,17 @@ from envkeeper.settings import Environment, Settings
 
 MAIN = "main"
 
+# The GitHub environments this repository's own workflows run in (.github/workflows/):
+# pull-request previews wait in PREVIEW for a maintainer's approval; the drift check of
+# stack S runs in drift-S and the weekly rotation in ROTATION, both from main only.
+PREVIEW = "preview"
+ROTATION = "rotation"
+DRIFT_PREFIX = "drift-"
+
+
+def drift_environment(stack: str) -> str:
+    return f"{DRIFT_PREFIX}{stack}"
+
 
 @dataclass(frozen=True)
 class Protection:

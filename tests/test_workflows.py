@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -104,6 +107,7 @@ def test_pull_requests_preview_dev_and_staging_with_a_comment() -> None:
     assert pulumi["with"]["comment-on-pr"] is True
     assert pulumi["with"]["policyPacks"] == "policy"
     assert preview["permissions"]["id-token"] == "write"
+    assert preview["environment"] == gh.PREVIEW
 
 
 def test_every_action_is_pinned_to_a_full_commit() -> None:
@@ -144,6 +148,9 @@ def test_deploys_go_dev_then_staging_then_production_each_in_its_environment() -
     assert up["concurrency"]["cancel-in-progress"] is False
     pulumi = [s["with"] for s in up["steps"] if "pulumi/actions@" in s.get("uses", "")]
     assert [(w["command"], w["policyPacks"]) for w in pulumi] == [("up", "policy")]
+    # No group around the whole workflow: dev and staging never wait for production's
+    # approval (each stack's job has its own group, above).
+    assert "concurrency" not in flow
     # Drift (a Worker secret deleted outside Pulumi) is only seen by a refresh.
     assert [w.get("refresh") for w in pulumi] == [True]
 
@@ -171,7 +178,7 @@ def test_rotation_proposes_a_pull_request_weekly_with_an_apps_token_and_fails_wh
     summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
     assert summary["if"] == "steps.app.outcome != 'success'"
     # Last: the run fails while something only a person can roll is overdue.
-    assert runs[-1] == "uv run envkeeper rotation status"
+    assert runs[-1] == "uv run --frozen envkeeper rotation status"
 
 
 def test_drift_is_checked_per_stack_from_main_in_a_read_only_environment_of_its_own() -> None:
@@ -276,3 +283,270 @@ def test_a_runner_installs_the_plugin_versions_the_locked_sdks_name(tmp_path: Pa
         info = importlib.resources.files(f"pulumi_{name}").joinpath("pulumi-plugin.json")
         wanted.append(f"plugin install resource {name} {json.loads(info.read_text())['version']}")
     assert calls.read_text().splitlines() == wanted
+
+
+# --- The trust boundary ----------------------------------------------------------------------
+
+
+def workflow_texts() -> dict[str, str]:
+    return {path.name: path.read_text() for path in sorted(WORKFLOWS.glob("*.yml"))}
+
+
+def test_no_workflow_asks_for_an_organization_token() -> None:
+    # An organization token reads and changes every stack, production's included.
+    for name, text in workflow_texts().items():
+        assert "access_token:organization" not in text, name
+        assert "token-type:access_token:personal" not in text, name
+
+
+def auth_steps() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """Every Pulumi Cloud login: (workflow, job, the step, the job's `with:` inputs)."""
+    found = []
+    for name, flow in all_workflows().items():
+        for job_name, job, inputs in jobs_reached(flow):
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("pulumi/auth-actions@"):
+                    found.append((name, job_name, step, inputs))
+    return found
+
+
+def test_every_login_asks_for_the_team_token_of_its_own_job() -> None:
+    scopes = {}
+    for name, job_name, step, inputs in auth_steps():
+        got = step["with"]
+        assert got["requested-token-type"] == "urn:pulumi:token-type:access_token:team", job_name
+        scopes[f"{name}: {job_name}"] = resolved(got["scope"], inputs)
+    assert scopes == {
+        "drift-check.yml: drift": "team:envkeeper-drift-${{ matrix.stack }}",
+        "pull-request.yml: preview": "team:envkeeper-preview",
+        # One team per stack: each deploy job's token updates its own stack only.
+        "pulumi-up.yml: up": "team:envkeeper-deploy-${{ inputs.stack }}",
+        "deploy.yml: dev/up": "team:envkeeper-deploy-dev",
+        "deploy.yml: staging/up": "team:envkeeper-deploy-staging",
+        "deploy.yml: production/up": "team:envkeeper-deploy-prod",
+    }
+
+
+def runs_branch_code_with_a_token(job: dict[str, Any]) -> bool:
+    """Whether a job logs in to Pulumi Cloud or previews: it then runs the checkout's
+    program with a token (or asks GitHub for an OIDC token to get one)."""
+    steps = job.get("steps", [])
+    return (
+        (job.get("permissions") or {}).get("id-token") == "write"
+        or any(s.get("uses", "").startswith("pulumi/auth-actions@") for s in steps)
+        or any((s.get("with") or {}).get("command") in ("preview", "up") for s in steps)
+        or any("pulumi preview" in s.get("run", "") or "pulumi up" in s.get("run", "")
+               for s in steps)
+    )  # fmt: skip
+
+
+def test_every_pull_request_job_that_gets_a_token_waits_for_approval_in_preview() -> None:
+    # The preview runs the branch's program, components and policy pack: only after a
+    # maintainer approved it (the environment's required reviewers), and never for a fork.
+    checked = 0
+    for name, flow in all_workflows().items():
+        if not triggers(flow) & PR_TRIGGERS:
+            continue
+        for job_name, job, inputs in jobs_reached(flow):
+            if not runs_branch_code_with_a_token(job):
+                continue
+            checked += 1
+            assert resolved(str(environment_of(job)), inputs) == gh.PREVIEW, (
+                f"{name}: {job_name} gets a token without waiting in the {gh.PREVIEW} environment"
+            )
+            assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert checked >= 1
+
+
+def test_the_guard_check_fails_on_a_preview_job_without_it() -> None:
+    # The check above, on the preview job with its environment removed.
+    flow = copy.deepcopy(workflow(WORKFLOWS / "pull-request.yml"))
+    del flow["jobs"]["preview"]["environment"]
+    job = flow["jobs"]["preview"]
+    assert runs_branch_code_with_a_token(job)
+    assert environment_of(job) != gh.PREVIEW
+
+
+UV_CALL = re.compile(r"\buv\s+(run|sync)\b([^\n;&|]*)")
+
+
+def uv_calls(text: str) -> list[str]:
+    return [m[0] for m in UV_CALL.finditer(text)]
+
+
+def test_every_uv_call_of_ci_is_frozen() -> None:
+    # A stale uv.lock must fail, not be re-resolved (the rotation pull request would carry
+    # the new lock). The Pulumi CLI runs `uv sync` itself for the program and the policy
+    # pack: UV_FROZEN covers those calls too.
+    checked = 0
+    for name, flow in all_workflows().items():
+        assert str(flow.get("env", {}).get("UV_FROZEN")) == "1", f"{name}: set env UV_FROZEN: '1'"
+        for job in flow["jobs"].values():
+            for step in job.get("steps", []):
+                for call in uv_calls(step.get("run", "")):
+                    checked += 1
+                    assert "--frozen" in call, f"{name}: {call}"
+    for path in (ROOT / ".ci" / "run", ROOT / ".pre-commit-config.yaml"):
+        for call in uv_calls(path.read_text()):
+            if "pre-commit install" not in call:  # the comment telling a person what to run
+                checked += 1
+                assert "--frozen" in call, f"{path.name}: {call}"
+    assert checked >= 10
+
+
+def test_an_unfrozen_uv_call_is_found() -> None:
+    assert uv_calls("run: |\n  uv sync --frozen\n  uv run envkeeper status\n") == [
+        "uv sync --frozen",
+        "uv run envkeeper status",
+    ]
+
+
+def test_every_pulumi_cli_that_previews_or_deploys_is_the_version_the_tests_pin() -> None:
+    engine = (ROOT / "scripts" / "engine" / "go.mod").read_text()
+    (cli_version,) = re.findall(r"github\.com/pulumi/pulumi/sdk/v3 v([\d.]+)", engine)
+    commands = []
+    for name, flow in all_workflows().items():
+        for job_name, job, _ in jobs_reached(flow):
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("pulumi/actions@"):
+                    got = step["with"]
+                    assert str(got.get("pulumi-version")) == cli_version, f"{name}: {job_name}"
+                    commands.append(got.get("command"))
+    assert {"preview", "up"} <= set(commands)
+
+
+# --- Deploys: concurrency, and the newest commit only ------------------------------------------
+
+
+def up_steps() -> list[dict[str, Any]]:
+    return workflow(WORKFLOWS / "pulumi-up.yml")["jobs"]["up"]["steps"]
+
+
+def run_guard(tmp_path: Path, main_is_at: str, sha: str) -> dict[str, str]:
+    """The deploy job's newest-commit step, run with a stand-in `gh`; its outputs."""
+    (step,) = [s for s in up_steps() if s.get("id") == "newest"]
+    fake = tmp_path / "gh"
+    fake.write_text(f'#!/bin/sh\necho "$*" > {tmp_path}/gh-args\necho {main_is_at}\n')
+    fake.chmod(0o755)
+    outputs, summary = tmp_path / "outputs", tmp_path / "summary"
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "GH_TOKEN": "CANARY-github-token",
+        "REPOSITORY": "example-org/example-app",
+        "SHA": sha,
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    done = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "gh-args").read_text().split() == [
+        "api",
+        "repos/example-org/example-app/commits/main",
+        "--jq",
+        ".sha",
+    ]
+    return dict(line.split("=", 1) for line in outputs.read_text().split())
+
+
+def test_a_deploy_of_an_older_commit_than_mains_newest_changes_nothing(tmp_path: Path) -> None:
+    # Approved late or re-run, an older run would put older code back after newer code.
+    assert run_guard(tmp_path, main_is_at="b" * 40, sha="a" * 40) == {"deploy": "false"}
+    assert "its own run deploys this commit's changes" in (tmp_path / "summary").read_text()
+    assert run_guard(tmp_path, main_is_at="a" * 40, sha="a" * 40) == {"deploy": "true"}
+
+
+def test_only_the_newest_commit_logs_in_and_deploys() -> None:
+    steps = up_steps()
+    guard = next(i for i, s in enumerate(steps) if s.get("id") == "newest")
+    acting = [
+        i
+        for i, s in enumerate(steps)
+        if s.get("uses", "").startswith(("pulumi/auth-actions@", "pulumi/actions@"))
+    ]
+    assert len(acting) == 2
+    for i in acting:
+        assert i > guard
+        assert steps[i]["if"] == "steps.newest.outputs.deploy == 'true'"
+
+
+# --- The rotation pull request carries the stack files autopilot bumped, nothing else --------
+
+
+def rotation_step() -> dict[str, Any]:
+    job = workflow(WORKFLOWS / "rotation-check.yml")["jobs"]["rotation-status"]
+    return next(s for s in job["steps"] if "gh pr create" in s.get("run", ""))
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> tuple[Path, Path]:
+    """A checkout of main with three stack files and a lock, and the remote it pushes to
+    (the step's github.com URL is rewritten to a local bare repository)."""
+    remote, work = tmp_path / "remote.git", tmp_path / "work"
+    git(tmp_path, "init", "--quiet", "--bare", str(remote))
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(work))
+    for name in ("Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "uv.lock"):
+        (work / name).write_text(f"{name}\n")
+    git(work, "add", ".")
+    git(work, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "main")
+    url = "https://x-access-token:CANARY-app-token@github.com/example-org/example-app.git"
+    git(work, "config", f"url.{remote}.insteadOf", url)
+    return work, remote
+
+
+def run_rotation(checkout: tuple[Path, Path], tmp_path: Path, stacks: list[str]) -> Any:
+    work, _ = checkout
+    temp = tmp_path / "runner"
+    temp.mkdir()
+    rotated = [{"stack": s, "name": "DATABASE_URL"} for s in stacks]
+    (temp / "rotation.json").write_text(json.dumps({"title": "Rotate", "rotated": rotated}))
+    (temp / "rotation.md").write_text("body\n")
+    fake = tmp_path / "bin" / "gh"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {tmp_path}/gh-calls\necho 0\n')
+    fake.chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
+        "RUNNER_TEMP": str(temp),
+        "GH_TOKEN": "CANARY-app-token",
+        "BRANCH": "envkeeper/scheduled-rotation",
+        "GITHUB_REPOSITORY": "example-org/example-app",
+    }
+    return subprocess.run(
+        ["bash", "-e", "-c", rotation_step()["run"]], cwd=work, env=env, capture_output=True,
+        text=True,
+    )  # fmt: skip
+
+
+def test_the_rotation_commits_exactly_the_stack_files_autopilot_bumped(
+    checkout: tuple[Path, Path], tmp_path: Path
+) -> None:
+    work, remote = checkout
+    for name in ("Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+        (work / name).write_text("bumped\n")
+    done = run_rotation(checkout, tmp_path, ["dev", "prod", "dev"])
+    assert done.returncode == 0, done.stderr
+    pushed = git(remote, "show", "--name-only", "--format=%s", "envkeeper/scheduled-rotation")
+    assert pushed.split() == ["Rotate", "Pulumi.dev.yaml", "Pulumi.prod.yaml"]
+    assert "pr create --base main" in (tmp_path / "gh-calls").read_text()
+
+
+def test_the_rotation_stops_before_committing_anything_else(
+    checkout: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # A re-resolved lock (or any other file) must not ride into the rotation pull request.
+    work, remote = checkout
+    (work / "Pulumi.dev.yaml").write_text("bumped\n")
+    (work / "uv.lock").write_text("re-resolved\n")
+    (work / "stray.txt").write_text("new\n")
+    done = run_rotation(checkout, tmp_path, ["dev"])
+    assert done.returncode == 1
+    assert "uv.lock" in done.stdout and "stray.txt" in done.stdout
+    assert git(remote, "branch", "--list") == ""  # nothing pushed
+    assert not (tmp_path / "gh-calls").exists()
+    assert "--all" not in rotation_step()["run"] and " -a " not in rotation_step()["run"]
