@@ -5,14 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 
 from components.environment import Environment, EnvironmentArgs
 from components.stack_config import read_stack_config
 from envkeeper import catalog, local
 from envkeeper import cloudflare as cf
-from envkeeper.isolation import isolation_problems, sibling_settings
-from envkeeper.problems import UserError
+from envkeeper.isolation import isolation_problems, sibling_settings, stripe_key_problem
+from envkeeper.problems import Problem, UserError
 from envkeeper.settings import Settings, parse_settings
+
+
+def stripe_key_problems(settings: Settings, stack: str, origin: str) -> list[Problem]:
+    """A live-mode Stripe key in a stack outside production. Only the value tells the mode,
+    so it is read here, before any resource is declared, checked by its prefix and dropped:
+    never kept, logged or put in a message."""
+    keys = [catalog.STRIPE_ADMIN_KEY.key, catalog.BUILT_IN["STRIPE_SECRET_KEY"].full_config_key]
+    problems = []
+    for key in keys:
+        if key not in settings.catalog.secure_config_keys():
+            continue
+        problem = stripe_key_problem(
+            key, runtime_config.get_config(key) or "", settings.environment, stack
+        )
+        if problem:
+            problems.append(Problem(origin, key, problem))
+    return problems
 
 
 def run() -> Environment:
@@ -25,6 +43,7 @@ def run() -> Environment:
         # the other stacks' files sit beside the program.
         siblings = sibling_settings(root, stack)
         problems = isolation_problems(config.origin, settings, siblings)
+        problems += stripe_key_problems(settings, stack, config.origin)
         if problems:
             raise UserError(problems)
     except UserError as exc:

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from envkeeper import ci
 from envkeeper.catalog import Destination
 from envkeeper.settings import Environment, Settings
 
 MAIN = "main"
 
-# The GitHub environments this repository's own workflows run in (.github/workflows/):
-# pull-request previews wait in PREVIEW for a maintainer's approval; the drift check of
-# stack S runs in drift-S and the weekly rotation in ROTATION, both from main only.
-PREVIEW = "preview"
-ROTATION = "rotation"
-DRIFT_PREFIX = "drift-"
-
-
-def drift_environment(stack: str) -> str:
-    return f"{DRIFT_PREFIX}{stack}"
+# The environments of the repository's own workflows (envkeeper/ci.py).
+PREVIEW, ROTATION = ci.PREVIEW, ci.ROTATION
+drift_environment = ci.drift_environment
 
 
 @dataclass(frozen=True)

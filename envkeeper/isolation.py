@@ -1,12 +1,19 @@
-"""Environment isolation across stack files: no Worker, database or GitHub environment is
-shared between two stacks, so a value of one environment can never land in another."""
+"""Environment isolation across stack files: no Worker, database, GitHub environment,
+sending domain or webhook URL is shared between two stacks, and no stack's admin
+credential reaches another stack's resources, so a value of one environment can never land
+in another.
+
+`validate` and the program both run these checks: the program reads the other stack files
+beside it, so a manual `pulumi up` cannot skip them.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from envkeeper import catalog
 from envkeeper.problems import Problem, UserError
-from envkeeper.settings import Settings, parse_settings
+from envkeeper.settings import Environment, Settings, parse_settings
 from envkeeper.stackfile import load_config, stack_names
 
 
@@ -23,11 +30,24 @@ def _claims(settings: Settings) -> dict[str, set[str]]:
             {neon.existing_project_id} if neon.existing_project_id else set()
         ),
         "envkeeper:github.environment": {f"{gh.repository}/{gh.environment}"},
+        # A sending key is bound to a domain: two stacks on one domain send as each other.
+        "envkeeper:resend.domain": {settings.resend.domain} if settings.resend else set(),
+        # One URL is one Worker: it would take both environments' events.
+        "envkeeper:stripe.webhook.url": (
+            {settings.stripe.webhook.url} if settings.stripe else set()
+        ),
     }
 
 
 WHY = {
     "envkeeper:cloudflare.accountId": " (deploy tokens reach every Worker of an account)",
+    "envkeeper:resend.domain": (
+        " (its sending keys would send as the other environment; give production a Resend "
+        "team of its own, whose admin key cannot reach the other domains)"
+    ),
+    "envkeeper:stripe.webhook.url": (
+        " (one Worker would take both environments' events, test and live alike)"
+    ),
 }
 
 
@@ -44,6 +64,34 @@ def sibling_settings(project_dir: Path, stack: str) -> dict[str, Settings]:
     return found
 
 
+def _holds_neon_api_key(settings: Settings) -> bool:
+    """Whether the stack manages its Neon project with `neon:api_key`: an organization (or
+    personal) key, which reaches every project of its organization. An adopted project is
+    reached through its owner's connection URL instead, which reaches that project only."""
+    return not settings.neon.adopted
+
+
+def _neon_problem(origin: str, settings: Settings, other: str, theirs: Settings) -> Problem | None:
+    org = settings.neon.org_id
+    if not org or org != theirs.neon.org_id:
+        return None
+    mine, their_key = _holds_neon_api_key(settings), _holds_neon_api_key(theirs)
+    if not (mine or their_key):
+        return None
+    key = catalog.NEON_API_KEY.key
+    if mine:
+        why = f"this stack's {key} reaches every project of it, stack {other}'s too"
+    else:
+        why = f"stack {other}'s {key} reaches every project of it, this stack's too"
+    return Problem(
+        origin,
+        "envkeeper:neon.orgId",
+        f"{org} is also stack {other}'s Neon organization, and {why}; give each stack that "
+        "holds a Neon API key an organization of its own, or adopt the project "
+        f"(neon.existingProjectId and {catalog.NEON_OWNER_URL.key}, which reach that project only)",
+    )
+
+
 def isolation_problems(
     origin: str, settings: Settings, others: dict[str, Settings]
 ) -> list[Problem]:
@@ -55,6 +103,8 @@ def isolation_problems(
             shared = sorted(claimed & theirs[key])
             if shared:
                 names = ", ".join(s.rsplit("/", 1)[-1] for s in shared)
+                if key == "envkeeper:stripe.webhook.url":
+                    names = ", ".join(shared)  # a URL's last part names nothing
                 problems.append(
                     Problem(
                         origin,
@@ -63,4 +113,26 @@ def isolation_problems(
                         + WHY.get(key, ""),
                     )
                 )
+        neon = _neon_problem(origin, settings, other, other_settings)
+        if neon:
+            problems.append(neon)
     return problems
+
+
+# Stripe names a key's mode in its prefix: sk_ (secret) or rk_ (restricted), then live_ or
+# test_. Outside production only test mode may be used: a live key there reaches real
+# payments and production's customers from a stack nobody approves deploys of.
+_LIVE_PREFIXES = ("sk_live_", "rk_live_")
+
+
+def stripe_key_problem(key: str, value: str, environment: Environment, stack: str) -> str | None:
+    """Why `value`, held at config `key`, may not be used in this environment, or None.
+    Checked where the value is, when the program runs; the message never quotes it."""
+    if environment is Environment.PRODUCTION or not value.startswith(_LIVE_PREFIXES):
+        return None
+    return (
+        f"is a live-mode Stripe key in {environment.value}; outside production only "
+        "test-mode keys (sk_test_ or rk_test_) may be used. Roll the live key at Stripe (a "
+        "lower environment held it) and set a test-mode key with "
+        f"`pulumi config set --secret --stack {stack} {key}`"
+    )

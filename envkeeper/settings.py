@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from envkeeper import catalog
+from envkeeper import catalog, ci
 from envkeeper.catalog import Catalog
 from envkeeper.clock import utc_today
 from envkeeper.declared import KEY as DECLARED_KEY
@@ -318,6 +318,18 @@ class GithubSettings(_Model):
     def _name(cls, v: str) -> str:
         if not _GITHUB_NAME.match(v):
             raise ValueError("is not a GitHub name; use letters, digits, '.', '_' or '-'")
+        return v
+
+    @field_validator("environment")
+    @classmethod
+    def _not_a_ci_environment(cls, v: str) -> str:
+        # Pull-request previews, the drift check and the rotation run there: this stack's
+        # secrets would reach jobs that are not its deploys.
+        if ci.is_ci_environment(v):
+            raise ValueError(
+                f"{v} is an environment of this repository's own workflows (previews, drift "
+                "check, rotation); name the environment this stack deploys to, e.g. production"
+            )
         return v
 
 
