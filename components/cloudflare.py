@@ -10,11 +10,12 @@ import pulumi_cloudflare as cloudflare
 from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from components.worker_secret import WorkerSecret, WorkerSecretArgs
 from envkeeper import cloudflare as cf
+from envkeeper import resource_types
 from envkeeper.catalog import SLOTS
 from envkeeper.settings import Settings
 
-TOKENS_TYPE = "envkeeper:cloudflare:DeployTokens"
-SECRETS_TYPE = "envkeeper:cloudflare:WorkerSecrets"
+TOKENS_TYPE = resource_types.DEPLOY_TOKENS
+SECRETS_TYPE = resource_types.WORKER_SECRETS
 
 
 def _permission_group_id(
@@ -45,6 +46,7 @@ class DeployTokens(pulumi.ComponentResource):
     """
 
     active_token: pulumi.Output[str]
+    permission_group_ids: dict[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None
@@ -106,6 +108,9 @@ class DeployTokens(pulumi.ComponentResource):
                 ),
             )
         self.active_token = pulumi.Output.secret(tokens[slots.active].value)
+        # By permission group name: the ids Cloudflare gave, which the policy pack holds
+        # every token of the stack to.
+        self.permission_group_ids = {p.name: i for p, i in ids.items()}
         self.register_outputs({"activeSlot": slots.active, "activeToken": self.active_token})
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pulumi
@@ -14,8 +14,9 @@ from components.login_sessions import OldSessionsEnded
 from components.neon import NeonDatabase, NeonDatabaseArgs
 from components.vendors import minted_vendor_secrets
 from envkeeper import generated, versioned
+from envkeeper import github as gh
 from envkeeper.catalog import ENVIRONMENT_TYPE, SLOTS, CatalogEntry
-from envkeeper.policy_facts import boundaries
+from envkeeper.policy_facts import DEPLOY_PERMISSION_GROUPS, boundaries
 from envkeeper.settings import Settings
 
 
@@ -26,6 +27,8 @@ class EnvironmentArgs:
     external: dict[str, pulumi.Output[str]]
     # The owner URL of an adopted Neon project (secret config), else None.
     neon_owner_url: pulumi.Output[str] | None = None
+    # The GitHub environments this stack creates and protects (envkeeper.github).
+    github_environments: dict[str, gh.Protection] = field(default_factory=dict)
 
 
 def _random_secret(
@@ -109,7 +112,11 @@ class Environment(pulumi.ComponentResource):
         tokens = DeployTokens("deploy-tokens", settings, opts=child)
         self.secrets["CLOUDFLARE_API_TOKEN"] = tokens.active_token
         github = GithubEnvironment(
-            "github", GithubEnvironmentArgs(settings=settings, secrets=self.secrets), opts=child
+            "github",
+            GithubEnvironmentArgs(
+                settings=settings, secrets=self.secrets, owned=args.github_environments
+            ),
+            opts=child,
         )
         # A new environment's Workers do not exist until CI deploys them with the token
         # above: GitHub gets its secrets first, so a first `up` that stops at a missing
@@ -126,4 +133,10 @@ class Environment(pulumi.ComponentResource):
         )
 
         # What the policy pack checks every resource of the stack against.
-        self.register_outputs({"secrets": self.secrets, **boundaries(settings)})
+        self.register_outputs(
+            {
+                "secrets": self.secrets,
+                **boundaries(settings, list(args.github_environments)),
+                DEPLOY_PERMISSION_GROUPS: tokens.permission_group_ids,
+            }
+        )

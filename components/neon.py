@@ -17,10 +17,11 @@ import pulumi_random as random
 from components.login_sessions import LoginSessionsArgs
 from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from envkeeper import database as db
+from envkeeper import resource_types
 from envkeeper.clock import utc_today
 from envkeeper.settings import NeonSettings, SlotDates
 
-TYPE = "envkeeper:neon:Database"
+TYPE = resource_types.NEON_DATABASE
 # The pulumi_neon SDK does not mark these secret; the engine must. This provider's
 # property names are snake_case on the wire, unlike most Pulumi providers.
 NEON_SECRET_OUTPUTS = ["default_role_password", "connection_uri", "connection_uri_pooler"]

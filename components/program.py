@@ -11,7 +11,13 @@ from components.environment import Environment, EnvironmentArgs
 from components.stack_config import read_stack_config
 from envkeeper import catalog, local
 from envkeeper import cloudflare as cf
-from envkeeper.isolation import isolation_problems, sibling_settings, stripe_key_problem
+from envkeeper import github as gh
+from envkeeper.isolation import (
+    isolation_problems,
+    ownership_problems,
+    sibling_settings,
+    stripe_key_problem,
+)
 from envkeeper.problems import Problem, UserError
 from envkeeper.settings import Settings, parse_settings
 
@@ -43,6 +49,7 @@ def run() -> Environment:
         # the other stacks' files sit beside the program.
         siblings = sibling_settings(root, stack)
         problems = isolation_problems(config.origin, settings, siblings)
+        problems += ownership_problems(config.origin, settings, root, stack, siblings)
         problems += stripe_key_problems(settings, stack, config.origin)
         if problems:
             raise UserError(problems)
@@ -62,7 +69,13 @@ def run() -> Environment:
         else None
     )
     env = Environment(
-        stack, EnvironmentArgs(settings=settings, external=external, neon_owner_url=owner_url)
+        stack,
+        EnvironmentArgs(
+            settings=settings,
+            external=external,
+            neon_owner_url=owner_url,
+            github_environments=gh.owned_environments(stack, settings, siblings),
+        ),
     )
 
     pulumi.export("environment", settings.environment.value)

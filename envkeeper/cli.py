@@ -19,7 +19,7 @@ import typer
 
 from envkeeper import catalog
 from envkeeper.clock import utc_today
-from envkeeper.isolation import isolation_problems, sibling_settings
+from envkeeper.isolation import isolation_problems, ownership_problems, sibling_settings
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import DUE_SOON_DAYS
 from envkeeper.settings import Settings, iso_date, missing_secrets, parse_settings
@@ -103,6 +103,9 @@ def load_stack(stack: str, isolation: bool = True) -> tuple[StackConfig, Setting
     if isolation:
         siblings = sibling_settings(folder, short_stack_name(stack))
         problems = isolation_problems(config.origin, settings, siblings)
+        problems += ownership_problems(
+            config.origin, settings, folder, short_stack_name(stack), siblings
+        )
         if problems:
             raise UserError(problems)
     return config, settings

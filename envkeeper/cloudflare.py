@@ -45,14 +45,15 @@ class TokenPolicy:
 
 def deploy_policies(settings: Settings) -> list[TokenPolicy]:
     """Only what CI needs to deploy this environment's Workers, on this account and zones."""
-    account = settings.cloudflare.account_id
+    return deploy_policies_for(settings.cloudflare.account_id, settings.cloudflare.zones)
+
+
+def deploy_policies_for(account: str, zones: list[str]) -> list[TokenPolicy]:
+    """The deploy scope on `account` and `zones`; the policy pack holds every token to it."""
     policies = [TokenPolicy((WORKERS_SCRIPTS_WRITE,), {f"{ACCOUNT_SCOPE}.{account}": "*"})]
-    if settings.cloudflare.zones:
+    if zones:
         policies.append(
-            TokenPolicy(
-                (WORKERS_ROUTES_WRITE,),
-                {f"{ZONE_SCOPE}.{zone}": "*" for zone in settings.cloudflare.zones},
-            )
+            TokenPolicy((WORKERS_ROUTES_WRITE,), {f"{ZONE_SCOPE}.{zone}": "*" for zone in zones})
         )
     return policies
 

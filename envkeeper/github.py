@@ -57,6 +57,60 @@ def protection(settings: Settings) -> Protection:
     return Protection(branch_patterns=(MAIN,))
 
 
+def _ci_protection(settings: Settings, stacks: list[str]) -> dict[str, Protection]:
+    """The environments of the repository's own workflows, as production protects them.
+
+    `preview` runs a pull request's code with a token that decrypts dev and staging: the
+    production reviewers approve each run, never its author, admins included; any branch
+    may ask (the pull request's). The drift check reads a stack's secrets and the rotation
+    holds the app's key: main only.
+    """
+    reviewers = settings.github.reviewers
+    main_only = Protection(admins_can_bypass=False, branch_patterns=(MAIN,))
+    return {
+        ci.PREVIEW: Protection(
+            reviewer_teams=tuple(reviewers.teams),
+            reviewer_users=tuple(reviewers.users),
+            prevent_self_review=True,
+            admins_can_bypass=False,
+        ),
+        ci.ROTATION: main_only,
+    } | {ci.drift_environment(stack): main_only for stack in stacks}
+
+
+def owns_environments(settings: Settings, siblings: dict[str, Settings]) -> bool:
+    """Whether this stack creates and protects GitHub environments, which takes repository
+    Administration. GitHub cannot scope that to one environment: a token that may protect
+    dev's environment may also drop production's reviewers. So the production stack owns
+    every environment of its repository, and a stack beside it only writes its secrets and
+    variables into the environment production made (no Administration needed)."""
+    if settings.environment is Environment.PRODUCTION:
+        return True
+    return not any(
+        other.environment is Environment.PRODUCTION
+        and other.github.repository == settings.github.repository
+        for other in siblings.values()
+    )
+
+
+def owned_environments(
+    stack: str, settings: Settings, siblings: dict[str, Settings]
+) -> dict[str, Protection]:
+    """Every GitHub environment this stack creates, by name, with its rules: its own first,
+    then (for production) each other stack's of the same repository and the workflows'
+    (a drift environment per stack file: `stack` and the siblings')."""
+    if not owns_environments(settings, siblings):
+        return {}
+    owned = {settings.github.environment: protection(settings)}
+    if settings.environment is Environment.PRODUCTION:
+        repository = settings.github.repository
+        for other in sorted(siblings.values(), key=lambda s: s.github.environment):
+            if other.github.repository == repository:
+                owned.setdefault(other.github.environment, protection(other))
+        owned.update(_ci_protection(settings, sorted({stack, *siblings})))
+    return owned
+
+
 def secret_resource(name: str) -> str:
     """The Pulumi name of an environment secret (also its name in GitHub)."""
     return name

@@ -136,3 +136,24 @@ def stripe_key_problem(key: str, value: str, environment: Environment, stack: st
         "lower environment held it) and set a test-mode key with "
         f"`pulumi config set --secret --stack {stack} {key}`"
     )
+
+
+def ownership_problems(
+    origin: str, settings: Settings, project_dir: Path, stack: str, siblings: dict[str, Settings]
+) -> list[Problem]:
+    """Production creates and protects every GitHub environment of its repository from the
+    stack files beside it (envkeeper.github.owned_environments): one it cannot read would
+    lose its environment, and with it its secrets, on production's next `up`."""
+    if settings.environment is not Environment.PRODUCTION:
+        return []
+    return [
+        Problem(
+            origin,
+            "envkeeper:github",
+            f"Pulumi.{other}.yaml does not validate, and this stack creates the GitHub "
+            f"environment of every stack beside it; fix that file first (envkeeper validate "
+            f"{other})",
+        )
+        for other in stack_names(project_dir)
+        if other != stack and other not in siblings
+    ]

@@ -11,6 +11,8 @@ from envkeeper.settings import Settings
 RESEND_KEY_TYPE = "pulumi-python:dynamic/envkeeper:ResendApiKey"
 STRIPE_ENDPOINT_TYPE = "pulumi-python:dynamic/envkeeper:StripeWebhookEndpoint"
 STRIPE_ENDPOINT_RESOURCE = "stripe-webhook"
+# The component that holds the two Resend sending keys.
+SENDING_KEYS_TYPE = "envkeeper:resend:SendingKeys"
 
 
 def resend_key_resource(slot: str) -> str:

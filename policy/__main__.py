@@ -11,12 +11,16 @@ from policy import rules
 
 # Rules about one resource at a time, then rules that need the whole stack.
 RESOURCE_RULES = {
+    "resource-types-envkeeper-makes": rules.types_are_envkeepers,
     "cloudflare-token-short-lived-and-scoped": rules.token_is_short_lived_and_scoped,
     "postgres-logins-not-privileged": rules.logins_are_not_privileged,
 }
 STACK_RULES = {
+    "cloudflare-deploy-token-scope-exact": rules.deploy_tokens_carry_exactly_the_deploy_scope,
     "production-environment-protected": rules.production_environment_is_protected,
     "postgres-runtime-logins-own-nothing": rules.runtime_logins_own_nothing,
+    "postgres-memberships-as-designed": rules.memberships_are_as_designed,
+    "github-no-repository-wide-secrets": rules.no_repository_wide_secret_holds_a_catalog_value,
     "secrets-stay-in-their-stack": rules.secrets_stay_in_this_stack,
     "cors-origins-exact": rules.cors_origins_are_exact,
 }

@@ -2,6 +2,10 @@
 
 Each takes the validation arguments and a `report` callback, like pulumi-policy's
 validations, and reports one line per violation. Values are never put in a message.
+
+The pack refuses what it does not know (a resource type envkeeper does not declare), and
+holds what it knows to the stack's own boundaries, which the Environment component
+registers (envkeeper/policy_facts.py).
 """
 
 from __future__ import annotations
@@ -12,25 +16,44 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from envkeeper import catalog
+from envkeeper import catalog, ci, resource_types
 from envkeeper import cloudflare as cf
+from envkeeper import database as db
+from envkeeper import github as gh
 from envkeeper import policy_facts as facts
 from envkeeper.settings import Environment, origin_problem
 
 Report = Callable[..., None]
 
 ENVIRONMENT_TYPE = catalog.ENVIRONMENT_TYPE
-TOKEN = "cloudflare:index/accountToken:AccountToken"
-ROLE = "postgresql:index/role:Role"
-OWNED = ("postgresql:index/schema:Schema", "postgresql:index/database:Database")
-DEFAULT_PRIVILEGES = "postgresql:index/defaultPrivileges:DefaultPrivileges"
-WORKER_SECRET = "pulumi-python:dynamic/envkeeper:WorkerSecret"
-GITHUB_ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
-GITHUB_SCOPED = (
-    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
-    "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
-    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
+TOKEN = resource_types.ACCOUNT_TOKEN
+# A token owned by a person: it dies with their account, and may reach every account
+# they can. envkeeper makes account-owned tokens only.
+USER_TOKEN = "cloudflare:index/apiToken:ApiToken"
+ROLE = resource_types.PG_ROLE
+GRANT_ROLE = "postgresql:index/grantRole:GrantRole"
+OWNED = (resource_types.PG_SCHEMA, resource_types.PG_DATABASE)
+DEFAULT_PRIVILEGES = resource_types.PG_DEFAULT_PRIVILEGES
+WORKER_SECRET = resource_types.WORKER_SECRET
+GITHUB_ENVIRONMENT = resource_types.GITHUB_ENVIRONMENT
+GITHUB_BRANCH_POLICY = resource_types.GITHUB_BRANCH_POLICY
+GITHUB_IN_ENVIRONMENT = (
+    resource_types.GITHUB_ENVIRONMENT_SECRET,
+    resource_types.GITHUB_ENVIRONMENT_VARIABLE,
 )
+# Secrets and variables GitHub hands to more than one environment: every workflow of the
+# repository (any branch that can push a workflow), or of the organization, can read them.
+GITHUB_WIDE = {
+    "github:index/actionsSecret:ActionsSecret": "secretName",
+    "github:index/actionsVariable:ActionsVariable": "variableName",
+    "github:index/actionsOrganizationSecret:ActionsOrganizationSecret": "secretName",
+    "github:index/actionsOrganizationVariable:ActionsOrganizationVariable": "variableName",
+    "github:index/dependabotSecret:DependabotSecret": "secretName",
+    "github:index/dependabotOrganizationSecret:DependabotOrganizationSecret": "secretName",
+    "github:index/codespacesSecret:CodespacesSecret": "secretName",
+    "github:index/codespacesOrganizationSecret:CodespacesOrganizationSecret": "secretName",
+    "github:index/codespacesUserSecret:CodespacesUserSecret": "secretName",
+}
 SPECIFIC_RESOURCE = re.compile(r"com\.cloudflare\.api\.account(\.zone)?\.[0-9a-f]{32}")
 
 
@@ -38,9 +61,25 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def types_are_envkeepers(args: Any, report: Report) -> None:
+    """Every resource is of a type envkeeper declares (envkeeper/resource_types.py): a
+    hand-written or unknown resource fails even where no rule names its type."""
+    if not resource_types.allowed(args.resource_type):
+        report(
+            f"{args.name} is a {args.resource_type}, which envkeeper does not make; remove it, "
+            "or add its type to envkeeper/resource_types.py with a rule for what it may do"
+        )
+
+
 def token_is_short_lived_and_scoped(args: Any, report: Report, now: datetime | None = None) -> None:
-    """Cloudflare tokens expire within policy + grace from now and name one account or zone."""
-    if args.resource_type != TOKEN:
+    """Cloudflare tokens are account-owned, expire within policy + grace from now and name
+    one account or zone."""
+    if args.resource_type == USER_TOKEN:
+        report(
+            f"token {args.name} is owned by a user: it dies with that person's account and may "
+            "reach every account they can; make an account-owned AccountToken"
+        )
+    elif args.resource_type != TOKEN:
         return
     props = args.props
     days = (catalog.BUILT_IN["CLOUDFLARE_API_TOKEN"].rotation_days or 0) + cf.GRACE_DAYS
@@ -53,11 +92,36 @@ def token_is_short_lived_and_scoped(args: Any, report: Report, now: datetime | N
         if when > limit:
             report(f"token {args.name} expires {expires}, later than {days} days from now")
     for policy in props.get("policies") or []:
-        resources = policy.get("resources") or "{}"
-        keys = json.loads(resources) if isinstance(resources, str) else dict(resources)
-        for key in keys or ["(none)"]:
+        for key in _resource_keys(policy.get("resources")) or ["(none)"]:
             if not SPECIFIC_RESOURCE.fullmatch(key):
                 report(f"token {args.name} reaches {key}; name one account or zone by its id")
+
+
+def _resources(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _resource_keys(value: Any) -> list[str]:
+    """Every resource a token policy names, nested ones included (Cloudflare lets an
+    account map to the zones inside it, a zone wildcard among them)."""
+    found = _resources(value)
+    if not isinstance(found, dict):
+        return [str(found)] if found else []
+    keys = []
+    for key, inner in found.items():
+        keys.append(str(key))
+        if isinstance(inner, dict):
+            keys += _resource_keys(inner)
+    return keys
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 def _environment(resources: Iterable[Any]) -> dict[str, Any] | None:
@@ -67,23 +131,106 @@ def _environment(resources: Iterable[Any]) -> dict[str, Any] | None:
     return None
 
 
+def deploy_tokens_carry_exactly_the_deploy_scope(args: Any, report: Report) -> None:
+    """Every Cloudflare token of the stack is on this stack's account and carries exactly
+    the deploy permission groups, on exactly this account and its zones."""
+    env = _environment(args.resources)
+    if env is None:
+        return
+    account = env.get(facts.ACCOUNT_ID)
+    groups = env.get(facts.DEPLOY_PERMISSION_GROUPS) or {}
+    expected = sorted(
+        (
+            tuple(sorted(str(groups.get(p.name)) for p in policy.permissions)),
+            _canonical(policy.resources),
+        )
+        for policy in cf.deploy_policies_for(str(account), list(env.get(facts.ZONES) or []))
+    )
+    for resource in args.resources:
+        if resource.resource_type != TOKEN:
+            continue
+        props, name = resource.props, resource.name
+        if props.get("accountId") != account:
+            report(f"token {name} is on another Cloudflare account than this stack's", resource.urn)
+        policies = props.get("policies") or []
+        if any(p.get("effect") != "allow" for p in policies):
+            report(f"token {name} has a policy that is not a plain allow", resource.urn)
+        found = sorted(
+            (
+                tuple(sorted(str(g.get("id")) for g in p.get("permissionGroups") or [])),
+                _canonical(_resources(p.get("resources"))),
+            )
+            for p in policies
+        )
+        if found != expected:
+            report(
+                f"token {name} does not carry exactly the deploy scope (Workers Scripts Write "
+                "on this account, Workers Routes Write on its zones)",
+                resource.urn,
+            )
+
+
+def _branch_patterns(resources: Iterable[Any], environment: str) -> list[str]:
+    return sorted(
+        str(r.props.get("branchPattern") or r.props.get("tagPattern") or "(a tag)")
+        for r in resources
+        if r.resource_type == GITHUB_BRANCH_POLICY and r.props.get("environment") == environment
+    )
+
+
+def _main_only(resource: Any, resources: list[Any], name: str, report: Report) -> None:
+    branch = resource.props.get("deploymentBranchPolicy") or {}
+    patterns = _branch_patterns(resources, name)
+    if branch.get("protectedBranches"):
+        where = "any protected branch"
+    elif not branch.get("customBranchPolicies"):
+        where = "any branch"
+    elif patterns != [gh.MAIN]:
+        where = ", ".join(patterns) or "no branch"
+    else:
+        return
+    report(
+        f"GitHub environment {name} deploys from {where}; give it a branch policy of exactly "
+        f"{gh.MAIN}",
+        resource.urn,
+    )
+
+
+def _approved(resource: Any, name: str, report: Report) -> None:
+    props = resource.props
+    reviewers = props.get("reviewers") or []
+    if not any((r.get("teams") or r.get("users")) for r in reviewers):
+        report(f"GitHub environment {name} has no required reviewers", resource.urn)
+    if props.get("preventSelfReview") is not True:
+        report(f"GitHub environment {name} lets people approve their own deploys", resource.urn)
+
+
 def production_environment_is_protected(args: Any, report: Report) -> None:
-    """Production's GitHub environment: reviewers, no self-review, a branch policy."""
+    """Production's GitHub environment: reviewers, no self-review, no admin bypass, a branch
+    policy of exactly main. Previews: reviewers, no self-review, no admin bypass. The drift
+    check's and the rotation's: main only."""
     env = _environment(args.resources)
     if env is None or env.get(facts.ENVIRONMENT) != Environment.PRODUCTION.value:
         return
-    for resource in args.resources:
+    resources = list(args.resources)
+    for resource in resources:
         if resource.resource_type != GITHUB_ENVIRONMENT:
             continue
-        props, name = resource.props, resource.props.get("environment", resource.name)
-        reviewers = props.get("reviewers") or []
-        if not any((r.get("teams") or r.get("users")) for r in reviewers):
-            report(f"GitHub environment {name} has no required reviewers", resource.urn)
-        if props.get("preventSelfReview") is not True:
-            report(f"GitHub environment {name} lets people approve their own deploys", resource.urn)
-        branch = props.get("deploymentBranchPolicy") or {}
-        if not (branch.get("protectedBranches") or branch.get("customBranchPolicies")):
-            report(f"GitHub environment {name} deploys from any branch", resource.urn)
+        name = resource.props.get("environment", resource.name)
+        bypass = resource.props.get("canAdminsBypass") is not False
+        if name == env.get(facts.GITHUB_ENVIRONMENT):
+            _approved(resource, name, report)
+            if bypass:
+                report(f"GitHub environment {name} lets admins bypass its rules", resource.urn)
+            _main_only(resource, resources, name, report)
+        elif name == ci.PREVIEW:
+            _approved(resource, name, report)
+            if bypass:
+                report(f"GitHub environment {name} lets admins bypass its rules", resource.urn)
+        elif ci.is_ci_environment(name):
+            if bypass:
+                report(f"GitHub environment {name} lets admins bypass its rules", resource.urn)
+            _main_only(resource, resources, name, report)
 
 
 def logins_are_not_privileged(args: Any, report: Report) -> None:
@@ -113,15 +260,62 @@ def runtime_logins_own_nothing(args: Any, report: Report) -> None:
                 report(f"runtime login {owner} owns {resource.name}", resource.urn)
 
 
+# Who may be a member of the roles that own the data or hold the app's privileges: the
+# database model's design (envkeeper/database.py), nothing more.
+_GUARDED = (db.OWNER, db.RUNTIME)
+_DESIGNED = {spec.name: set(spec.member_of) for spec in db.ROLES}
+
+
+def memberships_are_as_designed(args: Any, report: Report) -> None:
+    """No role is a member of app_owner or app_runtime beyond the database model's design:
+    the migrator works as app_owner, the runtime logins are app_runtime, no one else."""
+    for resource in args.resources:
+        props = resource.props
+        if resource.resource_type == ROLE:
+            name = props.get("name", resource.name)
+            extra = set(props.get("roles") or []) & set(_GUARDED) - _DESIGNED.get(name, set())
+            for group in sorted(extra):
+                report(
+                    f"role {name} is made a member of {group}, which the database model "
+                    "does not grant it",
+                    resource.urn,
+                )
+        elif resource.resource_type == GRANT_ROLE and props.get("grantRole") in _GUARDED:
+            report(
+                f"{resource.name} grants {props.get('grantRole')} to {props.get('role')}; "
+                "membership of it is given by the roles' own definitions only",
+                resource.urn,
+            )
+
+
+def no_repository_wide_secret_holds_a_catalog_value(args: Any, report: Report) -> None:
+    """No repository-, organization- or Dependabot/Codespaces-level GitHub secret or variable
+    carries a catalog value: those reach every workflow of every branch, not one
+    environment's approved deploys."""
+    env = _environment(args.resources)
+    names = set((env or {}).get(facts.DELIVERED) or []) | {e.name for e in catalog.BUILT_IN}
+    for resource in args.resources:
+        key = GITHUB_WIDE.get(resource.resource_type)
+        if key and resource.props.get(key) in names:
+            report(
+                f"{resource.name} puts {resource.props.get(key)} in a {resource.resource_type}, "
+                "which every workflow of the repository can read; deliver it to the stack's "
+                "GitHub environment only",
+                resource.urn,
+            )
+
+
 def secrets_stay_in_this_stack(args: Any, report: Report) -> None:
-    """Worker secrets and GitHub environment values target this stack's own Workers and
-    environment, never another stack's."""
+    """Worker secrets, Cloudflare resources and GitHub environment values target this
+    stack's own account, Workers and environment, never another stack's."""
     env = _environment(args.resources)
     if env is None:
         report("no envkeeper environment in this stack; nothing to check against")
         return
     workers, account = set(env.get(facts.WORKERS) or []), env.get(facts.ACCOUNT_ID)
     allowed = env.get(facts.WORKER_SECRETS) or {}
+    repository, mine = env.get(facts.REPOSITORY), env.get(facts.GITHUB_ENVIRONMENT)
+    owned = set(env.get(facts.GITHUB_ENVIRONMENTS_OWNED) or [])
     for resource in args.resources:
         props = resource.props
         if resource.resource_type == WORKER_SECRET:
@@ -138,12 +332,26 @@ def secrets_stay_in_this_stack(args: Any, report: Report) -> None:
                     "list it under its secrets, or remove the resource",
                     resource.urn,
                 )
-        elif resource.resource_type in (*GITHUB_SCOPED, GITHUB_ENVIRONMENT):
+        elif resource.resource_type.startswith("cloudflare:") and "accountId" in props:
+            if props.get("accountId") != account:
+                report(
+                    f"{resource.name} targets another Cloudflare account than this stack's",
+                    resource.urn,
+                )
+        elif resource.resource_type in GITHUB_IN_ENVIRONMENT:
             target = (props.get("repository"), props.get("environment"))
-            if target != (env.get(facts.REPOSITORY), env.get(facts.GITHUB_ENVIRONMENT)):
+            if target != (repository, mine):
                 report(
                     f"{resource.name} targets GitHub environment {target[1]} of {target[0]}, "
                     "which is not this stack's",
+                    resource.urn,
+                )
+        elif resource.resource_type in (GITHUB_ENVIRONMENT, GITHUB_BRANCH_POLICY):
+            target = (props.get("repository"), props.get("environment"))
+            if target[0] != repository or target[1] not in owned:
+                report(
+                    f"{resource.name} sets up GitHub environment {target[1]} of {target[0]}, "
+                    "which this stack does not own",
                     resource.urn,
                 )
 

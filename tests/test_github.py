@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from envkeeper.offline import FakeProviders, ProgramRun, is_secret, unwrap_all
+from envkeeper import github as gh
+from envkeeper.offline import FakeProviders, ProgramError, ProgramRun, is_secret, unwrap_all
 from tests import programs
 from tests.conftest import ROOT, STACKS
 from tests.programs import environment_secrets, load, plan_json
@@ -31,11 +32,22 @@ def run(stack: str, project_dir: Path = ROOT) -> ProgramRun:
     return programs.run(stack, project_dir, providers=providers)
 
 
+def environment(result: ProgramRun, name: str) -> Any:
+    (env,) = [r for r in result.by_type(ENVIRONMENT) if r.inputs["environment"] == name]
+    return env
+
+
+def branch_patterns(result: ProgramRun, name: str) -> list[str]:
+    return [
+        p.inputs["branchPattern"] for p in result.by_type(POLICY) if p.inputs["environment"] == name
+    ]
+
+
 def test_production_needs_a_reviewer_no_self_review_no_bypass_main_only() -> None:
     _, settings = load("prod")
     result = run("prod")
-    (env,) = result.by_type(ENVIRONMENT)
-    assert env.inputs["environment"] == "production"
+    env = environment(result, "production")
+    assert env.name == "environment"  # the name it always had: no replacement of a deployed one
     assert env.inputs["repository"] == settings.github.repository
     assert env.inputs["reviewers"] == [
         {"teams": [github_id(t) for t in settings.github.reviewers.teams], "users": []}
@@ -47,30 +59,103 @@ def test_production_needs_a_reviewer_no_self_review_no_bypass_main_only() -> Non
         "protectedBranches": False,
         "customBranchPolicies": True,
     }
-    (policy,) = result.by_type(POLICY)
-    assert (policy.inputs["branchPattern"], policy.inputs["environment"]) == ("main", "production")
+    assert branch_patterns(result, "production") == ["main"]
 
 
-@pytest.mark.parametrize(("stack", "environment"), [("staging", "staging"), ("dev", "dev")])
-def test_staging_and_dev_deploy_from_main_only(stack: str, environment: str) -> None:
-    # A pull request's job that names the environment gets neither its secrets nor its
-    # OIDC subject: only main may run in it.
+def test_production_owns_every_environment_of_its_repository() -> None:
+    # Creating or protecting an environment takes repository Administration, which GitHub
+    # cannot limit to one environment: only production's credential holds it.
+    result = run("prod")
+    assert sorted(r.inputs["environment"] for r in result.by_type(ENVIRONMENT)) == sorted(
+        [
+            "production",
+            "dev",
+            "staging",
+            gh.PREVIEW,
+            gh.ROTATION,
+            *(gh.drift_environment(s) for s in STACKS),
+        ]
+    )
+    assert {r.inputs["repository"] for r in result.by_type(ENVIRONMENT)} == {"example-app"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_a_stack_beside_production_only_writes_its_secrets_and_variables(stack: str) -> None:
+    # Its github:token needs no Administration, so it cannot change production's rules.
     result = run(stack)
-    (env,) = result.by_type(ENVIRONMENT)
+    assert result.by_type(ENVIRONMENT) == [] and result.by_type(POLICY) == []
+    github = [r for r in result.registrations if r.type.startswith("github:")]
+    assert {r.type for r in github} == {SECRET, VARIABLE}
+
+
+@pytest.mark.parametrize(("stack", "name"), [("staging", "staging"), ("dev", "dev")])
+def test_staging_and_dev_deploy_from_main_only(stack: str, name: str) -> None:
+    # A pull request's job that names the environment gets neither its secrets nor its
+    # OIDC subject: only main may run in it. Production's stack makes it so.
+    result = run("prod")
+    env = environment(result, name)
+    assert env.name == f"environment-{name}"
     assert env.inputs["deploymentBranchPolicy"] == {
         "protectedBranches": False,
         "customBranchPolicies": True,
     }
-    (policy,) = result.by_type(POLICY)
-    assert policy.inputs["branchPattern"] == "main"
-    assert policy.inputs["environment"] == environment
-    assert "reviewers" not in env.inputs or env.inputs["reviewers"] == []
+    assert branch_patterns(result, name) == ["main"]
+    assert env.inputs.get("reviewers", []) == []
 
 
 def test_dev_needs_no_approval() -> None:
-    (env,) = run("dev").by_type(ENVIRONMENT)
+    env = environment(run("prod"), "dev")
     assert env.inputs.get("reviewers", []) == []
     assert env.inputs["preventSelfReview"] is False
+
+
+def test_previews_wait_for_a_production_reviewer_who_is_not_their_author() -> None:
+    _, settings = load("prod")
+    result = run("prod")
+    env = environment(result, gh.PREVIEW)
+    assert env.inputs["reviewers"] == [
+        {"teams": [github_id(t) for t in settings.github.reviewers.teams], "users": []}
+    ]
+    assert env.inputs["preventSelfReview"] is True
+    assert env.inputs["canAdminsBypass"] is False
+    # Any branch may ask (a pull request's head): the reviewers are the gate.
+    assert env.inputs.get("deploymentBranchPolicy") is None
+    assert branch_patterns(result, gh.PREVIEW) == []
+
+
+@pytest.mark.parametrize("name", [gh.ROTATION, *(gh.drift_environment(s) for s in STACKS)])
+def test_the_drift_check_and_the_rotation_run_from_main_only(name: str) -> None:
+    # drift-prod's subject gets a token that decrypts production.
+    result = run("prod")
+    env = environment(result, name)
+    assert env.inputs["canAdminsBypass"] is False
+    assert env.inputs["deploymentBranchPolicy"]["customBranchPolicies"] is True
+    assert branch_patterns(result, name) == ["main"]
+
+
+def test_a_stack_without_production_beside_it_owns_its_environment(project: Path) -> None:
+    (project / "Pulumi.prod.yaml").unlink()
+    result = run("dev", project)
+    assert [r.inputs["environment"] for r in result.by_type(ENVIRONMENT)] == ["dev"]
+    assert branch_patterns(result, "dev") == ["main"]
+
+
+def test_production_refuses_to_run_beside_a_stack_file_it_cannot_read(
+    cli: Any, project: Path
+) -> None:
+    # It would delete that stack's environment, and its secrets with it.
+    path = project / "Pulumi.staging.yaml"
+    path.write_text(path.read_text().replace("environment: staging", "environment: stage"))
+    result = cli("validate", "prod")
+    assert result.exit_code == 2
+    assert (
+        "envkeeper:github: Pulumi.staging.yaml does not validate, and this stack creates the "
+        "GitHub environment of every stack beside it; fix that file first (envkeeper validate "
+        "staging)"
+    ) in result.stderr
+    with pytest.raises(ProgramError) as excinfo:
+        run("prod", project)
+    assert "Pulumi.staging.yaml does not validate" in str(excinfo.value)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -111,7 +196,11 @@ def test_no_value_of_one_environment_lands_in_another() -> None:
 
 def test_prod_plan_shows_its_environment_rules_secrets_and_variables(cli: Any) -> None:
     resources = plan_json(cli, "prod")["resources"]
-    (env,) = [r for r in resources if r["type"] == ENVIRONMENT]
+    (env,) = [
+        r
+        for r in resources
+        if r["type"] == ENVIRONMENT and r["inputs"]["environment"] == "production"
+    ]
     assert env["inputs"]["environment"] == "production"
     assert env["inputs"]["reviewers"][0]["teams"]
     assert env["inputs"]["deploymentBranchPolicy"]["customBranchPolicies"] is True

@@ -126,22 +126,57 @@ def test_the_programs_production_environment_passes() -> None:
     assert found == []
 
 
+def production_environment(resources: list[PolicyResource]) -> PolicyResource:
+    return next(
+        r
+        for r in resources
+        if r.resource_type == rules.GITHUB_ENVIRONMENT and r.props["environment"] == "production"
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         ({"reviewers": []}, "has no required reviewers"),
         ({"preventSelfReview": False}, "lets people approve their own deploys"),
-        ({"deploymentBranchPolicy": None}, "deploys from any branch"),
+        ({"canAdminsBypass": True}, "lets admins bypass its rules"),
+        (
+            {"deploymentBranchPolicy": None},
+            "deploys from any branch; give it a branch policy of exactly main",
+        ),
+        (
+            {"deploymentBranchPolicy": {"protectedBranches": True, "customBranchPolicies": False}},
+            "deploys from any protected branch; give it a branch policy of exactly main",
+        ),
     ],
 )
 def test_an_unprotected_production_environment_fails(change: dict[str, Any], message: str) -> None:
     def weaken(resources: list[PolicyResource]) -> None:
-        env = next(r for r in resources if r.resource_type == rules.GITHUB_ENVIRONMENT)
+        env = production_environment(resources)
         env.props = {**env.props, **change}
 
     found = Violations()
     rules.production_environment_is_protected(stack_args("prod", weaken), found)
     assert found == [f"GitHub environment production {message}"]
+
+
+@pytest.mark.parametrize("pattern", ["*", "main*", "releases/*"])
+def test_a_production_branch_policy_other_than_main_fails(pattern: str) -> None:
+    def widen(resources: list[PolicyResource]) -> None:
+        policy = next(
+            r
+            for r in resources
+            if r.resource_type == rules.GITHUB_BRANCH_POLICY
+            and r.props["environment"] == "production"
+        )
+        policy.props = {**policy.props, "branchPattern": pattern}
+
+    found = Violations()
+    rules.production_environment_is_protected(stack_args("prod", widen), found)
+    assert found == [
+        f"GitHub environment production deploys from {pattern}; give it a branch policy of "
+        "exactly main"
+    ]
 
 
 def test_dev_may_be_open() -> None:
@@ -340,10 +375,14 @@ def test_the_pack_enforces_every_rule_as_mandatory(monkeypatch: pytest.MonkeyPat
     assert pack["enforcement_level"] is pulumi_policy.EnforcementLevel.MANDATORY
     policies = {p.name: p for p in pack["policies"]}
     assert {name: type(p).__name__ for name, p in policies.items()} == {
+        "resource-types-envkeeper-makes": "ResourceValidationPolicy",
         "cloudflare-token-short-lived-and-scoped": "ResourceValidationPolicy",
         "postgres-logins-not-privileged": "ResourceValidationPolicy",
+        "cloudflare-deploy-token-scope-exact": "StackValidationPolicy",
         "production-environment-protected": "StackValidationPolicy",
         "postgres-runtime-logins-own-nothing": "StackValidationPolicy",
+        "postgres-memberships-as-designed": "StackValidationPolicy",
+        "github-no-repository-wide-secrets": "StackValidationPolicy",
         "secrets-stay-in-their-stack": "StackValidationPolicy",
         "cors-origins-exact": "StackValidationPolicy",
     }
@@ -360,6 +399,49 @@ def _set(type_: str, name: str | None, **changes: Any) -> Any:
     return edit
 
 
+def _add(type_: str, resource_name: str, **props: Any) -> Any:
+    """A hand-written resource of `type_` beside the program's."""
+
+    def edit(resources: list[PolicyResource]) -> None:
+        urn = f"urn:pulumi:prod::envkeeper::{type_}::{resource_name}"
+        resources.append(
+            PolicyResource(type_, props, urn, resource_name, OPTIONS, None, None, [], {})
+        )
+
+    return edit
+
+
+def _token(edit_policies: Any) -> Any:
+    def edit(resources: list[PolicyResource]) -> None:
+        found = next(
+            r for r in resources if r.resource_type == rules.TOKEN and r.name == "deploy-b"
+        )
+        props = copy.deepcopy(found.props)
+        edit_policies(props["policies"])
+        found.props = props
+
+    return edit
+
+
+def _extra_group(policies: list[dict[str, Any]]) -> None:
+    policies[0]["permissionGroups"].append({"id": "c1a5e0fe000000000000000000000000"})
+
+
+def _nested_zone_wildcard(policies: list[dict[str, Any]]) -> None:
+    account = next(iter(json.loads(policies[0]["resources"])))
+    policies[0]["resources"] = json.dumps({account: {"com.cloudflare.api.account.zone.*": "*"}})
+
+
+def _member_of_owner(resources: list[PolicyResource]) -> None:
+    login = next(
+        r for r in resources if r.resource_type == rules.ROLE and r.props["name"] == "app_runtime_a"
+    )
+    login.props = {**login.props, "roles": ["app_runtime", "app_owner"]}
+
+
+DEV_ACCOUNT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+PROD_ACCOUNT_RESOURCE = "com.cloudflare.api.account.9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+
 # For each rule, one change to production's resources that breaks that rule and no other.
 BREAKS: dict[str, Any] = {
     "cloudflare-token-short-lived-and-scoped": _set(
@@ -367,18 +449,78 @@ BREAKS: dict[str, Any] = {
     ),
     "postgres-logins-not-privileged": _set(rules.ROLE, "app_readonly", superuser=True),
     "production-environment-protected": _set(
-        rules.GITHUB_ENVIRONMENT, None, preventSelfReview=False
+        rules.GITHUB_ENVIRONMENT, "environment", preventSelfReview=False
     ),
     "postgres-runtime-logins-own-nothing": _set(
         "postgresql:index/schema:Schema", None, owner="app_runtime_a"
     ),
     # A Worker secret on another Cloudflare account, though the Worker's name is this stack's.
     "secrets-stay-in-their-stack": _set(
-        rules.WORKER_SECRET,
-        "example-api-STRIPE_SECRET_KEY",
-        accountId="0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        rules.WORKER_SECRET, "example-api-STRIPE_SECRET_KEY", accountId=DEV_ACCOUNT
     ),
     "cors-origins-exact": _set(rules.ENVIRONMENT_TYPE, None, corsOrigins=["https://*.example.com"]),
+    "cloudflare-deploy-token-scope-exact": _token(_extra_group),
+    "postgres-memberships-as-designed": _member_of_owner,
+    "resource-types-envkeeper-makes": _add(
+        "random:index/randomString:RandomString", "stray", length=32
+    ),
+}
+
+# The review's gaps, each passing with no violation before these rules: what each does to
+# production's stack, and every rule that must report it.
+GAPS: dict[str, tuple[Any, set[str]]] = {
+    "production lets admins bypass": (
+        _set(rules.GITHUB_ENVIRONMENT, "environment", canAdminsBypass=True),
+        {"production-environment-protected"},
+    ),
+    "production deploys from branch pattern *": (
+        _set(rules.GITHUB_BRANCH_POLICY, "branch-main", branchPattern="*"),
+        {"production-environment-protected"},
+    ),
+    "a repository-level Actions secret holds DATABASE_URL": (
+        _add(
+            "github:index/actionsSecret:ActionsSecret",
+            "database-url",
+            repository="example-app",
+            secretName="DATABASE_URL",
+        ),
+        {"github-no-repository-wide-secrets", "resource-types-envkeeper-makes"},
+    ),
+    "a runtime login made a member of app_owner": (
+        _member_of_owner,
+        {"postgres-memberships-as-designed"},
+    ),
+    "app_owner granted to a login by a GrantRole": (
+        _add(rules.GRANT_ROLE, "owner-to-readonly", role="app_readonly", grantRole="app_owner"),
+        {"postgres-memberships-as-designed", "resource-types-envkeeper-makes"},
+    ),
+    "a deploy token with a permission group beyond the deploy set": (
+        _token(_extra_group),
+        {"cloudflare-deploy-token-scope-exact"},
+    ),
+    "a deploy token whose resources nest a wildcard": (
+        _token(_nested_zone_wildcard),
+        {"cloudflare-deploy-token-scope-exact", "cloudflare-token-short-lived-and-scoped"},
+    ),
+    "a user-owned ApiToken": (
+        _add(
+            rules.USER_TOKEN,
+            "personal",
+            expiresOn="2026-12-01T00:00:00Z",
+            policies=[{"effect": "allow", "resources": json.dumps({PROD_ACCOUNT_RESOURCE: "*"})}],
+        ),
+        {"resource-types-envkeeper-makes", "cloudflare-token-short-lived-and-scoped"},
+    ),
+    "a Worker-secret-like resource of another type on another account": (
+        _add(
+            "cloudflare:index/workersSecret:WorkersSecret",
+            "stray",
+            accountId=DEV_ACCOUNT,
+            scriptName="example-api",
+            name="STRIPE_SECRET_KEY",
+        ),
+        {"resource-types-envkeeper-makes", "secrets-stay-in-their-stack"},
+    ),
 }
 
 
@@ -407,6 +549,27 @@ def test_the_shipped_production_stack_passes_every_rule_of_the_pack(
         assert reported_by(policy, args) == [], policy.name
 
 
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_the_shipped_lower_stacks_pass_every_rule_of_the_pack(
+    monkeypatch: pytest.MonkeyPatch, stack: str
+) -> None:
+    monkeypatch.setattr(rules, "_now", lambda: NOW)
+    args = stack_args(stack)
+    for policy in loaded_pack(monkeypatch)["policies"]:
+        assert reported_by(policy, args) == [], policy.name
+
+
+# Its types are none of envkeeper's, so the allowlist reports them too: its own break is a gap.
+ONLY_WITH_THE_ALLOWLIST = {"github-no-repository-wide-secrets"}
+
+
+def test_every_rule_has_a_break(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = {p.name for p in loaded_pack(monkeypatch)["policies"]}
+    assert set(BREAKS) | ONLY_WITH_THE_ALLOWLIST == names
+    for rule in ONLY_WITH_THE_ALLOWLIST:
+        assert any(rule in expected for _, expected in GAPS.values())
+
+
 @pytest.mark.parametrize("rule", sorted(BREAKS))
 def test_each_break_is_reported_under_its_own_rule_name_and_no_other(
     monkeypatch: pytest.MonkeyPatch, rule: str
@@ -418,3 +581,79 @@ def test_each_break_is_reported_under_its_own_rule_name_and_no_other(
     reports = {p.name: reported_by(p, args) for p in loaded_pack(monkeypatch)["policies"]}
     assert {name for name, found in reports.items() if found} == {rule}
     assert len(reports[rule]) == 1, reports[rule]
+
+
+@pytest.mark.parametrize("gap", sorted(GAPS))
+def test_each_gap_of_the_review_is_a_violation_of_the_loaded_pack(
+    monkeypatch: pytest.MonkeyPatch, gap: str
+) -> None:
+    monkeypatch.setattr(rules, "_now", lambda: NOW)
+    edit, expected = GAPS[gap]
+    args = stack_args("prod", edit)
+    reports = {p.name: reported_by(p, args) for p in loaded_pack(monkeypatch)["policies"]}
+    assert {name for name, found in reports.items() if found} == expected
+    for name in expected:
+        assert len(reports[name]) == 1, reports[name]
+        assert "CANARY" not in reports[name][0] and "placeholder" not in reports[name][0]
+
+
+# --- The allowlist is exactly what envkeeper makes ---------------------------------------------
+
+
+def declared_types(project: Path) -> set[str]:
+    """Every resource type the program declares, over the stacks and modes a team can
+    choose: created or adopted Neon project, minted or pasted Resend and Stripe secrets, a
+    stack with or without production beside it."""
+    from tests.programs import load, pasted
+    from tests.test_neon import OWNER, adopt
+
+    found = {r.type for s in ("dev", "staging", "prod") for r in run(s, project).registrations}
+    adopt(project, "staging")
+    secrets = {
+        k: f"placeholder:{k}" for k in load("staging", project)[1].catalog.secure_config_keys()
+    }
+    found |= {
+        r.type
+        for r in run(
+            "staging", project, secrets={**secrets, "envkeeper:neonOwnerUrl": OWNER}
+        ).registrations
+    }
+    dev = project / "Pulumi.dev.yaml"
+    dev.write_text(pasted(dev.read_text()))
+    (project / "Pulumi.prod.yaml").unlink()
+    found |= {r.type for r in run("dev", project).registrations}
+    return found
+
+
+def test_the_allowlist_is_every_type_envkeeper_declares_and_no_other(project: Path) -> None:
+    from envkeeper import resource_types
+
+    declared = declared_types(project)
+    # A new resource type must be named in envkeeper/resource_types.py, or the pack refuses
+    # the program's own resource on every preview.
+    assert [t for t in sorted(declared) if not resource_types.allowed(t)] == []
+    # No entry the program never makes: each one is a type a stack may hold unreviewed.
+    assert resource_types.DECLARED - declared == set()
+    assert {t for t in declared if t.startswith(resource_types.PROVIDER_PREFIX)} == {
+        "pulumi:providers:postgresql"
+    }
+
+
+def test_the_allowlist_refuses_what_envkeeper_does_not_make() -> None:
+    from envkeeper import resource_types
+
+    for stray in (
+        rules.USER_TOKEN,
+        "github:index/actionsSecret:ActionsSecret",
+        "random:index/randomString:RandomString",
+        "pulumi-python:dynamic/envkeeper:Anything",
+        "pulumi:providers:aws",
+        "cloudflare:index/workersScript:WorkersScript",
+    ):
+        assert not resource_types.allowed(stray), stray
+    for engine in (
+        "pulumi:pulumi:Stack",
+        "pulumi:providers:cloudflare",
+        "pulumi:providers:pulumi-python",
+    ):
+        assert resource_types.allowed(engine), engine
