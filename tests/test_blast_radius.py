@@ -73,7 +73,9 @@ def test_rotation_changes_exactly_the_dependents(
     declared: bool,
 ) -> None:
     source = declared_root if declared else ROOT
-    for file in ("Pulumi.yaml", "__main__.py", f"Pulumi.{stack}.yaml"):
+    # Every stack file: the program reads the others (production makes their GitHub
+    # environments), as the baseline's did.
+    for file in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in STACKS)):
         shutil.copy(source / file, tmp_path / file)
     _, settings = load(stack, source)
     set_rotation(tmp_path, stack, name, {slot: NEW_DATE} if slot else NEW_DATE)

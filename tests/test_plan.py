@@ -271,6 +271,7 @@ def test_ids_only_a_provider_knows_are_marked_as_offline_stand_ins(cli: Any) -> 
         r
         for r in plan["resources"]
         if r["type"] == "github:index/repositoryEnvironment:RepositoryEnvironment"
+        and r["inputs"]["environment"] == "production"
     ]
     assert production["inputs"]["reviewers"] == [{"teams": ["[offline stand-in]"], "users": []}]
 

@@ -386,11 +386,16 @@ def test_every_uv_call_of_ci_is_frozen() -> None:
                 for call in uv_calls(step.get("run", "")):
                     checked += 1
                     assert "--frozen" in call, f"{name}: {call}"
-    for path in (ROOT / ".ci" / "run", ROOT / ".pre-commit-config.yaml"):
-        for call in uv_calls(path.read_text()):
-            if "pre-commit install" not in call:  # the comment telling a person what to run
-                checked += 1
-                assert "--frozen" in call, f"{path.name}: {call}"
+    ci = (ROOT / ".ci" / "run").read_text()
+    # CI's last line is the README's test command as a person types it: UV_FROZEN, exported
+    # before the first uv call, freezes it.
+    first_uv = min(m.start() for m in UV_CALL.finditer(ci))
+    assert 0 <= ci.find("\nexport UV_FROZEN=1\n") < first_uv
+    pre_commit = (ROOT / ".pre-commit-config.yaml").read_text()
+    for call in uv_calls(pre_commit):
+        if "pre-commit install" not in call:  # the comment telling a person what to run
+            checked += 1
+            assert "--frozen" in call, f".pre-commit-config.yaml: {call}"
     assert checked >= 10
 
 
