@@ -660,6 +660,45 @@ def test_the_policy_pack_passes_the_program_and_stops_a_stray_secret(
     assert deployment.vendors.changes() == []  # nothing reached a vendor
 
 
+REPOSITORY_WIDE = """
+# A hand-written resource of a type envkeeper never makes: a repository-level Actions
+# secret holding a catalog value, which every workflow of every branch could read.
+import pulumi_github
+
+pulumi_github.ActionsSecret(
+    "database-url",
+    repository="example-app",
+    secret_name="DATABASE_URL",
+    plaintext_value=pulumi.Config("envkeeper").require_secret("stripeSecretKey"),
+)
+"""
+
+
+def test_the_policy_pack_refuses_a_type_envkeeper_does_not_make(deployment: Deployment) -> None:
+    """Builds on the deployed stack (the first `up`), like the test above: under the real
+    engine and analyzer, the allowlist sees every type the engine registers (the stack,
+    the providers, the program's own) and passes them, and refuses the stray one, as does
+    the rule on repository-wide secrets."""
+    main = deployment.ws.project / "__main__.py"
+    program = main.read_text()
+    main.write_text(program + "import pulumi\n" + REPOSITORY_WIDE)
+    deployment.vendors.changes()
+    try:
+        preview = deployment.ws.run("preview", "--policy-pack", str(POLICY), check=False)
+        up = deployment.ws.run("up", "--yes", "--policy-pack", str(POLICY), check=False)
+    finally:
+        main.write_text(program)
+    for run in (preview, up):
+        assert run.returncode != 0
+        assert "resource-types-envkeeper-makes" in run.stdout
+        assert "github:index/actionsSecret:ActionsSecret, which envkeeper does not make" in (
+            run.stdout
+        )
+        assert "github-no-repository-wide-secrets" in run.stdout
+        assert "CANARY" not in run.stdout + run.stderr
+    assert deployment.vendors.changes() == []  # nothing reached a vendor
+
+
 def test_destroy_removes_every_credential_and_leaves_the_data(deployment: Deployment) -> None:
     v = deployment.vendors
     deployment.deployed = False  # whatever happens next, the stack is no longer deployed
