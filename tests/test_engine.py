@@ -675,7 +675,7 @@ pulumi_github.ActionsSecret(
 
 
 def test_the_policy_pack_refuses_a_type_envkeeper_does_not_make(deployment: Deployment) -> None:
-    """Builds on the deployed stack (the first `up`), like the test above: under the real
+    """On the deployed stack (the fixture deploys it when no test before did): under the real
     engine and analyzer, the allowlist sees every type the engine registers (the stack,
     the providers, the program's own) and passes them, and refuses the stray one, as does
     the rule on repository-wide secrets."""
