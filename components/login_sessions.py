@@ -41,12 +41,13 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 
 from components.admin_key import AdminKeyProvider
 from envkeeper import database as db
+from envkeeper import resource_types
 from envkeeper.catalog import NEON_OWNER_URL
 
 if TYPE_CHECKING:
     import psycopg
 
-TYPE = "pulumi-python:dynamic/envkeeper:LoginSessions"
+TYPE = resource_types.LOGIN_SESSIONS
 # What makes the provider act again: a new password, or the standby's retirement.
 TRIGGERS = ("password", "rotated", "retired")
 PROPERTIES = ("login", "database", *TRIGGERS)
@@ -335,7 +336,7 @@ class OldSessionsEnded(pulumi.ComponentResource):
         after: Sequence[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("envkeeper:neon:OldSessionsEnded", name, None, opts)
+        super().__init__(resource_types.OLD_SESSIONS_ENDED, name, None, opts)
         for args in logins:
             LoginSessions(
                 db.sessions_resource(args.login),

@@ -28,11 +28,12 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from envkeeper import resource_types
 from envkeeper.clock import utc_today
 from envkeeper.settings import SlotDates
 from envkeeper.switch import RevertRefused, Switch, record, switch_resource
 
-TYPE = "pulumi-python:dynamic/envkeeper:SlotSwitch"
+TYPE = resource_types.SLOT_SWITCH
 _KEPT = ("secret", "active", "dates", "graceDays", "since", "standbyEnds")
 
 

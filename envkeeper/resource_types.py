@@ -28,11 +28,14 @@ GITHUB_ENVIRONMENT_COMPONENT = "envkeeper:github:Environment"
 DEPLOY_TOKENS = "envkeeper:cloudflare:DeployTokens"
 WORKER_SECRETS = "envkeeper:cloudflare:WorkerSecrets"
 RESEND_SENDING_KEYS = vendors.SENDING_KEYS_TYPE
+OLD_SESSIONS_ENDED = "envkeeper:neon:OldSessionsEnded"
 
 # Its dynamic providers' resources.
 WORKER_SECRET = dynamic("WorkerSecret")
 RESEND_KEY = vendors.RESEND_KEY_TYPE
 STRIPE_ENDPOINT = vendors.STRIPE_ENDPOINT_TYPE
+LOGIN_SESSIONS = dynamic("LoginSessions")
+SLOT_SWITCH = dynamic("SlotSwitch")
 
 # The providers' resources it makes.
 ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
@@ -63,7 +66,10 @@ DECLARED: frozenset[str] = frozenset(
         DEPLOY_TOKENS,
         WORKER_SECRETS,
         RESEND_SENDING_KEYS,
+        OLD_SESSIONS_ENDED,
         WORKER_SECRET,
+        LOGIN_SESSIONS,
+        SLOT_SWITCH,
         RESEND_KEY,
         STRIPE_ENDPOINT,
         ACCOUNT_TOKEN,
