@@ -68,6 +68,11 @@ class CloudflareApi(StandIn):
             404, 7003, f"Could not route to {path}, perhaps your object identifier is invalid?"
         )
 
+    def failure(self, status: int) -> Response:
+        if status == 429:
+            return _failure(429, 971, "Please wait and consider throttling your request speed")
+        return _failure(status, 10000, "Internal server error")
+
     def routes(self) -> list[tuple[str, Handler]]:
         account = f"/accounts/{re.escape(self.account)}"
         return [
@@ -126,7 +131,14 @@ class CloudflareApi(StandIn):
 
     def _new_token(self, request: Request, body: Any) -> Response:
         if request.method != "POST":
-            return _ok([self._shown(t) for t in self.tokens.values()])
+            # A page at a time, as Cloudflare lists them: an empty page ends the list.
+            page = int(request.args.get("page", "1"))
+            per_page = int(request.args.get("per_page", "20"))
+            shown = [self._shown(t) for t in self.tokens.values()]
+            listed = shown[(page - 1) * per_page : page * per_page]
+            info = {"page": page, "per_page": per_page, "count": len(listed),
+                    "total_count": len(shown)}  # fmt: skip
+            return _ok(listed, result_info=info)
         problem = self._token_problem(body)
         if problem:
             return problem

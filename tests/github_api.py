@@ -82,6 +82,19 @@ class GitHubApi(StandIn):
     def not_found(self, path: str) -> Response:
         return _error(404, "Not Found")
 
+    def failure(self, status: int) -> Response:
+        if status == 429:  # a secondary rate limit, as GitHub words it
+            return _json(
+                {
+                    "message": "You have exceeded a secondary rate limit. Please wait a few "
+                    "minutes before you try again.",
+                    "documentation_url": "https://docs.github.com/rest/overview/"
+                    "rate-limits-for-the-rest-api#about-secondary-rate-limits",
+                },
+                status=429,
+            )
+        return _error(status, "Server Error")
+
     def routes(self) -> list[tuple[str, Handler]]:
         repo = f"/repos/{re.escape(self.owner)}/{re.escape(self.repository)}"
         by_id = f"/repositories/{REPOSITORY_ID}"

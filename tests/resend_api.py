@@ -1,9 +1,10 @@
 """A local stand-in for the Resend API, as envkeeper's ResendApiKey provider calls it
 (through Resend's official SDK, pointed here with RESEND_API_URL): the domain list, and
-API keys created, listed and deleted.
+API keys created, listed (a page at a time), renamed and deleted.
 
 It answers as Resend does: `{statusCode, name, message}` errors, a key's token only when
-it is created. Every request is recorded (tests/standin.py).
+it is created, no idempotency for keys (the same request twice makes two keys). Every
+request is recorded (tests/standin.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ class ResendApi(StandIn):
     def not_found(self, path: str) -> Response:
         return error(404, "not_found", "The requested endpoint does not exist.")
 
+    def failure(self, status: int) -> Response:
+        if status == 429:
+            return error(429, "rate_limit_exceeded", "Too many requests. Please slow down.")
+        return error(status, "internal_server_error", "An unexpected error occurred.")
+
     def routes(self) -> list[tuple[str, Handler]]:
         return [
             ("/domains", self._domains),
@@ -61,8 +67,16 @@ class ResendApi(StandIn):
 
     def _api_keys(self, request: Request, body: Any) -> Response:
         if request.method == "GET":
-            data = [{"id": k, "name": v["name"]} for k, v in self.keys.items()]
-            return json_response({"object": "list", "has_more": False, "data": data})
+            ids = list(self.keys)
+            after = request.args.get("after")
+            start = ids.index(after) + 1 if after in ids else 0
+            limit = int(request.args.get("limit", "20"))
+            data = [
+                {"id": k, "name": self.keys[k]["name"], "created_at": self.keys[k]["created_at"]}
+                for k in ids[start : start + limit]
+            ]
+            more = start + limit < len(ids)
+            return json_response({"object": "list", "has_more": more, "data": data})
         if request.method != "POST":
             return error(405, "method_not_allowed", "Method not allowed")
         if not body or not body.get("name"):
@@ -75,14 +89,20 @@ class ResendApi(StandIn):
             "permission": body.get("permission", "full_access"),
             "domain_id": body.get("domain_id"),
             "token": f"re_CANARY-sending-{key}-5e1d",
+            "created_at": "2026-11-30 09:00:00.000000+00",
         }
         return json_response({"id": key, "token": self.keys[key]["token"]}, 201)
 
-    def _api_key(self, request: Request, _body: Any, key: str) -> Response:
-        if request.method != "DELETE":
+    def _api_key(self, request: Request, body: Any, key: str) -> Response:
+        if request.method not in ("DELETE", "PATCH"):
             return error(405, "method_not_allowed", "Method not allowed")
         if key not in self.keys:
             return error(404, "not_found", "API key not found")
+        if request.method == "PATCH":
+            if not body or not body.get("name"):
+                return error(422, "validation_error", "Missing `name` field.")
+            self.keys[key]["name"] = body["name"]
+            return json_response({"object": "api_key", "id": key})
         del self.keys[key]
         return json_response({"object": "api_key", "id": key, "deleted": True})
 

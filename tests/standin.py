@@ -3,6 +3,12 @@ each request to the vendor's handler, after recording it.
 
 Every recorded call carries a number from one sequence shared by all stand-ins, so a test
 can put the calls several vendors received into the order they were made in.
+
+A stand-in also fails the way networks and vendors fail, once per `Fault` a test plans:
+- `fail`: answer the vendor's own 5xx or 429 (with Retry-After) before acting;
+- `lose`: act, then cut the connection, so the answer never arrives;
+- `kill`: act, then call `on_kill` (the test kills every process of the `pulumi up`),
+  then cut the connection.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +43,21 @@ class Call:
         return self.method not in ("GET", "HEAD")
 
 
+@dataclass(frozen=True)
+class Fault:
+    """One failure to play on the next request with this method whose path (without the
+    API's prefix) matches `path`, a regular expression."""
+
+    kind: str  # "fail", "lose" or "kill" (see the module's docstring)
+    method: str
+    path: str
+    status: int = 503  # for "fail": the vendor's 5xx or 429
+    retry_after: int | None = None  # for "fail": the Retry-After header, in seconds
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method and re.fullmatch(self.path, path) is not None
+
+
 class StandIn:
     """A vendor API on a local server. Subclasses give `routes` and `authorized`."""
 
@@ -48,6 +70,9 @@ class StandIn:
         # Answers to give, in turn, before routing: the vendor's refusals a test needs
         # (rate limits, a bad request), built by the vendor module's own error function.
         self.next_answers: list[Response] = []
+        self.faults: list[Fault] = []  # each played once, in order
+        self.played: list[tuple[Fault, Call]] = []
+        self.on_kill: Callable[[], None] | None = None
         server.expect_request(re.compile(f"{re.escape(self.prefix)}/.*")).respond_with_handler(
             self._handle
         )
@@ -66,6 +91,10 @@ class StandIn:
         raise NotImplementedError
 
     def not_found(self, path: str) -> Response:
+        raise NotImplementedError
+
+    def failure(self, status: int) -> Response:
+        """The vendor's own answer to a request it could not serve (5xx) or rate limits."""
         raise NotImplementedError
 
     def changes(self) -> list[Call]:
@@ -94,6 +123,26 @@ class StandIn:
             return self.next_answers.pop(0)
         if not self.authorized(request):
             return self.refused()
+        fault = next((f for f in self.faults if f.matches(request.method, path)), None)
+        if fault is not None:
+            self.faults.remove(fault)
+            self.played.append((fault, call))
+            if fault.kind == "fail":
+                answer = self.failure(fault.status)
+                if fault.retry_after is not None:
+                    answer.headers["Retry-After"] = str(fault.retry_after)
+                return answer
+        answer = self.dispatch(request, path, body)
+        if fault is not None:
+            if fault.kind == "kill":
+                assert self.on_kill is not None, "a kill fault needs on_kill"
+                self.on_kill()
+            # The vendor acted; the answer never arrives.
+            request.environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+        return answer
+
+    def dispatch(self, request: Request, path: str, body: Any) -> Response:
+        """The vendor's answer to an authorized request."""
         for pattern, handler in self.routes():
             match = re.fullmatch(pattern, path)
             if match:
