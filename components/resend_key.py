@@ -1,19 +1,25 @@
 """A Resend API key with sending access to one domain only, minted by envkeeper.
 
 A dynamic provider on Resend's official SDK (`resend`): create the key (sending_access,
-bound to the environment's domain, looked up by name), delete it when it is replaced or
-removed, and read the key list to notice a key deleted outside Pulumi. Resend shows a key's
-token once, on create; it is a secret output and never leaves the state in clear.
+bound to the environment's domain, looked up by name), rename it in place, delete it when
+it is replaced or removed, and read the key list to notice a key deleted outside Pulumi.
+Resend shows a key's token once, on create; it is a secret output and never leaves the
+state in clear.
+
+Resend has no idempotency for API keys, so a key is named for its stack, slot and keeper
+date (envkeeper/vendors.py), and a create first deletes any key of exactly that name: one
+an earlier create made whose answer was lost (a reset connection, a runner killed right
+after). Its token was never seen, so it can only be deleted, never adopted.
 
 The full-access key that manages keys is read when the provider runs, from the stack's
 `envkeeper:resendAdminKey` or RESEND_API_KEY in the provider's environment; it is never an
 attribute of the provider, so it is never serialized into the state with it. RESEND_API_URL
-(the SDK's own setting) points it at another server, as the tests do.
+(the SDK's own setting) points it at another server, as the tests do. Every call is retried
+as components/vendor_calls.py says.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -29,17 +35,26 @@ from pulumi.dynamic import (
 
 from components.admin_key import AdminKeyProvider
 from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
+from components.vendor_calls import (
+    VendorError,
+    resend_answer,
+    resend_retried,
+    resend_sdk,
+    tries_of,
+)
+from components.vendor_credentials import listed_resend_keys, remove_resend_key
 from envkeeper import vendors
 from envkeeper.catalog import RESEND_ADMIN_KEY
 from envkeeper.clock import utc_today
 from envkeeper.settings import Settings
 
-# A new name, domain or keeper date is a new key: Resend keys cannot be edited.
-IDENTITY = ("name", "domain", "rotated")
-DEFAULT_API_URL = "https://api.resend.com"
+# A new domain or keeper date is a new key: Resend keys cannot be re-bound. A new name (the
+# naming changed, the repository was renamed) renames the key in place.
+IDENTITY = ("domain", "rotated")
+IN_PLACE = ("name", "environment")
 
 
-class ResendKeyError(Exception):
+class ResendKeyError(VendorError):
     """One line for the user: which key, which environment, what to do. Never the key."""
 
 
@@ -50,19 +65,20 @@ class ResendKeyProvider(AdminKeyProvider):
     config_key = RESEND_ADMIN_KEY.key
     env_var = "RESEND_API_KEY"
     runtime = _RUNTIME
+    vendor = "Resend"
+    key_needs = "a full-access key"
+    error = ResendKeyError
 
     def _sdk(self, props: dict[str, Any]) -> Any:
-        import resend  # imported when the provider runs, not when the program starts
+        return resend_sdk(self.require_admin_key(_where(props)))
 
-        key = self.admin_key()
-        if not key:
-            raise ResendKeyError(
-                f"{_where(props)}: no Resend admin key; set it with `pulumi config set "
-                f"--secret {RESEND_ADMIN_KEY.key}` (a full-access key)"
-            )
-        resend.api_key = key
-        resend.api_url = os.environ.get("RESEND_API_URL") or DEFAULT_API_URL
-        return resend
+    def _call(self, props: dict[str, Any], call: Any) -> Any:
+        """`call(sdk)`, retried while Resend's failure is transient; else one line."""
+        sdk = self._sdk(props)
+        try:
+            return resend_retried(lambda _attempt: call(sdk))
+        except Exception as exc:
+            raise self._explain(exc, props) from None
 
     def _domain_id(self, sdk: Any, props: dict[str, Any]) -> str:
         for domain in sdk.Domains.list().get("data") or []:
@@ -74,47 +90,42 @@ class ResendKeyProvider(AdminKeyProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        sdk = self._sdk(props)
-        try:
-            domain_id = self._domain_id(sdk, props)
-            made = sdk.ApiKeys.create(
+        domain_id = self._call(props, lambda sdk: self._domain_id(sdk, props))
+
+        def make(sdk: Any) -> Any:
+            # Each try first deletes what an earlier try (of this run or a dead one) may have
+            # made under this exact name, then makes the key.
+            for key in listed_resend_keys(sdk):
+                if key.get("name") == props["name"]:
+                    remove_resend_key(sdk, str(key["id"]))
+            return sdk.ApiKeys.create(
                 {"name": props["name"], "permission": "sending_access", "domain_id": domain_id}
             )
-        except sdk.exceptions.ResendError as exc:
-            raise _explain(exc, props) from None
+
+        made = self._call(props, make)
         return CreateResult(
             id_=str(made["id"]),
             outs={**_inputs(props), "domainId": domain_id, "token": made["token"]},
         )
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        # Only the environment label can change without a new key; the token stays.
+        # The token stays; a new name is given to the same key.
+        if _olds.get("name") != _news["name"]:
+            self._call(_news, lambda sdk: sdk.ApiKeys.update({"id": _id, "name": _news["name"]}))
         return UpdateResult(outs={**_olds, **_inputs(_news)})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        sdk = self._sdk(_props)
-        try:
-            sdk.ApiKeys.remove(_id)
-        except sdk.exceptions.NoContentError:
-            return  # deleted; Resend answered with no body
-        except sdk.exceptions.ResendError as exc:
-            if str(getattr(exc, "code", "")) == "404":
-                return  # already gone: the desired state
-            raise _explain(exc, _props) from None
+        self._call(_props, lambda sdk: remove_resend_key(sdk, _id))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        sdk = self._sdk(props)
-        try:
-            listed = sdk.ApiKeys.list().get("data") or []
-        except sdk.exceptions.ResendError as exc:
-            raise _explain(exc, props) from None
+        listed = self._call(props, listed_resend_keys)
         if not any(key.get("id") == id_ for key in listed):
             return ReadResult(id_="", outs={})  # deleted outside Pulumi: plan to create it
         return ReadResult(id_=id_, outs=props)  # Resend never shows a token again
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in IDENTITY if _olds.get(k) != _news.get(k)]
-        changed = replaces or [k for k in ("environment",) if _olds.get(k) != _news.get(k)]
+        changed = replaces or [k for k in IN_PLACE if _olds.get(k) != _news.get(k)]
         return DiffResult(
             changes=bool(changed),
             replaces=replaces,
@@ -122,9 +133,22 @@ class ResendKeyProvider(AdminKeyProvider):
             delete_before_replace=False,  # the new key exists before the old one dies
         )
 
+    def _explain(self, exc: Exception, props: dict[str, Any]) -> VendorError:
+        if isinstance(exc, VendorError):
+            return exc
+        found = resend_answer(exc)
+        if found is None:
+            raise exc  # not Resend's answer but a bug here: shown as it is
+        if found.status == 422:
+            return ResendKeyError(
+                f"{_where(props)}: Resend refused the request (HTTP 422); check "
+                "envkeeper:resend.domain names a verified domain of this account"
+            )
+        return self.refused(_where(props), found, tries_of(exc))
+
 
 def _inputs(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: props[k] for k in (*IDENTITY, "environment") if k in props}
+    return {k: props[k] for k in (*IDENTITY, *IN_PLACE) if k in props}
 
 
 def _where(props: dict[str, Any]) -> str:
@@ -132,26 +156,6 @@ def _where(props: dict[str, Any]) -> str:
         f"Resend key {props.get('name', '?')} (environment {props.get('environment', '?')}, "
         f"domain {props.get('domain', '?')})"
     )
-
-
-def _explain(exc: Any, props: dict[str, Any]) -> ResendKeyError:
-    code = str(getattr(exc, "code", ""))
-    where = _where(props)
-    if code in ("401", "403"):
-        return ResendKeyError(
-            f"{where}: Resend refused the admin key (HTTP {code}); it must be a full-access "
-            f"key: set a new one with `pulumi config set --secret {RESEND_ADMIN_KEY.key}`"
-        )
-    if code == "404":
-        return ResendKeyError(f"{where}: Resend does not know it (HTTP 404); run pulumi refresh")
-    if code == "422":
-        return ResendKeyError(
-            f"{where}: Resend refused the request (HTTP 422); check envkeeper:resend.domain "
-            "names a verified domain of this account"
-        )
-    if code == "429":
-        return ResendKeyError(f"{where}: Resend is rate limiting (HTTP 429); run pulumi up again")
-    return ResendKeyError(f"{where}: Resend answered HTTP {code or '?'}; try again later")
 
 
 @dataclass(frozen=True)

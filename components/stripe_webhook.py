@@ -1,19 +1,29 @@
 """The environment's Stripe webhook endpoint, whose signing secret the Workers verify with.
 
 A dynamic provider on Stripe's official SDK (`stripe`): create the endpoint (URL, enabled
-events, Connect or not), change its URL or events in place, delete it when it is replaced
-or removed, and retrieve it to notice a deletion outside Pulumi. Stripe returns the signing
-secret only on create: it is a secret output, kept from then on.
+events, Connect or not), change its URL, events or name in place, delete it when it is
+replaced or removed, and retrieve it to notice a deletion outside Pulumi. Stripe returns the
+signing secret only on create: it is a secret output, kept from then on.
+
+A create carries a deterministic Idempotency-Key, a digest of the request (stack, keeper
+date, URL, API version, events; never a secret). A try whose answer was lost is answered by
+Stripe's replay of the first answer, so a retry never makes a second endpoint. A replay to
+a create's first try is an endpoint an earlier run made with this very request: either one
+whose answer never reached the state, or the one this replacement retires (`pulumi up
+--replace`, a renamed resource). Neither may be adopted, so it is deleted and the next key
+in the sequence makes a new endpoint. Keys Stripe keeps (24 hours) that only replay a
+failure are passed over the same way.
 
 The key that manages endpoints (a restricted key with Webhook Endpoints write) is read
 when the provider runs, from `envkeeper:stripeAdminKey` or STRIPE_API_KEY in the provider's
 environment, and is never serialized with the provider. STRIPE_API_BASE points it at
-another server, as the tests do.
+another server, as the tests do. Every call is retried as components/vendor_calls.py says.
 """
 
 from __future__ import annotations
 
-import os
+import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,16 +37,28 @@ from pulumi.dynamic import (
 )
 
 from components.admin_key import AdminKeyProvider
+from components.vendor_calls import (
+    VendorError,
+    idempotency_key,
+    stripe_answer,
+    stripe_client,
+    stripe_retried,
+    tries_of,
+)
+from components.vendor_credentials import delete_stripe_endpoint
 from envkeeper.catalog import STRIPE_ADMIN_KEY
 
 # Stripe cannot move an endpoint between Connect and the account itself, and sets an
 # endpoint's API version only when it is created; a new keeper date is a new signing secret.
-# Each means a new endpoint. URL and events change in place.
+# Each means a new endpoint. URL, events and name change in place.
 IDENTITY = ("connect", "apiVersion", "rotated")
-IN_PLACE = ("url", "events")
+IN_PLACE = ("url", "events", "name")
+# How many idempotency keys one create may pass over before it gives up: each is spent only
+# by an earlier run's create of this same request, within the day Stripe keeps keys.
+KEYS_PER_CREATE = 8
 
 
-class StripeWebhookError(Exception):
+class StripeWebhookError(VendorError):
     """One line for the user: which endpoint, which environment, what to do. Never the key."""
 
 
@@ -47,76 +69,80 @@ class WebhookEndpointProvider(AdminKeyProvider):
     config_key = STRIPE_ADMIN_KEY.key
     env_var = "STRIPE_API_KEY"
     runtime = _RUNTIME
+    vendor = "Stripe"
+    key_needs = "a restricted key with Webhook Endpoints write"
+    error = StripeWebhookError
 
     def _endpoints(self, props: dict[str, Any]) -> Any:
-        import stripe  # imported when the provider runs, not when the program starts
-
-        key = self.admin_key()
-        if not key:
-            raise StripeWebhookError(
-                f"{_where(props)}: no Stripe key; set it with `pulumi config set --secret "
-                f"{STRIPE_ADMIN_KEY.key}` (a restricted key with Webhook Endpoints write)"
-            )
-        base = os.environ.get("STRIPE_API_BASE")
-        client = stripe.StripeClient(
-            key, base_addresses={"api": base} if base else {}, max_network_retries=0
-        )
-        return client.v1.webhook_endpoints
+        return stripe_client(self.require_admin_key(_where(props))).v1.webhook_endpoints
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        import stripe
+        endpoints = self._endpoints(props)
+        params = create_params(props)
+        request = json.dumps(params, sort_keys=True)
+        for sequence in range(1, KEYS_PER_CREATE + 1):
+            key = idempotency_key("webhook-endpoint", request, str(sequence))
+            made = self._create_once(endpoints, params, key, props)
+            if made is not None:
+                return CreateResult(id_=made.id, outs={**_inputs(props), "secret": made.secret})
+        raise StripeWebhookError(
+            f"{_where(props)}: Stripe replayed {KEYS_PER_CREATE} earlier creates of this same "
+            "endpoint today; run pulumi up again tomorrow, or bump STRIPE_WEBHOOK_SECRET"
+        )
 
-        params: dict[str, Any] = {
-            "url": props["url"],
-            "enabled_events": list(props["events"]),
-            # Events reach the Worker in the shape its Stripe library parses, not in the
-            # account's default version.
-            "api_version": props["apiVersion"],
-            "description": f"envkeeper {props['environment']} (rotated {props['rotated']})",
-            "metadata": {"envkeeper_environment": props["environment"]},
-        }
-        if props.get("connect"):
-            params["connect"] = True
+    def _create_once(
+        self, endpoints: Any, params: dict[str, Any], key: str, props: dict[str, Any]
+    ) -> Any | None:
+        """The endpoint one key makes, or None when the key is spent by an earlier run."""
+        # Whether a try of this call may have made the endpoint before its answer was lost:
+        # only then is a replay this call's own endpoint.
+        ours = [False]
+
+        def attempt(_number: int) -> Any:
+            try:
+                return endpoints.create(params, options={"idempotency_key": key})
+            except Exception as exc:
+                found = stripe_answer(exc)
+                if found is not None and (found.status is None or found.status >= 500):
+                    ours[0] = True
+                raise
+
         try:
-            made = self._endpoints(props).create(params)
-        except stripe.StripeError as exc:
-            raise _explain(exc, props) from None
-        return CreateResult(id_=made.id, outs={**_inputs(props), "secret": made.secret})
+            made = stripe_retried(attempt)
+        except Exception as exc:
+            found = stripe_answer(exc)
+            if found is None:
+                raise
+            if found.replayed or _idempotency_refused(exc):
+                return None  # this key only replays an old failure: take the next one
+            raise self._explain(exc, props) from None
+        if _replayed(made) and not ours[0]:
+            # An earlier run's endpoint: deleted, whether it is an orphan or retired here.
+            self._call(props, lambda: delete_stripe_endpoint(endpoints, made.id))
+            return None
+        return made
+
+    def _call(self, props: dict[str, Any], call: Any) -> Any:
+        try:
+            return stripe_retried(lambda _attempt: call())
+        except Exception as exc:
+            raise self._explain(exc, props) from None
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        import stripe
-
-        try:
-            self._endpoints(_news).update(
-                _id, {"url": _news["url"], "enabled_events": list(_news["events"])}
-            )
-        except stripe.StripeError as exc:
-            raise _explain(exc, _news) from None
+        endpoints = self._endpoints(_news)
+        changes = {k: v for k, v in create_params(_news).items() if k in UPDATABLE}
+        self._call(_news, lambda: endpoints.update(_id, changes))
         return UpdateResult(outs={**_olds, **_inputs(_news)})  # the secret stays the same
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        import stripe
-
-        try:
-            self._endpoints(_props).delete(_id)
-        except stripe.InvalidRequestError as exc:
-            if exc.http_status == 404:
-                return  # already gone: the desired state
-            raise _explain(exc, _props) from None
-        except stripe.StripeError as exc:
-            raise _explain(exc, _props) from None
+        endpoints = self._endpoints(_props)
+        self._call(_props, lambda: delete_stripe_endpoint(endpoints, _id))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        import stripe
-
-        try:
-            found = self._endpoints(props).retrieve(id_)
-        except stripe.InvalidRequestError as exc:
-            if exc.http_status == 404:
-                return ReadResult(id_="", outs={})  # deleted outside Pulumi: create it again
-            raise _explain(exc, props) from None
-        except stripe.StripeError as exc:
-            raise _explain(exc, props) from None
+        endpoints = self._endpoints(props)
+        found = self._call(props, lambda: _retrieve(endpoints, id_))
+        if found is None:
+            return ReadResult(id_="", outs={})  # deleted outside Pulumi: create it again
         # What Stripe has now, so a change made in its dashboard shows as a diff.
         return ReadResult(
             id_=id_,
@@ -125,6 +151,7 @@ class WebhookEndpointProvider(AdminKeyProvider):
                 "url": found.url,
                 "events": list(found.enabled_events),
                 "apiVersion": found.api_version,
+                **({"name": found.description} if "name" in props else {}),
             },
         )
 
@@ -138,6 +165,62 @@ class WebhookEndpointProvider(AdminKeyProvider):
             delete_before_replace=False,  # the new endpoint exists before the old one dies
         )
 
+    def _explain(self, exc: Exception, props: dict[str, Any]) -> VendorError:
+        if isinstance(exc, VendorError):
+            return exc
+        found = stripe_answer(exc)
+        if found is None:
+            raise exc  # not Stripe's answer but a bug here: shown as it is
+        if found.status in (400, 422):
+            return StripeWebhookError(
+                f"{_where(props)}: Stripe refused the endpoint (HTTP {found.status}); check "
+                "envkeeper:stripe.webhook (a public https URL, event types Stripe knows)"
+            )
+        return self.refused(_where(props), found, tries_of(exc))
+
+
+# What an update may change: Stripe fixes the API version and Connect when it creates.
+UPDATABLE = ("url", "enabled_events", "description", "metadata")
+
+
+def create_params(props: dict[str, Any]) -> dict[str, Any]:
+    """The create request, from the resource's inputs: what the idempotency key digests."""
+    params: dict[str, Any] = {
+        "url": props["url"],
+        "enabled_events": list(props["events"]),
+        # Events reach the Worker in the shape its Stripe library parses, not in the
+        # account's default version.
+        "api_version": props["apiVersion"],
+        # The name the orphan check knows the endpoint by (envkeeper/vendors.py).
+        "description": props.get("name") or f"envkeeper {props['environment']}",
+        "metadata": {"envkeeper_environment": props["environment"]},
+    }
+    if props.get("connect"):
+        params["connect"] = True
+    return params
+
+
+def _replayed(made: Any) -> bool:
+    response = getattr(made, "last_response", None)
+    headers = {str(k).lower(): str(v) for k, v in dict(getattr(response, "headers", {})).items()}
+    return headers.get("idempotent-replayed") == "true"
+
+
+def _idempotency_refused(exc: Exception) -> bool:
+    """Stripe's 400 for a key sent with other parameters than the first time."""
+    stripe = sys.modules.get("stripe")
+    return stripe is not None and isinstance(exc, stripe.IdempotencyError)
+
+
+def _retrieve(endpoints: Any, endpoint_id: str) -> Any | None:
+    try:
+        return endpoints.retrieve(endpoint_id)
+    except Exception as exc:
+        found = stripe_answer(exc)
+        if found is not None and found.status == 404:
+            return None
+        raise
+
 
 def _inputs(props: dict[str, Any]) -> dict[str, Any]:
     return {k: props[k] for k in (*IDENTITY, *IN_PLACE, "environment") if k in props}
@@ -150,30 +233,6 @@ def _where(props: dict[str, Any]) -> str:
     )
 
 
-def _explain(exc: Any, props: dict[str, Any]) -> StripeWebhookError:
-    status = getattr(exc, "http_status", None)
-    where = _where(props)
-    if status in (401, 403):
-        return StripeWebhookError(
-            f"{where}: Stripe refused the key (HTTP {status}); it needs Webhook Endpoints write: "
-            f"set one with `pulumi config set --secret {STRIPE_ADMIN_KEY.key}`"
-        )
-    if status == 404:
-        return StripeWebhookError(
-            f"{where}: Stripe does not know it (HTTP 404); run pulumi refresh"
-        )
-    if status in (400, 422):
-        return StripeWebhookError(
-            f"{where}: Stripe refused the endpoint (HTTP {status}); check "
-            "envkeeper:stripe.webhook (a public https URL, event types Stripe knows)"
-        )
-    if status == 429:
-        return StripeWebhookError(
-            f"{where}: Stripe is rate limiting (HTTP 429); run pulumi up again"
-        )
-    return StripeWebhookError(f"{where}: Stripe answered HTTP {status or '?'}; try again later")
-
-
 @dataclass(frozen=True)
 class WebhookEndpointArgs:
     url: str
@@ -182,6 +241,7 @@ class WebhookEndpointArgs:
     api_version: str  # fixed when the endpoint is made: a new one makes a new endpoint
     rotated: str  # the keeper date: moving it makes a new endpoint with a new secret
     environment: str
+    name: str  # its description at Stripe: envkeeper's name for it (envkeeper/vendors.py)
 
 
 class WebhookEndpoint(Resource, module="envkeeper", name="StripeWebhookEndpoint"):
@@ -202,6 +262,7 @@ class WebhookEndpoint(Resource, module="envkeeper", name="StripeWebhookEndpoint"
             "apiVersion": args.api_version,
             "rotated": args.rotated,
             "environment": args.environment,
+            "name": args.name,
             "secret": None,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["secret"])

@@ -30,6 +30,7 @@ def minted_vendor_secrets(
                 api_version=webhook.api_version,
                 rotated=settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat(),
                 environment=settings.environment.value,
+                name=vendors.stripe_endpoint_name(settings),
             ),
             opts=opts,
         )

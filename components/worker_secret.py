@@ -7,7 +7,9 @@ updates it in place, and deletes it when the resource goes.
 
 The API token is read when the provider runs, from the stack's `cloudflare:apiToken` or
 the CLOUDFLARE_API_TOKEN environment variable. It is never an attribute of the provider,
-so it is never serialized into the state with it.
+so it is never serialized into the state with it. Every call goes through the shared
+vendor base (components/admin_key.py, components/vendor_calls.py): bounded retries, quiet
+SDK logging, one line per refusal.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pulumi.dynamic import (
 )
 
 from components.admin_key import AdminKeyProvider
+from components.vendor_calls import RETRY, VendorError, cloudflare_answer, cloudflare_client
 
 # Changing any of these names a different secret: replace. Changing `text`: update in place.
 IDENTITY = ("accountId", "scriptName", "name")
@@ -37,7 +40,7 @@ LATEST_VERSION_NOT_DEPLOYED = 10215
 WORKER_NOT_FOUND = {10007, 10090}
 
 
-class WorkerSecretError(Exception):
+class WorkerSecretError(VendorError):
     """One line for the user: which secret, which Worker, which environment, what to do."""
 
 
@@ -49,31 +52,27 @@ class WorkerSecretProvider(AdminKeyProvider):
     config_key = TOKEN_CONFIG_KEY
     env_var = "CLOUDFLARE_API_TOKEN"
     runtime = _RUNTIME
+    vendor = "Cloudflare"
+    key_needs = "a token with 'Workers Scripts Write' on this account"
+    error = WorkerSecretError
 
-    def _client(self) -> Any:
-        import cloudflare  # imported when the provider runs, not when the program starts
-
-        token = self.admin_key()
-        if not token:
-            raise WorkerSecretError(
-                "no Cloudflare API token: set it with "
-                "`pulumi config set --secret cloudflare:apiToken` or CLOUDFLARE_API_TOKEN"
-            )
-        return cloudflare.Cloudflare(api_token=token)
+    def _client(self, props: dict[str, Any]) -> Any:
+        # The SDK retries a 429, a 5xx, a lost connection or a timeout itself, as long as
+        # Retry-After asks, within RETRY's bounds: putting the same value twice is harmless.
+        return cloudflare_client(self.require_admin_key(_where(props)))
 
     def _put(self, props: dict[str, Any]) -> None:
-        import cloudflare
-
+        client = self._client(props)
         try:
-            self._client().workers.scripts.secrets.update(
+            client.workers.scripts.secrets.update(
                 props["scriptName"],
                 account_id=props["accountId"],
                 name=props["name"],
                 text=props["text"],
                 type="secret_text",
             )
-        except cloudflare.APIStatusError as exc:
-            raise _explain(exc, props) from None
+        except Exception as exc:
+            raise self._explain(exc, props) from None
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         self._put(props)
@@ -84,28 +83,26 @@ class WorkerSecretProvider(AdminKeyProvider):
         return UpdateResult(outs=_outs(_news))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        import cloudflare
-
+        client = self._client(_props)
         try:
-            self._client().workers.scripts.secrets.delete(
+            client.workers.scripts.secrets.delete(
                 _props["name"], account_id=_props["accountId"], script_name=_props["scriptName"]
             )
-        except cloudflare.NotFoundError:
-            return  # already gone: the desired state
-        except cloudflare.APIStatusError as exc:
-            raise _explain(exc, _props) from None
+        except Exception as exc:
+            if _gone(exc):
+                return  # already gone: the desired state
+            raise self._explain(exc, _props) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        import cloudflare
-
+        client = self._client(props)
         try:
-            self._client().workers.scripts.secrets.get(
+            client.workers.scripts.secrets.get(
                 props["name"], account_id=props["accountId"], script_name=props["scriptName"]
             )
-        except cloudflare.NotFoundError:
-            return ReadResult(id_="", outs={})  # deleted outside Pulumi: plan to create it
-        except cloudflare.APIStatusError as exc:
-            raise _explain(exc, props) from None
+        except Exception as exc:
+            if _gone(exc):
+                return ReadResult(id_="", outs={})  # deleted outside Pulumi: plan to create it
+            raise self._explain(exc, props) from None
         # Cloudflare never returns a secret's value; the state keeps what was put.
         return ReadResult(id_=id_, outs=_outs(props))
 
@@ -119,6 +116,28 @@ class WorkerSecretProvider(AdminKeyProvider):
             delete_before_replace=False,
         )
 
+    def _explain(self, exc: Exception, props: dict[str, Any]) -> VendorError:
+        found = cloudflare_answer(exc)
+        if found is None:
+            raise exc  # not Cloudflare's answer but a bug here: shown as it is
+        where = _where(props)
+        codes = _codes(exc)
+        if LATEST_VERSION_NOT_DEPLOYED in codes:
+            # Rolling back does not help: the latest uploaded version must be the deployed one.
+            return WorkerSecretError(
+                f"{where}: the Worker's latest version is not deployed (a gradual deployment, "
+                "or a `wrangler versions upload` not yet deployed), and Cloudflare refuses "
+                "secret changes until it is; deploy that version to 100% (wrangler versions "
+                "deploy <version-id>@100%), then run pulumi up again"
+            )
+        if found.status == 404 or codes & WORKER_NOT_FOUND:
+            return WorkerSecretError(
+                f"{where}: the Worker does not exist; deploy it once (wrangler deploy) "
+                "or fix envkeeper:cloudflare.workers"
+            )
+        # The SDK already tried RETRY.attempts times before a transient failure got here.
+        return self.refused(where, found, tries=RETRY.attempts if found.transient else 1)
+
 
 def secret_id(props: dict[str, Any]) -> str:
     return f"{props['accountId']}/{props['scriptName']}/{props['name']}"
@@ -128,32 +147,20 @@ def _outs(props: dict[str, Any]) -> dict[str, Any]:
     return {k: props[k] for k in PROPERTIES if k in props}
 
 
-def _explain(exc: Any, props: dict[str, Any]) -> WorkerSecretError:
-    where = (
+def _where(props: dict[str, Any]) -> str:
+    return (
         f"Worker secret {props['name']} on Worker {props['scriptName']} "
         f"(environment {props.get('environment', '?')}, account {props['accountId']})"
     )
-    status = getattr(exc, "status_code", None)
-    codes = {getattr(error, "code", None) for error in getattr(exc, "errors", None) or []}
-    if LATEST_VERSION_NOT_DEPLOYED in codes:
-        # Rolling back does not help: the latest uploaded version must be the deployed one.
-        return WorkerSecretError(
-            f"{where}: the Worker's latest version is not deployed (a gradual deployment, or a "
-            "`wrangler versions upload` not yet deployed), and Cloudflare refuses secret changes "
-            "until it is; deploy that version to 100% (wrangler versions deploy "
-            "<version-id>@100%), then run pulumi up again"
-        )
-    if status == 404 or codes & WORKER_NOT_FOUND:
-        return WorkerSecretError(
-            f"{where}: the Worker does not exist; deploy it once (wrangler deploy) "
-            "or fix envkeeper:cloudflare.workers"
-        )
-    if status in (401, 403):
-        return WorkerSecretError(
-            f"{where}: the Cloudflare API token may not change it; it needs the "
-            "'Workers Scripts Write' permission on this account"
-        )
-    return WorkerSecretError(f"{where}: Cloudflare answered HTTP {status}; try again later")
+
+
+def _gone(exc: Exception) -> bool:
+    found = cloudflare_answer(exc)
+    return found is not None and found.status == 404
+
+
+def _codes(exc: Exception) -> set[Any]:
+    return {getattr(error, "code", None) for error in getattr(exc, "errors", None) or []}
 
 
 @dataclass(frozen=True)

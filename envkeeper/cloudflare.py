@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from envkeeper import catalog
+from envkeeper import catalog, vendors
 from envkeeper.settings import Settings
 
 # A token outlives its rotation date by the policy period plus this grace, then dies by
@@ -101,7 +101,10 @@ def worker_secret_resource(worker: str, secret: str) -> str:
 
 
 def token_name(settings: Settings, slot: str) -> str:
-    return f"envkeeper {settings.environment.value} deploy ({slot})"
+    """The token's name at Cloudflare: its date tells it from the token it replaces, and
+    the stack's mark from another stack's (envkeeper/vendors.py)."""
+    rotated = settings.slots("CLOUDFLARE_API_TOKEN").date_of(slot)
+    return vendors.credential_name(settings, vendors.DEPLOY_TOKEN, rotated, slot)
 
 
 def worker_secret_targets(settings: Settings) -> list[tuple[str, str]]:

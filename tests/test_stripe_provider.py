@@ -15,7 +15,14 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pytest_httpserver import HTTPServer
 
-from components.stripe_webhook import _RUNTIME, StripeWebhookError, WebhookEndpointProvider
+from components import vendor_calls
+from components.stripe_webhook import (
+    _RUNTIME,
+    KEYS_PER_CREATE,
+    StripeWebhookError,
+    WebhookEndpointProvider,
+)
+from tests.standin import Fault
 from tests.stripe_api import StripeApi, error
 
 pytestmark = pytest.mark.stripe_api
@@ -30,8 +37,10 @@ PROPS: dict[str, Any] = {
     "apiVersion": API_VERSION,
     "rotated": "2026-11-28",
     "environment": "production",
+    "name": "envkeeper production webhook 2026-11-28 0f9a5a",
 }
 ENDPOINTS = "/v1/webhook_endpoints"
+CREATE = ("POST", ENDPOINTS)
 
 
 @pytest.fixture
@@ -42,7 +51,15 @@ def stripe(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> StripeApi
 
 
 @pytest.fixture
-def provider(stripe: StripeApi) -> Iterator[WebhookEndpointProvider]:
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits between tries, recorded instead of slept."""
+    found: list[float] = []
+    monkeypatch.setattr(vendor_calls, "SLEEP", [found.append])
+    return found
+
+
+@pytest.fixture
+def provider(stripe: StripeApi, waits: list[float]) -> Iterator[WebhookEndpointProvider]:
     found = WebhookEndpointProvider()
     found.configure(ConfigureRequest(Config({"envkeeper:stripeAdminKey": ADMIN}, "envkeeper")))
     yield found
@@ -51,6 +68,11 @@ def provider(stripe: StripeApi) -> Iterator[WebhookEndpointProvider]:
 
 def made(stripe: StripeApi) -> list[tuple[str, str]]:
     return [(c.method, c.path) for c in stripe.requests]
+
+
+def keys(httpserver: HTTPServer) -> list[str | None]:
+    """The Idempotency-Key of every request the stand-in received, in order."""
+    return [request.headers.get("Idempotency-Key") for request, _ in httpserver.log]
 
 
 def test_create_makes_the_endpoint_in_the_apps_api_version_and_keeps_its_secret(
@@ -66,9 +88,155 @@ def test_create_makes_the_endpoint_in_the_apps_api_version_and_keeps_its_secret(
     assert body["api_version"] == [API_VERSION]
     assert "connect" not in body
     assert body["metadata[envkeeper_environment]"] == ["production"]
+    assert body["description"] == [PROPS["name"]]  # the name the orphan check knows it by
     (made_id,) = stripe.endpoints
     assert result.id == made_id and (result.outs or {})["secret"] == stripe.secrets()[made_id]
     assert stripe.endpoints[made_id]["api_version"] == API_VERSION
+
+
+def test_the_idempotency_key_names_the_request_never_a_secret(
+    provider: WebhookEndpointProvider, stripe: StripeApi, httpserver: HTTPServer
+) -> None:
+    provider.create(dict(PROPS))
+    provider.create({**PROPS, "rotated": "2027-02-26", "name": "envkeeper production webhook "
+                     "2027-02-26 0f9a5a"})  # fmt: skip
+    provider.create({**PROPS, "url": "https://api.example.com/webhooks/stripe-2"})
+    first, dated, moved = keys(httpserver)
+
+    assert first and first.startswith("envkeeper-webhook-endpoint-")
+    assert len({first, dated, moved}) == 3  # another date or URL: another endpoint
+    assert ADMIN not in first and "CANARY" not in first
+    # The same request from another provider process (a later run) sends the same key.
+    again = WebhookEndpointProvider()
+    again.configure(ConfigureRequest(Config({"envkeeper:stripeAdminKey": ADMIN}, "envkeeper")))
+    stripe.forget_idempotency_keys()
+    again.create(dict(PROPS))
+    assert keys(httpserver)[-1] == first
+
+
+def test_a_lost_answer_is_answered_by_stripes_replay_and_makes_one_endpoint(
+    provider: WebhookEndpointProvider, stripe: StripeApi, httpserver: HTTPServer, waits: list[float]
+) -> None:
+    stripe.faults.append(Fault("lose", "POST", ENDPOINTS))
+
+    result = provider.create(dict(PROPS))
+
+    assert made(stripe) == [CREATE, CREATE]
+    first, second = keys(httpserver)
+    assert first == second  # the same key: Stripe replays the first answer
+    (only,) = stripe.endpoints
+    assert result.id == only and (result.outs or {})["secret"] == stripe.secrets()[only]
+    assert waits == [0.5]
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [(429, 2), (503, None), (502, None)])
+def test_a_transient_refusal_waits_as_stripe_asks_then_makes_the_endpoint(
+    provider: WebhookEndpointProvider,
+    stripe: StripeApi,
+    waits: list[float],
+    status: int,
+    retry_after: int | None,
+) -> None:
+    stripe.faults.append(Fault("fail", "POST", ENDPOINTS, status, retry_after))
+
+    result = provider.create(dict(PROPS))
+
+    assert made(stripe) == [CREATE, CREATE]
+    assert list(stripe.endpoints) == [result.id]
+    assert waits == [retry_after or 0.5]
+
+
+def test_an_endpoint_an_earlier_run_made_is_deleted_and_a_new_one_made_under_the_next_key(
+    provider: WebhookEndpointProvider, stripe: StripeApi, httpserver: HTTPServer
+) -> None:
+    # The earlier run: Stripe made the endpoint, and no try ever got the answer back.
+    for _ in range(vendor_calls.RETRY.attempts):
+        stripe.faults.append(Fault("lose", "POST", ENDPOINTS))
+    with pytest.raises(StripeWebhookError, match="no answer from Stripe after 4 tries"):
+        provider.create(dict(PROPS))
+    (orphan,) = stripe.endpoints
+    stripe.requests.clear()
+    before = len(httpserver.log)
+
+    # The next run. Stripe replays the first answer, but that endpoint may as well be one
+    # the state holds (pulumi up --replace): it is deleted, never adopted.
+    result = provider.create(dict(PROPS))
+
+    assert made(stripe) == [CREATE, ("DELETE", f"{ENDPOINTS}/{orphan}"), CREATE]
+    replayed, fresh = [k for k in keys(httpserver)[before:] if k]
+    assert replayed != fresh
+    assert list(stripe.endpoints) == [result.id] and result.id != orphan
+    assert (result.outs or {})["secret"] == stripe.secrets()[result.id]
+
+
+def test_a_replacement_with_the_same_request_gets_a_new_endpoint_and_secret(
+    provider: WebhookEndpointProvider, stripe: StripeApi
+) -> None:
+    # `pulumi up --replace stripe-webhook` the day it was made: the same request again.
+    old = provider.create(dict(PROPS))
+    new = provider.create(dict(PROPS))
+    assert new.id != old.id
+    assert (new.outs or {})["secret"] != (old.outs or {})["secret"]
+    assert list(stripe.endpoints) == [new.id]
+
+
+def test_a_key_stripe_refuses_for_other_parameters_is_passed_over(
+    provider: WebhookEndpointProvider, stripe: StripeApi
+) -> None:
+    provider.create(dict(PROPS))
+    (key,) = stripe.saved
+    _params, status, body = stripe.saved[key]
+    stripe.saved[key] = (("/v1/webhook_endpoints", {"url": ["elsewhere"]}), status, body)
+    stripe.requests.clear()
+
+    result = provider.create(dict(PROPS))
+
+    assert made(stripe) == [CREATE, CREATE]
+    assert result.id in stripe.endpoints
+
+
+def test_a_create_that_only_meets_spent_keys_stops_in_one_line(
+    provider: WebhookEndpointProvider, stripe: StripeApi
+) -> None:
+    for _ in range(KEYS_PER_CREATE):
+        provider.create(dict(PROPS))  # each one spends the next key
+    with pytest.raises(StripeWebhookError, match="run pulumi up again tomorrow"):
+        provider.create(dict(PROPS))
+
+
+def test_failures_that_last_give_up_after_the_bounded_tries(
+    provider: WebhookEndpointProvider, stripe: StripeApi, waits: list[float]
+) -> None:
+    for _ in range(vendor_calls.RETRY.attempts):
+        stripe.faults.append(Fault("fail", "POST", ENDPOINTS, 503))
+    with pytest.raises(StripeWebhookError) as caught:
+        provider.create(dict(PROPS))
+    assert made(stripe) == [CREATE] * vendor_calls.RETRY.attempts
+    assert waits == [0.5, 1.0, 2.0]
+    assert str(caught.value).endswith("Stripe answered HTTP 503 after 4 tries; try again later "
+                                      "(pulumi up)")  # fmt: skip
+    assert stripe.endpoints == {}
+
+
+def test_update_delete_and_read_are_retried_too(
+    provider: WebhookEndpointProvider, stripe: StripeApi
+) -> None:
+    made_id = provider.create(dict(PROPS)).id
+    secret = stripe.secrets()[made_id]
+    stripe.requests.clear()
+    one = f"{ENDPOINTS}/{made_id}"
+    stripe.faults += [
+        Fault("lose", "POST", one),
+        Fault("fail", "GET", one, 429, 1),
+        Fault("fail", "DELETE", one, 500),
+    ]
+
+    provider.update(made_id, {**PROPS, "secret": secret}, {**PROPS, "events": ["invoice.paid"]})
+    provider.read(made_id, {**PROPS, "secret": secret})
+    provider.delete(made_id, dict(PROPS))
+
+    assert made(stripe) == [("POST", one)] * 2 + [("GET", one)] * 2 + [("DELETE", one)] * 2
+    assert stripe.endpoints == {}
 
 
 def test_a_connect_endpoint_says_so(provider: WebhookEndpointProvider, stripe: StripeApi) -> None:
@@ -89,7 +257,8 @@ def test_update_changes_url_and_events_in_place_and_keeps_the_secret(
     assert made(stripe) == [("POST", f"{ENDPOINTS}/{made_id}")]
     body = stripe.requests[0].body
     assert body["enabled_events[0]"] == ["invoice.paid"] and body["url"] == [URL]
-    assert "api_version" not in body  # Stripe sets it on create only
+    assert "api_version" not in body and "connect" not in body  # set on create only
+    assert body["description"] == [PROPS["name"]]
     assert stripe.endpoints[made_id]["enabled_events"] == ["invoice.paid"]
     assert (result.outs or {})["secret"] == secret
     assert (result.outs or {})["events"] == ["invoice.paid"]
@@ -150,11 +319,10 @@ def test_diff_replaces_on_a_new_date_connect_or_api_version_and_updates_the_rest
 @pytest.mark.parametrize(
     ("status", "advice"),
     [
-        (401, "it needs Webhook Endpoints write"),
-        (403, "it needs Webhook Endpoints write"),
+        (401, "it must be a restricted key with Webhook Endpoints write"),
+        (403, "it must be a restricted key with Webhook Endpoints write"),
         (404, "run pulumi refresh"),
         (400, "a public https URL"),
-        (429, "run pulumi up again"),
     ],
 )
 def test_refusals_name_the_endpoint_and_the_fix_never_the_key(

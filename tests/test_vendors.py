@@ -44,7 +44,12 @@ def test_two_resend_slots_bound_to_the_domain_and_the_active_one_delivered(
         inputs = keys[f"resend-{slot}"].inputs
         assert inputs["domain"] == settings.resend.domain
         assert inputs["rotated"] == slots.date_of(slot).isoformat()
-        assert inputs["name"] == f"envkeeper {settings.environment.value} sending ({slot})"
+        # Whose, what, which slot and date, and the stack's mark: a name no other stack has.
+        assert inputs["name"] == (
+            f"envkeeper {settings.environment.value} sending {slot} "
+            f"{slots.date_of(slot).isoformat()} {vendors.stack_mark(settings)}"
+        )
+        assert len(inputs["name"]) <= 50  # Resend's limit
         assert is_secret(keys[f"resend-{slot}"].outputs["token"])
     active = unwrap_all(keys[f"resend-{slots.active}"].outputs)["token"]
     assert environment_secrets(result, stack)["RESEND_API_KEY"] == active
@@ -85,6 +90,7 @@ def test_one_webhook_endpoint_per_environment_its_secret_to_the_workers_that_lis
         endpoint.inputs["apiVersion"] == settings.stripe.webhook.api_version == "2026-10-28.endive"
     )
     assert endpoint.inputs["rotated"] == settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat()
+    assert endpoint.inputs["name"] == vendors.stripe_endpoint_name(settings)
     secret = unwrap_all(endpoint.outputs)["secret"]
     assert is_secret(endpoint.outputs["secret"])
     carriers = [
@@ -159,3 +165,21 @@ def test_a_new_api_version_replaces_the_endpoint_and_so_its_secret(project: Path
         "example-api-STRIPE_WEBHOOK_SECRET",
         "example-webhooks-STRIPE_WEBHOOK_SECRET",
     } <= changed
+
+
+def test_every_stack_marks_its_vendor_names_with_a_mark_no_other_stack_has() -> None:
+    # A shared Resend or Stripe account holds several stacks' keys: the orphan check and a
+    # Resend create may only ever touch names with their own stack's mark.
+    marks = {stack: vendors.stack_mark(load(stack)[1]) for stack in STACKS}
+    assert len(set(marks.values())) == len(STACKS)
+    for stack in STACKS:
+        settings = load(stack)[1]
+        mine = vendors.resend_key_name(settings, "a")
+        assert vendors.is_named_for(settings, vendors.SENDING_KEY, mine)
+        assert not vendors.is_named_for(settings, vendors.DEPLOY_TOKEN, mine)
+        for other in STACKS:
+            theirs = vendors.resend_key_name(load(other)[1], "b")
+            assert vendors.is_named_for(settings, vendors.SENDING_KEY, theirs) == (other == stack)
+        # A name written before names carried dates, or by hand, is never envkeeper's.
+        for foreign in (f"envkeeper {settings.environment.value} sending (a)", "Production"):
+            assert not vendors.is_named_for(settings, vendors.SENDING_KEY, foreign)

@@ -16,6 +16,7 @@ from pytest_httpserver import HTTPServer
 
 from components.worker_secret import _RUNTIME, WorkerSecretError, WorkerSecretProvider
 from tests.cloudflare_api import CloudflareApi
+from tests.standin import Fault
 
 pytestmark = pytest.mark.cloudflare_api
 
@@ -102,7 +103,7 @@ def test_a_delete_the_token_may_not_make_fails_and_names_the_permission(
     # Swallowing it would drop the secret from the state while it lives on at Cloudflare.
     cloudflare.secrets[(WORKER, "STRIPE_SECRET_KEY")] = "CANARY-stripe-7f3a"
     weak = configured("CANARY-other-token-7f3a")
-    with pytest.raises(WorkerSecretError, match="needs the 'Workers Scripts Write' permission"):
+    with pytest.raises(WorkerSecretError, match="token with 'Workers Scripts Write' on this acc"):
         weak.delete("id", dict(PROPS))
     assert made(cloudflare) == [("DELETE", ONE)]
     assert (WORKER, "STRIPE_SECRET_KEY") in cloudflare.secrets
@@ -172,7 +173,9 @@ def test_a_token_without_permission_is_one_line_naming_the_permission(
     message = str(error_of(configured("CANARY-other-token-7f3a"), dict(PROPS)))
     assert made(cloudflare) == [("PUT", SECRETS)]
     assert f"Worker {WORKER} (environment dev" in message
-    assert "needs the 'Workers Scripts Write' permission" in message
+    assert "refused the admin key (HTTP 403); it must be a token with 'Workers Scripts Write'" in (
+        message
+    )
     _RUNTIME.clear()
 
 
@@ -216,3 +219,43 @@ def test_a_latest_version_not_deployed_is_one_line_saying_what_to_do(
         "run pulumi up again"
     )
     assert "roll it back" not in message
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The Cloudflare SDK's waits between tries, recorded instead of slept."""
+    found: list[float] = []
+    monkeypatch.setattr("time.sleep", found.append)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "retry_after"),
+    [("fail", 429, 2), ("fail", 503, None), ("lose", 503, None)],
+)
+def test_a_transient_failure_is_tried_again_by_the_sdk_honouring_retry_after(
+    provider: WorkerSecretProvider,
+    cloudflare: CloudflareApi,
+    waits: list[float],
+    fault: str,
+    status: int,
+    retry_after: int | None,
+) -> None:
+    cloudflare.faults.append(Fault(fault, "PUT", SECRETS, status, retry_after))
+    provider.create(dict(PROPS))
+    assert made(cloudflare) == [("PUT", SECRETS), ("PUT", SECRETS)]
+    assert cloudflare.secrets == {(WORKER, "STRIPE_SECRET_KEY"): "CANARY-stripe-7f3a"}
+    (wait,) = waits
+    assert wait == retry_after if retry_after else 0 < wait <= 1
+
+
+def test_a_failure_that_lasts_gives_up_after_the_bounded_tries_in_one_line(
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi, waits: list[float]
+) -> None:
+    attempts = 4
+    cloudflare.faults += [Fault("fail", "PUT", SECRETS, 502)] * attempts
+    message = str(error_of(provider, dict(PROPS)))
+    assert made(cloudflare) == [("PUT", SECRETS)] * attempts and len(waits) == attempts - 1
+    assert message.endswith(
+        "Cloudflare answered HTTP 502 after 4 tries; try again later (pulumi up)"
+    )
