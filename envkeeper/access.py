@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -11,6 +12,7 @@ from envkeeper import database as db
 from envkeeper import github as gh
 from envkeeper.catalog import Source
 from envkeeper.destinations import targets
+from envkeeper.orphans import Credential
 from envkeeper.rotation import stack_status, standby_dies
 from envkeeper.settings import Settings
 
@@ -26,6 +28,8 @@ CHECKLIST = [
     "environment are only the ones listed above (or the one pasted by hand)",
     "Each admin credential belongs to a service account or the organization, not a person, "
     "and has no more scope than its line above says",
+    "No credential at a vendor carries envkeeper's name for this stack without being in its "
+    "state (the orphans section; `envkeeper orphans STACK --delete` removes them)",
 ]
 
 
@@ -107,7 +111,11 @@ def _stripe_webhook(settings: Settings) -> dict[str, Any] | None:
     }
 
 
-def review(stack: str, settings: Settings, today: date) -> dict[str, Any]:
+def review(
+    stack: str, settings: Settings, today: date, orphans: list[Credential] | None = None
+) -> dict[str, Any]:
+    """The review's record. `orphans`: what `envkeeper orphans` found at the vendors, or
+    None when they were not asked (`--vendors`)."""
     protection = gh.protection(settings)
     slots = settings.slots("CLOUDFLARE_API_TOKEN")
     policies = cf.deploy_policies(settings)
@@ -190,6 +198,8 @@ def review(stack: str, settings: Settings, today: date) -> dict[str, Any]:
             worker: list(settings.cloudflare.secrets_of(worker))
             for worker in settings.cloudflare.workers
         },
+        # Live credentials with this stack's names that its state does not hold.
+        "orphans": None if orphans is None else [asdict(c) for c in orphans],
         "checklist": CHECKLIST,
     }
 
@@ -293,6 +303,18 @@ def as_markdown(data: dict[str, Any]) -> str:
     lines += ["", "## What each Worker holds", "", _row("Worker", "secrets"), _row("---", "---")]
     for worker, names in data["workers"].items():
         lines.append(_row(f"`{worker}`", ", ".join(f"`{n}`" for n in names)))
+    lines += ["", "## Credentials no state holds (orphans)", ""]
+    if data["orphans"] is None:
+        lines.append(
+            f"Not looked up: run `envkeeper access-review {data['stack']} --vendors` where "
+            "`pulumi` is logged in to this stack (it asks each vendor, names and ids only)."
+        )
+    elif not data["orphans"]:
+        lines.append("None: every credential envkeeper named for this stack is in its state.")
+    else:
+        lines += [_row("vendor", "id", "name", "made"), _row(*["---"] * 4)]
+        for c in data["orphans"]:
+            lines.append(_row(c["vendor"], f"`{c['id']}`", f"`{c['name']}`", c["made"]))
     lines += ["", "## Checklist", ""] + [f"- [ ] {item}" for item in data["checklist"]]
     lines += ["", "Reviewed by: ______________________", ""]
     return "\n".join(lines)

@@ -683,6 +683,14 @@ def access_review(
         str, format_option(ReviewFormat, "markdown is the record")
     ] = ReviewFormat.MARKDOWN.value,
     stack_option: Annotated[str | None, old_stack_option("The stack to review")] = None,
+    ask_vendors: Annotated[
+        bool,
+        typer.Option(
+            "--vendors",
+            help="Also ask the vendors for credentials with this stack's names that no state "
+            "holds (needs pulumi logged in to the stack).",
+        ),
+    ] = False,
 ) -> None:
     """Who and what can reach an environment: the quarterly access review record."""
     import json
@@ -692,8 +700,75 @@ def access_review(
     stack = chosen_stack(stack, stack_option, "access-review")
     output = chosen_format(format_name, ReviewFormat)
     _, settings = load_stack(stack)
-    data = review(stack, settings, utc_today())
+    found = _orphans_or_exit(stack, settings) if ask_vendors else None
+    data = review(stack, settings, utc_today(), found)
     print(json.dumps(data, indent=2) if output is ReviewFormat.JSON else as_markdown(data))
+
+
+def _orphans_or_exit(stack: str, settings: Settings, delete: bool = False) -> list[Any]:
+    """The orphans of `stack` (deleted first, with `delete`); a vendor's refusal is one line
+    and exit 2: the check could not be made."""
+    from components.vendor_calls import VendorError
+    from envkeeper import orphan_check
+
+    try:
+        lookup = orphan_check.look(stack, settings, project_dir())
+        return orphan_check.delete(lookup, project_dir()) if delete else lookup.found
+    except VendorError as exc:
+        print(exc, file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+class OrphanFormat(StrEnum):
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+@app.command("orphans")
+@user_errors
+def orphans_command(
+    stack: Annotated[
+        str,
+        typer.Argument(
+            metavar="STACK", help="The stack, as pulumi names it (prod, or org/project/prod)."
+        ),
+    ],
+    delete: Annotated[
+        bool, typer.Option("--delete", help="Delete each one at its vendor.")
+    ] = False,
+    format_name: Annotated[
+        str, format_option(OrphanFormat, "markdown for a job summary")
+    ] = OrphanFormat.TEXT.value,
+) -> None:
+    """Credentials the vendors hold under this stack's names that its state does not."""
+    from envkeeper.orphans import as_json, as_markdown, as_text
+
+    output = chosen_format(format_name, OrphanFormat)
+    _, settings = load_stack(stack)
+    found = _orphans_or_exit(stack, settings, delete)
+    render = {OrphanFormat.TEXT: as_text, OrphanFormat.MARKDOWN: as_markdown}.get(output, as_json)
+    print(render(stack, found, delete), end="" if output is not OrphanFormat.JSON else "\n")
+    if found and not delete:
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def recover(
+    stack: Annotated[
+        str,
+        typer.Argument(
+            metavar="STACK", help="The stack, as pulumi names it (prod, or org/project/prod)."
+        ),
+    ],
+) -> None:
+    """Before a deploy's pulumi up: release what a dead run left, so this one finishes."""
+    from envkeeper.recovery import recover as recover_stack
+
+    load_stack(stack)  # a bad stack file stops here, before anything changes
+    for line in recover_stack(stack, project_dir()):
+        print(line)
 
 
 def main() -> None:

@@ -1,0 +1,89 @@
+"""The few `pulumi` CLI calls envkeeper's own commands make: read a stack's state and one
+secret config value, cancel the update a dead run left holding the stack, and clear the
+creates it was interrupted in.
+
+A failure is one line (the command and the CLI's own first error line, which names a stack
+or a key, never a value); a value read is only returned, never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from envkeeper.problems import COMMAND_LINE, UserError
+
+# What `pulumi cancel` says when the update it would cancel has already ended (Pulumi
+# Cloud; the file backends just remove their lock). pulumi/pulumi#5364.
+NOTHING_TO_CANCEL = ("has already completed", "has never been updated")
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    if shutil.which("pulumi") is None:
+        raise UserError.one(
+            COMMAND_LINE, "", "the pulumi CLI is not on PATH; install it (pulumi.com/docs/install)"
+        )
+    return subprocess.run(  # noqa: S603 (fixed arguments, no shell)
+        ["pulumi", *args, "--non-interactive"],  # noqa: S607 (the pulumi on PATH, as a user runs)
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _failed(args: list[str], done: subprocess.CompletedProcess[str]) -> UserError:
+    said = next((line.strip() for line in done.stderr.splitlines() if line.strip()), "")
+    return UserError.one(
+        COMMAND_LINE,
+        "",
+        f"`pulumi {' '.join(args)}` failed (exit {done.returncode}): {said or 'no message'}",
+    )
+
+
+def state(stack: str, cwd: Path) -> dict[str, Any]:
+    """The stack's state as `pulumi stack export` gives it (secrets stay encrypted)."""
+    args = ["stack", "export", "--stack", stack]
+    done = run(args, cwd)
+    if done.returncode != 0:
+        raise _failed(args, done)
+    try:
+        found = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise UserError.one(COMMAND_LINE, "", f"`pulumi {' '.join(args)}` gave no JSON") from None
+    return found if isinstance(found, dict) else {}
+
+
+def config_value(stack: str, key: str, cwd: Path) -> str | None:
+    """One config value, a secret decrypted, or None when the stack does not set it."""
+    args = ["config", "get", key, "--stack", stack, "--json"]
+    done = run(args, cwd)
+    if done.returncode != 0:
+        if "not found" in done.stderr:
+            return None
+        raise _failed(args, done)
+    value = json.loads(done.stdout).get("value")
+    return value if isinstance(value, str) and value else None
+
+
+def cancel(stack: str, cwd: Path) -> bool:
+    """Cancel the update holding the stack, if one does; whether there was one to cancel
+    (the file backends cannot tell: they remove their lock either way)."""
+    args = ["cancel", "--yes", "--stack", stack]
+    done = run(args, cwd)
+    if done.returncode != 0:
+        if any(said in done.stderr for said in NOTHING_TO_CANCEL):
+            return False
+        raise _failed(args, done)
+    return True
+
+
+def clear_pending_creates(stack: str, cwd: Path) -> None:
+    """Refresh the stack, dropping the creates a dead run was interrupted in."""
+    args = ["refresh", "--clear-pending-creates", "--yes", "--skip-preview", "--stack", stack]
+    done = run(args, cwd)
+    if done.returncode != 0:
+        raise _failed(args, done)

@@ -1,0 +1,51 @@
+"""`envkeeper recover STACK`: what a deploy runs before its `pulumi up`, so that it
+finishes the work of a deploy whose runner died halfway, with nobody at a terminal.
+
+Measured on the real CLI, after SIGKILL of every process of an `up`:
+- the stack stays locked (a file backend's lock file, or Pulumi Cloud's update still "in
+  progress"), and every later `up` fails until `pulumi cancel`;
+- once cancelled, the next `up` redoes the interrupted updates and deletes by itself, and
+  creates again what the dead run was creating; the interrupted creates stay recorded in
+  the state, with a warning on every `up`, until `pulumi refresh --clear-pending-creates`.
+
+So: cancel the update holding the stack (only the deploy workflow updates a stack, one
+run per stack at a time, so one still holding it is dead), then drop the interrupted
+creates, saying what each was. What the dead run made at a vendor is not in the state: a
+Stripe create replays it and deletes it, a Resend create deletes a key of its name first,
+and `envkeeper orphans --delete` after the `up` removes a Cloudflare token it left.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from envkeeper import pulumi_cli
+from envkeeper.orphans import interrupted_creates
+
+
+def recover(stack: str, cwd: Path) -> list[str]:
+    """Make `stack` ready for the next `up`; one line per thing done."""
+    lines = []
+    if pulumi_cli.cancel(stack, cwd):
+        lines.append(f"{stack}: cancelled the update a dead run left holding the stack, if any")
+    else:
+        lines.append(f"{stack}: no update was holding the stack")
+    export = pulumi_cli.state(stack, cwd)
+    deployment = export.get("deployment") or {}
+    creating = interrupted_creates(export)
+    redone = [
+        str((op.get("resource") or {}).get("urn", "")).rsplit("::", 1)[-1]
+        for op in deployment.get("pending_operations") or []
+        if op.get("type") != "creating"
+    ]
+    if redone:
+        lines.append(f"{stack}: the next pulumi up redoes what a dead run left halfway: "
+                     f"{', '.join(redone)}")  # fmt: skip
+    if creating:
+        pulumi_cli.clear_pending_creates(stack, cwd)
+        lines.append(
+            f"{stack}: a dead run was creating {', '.join(creating)}; the next pulumi up "
+            "creates them again, and what the dead run made is deleted by that create "
+            "(Stripe, Resend) or, after it, by `envkeeper orphans --delete` (Cloudflare)"
+        )
+    return lines

@@ -1,0 +1,258 @@
+"""`envkeeper orphans`, `envkeeper recover` and `access-review --vendors`: against the
+vendors' stand-ins, with a `pulumi` that answers from a file (tests/fake_pulumi.py). The
+engine tests (tests/test_engine_faults.py) run them with the real CLI after real faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envkeeper import vendors
+from envkeeper.orphans import STATE_TYPES
+from tests.conftest import Cli
+from tests.engine_stack import CF_TOKEN, RESEND_ADMIN, STRIPE_ADMIN, Vendors, running_vendors
+from tests.fake_pulumi import FakePulumi, installed
+from tests.programs import load
+
+KEYS = {
+    "cloudflare:apiToken": CF_TOKEN,
+    "envkeeper:resendAdminKey": RESEND_ADMIN,
+    "envkeeper:stripeAdminKey": STRIPE_ADMIN,
+}
+
+
+@pytest.fixture
+def stand_ins(monkeypatch: pytest.MonkeyPatch) -> Iterator[Vendors]:
+    with running_vendors() as found:
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", found.cloudflare.base_url)
+        monkeypatch.setenv("RESEND_API_URL", found.resend.base_url)
+        monkeypatch.setenv("STRIPE_API_BASE", found.stripe.base_url)
+        yield found
+
+
+@pytest.fixture
+def pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
+    return installed(tmp_path / "fake-pulumi", monkeypatch)
+
+
+def state(*resources: tuple[str, str], pending: list[dict[str, Any]] | None = None) -> Any:
+    return {
+        "deployment": {
+            "resources": [
+                {"type": STATE_TYPES[v], "id": i, "urn": f"u::{i}"} for v, i in resources
+            ],
+            "pending_operations": pending or [],
+        }
+    }
+
+
+def seed(v: Vendors, project: Path) -> dict[str, str]:
+    """At each vendor: one credential the state holds, one it does not (an orphan), one of
+    another stack and one a person made. The ids, by role."""
+    settings = load("prod", project)[1]
+    mark = vendors.stack_mark(settings)
+    ours_token = f"envkeeper production deploy b 2026-11-30 {mark}"
+    theirs = "envkeeper production deploy b 2026-11-30 ffffff"  # another stack's mark
+    for n, name in enumerate([ours_token, ours_token, theirs, "laptop"], start=1):
+        value = f"CANARY-token-{n}".ljust(40, "x")
+        made = {"name": name, "policies": [], "issued_on": "2026-11-30T09:00:00Z", "value": value}
+        v.cloudflare.tokens[f"{n:032x}"] = {"id": f"{n:032x}", **made}
+    key_name = vendors.resend_key_name(settings, "a")
+    for n, name in enumerate([key_name, key_name, key_name[:-6] + "ffffff", "Marketing"], 1):
+        v.resend.keys[f"key-{n}"] = {"name": name, "token": f"re_CANARY-{n}", "created_at": "x"}
+    for n, name in enumerate([vendors.stripe_endpoint_name(settings)] * 2 + ["someone", None], 1):
+        v.stripe.endpoints[f"we_{n}"] = {"id": f"we_{n}", "description": name, "created": n,
+                                         "secret": f"whsec_CANARY-{n}"}  # fmt: skip
+    return {"token": f"{1:032x}", "token_orphan": f"{2:032x}", "key": "key-1",
+            "key_orphan": "key-2", "endpoint": "we_1", "endpoint_orphan": "we_2"}  # fmt: skip
+
+
+def held(ids: dict[str, str]) -> Any:
+    return state(("cloudflare", ids["token"]), ("resend", ids["key"]), ("stripe", ids["endpoint"]))
+
+
+def test_orphans_lists_only_credentials_named_for_the_stack_that_no_state_holds(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    ids = seed(stand_ins, project)
+    pulumi.answer(states=[held(ids)], config=KEYS)
+    cli = Cli(project)
+
+    text = cli("orphans", "prod")
+    markdown = cli("orphans", "prod", "--format", "markdown")
+    data = json.loads(cli("orphans", "prod", "--format", "json").stdout)
+
+    assert text.exit_code == markdown.exit_code == 1
+    found = {(o["vendor"], o["id"]) for o in data["orphans"]}
+    assert found == {
+        ("cloudflare", ids["token_orphan"]),
+        ("resend", ids["key_orphan"]),
+        ("stripe", ids["endpoint_orphan"]),
+    }
+    for output in (text.stdout, markdown.stdout):
+        assert all(i in output for i in (ids["token_orphan"], ids["key_orphan"], "we_2"))
+        assert ids["token"] not in output and "key-1" not in output and "laptop" not in output
+        assert "CANARY" not in output
+    assert "| cloudflare | account token |" in markdown.stdout
+    # Nothing was deleted, and the state was only read.
+    assert len(stand_ins.cloudflare.tokens) == 4 and len(stand_ins.resend.keys) == 4
+    assert {c[0] for c in pulumi.calls()} == {"stack", "config"}
+
+
+def test_what_a_pending_delete_or_update_still_holds_is_no_orphan(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    ids = seed(stand_ins, project)
+    base = held(ids)["deployment"]["resources"]
+    # The replaced token waits for its delete at the end of the up; the key's update died.
+    pending_delete = {"type": STATE_TYPES["cloudflare"], "id": ids["token_orphan"],
+                      "delete": True, "urn": "u::old"}  # fmt: skip
+    key = {"type": STATE_TYPES["resend"], "id": ids["key_orphan"], "urn": "u::k"}
+    updating = {"type": "updating", "resource": key}
+    answer = {
+        "deployment": {"resources": [*base, pending_delete], "pending_operations": [updating]}
+    }
+    pulumi.answer(states=[answer], config=KEYS)
+
+    data = json.loads(Cli(project)("orphans", "prod", "--format", "json").stdout)
+
+    assert [(o["vendor"], o["id"]) for o in data["orphans"]] == [("stripe", "we_2")]
+
+
+def test_delete_removes_the_orphans_and_spares_one_a_running_up_just_recorded(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    ids = seed(stand_ins, project)
+    later = held(ids)
+    later["deployment"]["resources"].append({"type": STATE_TYPES["resend"], "id": "key-2"})
+    pulumi.answer(states=[held(ids), later], config=KEYS)
+
+    done = Cli(project)("orphans", "prod", "--delete")
+
+    assert done.exit_code == 0, done.output
+    v = stand_ins
+    assert ids["token_orphan"] not in v.cloudflare.tokens and "we_2" not in v.stripe.endpoints
+    assert "key-2" in v.resend.keys  # the state held it by the time of the delete
+    assert len(v.cloudflare.tokens) == 3 and len(v.stripe.endpoints) == 3
+    deletes = [(c.vendor, c.path) for c in stand_ins.changes() if c.method == "DELETE"]
+    assert sorted(deletes) == [
+        ("cloudflare", f"/accounts/{load('prod', project)[1].cloudflare.account_id}/tokens/"
+                       f"{ids['token_orphan']}"),
+        ("stripe", "/v1/webhook_endpoints/we_2"),
+    ]  # fmt: skip
+    assert "deleted 2 credentials" in done.stdout and "CANARY" not in done.output
+
+
+def test_an_admin_key_nobody_set_is_one_line_naming_it(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RESEND_API_KEY", raising=False)
+    pulumi.answer(
+        states=[held(seed(stand_ins, project))], config={**KEYS, "envkeeper:resendAdminKey": None}
+    )
+    done = Cli(project)("orphans", "prod")
+    assert done.exit_code == 2
+    assert done.stderr.strip() == (
+        "(command line): envkeeper:resendAdminKey: not set for stack prod; the orphan check "
+        "needs it to list the credentials there (`pulumi config set --secret --stack prod "
+        "envkeeper:resendAdminKey`, or RESEND_API_KEY)"
+    )
+
+
+def test_a_vendor_refusing_the_admin_key_is_one_line_and_exit_2(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    pulumi.answer(
+        states=[held(seed(stand_ins, project))],
+        config={**KEYS, "envkeeper:stripeAdminKey": "rk_CANARY-wrong"},
+    )
+    done = Cli(project)("orphans", "prod")
+    assert done.exit_code == 2
+    assert done.stderr.strip() == (
+        "listing the webhook endpoints at Stripe: Stripe refused the admin key (HTTP 401); "
+        "check the stack's admin key for it (the one its provider uses)"
+    )
+    assert "CANARY" not in done.output and "Traceback" not in done.output
+
+
+def test_the_command_imports_no_pulumi(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    pulumi.answer(states=[held(seed(stand_ins, project))], config=KEYS)
+    code = (
+        "import sys\n"
+        "from envkeeper.cli import main\n"
+        f"sys.argv = ['envkeeper', '--project-dir', {str(project)!r}, 'orphans', 'prod']\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy()
+    )
+    assert done.stdout.splitlines()[-1] == "1 []", done.stderr
+
+
+def test_recover_releases_the_stack_and_drops_interrupted_creates_saying_what_they_were(
+    project: Path, pulumi: FakePulumi
+) -> None:
+    token = {"type": STATE_TYPES["cloudflare"], "urn": "urn:pulumi:prod::envkeeper::x::deploy-b"}
+    creating = {"type": "creating", "resource": token}
+    pulumi.answer(states=[state(pending=[creating])])
+
+    done = Cli(project)("recover", "prod")
+
+    assert done.exit_code == 0, done.output
+    assert [c[0] for c in pulumi.calls()] == ["cancel", "stack", "refresh"]
+    assert "--clear-pending-creates" in pulumi.calls()[2]
+    assert "a dead run was creating deploy-b" in done.stdout
+
+
+def test_recover_on_a_healthy_stack_changes_nothing(project: Path, pulumi: FakePulumi) -> None:
+    # What Pulumi Cloud answers a cancel when no update is running (pulumi/pulumi#5364).
+    pulumi.answer(
+        states=[state()], cancel_error="error: [409] Conflict: The Update has already completed"
+    )
+    done = Cli(project)("recover", "prod")
+    assert done.exit_code == 0, done.output
+    assert done.stdout == "prod: no update was holding the stack\n"
+    assert [c[0] for c in pulumi.calls()] == ["cancel", "stack"]
+
+
+def test_recover_stops_at_a_cancel_that_fails_for_another_reason(
+    project: Path, pulumi: FakePulumi
+) -> None:
+    pulumi.answer(states=[state()], cancel_error="error: PULUMI_ACCESS_TOKEN must be set for login")
+    done = Cli(project)("recover", "prod")
+    assert done.exit_code == 2
+    assert done.stderr.strip() == (
+        "(command line): `pulumi cancel --yes --stack prod` failed (exit 255): error: "
+        "PULUMI_ACCESS_TOKEN must be set for login"
+    )
+
+
+def test_access_review_lists_orphans_when_it_asks_the_vendors(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    ids = seed(stand_ins, project)
+    pulumi.answer(states=[held(ids)], config=KEYS)
+    cli = Cli(project)
+
+    offline = cli("access-review", "prod")
+    asked = cli("access-review", "prod", "--vendors")
+    data = json.loads(cli("access-review", "prod", "--vendors", "--format", "json").stdout)
+
+    assert offline.exit_code == asked.exit_code == 0
+    assert "Not looked up: run `envkeeper access-review prod --vendors`" in offline.stdout
+    assert pulumi.calls()[0][:2] == ["stack", "export"]  # only the asking runs reached pulumi
+    section = asked.stdout.split("## Credentials no state holds (orphans)")[1].split("##")[0]
+    assert ids["token_orphan"] in section and "key-2" in section and "we_2" in section
+    assert ids["token"] not in section and "CANARY" not in asked.stdout
+    assert {o["id"] for o in data["orphans"]} == {ids["token_orphan"], "key-2", "we_2"}
+
