@@ -256,3 +256,22 @@ def test_access_review_lists_orphans_when_it_asks_the_vendors(
     assert ids["token"] not in section and "CANARY" not in asked.stdout
     assert {o["id"] for o in data["orphans"]} == {ids["token_orphan"], "key-2", "we_2"}
 
+
+def test_every_deploy_recovers_first_and_deletes_orphans_after_its_up() -> None:
+    # What the engine tests run as "the deploy workflow's run" (tests/test_engine_faults.py).
+    from tests.test_workflows import WORKFLOWS, workflow
+
+    steps = workflow(WORKFLOWS / "pulumi-up.yml")["jobs"]["up"]["steps"]
+    ran = [
+        "up" if (s.get("with") or {}).get("command") == "up" else s.get("run", "")
+        for s in steps
+        if s.get("run") or (s.get("with") or {}).get("command")
+    ]
+    ours = [r for r in ran if r == "up" or "envkeeper recover" in r or "envkeeper orphans" in r]
+    assert ours == [
+        'uv run --frozen envkeeper recover "${STACK_REF}"',
+        "up",
+        'uv run --frozen envkeeper orphans "${STACK_REF}" --delete',
+    ]
+    drift = workflow(WORKFLOWS / "drift-check.yml")["jobs"]["drift"]["steps"][-1]["run"]
+    assert 'envkeeper orphans "$PULUMI_ORG/envkeeper/$STACK" --format markdown' in drift

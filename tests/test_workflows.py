@@ -146,7 +146,11 @@ def test_deploys_go_dev_then_staging_then_production_each_in_its_environment() -
     assert up["environment"] == "${{ inputs.environment }}"
     assert up["concurrency"]["group"] == "pulumi-up-${{ inputs.stack }}"
     assert up["concurrency"]["cancel-in-progress"] is False
-    pulumi = [s["with"] for s in up["steps"] if "pulumi/actions@" in s.get("uses", "")]
+    pulumi = [
+        s["with"]
+        for s in up["steps"]
+        if "pulumi/actions@" in s.get("uses", "") and "command" in s.get("with", {})
+    ]
     assert [(w["command"], w["policyPacks"]) for w in pulumi] == [("up", "policy")]
     # No group around the whole workflow: dev and staging never wait for production's
     # approval (each stack's job has its own group, above).
