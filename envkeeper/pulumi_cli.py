@@ -69,6 +69,15 @@ def config_value(stack: str, key: str, cwd: Path) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def backend_url(cwd: Path) -> str:
+    """Where the CLI keeps state: `https://api.pulumi.com`, `s3://…`, `file://…`."""
+    args = ["whoami", "--json"]
+    done = run(args, cwd)
+    if done.returncode != 0:
+        raise _failed(args, done)
+    return str(json.loads(done.stdout).get("url") or "")
+
+
 def cancel(stack: str, cwd: Path) -> bool:
     """Cancel the update holding the stack, if one does; whether there was one to cancel
     (the file backends cannot tell: they remove their lock either way)."""

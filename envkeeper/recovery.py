@@ -8,7 +8,13 @@ Measured on the real CLI, after SIGKILL of every process of an `up`:
   creates again what the dead run was creating; the interrupted creates stay recorded in
   the state, with a warning on every `up`, until `pulumi refresh --clear-pending-creates`.
 
-So: cancel the update holding the stack (only the deploy workflow updates a stack, one
+On a `file://` backend a SIGKILL can also land while the CLI rewrites a checkpoint's
+metadata sidecar (`<stack>.json.attrs`, truncated and then written, unlike the checkpoint
+itself, which is renamed into place): left empty, every later command fails with "failed
+to load checkpoint: EOF". An empty sidecar holds nothing, and a missing one is read as no
+metadata, so it is removed. Pulumi Cloud and the object-store backends write atomically.
+
+So: repair that, cancel the update holding the stack (only the deploy workflow updates a stack, one
 run per stack at a time, so one still holding it is dead), then drop the interrupted
 creates, saying what each was. What the dead run made at a vendor is not in the state: a
 Stripe create replays it and deletes it, a Resend create deletes a key of its name first,
@@ -18,14 +24,28 @@ and `envkeeper orphans --delete` after the `up` removes a Cloudflare token it le
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from envkeeper import pulumi_cli
 from envkeeper.orphans import interrupted_creates
 
 
+def empty_sidecars(backend: str) -> list[Path]:
+    """The metadata sidecars a killed write left empty in a `file://` backend."""
+    url = urlsplit(backend)
+    if url.scheme != "file":
+        return []
+    state = Path(unquote(url.path)) / ".pulumi"
+    return sorted(p for p in state.rglob("*.attrs") if p.is_file() and p.stat().st_size == 0)
+
+
 def recover(stack: str, cwd: Path) -> list[str]:
     """Make `stack` ready for the next `up`; one line per thing done."""
     lines = []
+    for sidecar in empty_sidecars(pulumi_cli.backend_url(cwd)):
+        sidecar.unlink()
+        lines.append(f"{stack}: removed {sidecar.name}, a state file's metadata a killed write "
+                     "left empty")  # fmt: skip
     if pulumi_cli.cancel(stack, cwd):
         lines.append(f"{stack}: cancelled the update a dead run left holding the stack, if any")
     else:

@@ -30,6 +30,8 @@ elif args[:2] == ["config", "get"]:
         print(f"error: configuration key '{args[2]}' not found for stack 'prod'", file=sys.stderr)
         sys.exit(1)
     print(json.dumps({"value": value, "secret": True}))
+elif args[0] == "whoami":
+    print(json.dumps({"user": "ci", "url": answers.get("url", "https://api.pulumi.com")}))
 elif args[0] == "cancel":
     if answers.get("cancel_error"):
         print(answers["cancel_error"], file=sys.stderr)
@@ -45,7 +47,8 @@ class FakePulumi:
     root: Path
 
     def answer(self, **answers: Any) -> None:
-        """`states` (one per `stack export`, the last repeated), `config`, `cancel_error`."""
+        """`states` (one per `stack export`, the last repeated), `config`, `cancel_error`,
+        `url` (the backend)."""
         (self.root / "answers.json").write_text(json.dumps({"config": {}, **answers}))
 
     def calls(self) -> list[list[str]]:

@@ -209,8 +209,8 @@ def test_recover_releases_the_stack_and_drops_interrupted_creates_saying_what_th
     done = Cli(project)("recover", "prod")
 
     assert done.exit_code == 0, done.output
-    assert [c[0] for c in pulumi.calls()] == ["cancel", "stack", "refresh"]
-    assert "--clear-pending-creates" in pulumi.calls()[2]
+    assert [c[0] for c in pulumi.calls()] == ["whoami", "cancel", "stack", "refresh"]
+    assert "--clear-pending-creates" in pulumi.calls()[3]
     assert "a dead run was creating deploy-b" in done.stdout
 
 
@@ -222,7 +222,7 @@ def test_recover_on_a_healthy_stack_changes_nothing(project: Path, pulumi: FakeP
     done = Cli(project)("recover", "prod")
     assert done.exit_code == 0, done.output
     assert done.stdout == "prod: no update was holding the stack\n"
-    assert [c[0] for c in pulumi.calls()] == ["cancel", "stack"]
+    assert [c[0] for c in pulumi.calls()] == ["whoami", "cancel", "stack"]
 
 
 def test_recover_stops_at_a_cancel_that_fails_for_another_reason(
@@ -235,6 +235,23 @@ def test_recover_stops_at_a_cancel_that_fails_for_another_reason(
         "(command line): `pulumi cancel --yes --stack prod` failed (exit 255): error: "
         "PULUMI_ACCESS_TOKEN must be set for login"
     )
+
+
+def test_recover_removes_the_empty_sidecar_a_killed_write_left_in_a_file_backend(
+    project: Path, pulumi: FakePulumi, tmp_path: Path
+) -> None:
+    stacks = tmp_path / "state" / ".pulumi" / "stacks" / "envkeeper"
+    stacks.mkdir(parents=True)
+    (stacks / "prod.json").write_text("{}")
+    (stacks / "prod.json.attrs").write_text("")  # truncated, never written: SIGKILL
+    (stacks / "prod.json.bak.attrs").write_text('{"user.content_type":"application/json"}')
+    pulumi.answer(states=[state()], url=f"{(tmp_path / 'state').as_uri()}?no_tmp_dir=true")
+
+    done = Cli(project)("recover", "prod")
+
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in stacks.iterdir()) == ["prod.json", "prod.json.bak.attrs"]
+    assert "removed prod.json.attrs" in done.stdout
 
 
 def test_access_review_lists_orphans_when_it_asks_the_vendors(
