@@ -139,6 +139,30 @@ class Workspace:
     def json(self, *args: str) -> Any:
         return json.loads(self.run(*args, "--json").stdout)
 
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """`pulumi ARGS` in the background, its output to a pipe; `kill_tree` ends it."""
+        return subprocess.Popen(
+            ["pulumi", *args, "--non-interactive"],
+            cwd=self.project,
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def envkeeper(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`envkeeper ARGS` in this workspace, as a deploy job runs it: with the pulumi CLI
+        and the backend the workspace uses."""
+        return subprocess.run(
+            [sys.executable, "-m", "envkeeper", "--project-dir", str(self.project), *args],
+            cwd=self.project,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
 
 def new_workspace(
     engine: Path, root: Path, stack: str, stack_file: str, declared: list[Any] | None = None
@@ -184,3 +208,35 @@ def required_engine() -> Path:
         pytest.skip(why)
     assert found is not None
     return found
+
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every process below it. The CLI starts its plugins in process groups of
+    their own, so killing its group would leave them running."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def kill_tree(root: int) -> None:
+    """SIGKILL every process of a run at once, as a dying CI runner does."""
+    import contextlib
+    import signal
+
+    for pid in process_tree(root):
+        with contextlib.suppress(ProcessLookupError):  # ended meanwhile
+            os.kill(pid, signal.SIGKILL)
