@@ -689,6 +689,7 @@ def access_review(
             "--vendors",
             help="Also ask the vendors for credentials with this stack's names that no state "
             "holds (needs pulumi logged in to the stack).",
+            metavar="",
         ),
     ] = False,
 ) -> None:
@@ -735,7 +736,8 @@ def orphans_command(
         ),
     ],
     delete: Annotated[
-        bool, typer.Option("--delete", help="Delete each one at its vendor.")
+        # metavar "": a switch takes no value, so help shows none (not `<bool>`).
+        bool, typer.Option("--delete", help="Delete each one at its vendor.", metavar="")
     ] = False,
     format_name: Annotated[
         str, format_option(OrphanFormat, "markdown for a job summary")

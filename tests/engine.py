@@ -210,7 +210,6 @@ def required_engine() -> Path:
     return found
 
 
-
 def process_tree(root: int) -> list[int]:
     """`root` and every process below it. The CLI starts its plugins in process groups of
     their own, so killing its group would leave them running."""

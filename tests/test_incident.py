@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from envkeeper import vendors
 from envkeeper.clock import utc_today
 from envkeeper.incident import AUDIT_CHECKLIST
 from envkeeper.rotation import minted_by, standby_dies
@@ -262,7 +263,7 @@ def test_access_review_lists_the_resend_keys_and_stripe_endpoint_envkeeper_mints
     keys = {k["slot"]: k for k in data["resend_keys"]}
     assert keys["b"] == {
         "slot": "b",
-        "name": "envkeeper production sending (b)",
+        "name": vendors.resend_key_name(settings, "b"),
         "active": True,
         "made_on": slots.b.isoformat(),
         "dies_on": None,
