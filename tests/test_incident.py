@@ -284,7 +284,7 @@ def test_access_review_lists_the_resend_keys_and_stripe_endpoint_envkeeper_mints
     out = cli("access-review", "prod").stdout
     assert "## Resend sending keys (minted by envkeeper)" in out
     assert (
-        f"| b | envkeeper production sending (b) | yes | {slots.b} | when slot b is bumped "
+        f"| b | {vendors.resend_key_name(settings, 'b')} | yes | {slots.b} | when slot b is bumped "
         "(Resend keys never expire) | sending only, domain mail.example.com |"
     ) in out
     assert "## Stripe webhook endpoint (owned by envkeeper)" in out
