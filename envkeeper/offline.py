@@ -1,7 +1,8 @@
 """Run the real Pulumi program offline, under Pulumi's mock runtime.
 
 This is what `envkeeper plan` and the tests use instead of an engine: the real `__main__.py`
-and the real provider SDK classes run; a mock monitor records every registration.
+runs, with the program's own declarations of the providers' resources
+(components/bridged.py); a mock monitor records every registration.
 
 Two things the mock runtime does not do and the engine does are done here, because a
 test that skipped them could neither see a real leak nor trust a clean result:
@@ -22,7 +23,7 @@ import json
 import logging
 import runpy
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -344,8 +345,10 @@ def run_program(
     secret_config: Mapping[str, str],
     generated_prefix: str = "generated-",
     providers: FakeProviders | None = None,
+    program: Callable[[], None] | None = None,
 ) -> ProgramRun:
-    """Run `project_dir/__main__.py` for `stack` with the given config, offline.
+    """Run `project_dir/__main__.py` (or `program`) for `stack` with the given config,
+    offline.
 
     `config` holds plain values (objects are passed as JSON, as the engine does);
     `secret_config` holds the values of `secure:` keys, passed as secret config.
@@ -386,10 +389,10 @@ def run_program(
         runtime_config.set_all_config(all_config, list(secret_config))
         main = str(project_dir / "__main__.py")
 
-        def program() -> None:
+        def main_program() -> None:
             runpy.run_path(main, run_name="__main__")
 
-        asyncio.run(run_in_stack(program))
+        asyncio.run(run_in_stack(program or main_program))
 
     # A fresh context per run: Pulumi keeps its settings, config and root stack in
     # context variables, so two runs in one process never see each other's state.
