@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pulumi
-import pulumi_random as random
 
+from components import bridged
 from components.cloudflare import DeployTokens, WorkerSecrets, WorkerSecretsArgs
 from components.github import GithubEnvironment, GithubEnvironmentArgs
 from components.login_sessions import OldSessionsEnded
@@ -39,9 +39,9 @@ def _random_secret(
     assert entry.length and entry.encoding
     count, padding = generated.characters(entry.length, entry.encoding)
     alphabet = generated.ALPHABETS[entry.encoding]
-    made = random.RandomPassword(
+    made = bridged.RandomPassword(
         name,
-        random.RandomPasswordArgs(
+        bridged.RandomPasswordArgs(
             length=count,
             upper=alphabet.upper,
             lower=alphabet.lower,

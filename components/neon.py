@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import pulumi
-import pulumi_neon as neon
-import pulumi_postgresql as postgresql
-import pulumi_random as random
 
+from components import bridged
 from components.login_sessions import LoginSessionsArgs
 from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from envkeeper import database as db
@@ -59,7 +57,7 @@ class NeonDatabase(pulumi.ComponentResource):
     standby_ends: pulumi.Output[date]  # the day the standby runtime login stops working
     # What ends each login's old sessions, once its new URL is delivered (Environment).
     sessions: list[LoginSessionsArgs]
-    roles: list[postgresql.Role]
+    roles: list[bridged.Role]
 
     def __init__(
         self, name: str, args: NeonDatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -69,9 +67,9 @@ class NeonDatabase(pulumi.ComponentResource):
         settings = args.settings
         admin = self._admin(settings, args.owner_url)
 
-        sql = postgresql.Provider(
+        sql = bridged.PostgresqlProvider(
             "sql",
-            postgresql.ProviderArgs(
+            bridged.PostgresqlProviderArgs(
                 host=admin.direct_host,  # DDL and grants need the direct, unpooled host
                 port=admin.port,
                 username=admin.user,
@@ -102,11 +100,11 @@ class NeonDatabase(pulumi.ComponentResource):
         standby = db.runtime_login(args.runtime_slots.inactive)
         expires = {standby: self.standby_ends}
 
-        roles: dict[str, postgresql.Role] = {}
+        roles: dict[str, bridged.Role] = {}
         for spec in db.ROLES:
-            roles[spec.name] = postgresql.Role(
+            roles[spec.name] = bridged.Role(
                 spec.name,
-                postgresql.RoleArgs(
+                bridged.RoleArgs(
                     name=spec.name,
                     login=spec.login,
                     password=passwords[spec.name].result if spec.login else None,
@@ -139,14 +137,14 @@ class NeonDatabase(pulumi.ComponentResource):
         # destroy` (or a renamed database) lets go of them, it never drops them. Every
         # login goes.
         keep = pulumi.ResourceOptions(retain_on_delete=True)
-        database = postgresql.Database(
+        database = bridged.Database(
             settings.database,
-            postgresql.DatabaseArgs(name=settings.database),
+            bridged.DatabaseArgs(name=settings.database),
             opts=pulumi.ResourceOptions.merge(on_sql, keep),
         )
-        schema = postgresql.Schema(
+        schema = bridged.Schema(
             db.SCHEMA,
-            postgresql.SchemaArgs(name=db.SCHEMA, database=database.name, owner=db.OWNER),
+            bridged.SchemaArgs(name=db.SCHEMA, database=database.name, owner=db.OWNER),
             opts=pulumi.ResourceOptions.merge(
                 on_sql,
                 pulumi.ResourceOptions(depends_on=[roles[db.OWNER]], retain_on_delete=True),
@@ -156,9 +154,9 @@ class NeonDatabase(pulumi.ComponentResource):
             on_sql, pulumi.ResourceOptions(depends_on=[schema, *roles.values()])
         )
         grants: list[pulumi.CustomResource] = [
-            postgresql.Grant(
+            bridged.Grant(
                 grant.key,
-                postgresql.GrantArgs(
+                bridged.GrantArgs(
                     role=grant.role,
                     database=(
                         admin.maintenance_db
@@ -174,9 +172,9 @@ class NeonDatabase(pulumi.ComponentResource):
             for grant in db.GRANTS
         ]
         grants += [
-            postgresql.DefaultPrivileges(
+            bridged.DefaultPrivileges(
                 f"default-{grant.key}",
-                postgresql.DefaultPrivilegesArgs(
+                bridged.DefaultPrivilegesArgs(
                     role=grant.role,
                     database=database.name,
                     schema=grant.schema,
@@ -226,10 +224,10 @@ class NeonDatabase(pulumi.ComponentResource):
             self.urls[name] = url(login, pooled)
         self.register_outputs({"urls": self.urls, "activeSlot": self.active_slot})
 
-    def _password(self, login: str, rotated: date) -> random.RandomPassword:
-        return random.RandomPassword(
+    def _password(self, login: str, rotated: date) -> bridged.RandomPassword:
+        return bridged.RandomPassword(
             db.password_resource(login),
-            random.RandomPasswordArgs(
+            bridged.RandomPasswordArgs(
                 length=db.PASSWORD_LENGTH,
                 special=True,
                 override_special=db.PASSWORD_SPECIALS,
@@ -250,9 +248,9 @@ class NeonDatabase(pulumi.ComponentResource):
                 maintenance_db=owner.apply(lambda o: o.database),
                 port=owner.apply(lambda o: o.port),
             )
-        project = neon.resource.Project(
+        project = bridged.NeonProject(
             "project",
-            neon.resource.ProjectArgs(name=settings.project_name, org_id=settings.org_id),
+            bridged.NeonProjectArgs(name=settings.project_name, org_id=settings.org_id),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 additional_secret_outputs=NEON_SECRET_OUTPUTS,
