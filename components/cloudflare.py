@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
-import pulumi_cloudflare as cloudflare
 
+from components import bridged
 from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from components.worker_secret import WorkerSecret, WorkerSecretArgs
 from envkeeper import cloudflare as cf
@@ -22,20 +23,22 @@ def _permission_group_id(
     account_id: str, permission: cf.Permission, opts: pulumi.InvokeOutputOptions
 ) -> pulumi.Output[str]:
     """A permission group's id, looked up by name: ids are Cloudflare's, not ours to copy."""
-    groups = cloudflare.get_account_api_token_permission_groups_list_output(
+    groups = bridged.get_account_api_token_permission_groups_list(
         account_id=account_id, name=permission.name, scope=permission.scope, opts=opts
     )
 
-    def pick(results: list) -> str:
-        for group in results or []:
-            if group.name == permission.name and permission.scope in (group.scopes or []):
-                return group.id
+    def pick(answer: dict[str, Any]) -> str:
+        for group in answer.get("results") or []:
+            if group.get("name") == permission.name and permission.scope in (
+                group.get("scopes") or []
+            ):
+                return group["id"]
         raise pulumi.RunError(
             f"Cloudflare has no permission group named {permission.name!r} "
             f"for {permission.scope} on account {account_id}"
         )
 
-    return groups.results.apply(pick)
+    return groups.apply(pick)
 
 
 class DeployTokens(pulumi.ComponentResource):
@@ -60,10 +63,10 @@ class DeployTokens(pulumi.ComponentResource):
             for p in policy.permissions
         }
         policies = [
-            cloudflare.AccountTokenPolicyArgs(
+            bridged.AccountTokenPolicyArgs(
                 effect="allow",
                 permission_groups=[
-                    cloudflare.AccountTokenPolicyPermissionGroupArgs(id=ids[p])
+                    bridged.AccountTokenPolicyPermissionGroupArgs(id=ids[p])
                     for p in policy.permissions
                 ],
                 resources=policy.resources_json,
@@ -72,8 +75,8 @@ class DeployTokens(pulumi.ComponentResource):
         ]
         allowlist = settings.cloudflare.token_ip_allowlist
         condition = (
-            cloudflare.AccountTokenConditionArgs(
-                request_ip=cloudflare.AccountTokenConditionRequestIpArgs(ins=allowlist)
+            bridged.AccountTokenConditionArgs(
+                request_ip=bridged.AccountTokenConditionRequestIpArgs(ins=allowlist)
             )
             if allowlist
             else None
@@ -85,12 +88,12 @@ class DeployTokens(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         ends = standby_end(switch)
-        tokens: dict[str, cloudflare.AccountToken] = {}
+        tokens: dict[str, bridged.AccountToken] = {}
         for slot in SLOTS:
             rotated = slots.date_of(slot)
-            tokens[slot] = cloudflare.AccountToken(
+            tokens[slot] = bridged.AccountToken(
                 cf.token_resource(slot),
-                cloudflare.AccountTokenArgs(
+                bridged.AccountTokenArgs(
                     account_id=account,
                     name=cf.token_name(settings, slot),
                     policies=policies,
