@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_github as github
 
+from components import bridged
 from envkeeper import github as gh
 from envkeeper import resource_types
 from envkeeper.settings import Settings
@@ -28,14 +28,14 @@ def _reviewers(protection: gh.Protection, opts: pulumi.InvokeOutputOptions) -> l
         return []
     # GitHub wants numeric ids; the stack file names teams and people.
     teams = [
-        github.get_team_output(slug=slug, summary_only=True, opts=opts).id.apply(int)
+        bridged.get_team(slug=slug, summary_only=True, opts=opts).apply(lambda t: int(t["id"]))
         for slug in protection.reviewer_teams
     ]
     users = [
-        github.get_user_output(username=name, opts=opts).id.apply(int)
+        bridged.get_user(username=name, opts=opts).apply(lambda u: int(u["id"]))
         for name in protection.reviewer_users
     ]
-    return [github.RepositoryEnvironmentReviewerArgs(teams=teams, users=users)]
+    return [bridged.RepositoryEnvironmentReviewerArgs(teams=teams, users=users)]
 
 
 def environment_resource(settings: Settings, name: str) -> str:
@@ -58,7 +58,7 @@ class GithubEnvironment(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         settings = args.settings
         repository = settings.github.repository
-        made: dict[str, github.RepositoryEnvironment] = {}
+        made: dict[str, bridged.RepositoryEnvironment] = {}
         for environment_name, protection in args.owned.items():
             made[environment_name] = self._environment(settings, environment_name, protection)
         mine = made.get(settings.github.environment)
@@ -66,9 +66,9 @@ class GithubEnvironment(pulumi.ComponentResource):
             parent=self, depends_on=[mine] if mine is not None else []
         )
         for secret in gh.secret_names(settings):
-            github.ActionsEnvironmentSecret(
+            bridged.ActionsEnvironmentSecret(
                 gh.secret_resource(secret),
-                github.ActionsEnvironmentSecretArgs(
+                bridged.ActionsEnvironmentSecretArgs(
                     repository=repository,
                     environment=settings.github.environment,
                     secret_name=secret,
@@ -77,9 +77,9 @@ class GithubEnvironment(pulumi.ComponentResource):
                 opts=in_environment,
             )
         for variable, value in gh.variables(settings).items():
-            github.ActionsEnvironmentVariable(
+            bridged.ActionsEnvironmentVariable(
                 variable,
-                github.ActionsEnvironmentVariableArgs(
+                bridged.ActionsEnvironmentVariableArgs(
                     repository=repository,
                     environment=settings.github.environment,
                     variable_name=variable,
@@ -91,18 +91,18 @@ class GithubEnvironment(pulumi.ComponentResource):
 
     def _environment(
         self, settings: Settings, name: str, protection: gh.Protection
-    ) -> github.RepositoryEnvironment:
+    ) -> bridged.RepositoryEnvironment:
         repository = settings.github.repository
         resource = environment_resource(settings, name)
         branch_policy = None
         if protection.protected_branches_only or protection.branch_patterns:
-            branch_policy = github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
+            branch_policy = bridged.RepositoryEnvironmentDeploymentBranchPolicyArgs(
                 protected_branches=protection.protected_branches_only,
                 custom_branch_policies=bool(protection.branch_patterns),
             )
-        environment = github.RepositoryEnvironment(
+        environment = bridged.RepositoryEnvironment(
             resource,
-            github.RepositoryEnvironmentArgs(
+            bridged.RepositoryEnvironmentArgs(
                 repository=repository,
                 environment=name,
                 reviewers=_reviewers(protection, pulumi.InvokeOutputOptions(parent=self)),
@@ -118,9 +118,9 @@ class GithubEnvironment(pulumi.ComponentResource):
         # its policy replaced.
         prefix = "branch" if resource == "environment" else f"branch-{name}"
         for pattern in protection.branch_patterns:
-            github.RepositoryEnvironmentDeploymentPolicy(
+            bridged.RepositoryEnvironmentDeploymentPolicy(
                 f"{prefix}-{pattern}",
-                github.RepositoryEnvironmentDeploymentPolicyArgs(
+                bridged.RepositoryEnvironmentDeploymentPolicyArgs(
                     repository=repository,
                     environment=name,
                     branch_pattern=pattern,

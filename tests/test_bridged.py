@@ -14,7 +14,10 @@ import dataclasses
 import importlib
 import inspect
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -24,8 +27,10 @@ from pulumi import _types
 
 from components import bridged
 from envkeeper import offline
-from tests.programs import ROOT
+from tests.conftest import STACKS
+from tests.programs import ROOT, SHIPPED, run
 from tests.sdk_declarations import ARGS, INVOKES, RESOURCES, SDK_NAMES, sdk_declarations, sdk_of
+from tests.test_neon import OWNER, adopt
 
 SDKS = (bridged.RANDOM, bridged.POSTGRESQL, bridged.CLOUDFLARE, bridged.GITHUB, bridged.NEON)
 # Where a request names the line of code that made the resource: compared on its own.
@@ -330,3 +335,79 @@ def test_each_invoke_sends_what_its_sdk_function_sends_and_reads_its_answer(
     assert light == sdk and len(light) == 1
     # The answer the program reads holds what the SDK's typed result held, by wire name.
     assert len(answers) == 2 and within(answers[1], answers[0])
+
+
+# --- the whole program -------------------------------------------------------------------
+
+
+def variant(project: Path) -> dict[str, str]:
+    """Production adopting its Neon project, with a token IP allowlist and a reviewer
+    by name: the paths the shipped stacks do not take. Returns its secret config."""
+    adopt(project, "prod")
+    path = project / "Pulumi.prod.yaml"
+    text = path.read_text()
+    text = text.replace("    zones: [", "    tokenIpAllowlist: [203.0.113.0/24]\n    zones: [")
+    text = text.replace(
+        "      teams: [platform]\n", "      teams: [platform]\n      users: [octocat]\n"
+    )
+    path.write_text(text)
+    secrets = {k: f"placeholder:{k}" for k in SHIPPED.secure_config_keys()}
+    secrets["envkeeper:neonOwnerUrl"] = OWNER
+    return secrets
+
+
+@pytest.mark.parametrize("stack", [*STACKS, "prod-adopted"])
+def test_the_whole_program_registers_what_it_did_through_the_sdks(
+    raw: type[RawMonitor], project: Path, stack: str
+) -> None:
+    name, secrets = stack, None
+    if stack == "prod-adopted":
+        name, secrets = "prod", variant(project)
+
+    light, light_invokes, light_run = requests(lambda: run(name, project, secrets=secrets))
+    with sdk_declarations() as built:
+        sdk, sdk_invokes, sdk_run = requests(lambda: run(name, project, secrets=secrets))
+
+    assert light.keys() == sdk.keys()
+    for urn in light:
+        assert without_position(light[urn]) == without_position(sdk[urn]), urn
+    assert light_invokes == sdk_invokes
+    assert light_run.component_outputs == sdk_run.component_outputs
+    assert light_run.stack_outputs == sdk_run.stack_outputs
+    # Every bridged resource and invoke of the run went through its SDK the second time.
+    bridged_types = {
+        r.type
+        for r in light_run.registrations
+        if not r.type.startswith(("envkeeper:", "pulumi-python:dynamic/"))
+    }
+    tokens = {getattr(bridged, n).TYPE for n in built if hasattr(getattr(bridged, n), "TYPE")}
+    assert bridged_types - {"pulumi:providers:postgresql"} == tokens
+    assert len(built) == len([r for r in light_run.registrations if r.type in bridged_types]) + len(
+        light_invokes
+    )
+
+
+def test_each_resource_is_placed_at_the_line_of_the_program_that_declares_it(
+    raw: type[RawMonitor],
+) -> None:
+    registered, _, result = requests(lambda: run("prod"))
+    for reg in result.registrations:
+        if reg.type.startswith(("envkeeper:", "pulumi-python:", "pulumi:providers:")):
+            continue
+        uri = registered[reg.urn]["sourcePosition"]["uri"]
+        assert "/components/" in uri and not uri.endswith("/bridged.py"), (reg.urn, uri)
+
+
+def test_the_program_imports_no_provider_sdk() -> None:
+    code = (
+        "import sys\n"
+        "from tests.programs import run\n"
+        "result = run('prod')\n"
+        "assert len(result.registrations) > 40\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in " + repr(SDKS) + "))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
