@@ -15,7 +15,9 @@ tests/test_bridged.py holds every declaration here against them. Only what the p
 uses is declared. A property is named as the SDK's Args class names it (snake_case); on
 the wire it is its camelCase unless its field says `wire`. Outputs are attributes named
 as on the wire. Use these as `bridged.Role(...)`, not `from components.bridged import
-Role`: the tests swap in the SDK's classes through this module's names.
+Role`: the tests swap in the SDK's classes through this module's names. The args classes
+are plain dataclasses, not frozen ones, whose generated methods would cost this module's
+import several times over.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ def _invoke(
 # --- random ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class RandomPasswordArgs:
     length: pulumi.Input[int]
     keepers: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
@@ -189,7 +191,7 @@ def _env_int(name: str) -> int | None:
         return None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class PostgresqlProviderArgs:
     host: pulumi.Input[str] | None = None
     port: pulumi.Input[int] | None = field(default=None, metadata=JSON)
@@ -224,7 +226,7 @@ class PostgresqlProvider(pulumi.ProviderResource):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class RoleArgs:
     name: pulumi.Input[str] | None = None
     login: pulumi.Input[bool] | None = None
@@ -246,7 +248,7 @@ class Role(Declared[RoleArgs]):
     SECRET_OUTPUTS = ("password", "passwordWo")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class DatabaseArgs:
     name: pulumi.Input[str] | None = None
 
@@ -258,7 +260,7 @@ class Database(Declared[DatabaseArgs]):
     name: pulumi.Output[str]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class SchemaArgs:
     name: pulumi.Input[str] | None = None
     database: pulumi.Input[str] | None = None
@@ -270,7 +272,7 @@ class Schema(Declared[SchemaArgs]):
     SDK = POSTGRESQL
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class GrantArgs:
     role: pulumi.Input[str]
     database: pulumi.Input[str]
@@ -284,7 +286,7 @@ class Grant(Declared[GrantArgs]):
     SDK = POSTGRESQL
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class DefaultPrivilegesArgs:
     role: pulumi.Input[str]
     database: pulumi.Input[str]
@@ -303,7 +305,7 @@ class DefaultPrivileges(Declared[DefaultPrivilegesArgs]):
 # --- neon --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class NeonProjectArgs:
     # pulumi-neon names its properties in snake_case on the wire too.
     name: pulumi.Input[str] | None = None
@@ -332,29 +334,29 @@ class NeonProject(Declared[NeonProjectArgs]):
 # --- cloudflare --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class AccountTokenPolicyPermissionGroupArgs:
     id: pulumi.Input[str]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class AccountTokenPolicyArgs:
     effect: pulumi.Input[str]
     permission_groups: pulumi.Input[Sequence[AccountTokenPolicyPermissionGroupArgs]]
     resources: pulumi.Input[str]  # JSON text
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class AccountTokenConditionRequestIpArgs:
     ins: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class AccountTokenConditionArgs:
     request_ip: AccountTokenConditionRequestIpArgs | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class AccountTokenArgs:
     account_id: pulumi.Input[str]
     name: pulumi.Input[str]
@@ -388,19 +390,19 @@ def get_account_api_token_permission_groups_list(
 # --- github ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class RepositoryEnvironmentReviewerArgs:
     teams: pulumi.Input[Sequence[pulumi.Input[int]]] | None = None
     users: pulumi.Input[Sequence[pulumi.Input[int]]] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class RepositoryEnvironmentDeploymentBranchPolicyArgs:
     protected_branches: pulumi.Input[bool]
     custom_branch_policies: pulumi.Input[bool]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class RepositoryEnvironmentArgs:
     repository: pulumi.Input[str]
     environment: pulumi.Input[str]
@@ -417,7 +419,7 @@ class RepositoryEnvironment(Declared[RepositoryEnvironmentArgs]):
     environment: pulumi.Output[str]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class RepositoryEnvironmentDeploymentPolicyArgs:
     repository: pulumi.Input[str]
     environment: pulumi.Input[str]
@@ -431,7 +433,7 @@ class RepositoryEnvironmentDeploymentPolicy(Declared[RepositoryEnvironmentDeploy
     SDK = GITHUB
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class ActionsEnvironmentSecretArgs:
     repository: pulumi.Input[str]
     environment: pulumi.Input[str]
@@ -445,7 +447,7 @@ class ActionsEnvironmentSecret(Declared[ActionsEnvironmentSecretArgs]):
     SECRET_OUTPUTS = ("encryptedValue", "plaintextValue", "value", "valueEncrypted")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, eq=False)
 class ActionsEnvironmentVariableArgs:
     repository: pulumi.Input[str]
     environment: pulumi.Input[str]
