@@ -272,11 +272,11 @@ def plan(
     # Every secret, set or not, reaches the program as a secret placeholder: the plan
     # never holds a real value, and an unset secret does not stop it.
     placeholders = {key: offline_stand_in(key) for key in sorted(config.secure | set(needed))}
-    # The provider SDKs take seconds to load; say so rather than sit silent.
+    # Pulumi and the program take a second or two; say so rather than sit silent.
     with progress("loading Pulumi…") as status:
         from envkeeper.offline import ProgramError, run_program
 
-        status(f"running the program for {stack} offline (loads the provider SDKs)…")
+        status(f"running the program for {stack} offline…")
         try:
             run = run_program(project_dir(), stack, config.values, placeholders)
         except ProgramError as exc:

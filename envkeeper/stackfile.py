@@ -7,6 +7,7 @@ strings, and a date such as 2026-02-30 must be reported, not crash the YAML load
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -137,6 +138,18 @@ def _first_alias(yaml: YAML, text: str) -> int | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> tuple[int | None, Any]:
+    """(the line of the first anchor or alias, None) for a file that has one, else (None,
+    the document). `plan` reads each stack file several times (its own checks, the
+    program's, the other stacks' isolation), and round-trip parsing is most of its
+    start-up: once per text. The document is only read, never edited (edits parse their
+    own copy)."""
+    yaml = round_trip_yaml()
+    line = _first_alias(yaml, text)
+    return (line, None) if line is not None else (None, yaml.load(text))
+
+
 def _config_section(path: Path, what: str) -> dict[Any, Any]:
     """The `config:` mapping of a Pulumi YAML file, or a UserError naming the problem."""
     name = display_path(path)
@@ -152,8 +165,7 @@ def _config_section(path: Path, what: str) -> dict[Any, Any]:
             "is not UTF-8 text; save the file as UTF-8 (an editor set to Latin-1 wrote it)",
         ) from None
     try:
-        yaml = round_trip_yaml()
-        line = _first_alias(yaml, text)
+        line, document = _parsed(text)
         if line is not None:
             raise UserError.one(
                 name,
@@ -161,7 +173,6 @@ def _config_section(path: Path, what: str) -> dict[Any, Any]:
                 "uses a YAML anchor or alias (&name, *name or <<:); write the value out in "
                 "full: envkeeper reads no anchors or aliases",
             )
-        document = yaml.load(text)
     except MarkedYAMLError as exc:
         where, fix = _yaml_problem(exc)
         raise UserError.one(name, where, fix) from None
