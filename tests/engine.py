@@ -67,6 +67,28 @@ def missing_plugins(engine: Path) -> list[str]:
     return [name for name in PLUGINS if not any(f.startswith(f"resource-{name}-v") for f in found)]
 
 
+def engine_or_skip() -> Path:
+    """The engine for an engine test; skipped where there is none, except in CI, where a
+    missing engine is a broken run (CI builds it first)."""
+    import pytest
+
+    found = find_engine()
+    why = None
+    if os.environ.get("ENVKEEPER_NO_PROVIDER_SOURCES"):
+        # .ci/run found no provider sources to build the plugins from on this machine.
+        pytest.skip("the provider plugins could not be built here: no provider sources")
+    if found is None:
+        why = "no pulumi CLI: put one on PATH or run scripts/pulumi-from-source.sh"
+    elif missing := missing_plugins(found):
+        why = f"no provider plugin for {', '.join(missing)}: run scripts/provider-plugins.sh"
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    assert found is not None
+    return found
+
+
 class EngineError(AssertionError):
     pass
 

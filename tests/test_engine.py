@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
@@ -39,7 +38,7 @@ from envkeeper.rotation import dependents
 from envkeeper.settings import Settings, SlotDates
 from tests.conftest import Cli
 from tests.declared_project import edit_yaml
-from tests.engine import ROOT, Workspace, find_engine, missing_plugins
+from tests.engine import ROOT, Workspace, engine_or_skip
 from tests.engine_stack import (
     ACCOUNT,
     API,
@@ -72,21 +71,7 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 @pytest.fixture(scope="module")
 def engine() -> Path:
-    found = find_engine()
-    why = None
-    if os.environ.get("ENVKEEPER_NO_PROVIDER_SOURCES"):
-        # .ci/run found no provider sources to build the plugins from on this machine.
-        pytest.skip("the provider plugins could not be built here: no provider sources")
-    if found is None:
-        why = "no pulumi CLI: put one on PATH or run scripts/pulumi-from-source.sh"
-    elif missing := missing_plugins(found):
-        why = f"no provider plugin for {', '.join(missing)}: run scripts/provider-plugins.sh"
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(why)  # CI builds them first; a missing engine is a broken run
-        pytest.skip(why)
-    assert found is not None
-    return found
+    return engine_or_skip()
 
 
 @pytest.fixture(scope="module")
