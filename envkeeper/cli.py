@@ -6,6 +6,7 @@ Only `plan` imports Pulumi (inside the command), so every other command answers 
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import re
 import sys
@@ -775,4 +776,9 @@ def recover(
 
 def main() -> None:
     os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "1")
-    app()
+    try:
+        app()
+    finally:
+        # Python's exit would collect every object once more, for nothing: the process is
+        # ending. After a plan that is a tenth of the command's time.
+        gc.freeze()
