@@ -1,10 +1,13 @@
-"""How long people wait: `rotation status` against a bare Python start, and how `plan`
-grows with the size of a stack.
+"""How long people wait: `rotation status` and the other commands that import no provider
+SDK against a bare Python start, `envkeeper plan prod` against a bare replay of its
+resources under the same mocks, and how `plan` grows with the size of a stack.
 
     uv run python -m benchmarks.bench [--runs N]
 
-Prints medians and ratios. Targets: status within 4x a bare Python start; plan time per
-resource flat as Workers (and so Worker secrets) double.
+Prints medians and ratios, with the machine's load: the commands run interleaved, one of
+each in turn, so a busy neighbour slows them alike. Targets: `plan prod` within 1.5x the
+bare replay (which imports no provider SDK either); plan time per resource flat as Workers
+(and so Worker secrets) double.
 """
 
 from __future__ import annotations
@@ -12,29 +15,24 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from benchmarks import bare as bare_program
+from benchmarks.timing import interleaved, load, median_peak, median_seconds, pair_ratio
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def median_seconds(action: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def command(*args: str) -> Callable[[], object]:
-    # The benchmark's own interpreter and console script, nothing from outside.
-    return lambda: subprocess.run(args, cwd=ROOT, capture_output=True, check=False)  # noqa: S603
+# The commands other than plan, as people run them on the shipped stacks.
+COMMANDS = {
+    "envkeeper rotation status --format json": ("rotation", "status", "--format", "json"),
+    "envkeeper rotation status (table)": ("rotation", "status"),
+    "envkeeper validate prod": ("validate", "prod"),
+    "envkeeper access-review prod": ("access-review", "prod"),
+    "envkeeper wrangler-vars prod": ("wrangler-vars", "prod"),
+    "envkeeper emergency prod --dry-run": ("emergency", "prod", "--dry-run"),
+}
 
 
 def bytecode_missing() -> bool:
@@ -46,21 +44,20 @@ def bytecode_missing() -> bool:
     return not Path(importlib.util.cache_from_source(typer.__file__)).exists()
 
 
-def bench_status(runs: int) -> None:
+def bench_commands(runs: int) -> None:
     if bytecode_missing():
         print(
             "note: the installed libraries have no bytecode, so every start parses their source;"
             "\n      run `uv sync --compile-bytecode` once to time what users see"
         )
+    if sys.flags.dont_write_bytecode:
+        print(
+            "note: PYTHONDONTWRITEBYTECODE is set, so envkeeper's own modules are parsed on"
+            "\n      every start; unset it to time what users see"
+        )
     python = sys.executable
-    bare = median_seconds(command(python, "-c", "pass"), runs)
     envkeeper = str(Path(sys.executable).parent / "envkeeper")
-
-    def line(label: str, seconds: float, note: str = "") -> None:
-        print(f"  {label:<34}{seconds * 1000:8.1f} ms  {seconds / bare:5.1f}x  {note}".rstrip())
-
-    print("rotation status over three stacks, against a bare Python start")
-    line("bare Python start", bare, f"(the 4x target: {4 * bare * 1000:.0f} ms)")
+    commands: dict[str, Any] = {"bare Python start": ([python, "-c", "pass"], ROOT, None)}
     # What the libraries every command loads cost on their own, before envkeeper does
     # anything: the floor under any command built on them.
     for label, code in (
@@ -69,21 +66,106 @@ def bench_status(runs: int) -> None:
         ("import ruamel.yaml (stack files)", "import ruamel.yaml"),
         ("all three", "import typer, ruamel.yaml; from pydantic import BaseModel"),
     ):
-        line(label, median_seconds(command(python, "-c", code), runs))
-    for label, args in (
-        ("envkeeper rotation status --json", ("rotation", "status", "--json")),
-        ("envkeeper rotation status (table)", ("rotation", "status")),
-    ):
-        line(label, median_seconds(command(envkeeper, *args), runs))
+        commands[label] = ([python, "-c", code], ROOT, None)
+    for label, args in COMMANDS.items():
+        commands[label] = ([envkeeper, *args], ROOT, None)
     uv = shutil.which("uv")
     if uv:
         # How people run it: uv checks the environment first, on both sides alike.
-        uv_bare = median_seconds(command(uv, "run", "python", "-c", "pass"), runs)
-        uv_status = median_seconds(command(uv, "run", "envkeeper", "rotation", "status"), runs)
+        commands["uv run python -c pass"] = ([uv, "run", "python", "-c", "pass"], ROOT, None)
+        commands["uv run envkeeper rotation status"] = (
+            [uv, "run", "envkeeper", "rotation", "status"], ROOT, None
+        )  # fmt: skip
+
+    print(f"commands other than plan, against a bare Python start ({load()})")
+    found = interleaved(commands, runs)
+    bare = found["bare Python start"]
+    for label, timed in found.items():
+        base = found["uv run python -c pass"] if label.startswith("uv run envkeeper") else bare
+        seconds = median_seconds(timed)
         print(
-            f"  as run through uv: `uv run envkeeper rotation status` {uv_status * 1000:.0f} ms,"
-            f" {uv_status / uv_bare:.1f}x `uv run python -c pass` ({uv_bare * 1000:.0f} ms)"
+            f"  {label:<42}{seconds * 1000:8.1f} ms  {pair_ratio(timed, base):5.1f}x"
+            f"  {median_peak(timed):5.0f} MiB"
         )
+    print(f"  ({load()} at the end)")
+
+
+def plan_config(project: Path, stack: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The config `plan` runs the program with: the stack's values, and every secret, set
+    or not, as a placeholder."""
+    from envkeeper.cli import offline_stand_in
+    from envkeeper.settings import missing_secrets, parse_settings
+    from envkeeper.stackfile import load_config
+
+    config = load_config(project, stack)
+    needed = missing_secrets(config, parse_settings(config, stack))
+    return config.values, {k: offline_stand_in(k) for k in config.secure | set(needed)}
+
+
+def marked(value: Any) -> Any:
+    """A registration's inputs with each secret as the bare program reads one."""
+    from envkeeper.offline import is_secret
+
+    if is_secret(value):
+        return {"secret": True, "value": marked(value["value"])}
+    if isinstance(value, dict):
+        return {k: marked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [marked(v) for v in value]
+    return value
+
+
+def replay_project(folder: Path, stack: str) -> int:
+    """The bare replay of `plan STACK` in `folder`; returns how many resources it registers."""
+    from envkeeper.offline import run_program
+
+    result = run_program(ROOT, stack, *plan_config(ROOT, stack))
+    resources = [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "package": r.type.rsplit(":", 1)[1],
+            "name": r.name,
+            "parent": r.parent,
+            "custom": r.custom,
+            "inputs": marked(r.inputs),
+            "provider": r.provider.rsplit("::", 1)[0],
+            "dependsOn": r.dependencies,
+            "retain": r.retain_on_delete,
+            "secretOutputs": r.additional_secret_outputs,
+        }
+        for r in result.registrations
+    ]
+    bare_program.write(folder, resources)
+    (folder / "Pulumi.yaml").write_text("name: bare\nruntime: python\n")
+    return len(resources)
+
+
+def bench_plan_against_replay(runs: int, stack: str = "prod") -> None:
+    envkeeper = str(Path(sys.executable).parent / "envkeeper")
+    with tempfile.TemporaryDirectory(prefix="envkeeper-replay-") as folder:
+        count = replay_project(Path(folder), stack)
+        replay = (
+            "from pathlib import Path\n"
+            "from envkeeper.offline import run_program\n"
+            f"result = run_program(Path({folder!r}), {stack!r}, {{}}, {{}})\n"
+            f"assert len(result.registrations) == {count}\n"
+        )
+        print(f"envkeeper plan {stack} against a bare replay of its {count} resources ({load()})")
+        found = interleaved(
+            {
+                f"envkeeper plan {stack}": ([envkeeper, "plan", stack], ROOT, None),
+                "bare replay under the mocks": ([sys.executable, "-c", replay], ROOT, None),
+            },
+            runs,
+        )
+    plan, bare = found[f"envkeeper plan {stack}"], found["bare replay under the mocks"]
+    for label, timed in found.items():
+        print(f"  {label:<42}{median_seconds(timed):8.2f} s  {median_peak(timed):5.0f} MiB")
+    print(
+        f"  ratio {pair_ratio(plan, bare):.2f}x (median of pairs; target 1.5x),"
+        f" peak memory {median_peak(plan) / median_peak(bare):.2f}x  ({load()} at the end)"
+    )
 
 
 def synthetic_project(folder: Path, workers: int) -> None:
@@ -95,9 +177,20 @@ def synthetic_project(folder: Path, workers: int) -> None:
     (folder / "Pulumi.dev.yaml").write_text(text)
 
 
+def median_of(action: Any, runs: int) -> float:
+    import statistics
+    import time
+
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def bench_plan(runs: int) -> None:
     from envkeeper.offline import run_program
-    from envkeeper.stackfile import load_stack_file
 
     print("plan (the program offline, in process, after imports) on synthetic dev stacks")
     base: float | None = None
@@ -105,19 +198,11 @@ def bench_plan(runs: int) -> None:
         with tempfile.TemporaryDirectory() as folder:
             project = Path(folder)
             synthetic_project(project, workers=scale)
-            config = load_stack_file(project / "Pulumi.dev.yaml")
-            secrets = {
-                k: "placeholder"
-                for k in (
-                    "envkeeper:stripeSecretKey",
-                    "envkeeper:stripeWebhookSecret",
-                    "envkeeper:resendApiKey",
-                )
-            }
-            result = run_program(project, "dev", config.values, secrets)  # warm-up
+            values, secrets = plan_config(project, "dev")
+            result = run_program(project, "dev", values, secrets)  # warm-up
             count = len(result.registrations)
-            seconds = median_seconds(
-                lambda p=project, c=config, s=secrets: run_program(p, "dev", c.values, s), runs
+            seconds = median_of(
+                lambda p=project, v=values, s=secrets: run_program(p, "dev", v, s), runs
             )
         per = seconds / count
         base = base or per
@@ -131,7 +216,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="How long people wait for envkeeper.")
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
-    bench_status(runs)
+    bench_commands(runs)
+    bench_plan_against_replay(runs)
     bench_plan(runs)
 
 

@@ -4,6 +4,10 @@ same resources with literal inputs, through the same providers.
 
     uv run python -m benchmarks.preview [--runs N] [--hold]
 
+Prints the median time and peak memory (of the largest process a preview starts: the CLI,
+the program or a plugin) of each, and their ratios. Targets: 1.3x the bare program's time,
+1.5x its peak memory.
+
 Both stacks are deployed first (local stand-ins for the vendors, a throwaway PostgreSQL),
 so each preview reads an up-to-date stack and changes nothing. Needs the engine the engine
 tests use (a `pulumi` on PATH with the provider plugins, or `bash .ci/run` once).
@@ -16,13 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import statistics
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import bare as bare_program
+from benchmarks.timing import Run, load, measured, median_peak, median_seconds, pair_ratio
 from envkeeper.database import parse_owner_url
 from envkeeper.sdk_internals import SECRET_SIG_KEY
 from tests.engine import Workspace, find_engine, missing_plugins
@@ -34,56 +37,6 @@ from tests.engine_stack import (
     vendor_settings,
 )
 from tests.pgserver import find_bindir
-
-# A program that only reads resources.json and registers what it lists, as it lists it:
-# the same types, names, literal inputs (secret ones still secret) and dependencies.
-BARE_PROGRAM = """
-import json
-import types
-from pathlib import Path
-
-import pulumi
-import pulumi.dynamic
-
-from components.login_sessions import LoginSessionsProvider
-from components.resend_key import ResendKeyProvider
-from components.slot_switch import SlotSwitchProvider
-from components.stripe_webhook import WebhookEndpointProvider
-from components.worker_secret import WorkerSecretProvider
-
-DYNAMIC = {
-    "envkeeper:WorkerSecret": WorkerSecretProvider,
-    "envkeeper:ResendApiKey": ResendKeyProvider,
-    "envkeeper:StripeWebhookEndpoint": WebhookEndpointProvider,
-    "envkeeper:SlotSwitch": SlotSwitchProvider,
-    "envkeeper:LoginSessions": LoginSessionsProvider,
-}
-
-
-def value(v):
-    if isinstance(v, dict) and v.get("secret") is True:
-        return pulumi.Output.secret(v["value"])
-    return v
-
-
-made = {}
-for r in json.loads(Path("resources.json").read_text()):
-    inputs = {k: value(v) for k, v in r["inputs"].items()}
-    opts = pulumi.ResourceOptions(
-        depends_on=[made[u] for u in r["dependsOn"] if u in made],
-        provider=made.get(r["provider"]),
-        retain_on_delete=r["retain"],
-    )
-    if r["type"].startswith("pulumi:providers:"):
-        made[r["urn"]] = pulumi.ProviderResource(r["package"], r["name"], inputs, opts)
-    elif r["type"].startswith("pulumi-python:dynamic/"):
-        module, kind = r["type"].split("/", 1)[1].split(":")
-        named = {"module": module, "name": kind}  # the same type as the real program's
-        resource = types.new_class(kind, (pulumi.dynamic.Resource,), named)
-        made[r["urn"]] = resource(DYNAMIC[f"{module}:{kind}"](), r["name"], inputs, opts)
-    else:
-        made[r["urn"]] = pulumi.CustomResource(r["type"], r["name"], inputs, opts)
-"""
 
 
 def plain(value: Any) -> Any:
@@ -134,8 +87,7 @@ def bare_workspace(real: Workspace, root: Path, vendors: Vendors, owner_url: str
     ws = Workspace(engine=real.engine, root=root, env_extra=vendor_settings(vendors))
     ws.project.mkdir(parents=True)
     ws.state.mkdir()
-    (ws.project / "__main__.py").write_text(BARE_PROGRAM)
-    (ws.project / "resources.json").write_text(json.dumps(resources))
+    bare_program.write(ws.project, resources)
     pulumi_yaml = (real.project / "Pulumi.yaml").read_text()
     (ws.project / "Pulumi.yaml").write_text(pulumi_yaml.replace("name: envkeeper", "name: bare"))
     (stack_file,) = real.project.glob("Pulumi.*.yaml")
@@ -159,14 +111,12 @@ def preview_command(ws: Workspace) -> tuple[list[str], dict[str, str]]:
     return ["pulumi", "preview", "--non-interactive"], ws.env()
 
 
-def timed(ws: Workspace) -> float:
+def timed(ws: Workspace) -> Run:
     args, env = preview_command(ws)
-    start = time.perf_counter()
-    done = subprocess.run(args, cwd=ws.project, env=env, capture_output=True, text=True)  # noqa: S603
-    seconds = time.perf_counter() - start
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "to update" not in done.stdout and "to create" not in done.stdout, done.stdout
-    return seconds
+    run = measured(args, ws.project, env)
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "to update" not in run.stdout and "to create" not in run.stdout, run.stdout
+    return run
 
 
 def shell_line(ws: Workspace) -> str:
@@ -202,17 +152,31 @@ def main() -> None:
             print(f"real:  {shell_line(real)}\nbare:  {shell_line(bare)}")
             input("the stand-ins are up; press Enter to stop ")
             return
-        times: dict[str, list[float]] = {"real": [], "bare": []}
+        print(f"  {load()}")
+        runs: dict[str, list[Run]] = {"real": [], "bare": []}
         for warm_up in (real, bare):  # file caches, the plugins' first start
             timed(warm_up)
-        for _ in range(options.runs):
-            times["real"].append(timed(real))
-            times["bare"].append(timed(bare))
-        real_s, bare_s = (statistics.median(times[k]) for k in ("real", "bare"))
-        ratios = [r / b for r, b in zip(times["real"], times["bare"], strict=True)]
-        print(f"  envkeeper's program  {real_s:6.2f} s")
-        print(f"  bare program         {bare_s:6.2f} s")
-        print(f"  ratio                {statistics.median(ratios):6.2f}x (median of pairs)")
+        for _ in range(options.runs):  # in pairs, so a busy neighbour slows both alike
+            runs["real"].append(timed(real))
+            runs["bare"].append(timed(bare))
+        real_runs, bare_runs = runs["real"], runs["bare"]
+        print(
+            f"  envkeeper's program  {median_seconds(real_runs):6.2f} s  "
+            f"{median_peak(real_runs):5.0f} MiB peak"
+        )
+        print(
+            f"  bare program         {median_seconds(bare_runs):6.2f} s  "
+            f"{median_peak(bare_runs):5.0f} MiB peak"
+        )
+        print(
+            f"  ratio                {pair_ratio(real_runs, bare_runs):6.2f}x (median of pairs;"
+            " target 1.3x)"
+        )
+        print(
+            f"  peak memory          {median_peak(real_runs) / median_peak(bare_runs):6.2f}x"
+            " (target 1.5x)"
+        )
+        print(f"  {load()} at the end")  # fmt: skip
 
 
 if __name__ == "__main__":
