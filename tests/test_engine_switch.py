@@ -61,7 +61,9 @@ def resources(ws: Workspace) -> dict[str, dict[str, Any]]:
 def recorded(resource: dict[str, Any]) -> dict[str, Any]:
     """What the state holds of a resource, but where it was made; dependencies in order
     (the SDK collects them in a set)."""
-    found = {k: v for k, v in resource.items() if k not in ("sourcePosition", "modified")}
+    found = {
+        k: v for k, v in resource.items() if k not in ("sourcePosition", "stackTrace", "modified")
+    }
     found["dependencies"] = sorted(found.get("dependencies", []))
     found["propertyDependencies"] = {
         k: sorted(v) for k, v in found.get("propertyDependencies", {}).items()
