@@ -73,6 +73,17 @@ def find_project_dir(start: Path) -> Path:
 
 _state: dict[str, Path] = {}
 
+_one_command_process = False  # main() sets it: the process ends with its command
+
+
+def settle() -> None:
+    """In a process that ends with its command: what is alive now (the modules imported so
+    far) lives until the end, so it is taken out of the cyclic collector's way and each
+    collection while the command runs is cheaper (a fifth of a plan's time). Not in a
+    process that runs many commands (the tests), which would keep their garbage."""
+    if _one_command_process:
+        gc.freeze()
+
 
 @app.callback()
 def _root(
@@ -276,6 +287,8 @@ def plan(
     # Pulumi and the program take a second or two; say so rather than sit silent.
     with progress("loading Pulumi…") as status:
         from envkeeper.offline import ProgramError, run_program
+
+        settle()  # Pulumi, imported now, lives as long as the command
 
         status(f"running the program for {stack} offline…")
         try:
@@ -775,7 +788,10 @@ def recover(
 
 
 def main() -> None:
+    global _one_command_process
     os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "1")
+    _one_command_process = True
+    settle()
     try:
         app()
     finally:

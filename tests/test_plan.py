@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -285,3 +286,11 @@ def test_the_table_calls_the_legacy_key_a_secret_never_rotated_not_a_setting(
     cors = next(line for line in lines if "│ CORS_ORIGIN " in line)
     assert "never rotated: its date only keeps" in legacy
     assert "plain setting" not in legacy and "not rotated (plain setting)" in cors
+
+
+def test_plan_in_a_process_that_runs_many_commands_leaves_the_collector_alone(cli: Any) -> None:
+    # The command itself takes what it imported out of the collector's way (it ends with
+    # the command); a test process that did so would keep every test's garbage.
+    before = gc.get_freeze_count()
+    plan_json(cli, "dev")
+    assert gc.get_freeze_count() == before
