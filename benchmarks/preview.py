@@ -58,7 +58,6 @@ def bare_resources(export: dict[str, Any]) -> list[dict[str, Any]]:
         if not r.get("custom") or default:
             continue  # components and the stack add nothing; default providers are implicit
         inputs = {k: plain(v) for k, v in (r.get("inputs") or {}).items()}
-        inputs.pop("__provider", None)
         inputs.pop("version", None)
         found.append(
             {
