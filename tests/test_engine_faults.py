@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from envkeeper import resource_types
 from envkeeper import vendors as naming
 from envkeeper.orphans import STATE_TYPES
 from envkeeper.settings import SlotDates
@@ -54,8 +55,8 @@ from tests.standin import Fault, StandIn
 
 pytestmark = pytest.mark.engine
 
-WORKER_SECRET_TYPE = "pulumi-python:dynamic/envkeeper:WorkerSecret"
-GITHUB_SECRET_TYPE = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
+WORKER_SECRET_TYPE = resource_types.WORKER_SECRET
+GITHUB_SECRET_TYPE = resource_types.GITHUB_ENVIRONMENT_SECRET
 
 
 @dataclass(frozen=True)

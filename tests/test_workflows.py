@@ -472,10 +472,12 @@ def test_only_the_newest_commit_logs_in_and_deploys() -> None:
         for i, s in enumerate(steps)
         if s.get("uses", "").startswith(("pulumi/auth-actions@", "pulumi/actions@"))
     ]
-    assert len(acting) == 2
-    for i in acting:
-        assert i > guard
-        assert steps[i]["if"] == "steps.newest.outputs.deploy == 'true'"
+    # The login, the CLI for envkeeper's steps, and the up itself.
+    assert len(acting) == 3
+    assert all(i > guard for i in acting)
+    # Every step after the guard acts on the stack (recover and orphans too): all are gated.
+    for step in steps[guard + 1 :]:
+        assert step["if"] == "steps.newest.outputs.deploy == 'true'", step
 
 
 # --- The rotation pull request carries the stack files autopilot bumped, nothing else --------
