@@ -36,6 +36,7 @@ from envkeeper.clock import utc_today
 from envkeeper.incident import changed_by, plan_emergency
 from envkeeper.rotation import dependents
 from envkeeper.settings import Settings, SlotDates
+from envkeeper.vendors import resend_key_name
 from tests.conftest import Cli
 from tests.declared_project import edit_yaml
 from tests.engine import ROOT, Workspace, engine_or_skip
@@ -301,7 +302,8 @@ def test_a_standby_resend_key_is_deleted_once_its_grace_is_over(
     # three days ago) is past its end: the daily drift check says so, the deploy deletes it.
     resend = deployment.vendors.resend
     assert len(resend.keys) == 2
-    standby = next(k for k, v in resend.keys.items() if v["name"].endswith("(a)"))
+    slot_a = resend_key_name(deployment.settings(), "a")
+    standby = next(k for k, v in resend.keys.items() if v["name"] == slot_a)
     path = deployment.ws.project / f"Pulumi.{STACK}.yaml"
     edit_yaml(path, lambda doc: doc["config"].update({"envkeeper:standbyGraceDays": 1}))
     done = deployment.ws.run(
