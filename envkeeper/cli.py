@@ -624,7 +624,7 @@ def offboard(
         list[str] | None,
         typer.Argument(metavar="STACK...", help="Every stack the departing person could read."),
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Change no file.")] = False,
+    dry_run: Annotated[bool, dry_run_option("Change no file.")] = False,
     body: Annotated[
         Path | None, typer.Option("--body", help="Write the pull request's Markdown here.")
     ] = None,
@@ -641,6 +641,7 @@ def offboard(
             "STACK",
             "name every stack the person could read, for example: envkeeper offboard dev staging",
         )
+    refuse_switch_values(stacks, "--dry-run" if dry_run else None)
     names = list(dict.fromkeys(stacks))
     today = utc_today()
     offboarding = Offboarding(today=today, stacks=names)

@@ -41,7 +41,9 @@ def test_a_second_bump_on_one_day_says_tomorrow_not_a_later_date(cli: Any) -> No
 
 
 @pytest.mark.parametrize(
-    "command", [["rotation", "autopilot"], ["emergency", "dev"]], ids=["autopilot", "emergency"]
+    "command",
+    [["rotation", "autopilot"], ["emergency", "dev"], ["offboard", "dev"]],
+    ids=["autopilot", "emergency", "offboard"],
 )
 def test_dry_run_is_a_switch_in_help_and_refuses_a_value(
     cli: Any, project: Path, command: list[str]
