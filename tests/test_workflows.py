@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -561,3 +562,36 @@ def test_the_rotation_stops_before_committing_anything_else(
     assert git(remote, "branch", "--list") == ""  # nothing pushed
     assert not (tmp_path / "gh-calls").exists()
     assert "--all" not in rotation_step()["run"] and " -a " not in rotation_step()["run"]
+
+
+def test_a_drift_check_whose_preview_failed_says_so_in_the_summary(tmp_path: Path) -> None:
+    # The preview failed (a bad token, a vendor down): the summary names it, not only the log.
+    job = workflow(WORKFLOWS / "drift-check.yml")["jobs"]["drift"]
+    (step,) = [s for s in job["steps"] if "envkeeper drift-report" in s.get("run", "")]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    failed = '{"diagnostics": [{"message": "error: 401", "severity": "error"}]}'
+    stand_ins = {
+        "pulumi": f"#!/bin/sh\necho '{failed}'\nexit 255\n",
+        # `uv sync` does nothing; `uv run --frozen envkeeper drift-report` is the real one,
+        # `orphans` (which asks the vendors) answers that there are none.
+        "uv": '#!/bin/sh\n[ "$1" = run ] || exit 0\nshift 2\n'
+        '[ "$2" = orphans ] && { echo "no orphans"; exit 0; }\n'
+        f'exec "{Path(sys.executable).parent}/$@"\n',
+    }
+    for name, text in stand_ins.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    summary = tmp_path / "summary"
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "STACK": "dev",
+        "PULUMI_ORG": "example-org",
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    done = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True)
+    assert done.returncode != 0
+    text = summary.read_text()
+    assert text.startswith(f"**dev:** {tmp_path}/preview.json: not a completed preview: the pre")
+    assert "no orphans" in text
