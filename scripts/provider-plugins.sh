@@ -193,15 +193,21 @@ PY
     fi
 }
 
-# The Cloudflare plugin's compile fills Go's build cache with about 30 GB; say so up front
-# rather than fail for want of room half an hour in.
+# The Cloudflare plugin's compile fills Go's build cache with about 28 GB, its module cache
+# with 4, and Go's temporary work folder with more while it compiles (a cold build with 45
+# GB free ran out, 28 minutes into it): say so up front rather than fail half an hour in.
 if [ ! -x "$home/plugins/cloudflare/pulumi-resource-cloudflare" ]; then
-    cache="$(go env GOCACHE)"
-    mkdir -p "$cache"
-    free_gb=$(( $(df -Pk "$cache" | awk 'NR==2 {print $4}') / 1048576 ))
-    if [ "$free_gb" -lt 35 ]; then
-        say "warning: $free_gb GB free where Go caches builds ($cache); the Cloudflare plugin needs about 30"
-    fi
+    seen=" "
+    for folder in "$(go env GOCACHE)" "$(go env GOTMPDIR)" "${TMPDIR:-/tmp}"; do
+        [ -n "$folder" ] || continue
+        mkdir -p "$folder"
+        read -r disk free_kb < <(df -Pk "$folder" | awk 'NR==2 {print $6, $4}')
+        case "$seen" in *" $disk "*) continue ;; esac  # one line per disk
+        seen="$seen$disk "
+        if [ "$((free_kb / 1048576))" -lt 55 ]; then
+            say "warning: $((free_kb / 1048576)) GB free in $folder; a cold Cloudflare plugin build needs about 55 (Go's build cache, module cache and temporary files)"
+        fi
+    done
 fi
 
 start=$SECONDS
