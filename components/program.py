@@ -12,14 +12,9 @@ from components.stack_config import read_stack_config
 from envkeeper import catalog, local
 from envkeeper import cloudflare as cf
 from envkeeper import github as gh
-from envkeeper.isolation import (
-    isolation_problems,
-    ownership_problems,
-    sibling_settings,
-    stripe_key_problem,
-)
+from envkeeper.isolation import load_checked_settings, stripe_key_problem
 from envkeeper.problems import Problem, UserError
-from envkeeper.settings import Settings, parse_settings
+from envkeeper.settings import Settings
 
 
 def stripe_key_problems(settings: Settings, stack: str, origin: str) -> list[Problem]:
@@ -44,18 +39,18 @@ def run() -> Environment:
     root = Path(pulumi.get_root_directory())
     try:
         config = read_stack_config(stack, root)
-        settings = parse_settings(config, stack)
-        # The same isolation `validate` checks, so a manual `pulumi up` cannot skip it:
-        # the other stacks' files sit beside the program.
-        siblings = sibling_settings(root, stack)
-        problems = isolation_problems(config.origin, settings, siblings)
-        problems += ownership_problems(config.origin, settings, root, stack, siblings)
-        problems += stripe_key_problems(settings, stack, config.origin)
-        if problems:
-            raise UserError(problems)
+        # The same checks `validate` makes, so a manual `pulumi up` cannot skip them: the
+        # other stacks' files sit beside the program.
+        checked = load_checked_settings(
+            config,
+            stack,
+            root,
+            more_checks=[lambda settings: stripe_key_problems(settings, stack, config.origin)],
+        )
     except UserError as exc:
         # RunError is shown without a traceback: the lines already name file, key and fix.
         raise pulumi.RunError(str(exc)) from None
+    settings, siblings = checked.settings, checked.siblings
 
     envkeeper_config = pulumi.Config("envkeeper")
     external = {

@@ -28,11 +28,12 @@ from pulumi.dynamic import (
 
 from components.admin_key import AdminKeyProvider
 from components.vendor_calls import RETRY, VendorError, cloudflare_answer, cloudflare_client
+from envkeeper.catalog import CLOUDFLARE_API_TOKEN
 
 # Changing any of these names a different secret: replace. Changing `text`: update in place.
 IDENTITY = ("accountId", "scriptName", "name")
 PROPERTIES = (*IDENTITY, "text", "environment")
-TOKEN_CONFIG_KEY = "cloudflare:apiToken"  # noqa: S105 (a config key, not a token)
+TOKEN_CONFIG_KEY = CLOUDFLARE_API_TOKEN.key
 # Cloudflare's error code for a secret change while the Worker's latest version is not the
 # deployed one (a gradual deployment, or `wrangler versions upload` not yet deployed).
 LATEST_VERSION_NOT_DEPLOYED = 10215

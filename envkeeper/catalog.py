@@ -263,14 +263,17 @@ NEON_API_KEY = ProviderToken(
     "then revoke the old one once `pulumi up` has run with the new",
 )
 
+# pulumi-cloudflare reads it, and so does envkeeper's Worker-secret provider.
+CLOUDFLARE_API_TOKEN = ProviderToken(
+    "cloudflare:apiToken",
+    "Cloudflare API token that manages tokens and Workers",
+    "Cloudflare dashboard > Manage Account > Account API Tokens: roll the token that "
+    "manages this environment (Account API Tokens Write, Workers Scripts Write)",
+)
+
 # The credentials the providers themselves use. They are never delivered anywhere.
 PROVIDER_TOKENS: tuple[ProviderToken, ...] = (
-    ProviderToken(
-        "cloudflare:apiToken",
-        "Cloudflare API token that manages tokens and Workers",
-        "Cloudflare dashboard > Manage Account > Account API Tokens: roll the token that "
-        "manages this environment (Account API Tokens Write, Workers Scripts Write)",
-    ),
+    CLOUDFLARE_API_TOKEN,
     ProviderToken(
         "github:token",
         "GitHub token that manages environments and secrets",

@@ -20,7 +20,7 @@ import typer
 
 from envkeeper import catalog
 from envkeeper.clock import utc_today
-from envkeeper.isolation import isolation_problems, ownership_problems, sibling_settings
+from envkeeper.isolation import load_checked_settings
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import DUE_SOON_DAYS
 from envkeeper.settings import Settings, iso_date, missing_secrets, parse_settings
@@ -28,7 +28,6 @@ from envkeeper.stackfile import (
     StackConfig,
     display_path,
     load_config,
-    short_stack_name,
     stack_file,
     stack_names,
 )
@@ -111,16 +110,9 @@ def load_stack(stack: str, isolation: bool = True) -> tuple[StackConfig, Setting
     """One stack's config and settings, checked alone and against its sibling stacks."""
     folder = project_dir()
     config = load_config(folder, stack)
-    settings = parse_settings(config, stack)
-    if isolation:
-        siblings = sibling_settings(folder, short_stack_name(stack))
-        problems = isolation_problems(config.origin, settings, siblings)
-        problems += ownership_problems(
-            config.origin, settings, folder, short_stack_name(stack), siblings
-        )
-        if problems:
-            raise UserError(problems)
-    return config, settings
+    if not isolation:
+        return config, parse_settings(config, stack)
+    return config, load_checked_settings(config, stack, folder).settings
 
 
 def all_stacks() -> list[str]:

@@ -9,12 +9,14 @@ beside it, so a manual `pulumi up` cannot skip them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from envkeeper import catalog
 from envkeeper.problems import Problem, UserError
 from envkeeper.settings import Environment, Settings, parse_settings
-from envkeeper.stackfile import load_config, stack_names
+from envkeeper.stackfile import StackConfig, load_config, short_stack_name, stack_names
 
 
 def _claims(settings: Settings) -> dict[str, set[str]]:
@@ -157,3 +159,33 @@ def ownership_problems(
         for other in stack_names(project_dir)
         if other != stack and other not in siblings
     ]
+
+
+@dataclass(frozen=True)
+class CheckedStack:
+    """One stack's settings, checked alone and against the stack files beside it."""
+
+    settings: Settings
+    siblings: dict[str, Settings]  # the other stacks' settings, those that validate
+
+
+def load_checked_settings(
+    config: StackConfig,
+    stack: str,
+    project_dir: Path,
+    more_checks: Sequence[Callable[[Settings], list[Problem]]] = (),
+) -> CheckedStack:
+    """The settings of `stack`, or UserError with every problem: its own, isolation from
+    the other stacks, production's ownership of their GitHub environments, then
+    `more_checks` (the program's, which read values only the engine holds). The command
+    line and the program both load a stack through here, so neither can skip a check."""
+    settings = parse_settings(config, stack)
+    short = short_stack_name(stack)
+    siblings = sibling_settings(project_dir, short)
+    problems = isolation_problems(config.origin, settings, siblings)
+    problems += ownership_problems(config.origin, settings, project_dir, short, siblings)
+    for check in more_checks:
+        problems += check(settings)
+    if problems:
+        raise UserError(problems)
+    return CheckedStack(settings, siblings)

@@ -34,12 +34,13 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
+from envkeeper import resource_types as types
 from envkeeper.clock import utc_today
 from envkeeper.sdk_internals import SECRET_SIG, SECRET_SIG_KEY, reset_root_resource
 from envkeeper.switch import Switch, record
 
-STACK_TYPE = "pulumi:pulumi:Stack"
-SLOT_SWITCH = "pulumi-python:dynamic/envkeeper:SlotSwitch"
+STACK_TYPE = types.STACK
+SLOT_SWITCH = types.SLOT_SWITCH
 GITHUB_TEAM = "github:index/getTeam:getTeam"
 GITHUB_USER = "github:index/getUser:getUser"
 PERMISSION_GROUPS = (
@@ -187,14 +188,14 @@ class FakeProviders(mocks.Mocks):
             state["base64"] = raw
             state["hex"] = raw.encode().hex()
             ident = raw  # as pulumi-random does: the value is the (never secret) id
-        elif args.typ == "random:index/randomPassword:RandomPassword":
+        elif args.typ == types.RANDOM_PASSWORD:
             state["result"] = fake_value(self.prefix, *seed)
             state["bcryptHash"] = fake_value("bcrypt-", *seed)
             ident = "none"  # as pulumi-random does
-        elif args.typ == "cloudflare:index/accountToken:AccountToken":
+        elif args.typ == types.ACCOUNT_TOKEN:
             state["value"] = fake_value(self.prefix, *seed)
             state["status"] = "active"
-        elif args.typ == "pulumi-python:dynamic/envkeeper:ResendApiKey":
+        elif args.typ == types.RESEND_KEY:
             state["token"] = fake_value(self.prefix, *seed)
             # Resend's id for the domain: only the provider can look it up.
             domain_id = (
@@ -202,13 +203,13 @@ class FakeProviders(mocks.Mocks):
             )
             self.stand_ins.add(domain_id)
             state["domainId"] = domain_id
-        elif args.typ == "pulumi-python:dynamic/envkeeper:StripeWebhookEndpoint":
+        elif args.typ == types.STRIPE_ENDPOINT:
             state["secret"] = "whsec_" + fake_value(self.prefix, *seed)
         elif args.typ == SLOT_SWITCH:
             # As the provider's check computes it: from what `deployed` says was deployed
             # before, or with nothing deployed, each switch happened on its date.
             state.update(switch_record(args.inputs, self.deployed.get(args.name)))
-        elif args.typ == "neon:resource:Project":
+        elif args.typ == types.NEON_PROJECT:
             state.update(self._neon_project(args.name, seed))
         return ident, state
 

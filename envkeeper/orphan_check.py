@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from envkeeper import pulumi_cli
-from envkeeper.catalog import RESEND_ADMIN_KEY, STRIPE_ADMIN_KEY
+from envkeeper.catalog import CLOUDFLARE_API_TOKEN, RESEND_ADMIN_KEY, STRIPE_ADMIN_KEY
 from envkeeper.orphans import (
     CLOUDFLARE,
     RESEND,
@@ -30,7 +30,7 @@ from envkeeper.settings import Settings
 
 # Each vendor's admin key: the stack config key, then the provider's environment variable.
 ADMIN_KEYS = {
-    CLOUDFLARE: ("cloudflare:apiToken", "CLOUDFLARE_API_TOKEN"),
+    CLOUDFLARE: (CLOUDFLARE_API_TOKEN.key, "CLOUDFLARE_API_TOKEN"),
     RESEND: (RESEND_ADMIN_KEY.key, "RESEND_API_KEY"),
     STRIPE: (STRIPE_ADMIN_KEY.key, "STRIPE_API_KEY"),
 }

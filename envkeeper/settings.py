@@ -694,15 +694,6 @@ def plaintext_secret_problems(config: StackConfig, stack: str, project: Catalog)
     ]
 
 
-def required_secrets(settings: Settings) -> list[str]:
-    """The secret config keys this stack's `pulumi up` needs."""
-    return [
-        e.full_config_key
-        for e in settings.catalog
-        if e.source in (catalog.Source.EXTERNAL, catalog.Source.PROVIDER) and e.full_config_key
-    ]
-
-
 def stack_catalog(project: Catalog, raw: dict[str, Any]) -> Catalog:
     """The project's catalog as one stack uses it: only the credentials its providers need,
     the secrets envkeeper mints there in place of pasted ones, no legacy key once it is off.
@@ -727,7 +718,8 @@ def stack_catalog(project: Catalog, raw: dict[str, Any]) -> Catalog:
 
 def missing_secrets(config: StackConfig, settings: Settings) -> list[str]:
     """Secret keys that are not set yet: the plan runs without them, `pulumi up` cannot."""
-    return [key for key in required_secrets(settings) if key not in config.secure]
+    # The stack's catalog holds exactly the secret config its `pulumi up` needs.
+    return [key for key in settings.catalog.secure_config_keys() if key not in config.secure]
 
 
 def _turned_off(value: Any) -> bool:

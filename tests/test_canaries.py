@@ -13,11 +13,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+import typer.core
+import typer.main
 from rich.console import Console
 
+from envkeeper.cli import app
 from envkeeper.offline import ProgramRun, redact, unwrap_all
 from envkeeper.plan import build_plan
 from envkeeper.render import as_json, as_mermaid, as_table
@@ -131,22 +134,80 @@ def test_the_canary_search_finds_a_real_leak(project: Path) -> None:
     assert found == ["CANARY-leak-envkeeper-stripeSecretKey-7f3a in stack outputs"]
 
 
-COMMANDS = [
-    ["validate", "{stack}"],
-    ["plan", "{stack}"],
-    ["plan", "{stack}", "--format", "json"],
-    ["plan", "{stack}", "--format", "mermaid"],
-    ["rotation", "status"],
-    ["rotation", "status", "{stack}", "--format", "json", "--today", "2099-01-01"],
-    ["rotation", "bump", "{stack}", "BETTER_AUTH_SECRETS"],
-    ["rotation", "bump", "{stack}", "NOT_A_SECRET"],
-    ["emergency", "{stack}", "--dry-run"],
-    ["emergency", "{stack}"],
-    ["access-review", "{stack}"],
-    ["access-review", "{stack}", "--format", "json"],
-    ["wrangler-vars", "{stack}"],
-    ["wrangler-vars", "{stack}", "--format", "json"],
-]
+# How each command of the app is run against stack files full of canaries. The list of
+# commands is the Typer app's own: a new command without an entry here fails
+# test_every_command_is_run_with_canaries rather than escaping these tests.
+INVOCATIONS: dict[str, list[list[str]]] = {
+    "validate": [["validate", "{stack}"]],
+    "plan": [
+        ["plan", "{stack}"],
+        ["plan", "{stack}", "--format", "json"],
+        ["plan", "{stack}", "--format", "mermaid"],
+    ],
+    "rotation status": [
+        ["rotation", "status"],
+        ["rotation", "status", "{stack}", "--format", "json", "--today", "2099-01-01"],
+    ],
+    "rotation bump": [
+        ["rotation", "bump", "{stack}", "BETTER_AUTH_SECRETS"],
+        ["rotation", "bump", "{stack}", "NOT_A_SECRET"],
+    ],
+    "rotation autopilot": [
+        ["rotation", "autopilot", "{stack}", "--dry-run"],
+        ["rotation", "autopilot", "{stack}", "--dry-run", "--format", "json"],
+    ],
+    "emergency": [["emergency", "{stack}", "--dry-run"], ["emergency", "{stack}"]],
+    "offboard": [["offboard", "{stack}", "--dry-run"]],
+    "access-review": [
+        ["access-review", "{stack}"],
+        ["access-review", "{stack}", "--format", "json"],
+    ],
+    "wrangler-vars": [
+        ["wrangler-vars", "{stack}"],
+        ["wrangler-vars", "{stack}", "--format", "json"],
+    ],
+    # With no pulumi CLI on PATH (see no_pulumi_cli), after the stack file is read.
+    "orphans": [["orphans", "{stack}"]],
+    "recover": [["recover", "{stack}"]],
+}
+# Commands these tests do not run, and where their values are looked for instead.
+ELSEWHERE = {
+    "dev-vars": "LOCAL_COMMANDS below: it reads a deployed stack's values",
+    "run": "LOCAL_COMMANDS below: it reads a deployed stack's values",
+    "drift-report": "tests/test_drift.py: it reads no stack file, only the preview it is given",
+}
+
+
+def command_paths(group: typer.core.TyperGroup, prefix: str = "") -> list[str]:
+    """Every command of the app, as typed: `plan`, `rotation status`..."""
+    found: list[str] = []
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        if isinstance(command, typer.core.TyperGroup):
+            found += command_paths(command, f"{path} ")
+        else:
+            found.append(path)
+    return found
+
+
+APP_COMMANDS = command_paths(cast(typer.core.TyperGroup, typer.main.get_command(app)))
+COMMANDS = [c for path in APP_COMMANDS if path in INVOCATIONS for c in INVOCATIONS[path]]
+
+
+def test_every_command_is_run_with_canaries() -> None:
+    assert set(APP_COMMANDS) - set(ELSEWHERE) == set(INVOCATIONS)
+    assert not set(ELSEWHERE) & set(INVOCATIONS)
+    assert {c[0] for c in LOCAL_COMMANDS} == {
+        p for p in ELSEWHERE if "LOCAL_COMMANDS" in ELSEWHERE[p]
+    }
+
+
+@pytest.fixture
+def no_pulumi_cli(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commands that call the pulumi CLI stop once they have read the stack file."""
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("no-pulumi-here")))
 
 
 def with_secure_canaries(project: Path, tag: str) -> list[str]:
@@ -163,6 +224,7 @@ def with_secure_canaries(project: Path, tag: str) -> list[str]:
 
 @pytest.mark.parametrize("stack", STACKS)
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:3]))
+@pytest.mark.usefixtures("no_pulumi_cli")
 def test_no_command_prints_a_secure_value(
     cli: Any, project: Path, stack: str, command: list[str]
 ) -> None:
@@ -174,6 +236,7 @@ def test_no_command_prints_a_secure_value(
 
 @pytest.mark.parametrize("stack", STACKS)
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:3]))
+@pytest.mark.usefixtures("no_pulumi_cli")
 def test_no_command_repeats_a_plaintext_secret_in_its_error(
     cli: Any, project: Path, stack: str, command: list[str]
 ) -> None:
