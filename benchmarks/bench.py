@@ -93,13 +93,13 @@ def bench_commands(runs: int) -> None:
 def plan_config(project: Path, stack: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The config `plan` runs the program with: the stack's values, and every secret, set
     or not, as a placeholder."""
-    from envkeeper.cli import offline_stand_in
+    from envkeeper.plan import stand_in_secrets
     from envkeeper.settings import missing_secrets, parse_settings
     from envkeeper.stackfile import load_config
 
     config = load_config(project, stack)
     needed = missing_secrets(config, parse_settings(config, stack))
-    return config.values, {k: offline_stand_in(k) for k in config.secure | set(needed)}
+    return config.values, stand_in_secrets(config, needed)
 
 
 def marked(value: Any) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -111,19 +111,43 @@ def _stripe_webhook(settings: Settings) -> dict[str, Any] | None:
     }
 
 
+@dataclass(frozen=True)
+class AccessReview:
+    """The review's record of one stack on one day. Rows are plain data, as `as_json` gives
+    them; `as_markdown` is the same record fit to file."""
+
+    stack: str
+    environment: str
+    reviewed_on: str
+    deploys: dict[str, Any]
+    deploy_tokens: list[dict[str, Any]]
+    resend_keys: list[dict[str, Any]] | None
+    stripe_webhook: dict[str, Any] | None
+    database_roles: list[dict[str, Any]]
+    secrets: list[dict[str, Any]]
+    admin_credentials: list[dict[str, Any]]  # the providers' own: the most powerful
+    standbys: list[dict[str, Any]]
+    workers: dict[str, list[str]]  # least privilege: what a leak of each would expose
+    orphans: list[dict[str, Any]] | None  # None: the vendors were not asked
+    checklist: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 def review(
     stack: str, settings: Settings, today: date, orphans: list[Credential] | None = None
-) -> dict[str, Any]:
+) -> AccessReview:
     """The review's record. `orphans`: what `envkeeper orphans` found at the vendors, or
     None when they were not asked (`--vendors`)."""
     protection = gh.protection(settings)
     slots = settings.slots("CLOUDFLARE_API_TOKEN")
     policies = cf.deploy_policies(settings)
-    return {
-        "stack": stack,
-        "environment": settings.environment.value,
-        "reviewed_on": today.isoformat(),
-        "deploys": {
+    return AccessReview(
+        stack=stack,
+        environment=settings.environment.value,
+        reviewed_on=today.isoformat(),
+        deploys={
             "repository": settings.github.repository,
             "github_environment": settings.github.environment,
             "reviewer_teams": list(protection.reviewer_teams),
@@ -132,7 +156,7 @@ def review(
             "admins_can_bypass": protection.admins_can_bypass,
             "branches": protection.summary.split("; ")[-1],
         },
-        "deploy_tokens": [
+        deploy_tokens=[
             {
                 "slot": slot,
                 "name": cf.token_name(settings, slot),
@@ -147,9 +171,9 @@ def review(
             }
             for slot in catalog.SLOTS
         ],
-        "resend_keys": _resend_keys(settings),
-        "stripe_webhook": _stripe_webhook(settings),
-        "database_roles": [
+        resend_keys=_resend_keys(settings),
+        stripe_webhook=_stripe_webhook(settings),
+        database_roles=[
             {
                 "role": role.name,
                 "login": role.login,
@@ -159,7 +183,7 @@ def review(
             }
             for role in db.ROLES
         ],
-        "secrets": [
+        secrets=[
             {
                 "name": entry.name,
                 "source": entry.description,
@@ -169,7 +193,7 @@ def review(
             for entry in settings.catalog.delivered
         ],
         # The providers' own credentials: the most powerful secrets of the stack.
-        "admin_credentials": [
+        admin_credentials=[
             {
                 "key": row.name,
                 "what": settings.catalog[row.name].description,
@@ -182,7 +206,7 @@ def review(
         ],
         # When each standby credential stops working (envkeeper/switch.py: counted from the
         # day its switch was deployed; these dates are for a switch deployed on its date).
-        "standbys": [
+        standbys=[
             {
                 "name": row.name,
                 "slot": "b" if row.active_slot == "a" else "a",
@@ -194,21 +218,22 @@ def review(
             if row.standby_dies is not None
         ],
         # Least privilege per Worker: what a leak of each one would expose.
-        "workers": {
+        workers={
             worker: list(settings.cloudflare.secrets_of(worker))
             for worker in settings.cloudflare.workers
         },
         # Live credentials with this stack's names that its state does not hold.
-        "orphans": None if orphans is None else [asdict(c) for c in orphans],
-        "checklist": CHECKLIST,
-    }
+        orphans=None if orphans is None else [asdict(c) for c in orphans],
+        checklist=CHECKLIST,
+    )
 
 
 def _row(*cells: object) -> str:
     return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
 
 
-def as_markdown(data: dict[str, Any]) -> str:
+def as_markdown(record: AccessReview) -> str:
+    data = record.as_json()
     d = data["deploys"]
     reviewers = [f"team `{t}`" for t in d["reviewer_teams"]] + [
         f"@{u}" for u in d["reviewer_users"]

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 from envkeeper import markdown
-from envkeeper.bump import Change, plan_bump
+from envkeeper.bump import Change, plan_bump, plan_edit
 from envkeeper.catalog import Source
 from envkeeper.incident import vendor_steps
 from envkeeper.rotation import State, dependents, stack_status, standby_fate
 from envkeeper.settings import Settings
+from envkeeper.writing import write_all
 
 
 @dataclass(frozen=True)
@@ -217,3 +219,22 @@ def add_standby_fates(proposal: Proposal, after: dict[str, Settings]) -> None:
         proposal.rotated[index] = Rotated(
             r.stack, r.change, r.due, r.state, r.blast_radius, [*r.notice, fate]
         )
+
+
+def write_proposal(
+    proposal: Proposal, stack_files: dict[str, Path], dry_run: bool, body: Path | None
+) -> str:
+    """Check every stack file with its new dates and make the write-up before anything is
+    written; then write the stack files (not on a dry run) and the body (`body`, when there
+    is something to say) all together or not at all. Returns the write-up."""
+    edits = {
+        stack: plan_edit(stack_files[stack], changes, stack, proposal.today)
+        for stack, changes in proposal.changes_by_stack.items()
+    }
+    add_standby_fates(proposal, {stack: edit.settings for stack, edit in edits.items()})
+    text = proposal.body(dry_run=dry_run)
+    writes = [] if dry_run else [(edit.path, edit.text) for edit in edits.values()]
+    if body is not None and (proposal.rotated or proposal.manual):
+        writes.append((body, text))
+    write_all(writes)
+    return text

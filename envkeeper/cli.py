@@ -239,19 +239,6 @@ def validate(stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = Non
             print(_needed_line(stack, key, settings))
 
 
-# What an adopted project's owner URL reads as offline: well formed, so the program builds
-# its database roles, and plainly not a real host or password.
-OFFLINE_OWNER_URL = (
-    "postgresql://neondb_owner:offline-stand-in@ep-offline-stand-in.neon.invalid/neondb"
-    "?sslmode=require"
-)
-
-
-def offline_stand_in(key: str) -> str:
-    """The value `plan` gives a secret config key: never the real one, which it never reads."""
-    return OFFLINE_OWNER_URL if key == catalog.NEON_OWNER_URL.key else f"placeholder:{key}"
-
-
 class PlanFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
@@ -273,22 +260,20 @@ def plan(
     from envkeeper.terminal import progress
 
     needed = missing_secrets(config, settings)
-    # Every secret, set or not, reaches the program as a secret placeholder: the plan
-    # never holds a real value, and an unset secret does not stop it.
-    placeholders = {key: offline_stand_in(key) for key in sorted(config.secure | set(needed))}
     # Pulumi and the program take a second or two; say so rather than sit silent.
     with progress("loading Pulumi…") as status:
         from envkeeper.offline import ProgramError, run_program
+        from envkeeper.plan import build_plan, stand_in_secrets
 
         settle()  # Pulumi, imported now, lives as long as the command
 
         status(f"running the program for {stack} offline…")
         try:
-            run = run_program(project_dir(), stack, config.values, placeholders)
+            secrets = stand_in_secrets(config, needed)
+            run = run_program(project_dir(), stack, config.values, secrets)
         except ProgramError as exc:
             print(f"{config.origin}: the program failed offline: {exc}", file=sys.stderr)
             raise typer.Exit(1) from None
-    from envkeeper.plan import build_plan
     from envkeeper.render import as_json, as_mermaid, as_table
 
     result = build_plan(run, settings, needed)
@@ -497,9 +482,7 @@ def rotation_autopilot(
     ] = AutopilotFormat.TEXT.value,
 ) -> None:
     """Bump every due secret envkeeper can rotate itself; write up the pull request."""
-    from envkeeper.autopilot import Proposal, add_standby_fates, propose_for_stack
-    from envkeeper.bump import plan_edit
-    from envkeeper.writing import write_all
+    from envkeeper.autopilot import Proposal, propose_for_stack, write_proposal
 
     output = chosen_format(format_name, AutopilotFormat)
     if not re.fullmatch(r"-?\d{1,9}", within_days):
@@ -515,18 +498,8 @@ def rotation_autopilot(
     for stack in names:
         config, settings = load_stack(stack)
         propose_for_stack(proposal, stack, settings, config.origin)
-    # Every stack file is checked with its new dates, and the write-up made, before anything
-    # is written; then the stack files and the body are written all together or not at all.
-    edits = {
-        stack: plan_edit(stack_file(project_dir(), stack), changes, stack, today)
-        for stack, changes in proposal.changes_by_stack.items()
-    }
-    add_standby_fates(proposal, {stack: edit.settings for stack, edit in edits.items()})
-    text = proposal.body(dry_run=dry_run)
-    writes = [] if dry_run else [(edit.path, edit.text) for edit in edits.values()]
-    if body is not None and (proposal.rotated or proposal.manual):
-        writes.append((body, text))
-    write_all(writes)
+    files = {stack: stack_file(project_dir(), stack) for stack in proposal.changes_by_stack}
+    text = write_proposal(proposal, files, dry_run, body)
     if output is AutopilotFormat.JSON:
         import json
 
@@ -709,8 +682,12 @@ def access_review(
     output = chosen_format(format_name, ReviewFormat)
     _, settings = load_stack(stack)
     found = _orphans_or_exit(stack, settings) if ask_vendors else None
-    data = review(stack, settings, utc_today(), found)
-    print(json.dumps(data, indent=2) if output is ReviewFormat.JSON else as_markdown(data))
+    record = review(stack, settings, utc_today(), found)
+    print(
+        json.dumps(record.as_json(), indent=2)
+        if output is ReviewFormat.JSON
+        else as_markdown(record)
+    )
 
 
 def _orphans_or_exit(stack: str, settings: Settings, delete: bool = False) -> list[Any]:

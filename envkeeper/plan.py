@@ -7,6 +7,7 @@ from the environment component to the resources whose inputs carry it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from envkeeper import catalog
@@ -17,6 +18,26 @@ from envkeeper.destinations import Target, targets
 from envkeeper.offline import ProgramRun, Registration, redact, unwrap_all
 from envkeeper.rotation import minted_by
 from envkeeper.settings import Settings, SlotDates
+from envkeeper.stackfile import StackConfig
+
+# What an adopted project's owner URL reads as offline: well formed, so the program builds
+# its database roles, and plainly not a real host or password.
+OFFLINE_OWNER_URL = (
+    "postgresql://neondb_owner:offline-stand-in@ep-offline-stand-in.neon.invalid/neondb"
+    "?sslmode=require"
+)
+
+
+def offline_stand_in(key: str) -> str:
+    """The value `plan` gives a secret config key: never the real one, which it never reads."""
+    return OFFLINE_OWNER_URL if key == catalog.NEON_OWNER_URL.key else f"placeholder:{key}"
+
+
+def stand_in_secrets(config: StackConfig, needed: list[str]) -> dict[str, str]:
+    """The secret config the offline run is given. Every secret, set or not, reaches the
+    program as a secret placeholder: the plan never holds a real value, and an unset
+    secret (`needed`) does not stop it."""
+    return {key: offline_stand_in(key) for key in sorted(config.secure | set(needed))}
 
 
 def _strings(value: Any) -> list[str]:
@@ -140,7 +161,32 @@ def mark_stand_ins(value: Any, stand_ins: frozenset[str]) -> Any:
     return value
 
 
-def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Plan:
+    """What one offline run of the program would create, and where each secret goes; no
+    value anywhere (every secret input reads `[secret]`)."""
+
+    project: str
+    stack: str
+    environment: str
+    resources: list[dict[str, Any]]  # parents before children (`ordered`)
+    secrets: list[dict[str, Any]]  # each delivered catalog entry: source, destinations
+    outputs: Any  # the stack's outputs, redacted
+    needed_before_up: list[str]  # secret config keys not set yet
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "environment": self.environment,
+            "resources": self.resources,
+            "secrets": self.secrets,
+            "outputs": self.outputs,
+            "needed_before_up": self.needed_before_up,
+        }
+
+
+def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> Plan:
     names = {reg.urn: reg.name for reg in run.registrations}
     resources = [
         {
@@ -176,12 +222,12 @@ def build_plan(run: ProgramRun, settings: Settings, needed: list[str]) -> dict[s
                 "rotation": _rotation(entry, settings),
             }
         )
-    return {
-        "project": run.project,
-        "stack": run.stack,
-        "environment": settings.environment.value,
-        "resources": resources,
-        "secrets": secrets,
-        "outputs": redact(run.stack_outputs),
-        "needed_before_up": needed,
-    }
+    return Plan(
+        project=run.project,
+        stack=run.stack,
+        environment=settings.environment.value,
+        resources=resources,
+        secrets=secrets,
+        outputs=redact(run.stack_outputs),
+        needed_before_up=needed,
+    )

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+if TYPE_CHECKING:
+    from envkeeper.plan import Plan  # which imports Pulumi
 
-def as_json(plan: dict[str, Any]) -> str:
-    return json.dumps(plan, indent=2, sort_keys=False)
+
+def as_json(plan: Plan) -> str:
+    return json.dumps(plan.as_json(), indent=2, sort_keys=False)
 
 
 def _rotation_lines(secret: dict[str, Any]) -> list[str]:
@@ -84,7 +87,7 @@ def _table_room(console: Console, columns: int) -> int:
     return console.width - 3 * columns - 1
 
 
-def _secrets_table(plan: dict[str, Any], console: Console) -> Table:
+def _secrets_table(plan: Plan, console: Console) -> Table:
     """Four columns where every word fits whole; on a narrower terminal (80 columns), two:
     the rotation stacked under the name, the destinations under the source."""
     titles: tuple[str, ...] = ("Name", "Source", "Rotation", "Goes to")
@@ -95,7 +98,7 @@ def _secrets_table(plan: dict[str, Any], console: Console) -> Table:
             " ".join(_rotation_lines(secret)),
             "\n".join(_destination_lines(secret)) or "-",
         )
-        for secret in plan["secrets"]
+        for secret in plan.secrets
     ]
     if sum(least_widths([titles, *rows])) > _table_room(console, len(titles)):
         titles = ("Secret and rotation", "Source, then where it goes")
@@ -109,7 +112,7 @@ def _secrets_table(plan: dict[str, Any], console: Console) -> Table:
                     ]
                 ),
             )
-            for secret in plan["secrets"]
+            for secret in plan.secrets
         ]
     widths = fitted_widths([titles, *rows], _table_room(console, len(titles)))
     table = Table(title="Secrets and where they go", show_lines=True, expand=False)
@@ -121,33 +124,33 @@ def _secrets_table(plan: dict[str, Any], console: Console) -> Table:
     return table
 
 
-def as_table(plan: dict[str, Any], console: Console) -> None:
+def as_table(plan: Plan, console: Console) -> None:
     console.print(
         Text(
-            f"envkeeper plan: stack {plan['stack']} (environment {plan['environment']}), "
+            f"envkeeper plan: stack {plan.stack} (environment {plan.environment}), "
             "offline, no values shown",
             style="bold",
         )
     )
-    root = Tree(Text(f"pulumi:pulumi:Stack {plan['project']}-{plan['stack']}"))
+    root = Tree(Text(f"pulumi:pulumi:Stack {plan.project}-{plan.stack}"))
     nodes: dict[str, Tree] = {}
-    for resource in plan["resources"]:
+    for resource in plan.resources:
         parent = nodes.get(resource["parent_urn"] or "", root)
         nodes[resource["urn"]] = parent.add(Text(f"{resource['type']}  {resource['name']}"))
     console.print(Group(Text("Resources", style="bold"), root))
     console.print(_secrets_table(plan, console))
-    if any(not d["delivered"] for s in plan["secrets"] for d in s["destinations"]):
+    if any(not d["delivered"] for s in plan.secrets for d in s["destinations"]):
         console.print("* declared in the catalog; no resource of this program delivers it yet")
-    outputs = plan.get("outputs") or {}
+    outputs = plan.outputs or {}
     if outputs:
         shown = [f"{name} [secret]" if v == "[secret]" else name for name, v in outputs.items()]
         console.print(Text(f"Stack outputs: {', '.join(shown)}"))
-    needed = plan["needed_before_up"]
+    needed = plan.needed_before_up
     if needed:
         console.print(Text("Needed before `pulumi up` (secret config not set yet):", style="bold"))
         for key in needed:
             # Whole on one line, however narrow the terminal: it is copied and run.
-            command = f"  pulumi config set --secret --stack {plan['stack']} {key}"
+            command = f"  pulumi config set --secret --stack {plan.stack} {key}"
             console.print(Text(command), soft_wrap=True)
 
 
@@ -160,14 +163,14 @@ def _label(text: str) -> str:
     return text.replace('"', "'")
 
 
-def as_mermaid(plan: dict[str, Any]) -> str:
+def as_mermaid(plan: Plan) -> str:
     """Sources -> secrets -> destinations. Dotted edges: declared, not delivered yet."""
     lines = [
         "flowchart LR",
-        f"  %% envkeeper plan: stack {plan['stack']} ({plan['environment']}); no values",
+        f"  %% envkeeper plan: stack {plan.stack} ({plan.environment}); no values",
     ]
     declared: list[str] = []
-    for secret in plan["secrets"]:
+    for secret in plan.secrets:
         source = secret["source"]
         src_text = source.get("config") or source["kind"]
         src = _node_id("src_", src_text + "_" + secret["name"])
@@ -188,7 +191,7 @@ def as_mermaid(plan: dict[str, Any]) -> str:
             lines.append(line)
     # Ready to paste into a PR or an issue: GitHub draws a fenced mermaid block.
     legend = (
-        f"Where each secret of stack {plan['stack']} goes (no values). Solid arrow: delivered "
+        f"Where each secret of stack {plan.stack} goes (no values). Solid arrow: delivered "
         "by this program; dotted: declared in the catalog, not delivered yet."
     )
     return "\n".join([legend, "", "```mermaid", *lines, "```"]) + "\n"
