@@ -21,7 +21,8 @@ from envkeeper import cloudflare as cf
 from envkeeper import database as db
 from envkeeper import github as gh
 from envkeeper import policy_facts as facts
-from envkeeper.settings import Environment, origin_problem
+from envkeeper.environments import Environment
+from envkeeper.url_rules import origin_problem
 
 Report = Callable[..., None]
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date
+from typing import TYPE_CHECKING
 
-from envkeeper.settings import Settings
+if TYPE_CHECKING:
+    from envkeeper.settings import Settings
 
 # The Pulumi type names of the two dynamic providers' resources.
 RESEND_KEY_TYPE = "pulumi-python:dynamic/envkeeper:ResendApiKey"

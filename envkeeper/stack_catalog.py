@@ -1,0 +1,107 @@
+"""The project's catalog as one stack uses it, and the checks of its secret config."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from envkeeper import catalog
+from envkeeper.catalog import Catalog
+from envkeeper.problems import Problem
+from envkeeper.stackfile import StackConfig
+
+if TYPE_CHECKING:
+    from envkeeper.stack_settings import Settings
+
+
+def plaintext_secret_problems(config: StackConfig, stack: str, project: Catalog) -> list[Problem]:
+    """A secret-holding key written in clear. The value itself is never repeated."""
+    return [
+        Problem(
+            config.origin,
+            key,
+            "holds a plaintext value where a secret belongs; delete the line, treat the value "
+            f"as leaked, and set it with `pulumi config set --secret --stack {stack} {key}`",
+        )
+        for key in project.secure_config_keys()
+        if key in config.values
+    ]
+
+
+def stack_catalog(project: Catalog, raw: dict[str, Any]) -> Catalog:
+    """The project's catalog as one stack uses it: only the credentials its providers need,
+    the secrets envkeeper mints there in place of pasted ones, no legacy key once it is off.
+    Read from the raw settings, before validation, which checks each against it."""
+    drop: list[str] = []
+    if _turned_off(raw.get("betterAuthLegacySecret")):
+        drop.append(catalog.LEGACY_AUTH_SECRET)
+    neon = raw.get("neon")
+    adopted = isinstance(neon, dict) and neon.get("existingProjectId") is not None
+    # A created Neon project is managed with the API key; an adopted one via its owner URL.
+    drop.append(catalog.NEON_API_KEY.key if adopted else catalog.NEON_OWNER_URL.key)
+    if raw.get("resend") is not None:
+        project = project.replacing(catalog.RESEND_MINTED)
+    else:
+        drop.append(catalog.RESEND_ADMIN_KEY.key)
+    if raw.get("stripe") is not None:
+        project = project.replacing(catalog.STRIPE_MINTED)
+    else:
+        drop.append(catalog.STRIPE_ADMIN_KEY.key)
+    return project.without(*drop)
+
+
+def missing_secrets(config: StackConfig, settings: Settings) -> list[str]:
+    """Secret keys that are not set yet: the plan runs without them, `pulumi up` cannot."""
+    # The stack's catalog holds exactly the secret config its `pulumi up` needs.
+    return [key for key in settings.catalog.secure_config_keys() if key not in config.secure]
+
+
+def _turned_off(value: Any) -> bool:
+    """A boolean setting read as its field will read it (the engine hands over "false")."""
+    try:
+        return value is not None and TypeAdapter(bool).validate_python(value) is False
+    except ValidationError:
+        return False  # the field's own validation names the problem
+
+
+def unused_credential(key: str, stack: str) -> str:
+    """Why a provider credential's date does not belong in this stack, and where it goes."""
+    if key == catalog.NEON_API_KEY.key:
+        return (
+            "this stack adopts its Neon project (neon.existingProjectId), which envkeeper "
+            f"manages with {catalog.NEON_OWNER_URL.key}, not a Neon API key: move this date "
+            f"to {catalog.NEON_OWNER_URL.key}"
+        )
+    if key == catalog.NEON_OWNER_URL.key:
+        return (
+            "this stack creates its Neon project, which envkeeper manages with "
+            f"{catalog.NEON_API_KEY.key}: move this date to {catalog.NEON_API_KEY.key}"
+        )
+    return vendor_block_removed(ADMIN_KEY_VENDOR[key], key, stack)
+
+
+# What switching a vendor block off takes, said where each leftover trips: every step, so a
+# team deleting `envkeeper:resend:` or `envkeeper:stripe:` is not sent round one at a time.
+_PASTED_KEY = {"resend": "envkeeper:resendApiKey", "stripe": "envkeeper:stripeWebhookSecret"}
+ADMIN_KEY_VENDOR = {catalog.RESEND_ADMIN_KEY.key: "resend", catalog.STRIPE_ADMIN_KEY.key: "stripe"}
+
+
+def vendor_block_removed(vendor: str, key: str, stack: str = "STACK") -> str:
+    """The fix for `key`, left over from a removed `envkeeper:<vendor>` block."""
+    admin = next(k for k, v in ADMIN_KEY_VENDOR.items() if v == vendor)
+    pasted = (
+        "then set the pasted value: "
+        f"pulumi config set --secret --stack {stack} {_PASTED_KEY[vendor]}"
+    )
+    if key == admin:
+        return (
+            f"you removed envkeeper:{vendor}, so nothing uses this admin key: delete this date "
+            f"(and the key itself: pulumi config rm --stack {stack} {admin}), {pasted}; or put "
+            "the block back to let envkeeper mint the secret"
+        )
+    return (
+        f"you removed envkeeper:resend, so RESEND_API_KEY is pasted in by hand and has one "
+        f"date: write RESEND_API_KEY: 'YYYY-MM-DD' (the day the pasted key was made) and "
+        f"delete the {admin} date, {pasted}; or put the block back"
+    )
