@@ -7,7 +7,7 @@ Resend shows a key's token once, on create; it is a secret output and never leav
 state in clear.
 
 Resend has no idempotency for API keys, so a key is named for its stack, slot and keeper
-date (envkeeper/vendors.py), and a create first deletes any key of exactly that name: one
+date (envkeeper/vendors/naming.py), and a create first deletes any key of exactly that name: one
 an earlier create made whose answer was lost (a reset connection, a runner killed right
 after). Its token was never seen, so it can only be deleted, never adopted.
 
@@ -241,3 +241,8 @@ class SendingKeys(pulumi.ComponentResource):
                 "standbyDeclared": standby_declared,
             }
         )
+
+
+def minted_secret(settings: Settings, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    """RESEND_API_KEY where the stack lets envkeeper mint it: the active sending key."""
+    return SendingKeys("resend-keys", settings, opts=opts).active_token

@@ -46,7 +46,9 @@ from components.vendor_calls import (
     tries_of,
 )
 from components.vendor_credentials import delete_stripe_endpoint
+from envkeeper import vendors
 from envkeeper.catalog import STRIPE_ADMIN_KEY
+from envkeeper.settings import Settings
 
 # Stripe cannot move an endpoint between Connect and the account itself, and sets an
 # endpoint's API version only when it is created; a new keeper date is a new signing secret.
@@ -191,7 +193,7 @@ def create_params(props: dict[str, Any]) -> dict[str, Any]:
         # Events reach the Worker in the shape its Stripe library parses, not in the
         # account's default version.
         "api_version": props["apiVersion"],
-        # The name the orphan check knows the endpoint by (envkeeper/vendors.py).
+        # The name the orphan check knows the endpoint by (envkeeper/vendors/naming.py).
         "description": props.get("name") or f"envkeeper {props['environment']}",
         "metadata": {"envkeeper_environment": props["environment"]},
     }
@@ -241,7 +243,7 @@ class WebhookEndpointArgs:
     api_version: str  # fixed when the endpoint is made: a new one makes a new endpoint
     rotated: str  # the keeper date: moving it makes a new endpoint with a new secret
     environment: str
-    name: str  # its description at Stripe: envkeeper's name for it (envkeeper/vendors.py)
+    name: str  # its description at Stripe: envkeeper's name for it (envkeeper/vendors/naming.py)
 
 
 class WebhookEndpoint(Resource, module="envkeeper", name="StripeWebhookEndpoint"):
@@ -272,3 +274,24 @@ class WebhookEndpoint(Resource, module="envkeeper", name="StripeWebhookEndpoint"
             props,
             pulumi.ResourceOptions.merge(opts, secret),
         )
+
+
+def minted_secret(settings: Settings, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    """STRIPE_WEBHOOK_SECRET where the stack lets envkeeper own the endpoint: its signing
+    secret. Whatever carries it waits for the new endpoint; the old one is deleted last."""
+    assert settings.stripe is not None
+    webhook = settings.stripe.webhook
+    endpoint = WebhookEndpoint(
+        vendors.STRIPE_ENDPOINT_RESOURCE,
+        WebhookEndpointArgs(
+            url=webhook.url,
+            events=list(webhook.events),
+            connect=webhook.connect,
+            api_version=webhook.api_version,
+            rotated=settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat(),
+            environment=settings.environment.value,
+            name=vendors.stripe_endpoint_name(settings),
+        ),
+        opts=opts,
+    )
+    return pulumi.Output.secret(endpoint.secret)

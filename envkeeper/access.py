@@ -15,7 +15,13 @@ from envkeeper.destinations import targets
 from envkeeper.orphans import Credential
 from envkeeper.rotation import stack_status, standby_dies
 from envkeeper.settings import Settings
+from envkeeper.vendors import MINTED_VENDORS
 
+# What a person compares at each vendor whose credentials envkeeper mints.
+_PHRASES = [vendor.review_phrase for vendor in MINTED_VENDORS]
+_AT_THE_VENDORS = " and ".join(
+    [", ".join(_PHRASES[:-1]), _PHRASES[-1]] if _PHRASES[1:] else _PHRASES
+)
 CHECKLIST = [
     "Every reviewer above still works here and still needs to approve production deploys",
     "Nobody who left has a personal Cloudflare, Neon, Stripe, Resend or GitHub credential "
@@ -24,8 +30,8 @@ CHECKLIST = [
     "CI deploys; a standby marked expired no longer works, as intended",
     "Each database role has only the privileges listed; no role was added by hand",
     "Each secret goes only where listed; nothing is overdue (`envkeeper rotation status`)",
-    "The Resend dashboard's API keys and the Stripe dashboard's webhook endpoints for this "
-    "environment are only the ones listed above (or the one pasted by hand)",
+    f"{_AT_THE_VENDORS[:1].upper()}{_AT_THE_VENDORS[1:]} for this environment are only the "
+    "ones listed above (or the one pasted by hand)",
     "Each admin credential belongs to a service account or the organization, not a person, "
     "and has no more scope than its line above says",
     "No credential at a vendor carries envkeeper's name for this stack without being in its "
@@ -33,12 +39,18 @@ CHECKLIST = [
 ]
 
 
-# How each kind of standby credential ends on its day.
-STANDBY_END = {
+# How each kind of standby credential ends on its day: a minted vendor's keys cannot
+# expire, so envkeeper deletes them.
+STANDBY_END: dict[str, str] = {
     Source.NEON: "its login's VALID UNTIL; the next `pulumi up` also removes its password "
     "and ends its sessions",
     Source.CLOUDFLARE_TOKEN: "the token's own expiry",
-    Source.RESEND_KEY: "Resend keys cannot expire: the first `pulumi up` from that day deletes it",
+    **{
+        str(v.minted.source): f"{v.title} {v.credential_noun}s cannot expire: the first "
+        "`pulumi up` from that day deletes it"
+        for v in MINTED_VENDORS
+        if v.minted.two_slots
+    },
 }
 
 

@@ -206,17 +206,11 @@ def _needed_line(stack: str, key: str, settings: Settings) -> str:
 
 
 def vendor_modes(settings: Settings) -> list[str]:
-    """Whether envkeeper mints the Resend key and owns the Stripe endpoint, or holds values
-    pasted in by hand: the two are rotated very differently."""
-    if settings.resend is not None:
-        resend = f"envkeeper mints the sending keys (two slots) for {settings.resend.domain}"
-    else:
-        resend = "RESEND_API_KEY is pasted in as secret config (envkeeper:resendApiKey)"
-    if settings.stripe is not None:
-        stripe = f"envkeeper owns the webhook endpoint {settings.stripe.webhook.url}"
-    else:
-        stripe = "STRIPE_WEBHOOK_SECRET is pasted in as secret config"
-    return [f"Resend: {resend}", f"Stripe: {stripe}"]
+    """Whether envkeeper mints each vendor's secret (the Resend key, the Stripe endpoint's)
+    or holds a value pasted in by hand: the two are rotated very differently."""
+    from envkeeper.vendors import MINTED_VENDORS
+
+    return [vendor.mode_line(settings) for vendor in MINTED_VENDORS]
 
 
 @app.command()

@@ -102,7 +102,7 @@ def worker_secret_resource(worker: str, secret: str) -> str:
 
 def token_name(settings: Settings, slot: str) -> str:
     """The token's name at Cloudflare: its date tells it from the token it replaces, and
-    the stack's mark from another stack's (envkeeper/vendors.py)."""
+    the stack's mark from another stack's (envkeeper/vendors/naming.py)."""
     rotated = settings.slots("CLOUDFLARE_API_TOKEN").date_of(slot)
     return vendors.credential_name(settings, vendors.DEPLOY_TOKEN, rotated, slot)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo
 from pydantic.alias_generators import to_camel
 
-from envkeeper import catalog
-from envkeeper.catalog import Catalog
+if TYPE_CHECKING:
+    from envkeeper.catalog import Catalog
 
 
 class ConfigModel(BaseModel):
@@ -32,6 +33,8 @@ def hex32(value: str, what: str) -> str:
 
 def project_of(info: ValidationInfo) -> Catalog:
     """The project's catalog, which parse_settings hands to validation as context."""
+    from envkeeper import catalog  # which imports the vendors' modules, built on this one
+
     return (info.context or {}).get("catalog") or catalog.BUILT_IN
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from envkeeper import resource_types as types
+
 # Steps that change nothing.
 _QUIET = {"same", "read", "refresh", "discard"}
 # The steps of one replacement; the resource is listed once, as replaced.
@@ -27,8 +29,8 @@ class NotAPreview(ValueError):
 # What envkeeper schedules by date, not a hand's change: once a standby's end has passed,
 # its Resend key is no longer declared, and its login's sessions and password are ended.
 SCHEDULED = {
-    ("pulumi-python:dynamic/envkeeper:ResendApiKey", "delete"),
-    ("pulumi-python:dynamic/envkeeper:LoginSessions", "update"),
+    (types.RESEND_KEY, "delete"),
+    (types.LOGIN_SESSIONS, "update"),
 }
 
 

@@ -11,27 +11,28 @@ from envkeeper.catalog import CatalogEntry, Source
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import dependents, minted_by
 from envkeeper.settings import Settings, SlotDates
+from envkeeper.vendors import MINTED_VENDORS, MintedVendor
 
-# What only a person can do, at the vendor, for each built-in external secret.
+# What only a person can do, at the vendor, for each built-in external secret: each
+# vendor's module says it for its own.
 VENDOR_STEPS: dict[str, str] = {
-    "STRIPE_SECRET_KEY": "Stripe dashboard > Developers > API keys: roll the restricted key "
-    "of this environment's account (expire the old one now), keeping only the permissions "
-    "it had",
-    "STRIPE_WEBHOOK_SECRET": "Stripe dashboard > Developers > Webhooks: roll the endpoint's "
-    "signing secret (expire the old one now)",
-    "RESEND_API_KEY": "Resend dashboard > API Keys: revoke the key, then create one with "
-    "'Sending access' limited to this environment's sending domain",
+    name: step for vendor in MINTED_VENDORS for name, step in vendor.vendor_steps.items()
 }
 
-# The seed's playbook: revoke/rotate, invalidate sessions, audit for misuse, notify.
+
+def _in_catalog_order(vendor: MintedVendor) -> int:
+    return list(catalog.BUILT_IN.by_name).index(vendor.pasted)
+
+
+# The seed's playbook: revoke/rotate, invalidate sessions, audit for misuse, notify. The
+# vendors' own lines come in the order of their secrets in the catalog, as the playbook's
+# steps at the vendors do.
 AUDIT_CHECKLIST = [
     "Cloudflare audit log (Manage Account > Audit Log): token use, Worker deploys and secret "
     "changes since the suspected leak",
     "Neon: the project's operations log and `pg_stat_activity`; unexpected roles, grants "
     "or connections",
-    "Stripe: Developers > Logs and Events for calls made with the old key; unexpected "
-    "refunds, payouts or webhook endpoints",
-    "Resend: emails sent with the old key, and the domains and API keys list",
+    *(vendor.audit_line for vendor in sorted(MINTED_VENDORS, key=_in_catalog_order)),
     "GitHub: the organization audit log, environment approvals and deployments, "
     "Actions runs that read the environment's secrets",
     "Where the value may have been copied: logs, build artifacts, PR comments, chat; purge it",

@@ -38,6 +38,7 @@ from envkeeper import resource_types as types
 from envkeeper.clock import utc_today
 from envkeeper.sdk_internals import SECRET_SIG, SECRET_SIG_KEY, reset_root_resource
 from envkeeper.switch import Switch, record
+from envkeeper.vendors import MINTED_VENDORS
 
 STACK_TYPE = types.STACK
 SLOT_SWITCH = types.SLOT_SWITCH
@@ -46,6 +47,7 @@ GITHUB_USER = "github:index/getUser:getUser"
 PERMISSION_GROUPS = (
     "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList"
 )
+_MINTED_BY_TYPE = {vendor.minted_type: vendor for vendor in MINTED_VENDORS}
 SECRET = "[secret]"  # noqa: S105 (the marker printed instead of a value)
 
 
@@ -195,16 +197,13 @@ class FakeProviders(mocks.Mocks):
         elif args.typ == types.ACCOUNT_TOKEN:
             state["value"] = fake_value(self.prefix, *seed)
             state["status"] = "active"
-        elif args.typ == types.RESEND_KEY:
-            state["token"] = fake_value(self.prefix, *seed)
-            # Resend's id for the domain: only the provider can look it up.
-            domain_id = (
-                "d-" + hashlib.sha256(str(args.inputs.get("domain")).encode()).hexdigest()[:12]
+        elif args.typ in _MINTED_BY_TYPE:
+            # What a minted vendor's resource outputs, as its module says.
+            made, stand_ins = _MINTED_BY_TYPE[args.typ].offline_outputs(
+                args.inputs, fake_value(self.prefix, *seed)
             )
-            self.stand_ins.add(domain_id)
-            state["domainId"] = domain_id
-        elif args.typ == types.STRIPE_ENDPOINT:
-            state["secret"] = "whsec_" + fake_value(self.prefix, *seed)
+            state.update(made)
+            self.stand_ins.update(stand_ins)
         elif args.typ == SLOT_SWITCH:
             # As the provider's check computes it: from what `deployed` says was deployed
             # before, or with nothing deployed, each switch happened on its date.

@@ -9,7 +9,7 @@ deletes them with `--delete` (the deploy workflow, after every `pulumi up`).
 
 What the state holds is read from `pulumi stack export`, whole: live resources, those
 pending deletion (a replaced credential is deleted last, at the end of an `up`) and the
-ids of interrupted operations. Only names of `envkeeper/vendors.py`'s form with this
+ids of interrupted operations. Only names of `envkeeper/vendors/naming.py`'s form with this
 stack's mark count: a credential someone made by hand, another stack's or another
 product's, or one named before names carried dates, is never an orphan.
 

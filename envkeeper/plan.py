@@ -111,7 +111,7 @@ def _rotation(entry: CatalogEntry, settings: Settings) -> dict[str, Any] | None:
 def _source(
     entry: CatalogEntry, run: ProgramRun, value: str | None, delivered: list[Registration]
 ) -> dict[str, Any]:
-    source: dict[str, Any] = {"kind": entry.source.value, "description": entry.description}
+    source: dict[str, Any] = {"kind": str(entry.source), "description": entry.description}
     if entry.source is Source.EXTERNAL:
         source["config"] = entry.full_config_key
     elif entry.managed:

@@ -65,13 +65,10 @@ DECLARED: frozenset[str] = frozenset(
         GITHUB_ENVIRONMENT_COMPONENT,
         DEPLOY_TOKENS,
         WORKER_SECRETS,
-        RESEND_SENDING_KEYS,
         OLD_SESSIONS_ENDED,
         WORKER_SECRET,
         LOGIN_SESSIONS,
         SLOT_SWITCH,
-        RESEND_KEY,
-        STRIPE_ENDPOINT,
         ACCOUNT_TOKEN,
         GITHUB_ENVIRONMENT,
         GITHUB_BRANCH_POLICY,
@@ -84,6 +81,8 @@ DECLARED: frozenset[str] = frozenset(
         PG_GRANT,
         PG_DEFAULT_PRIVILEGES,
         RANDOM_PASSWORD,
+        # Each minted vendor's component and resources, as its module declares them.
+        *(t for vendor in vendors.MINTED_VENDORS for t in vendor.resource_types),
     }
 )
 

@@ -81,7 +81,7 @@ def secret_status(stack: str, settings: Settings, entry: CatalogEntry, today: da
     return SecretStatus(
         stack=stack,
         name=entry.name,
-        source=entry.source.value,
+        source=str(entry.source),
         last_rotated=last,
         policy_days=entry.rotation_days,
         due=due,
@@ -99,7 +99,7 @@ def standby_dies(settings: Settings, entry: CatalogEntry) -> date | None:
     a switch deployed on its date (the grace counts from the deploy: a later deploy, a
     later day; envkeeper/switch.py).
 
-    Logins and deploy tokens expire by themselves; a Resend key cannot, so the first `up`
+    Logins and deploy tokens expire by themselves; a vendor's key cannot, so the first `up`
     from that day deletes it. An older Better Auth version only decrypts: it lives until
     its turn."""
     if not has_switch(entry):
@@ -152,11 +152,8 @@ def minted_by(entry: CatalogEntry, slots: set[str] | None = None) -> set[str]:
         return {db.password_resource(login) for login in _logins(entry.name, slots)}
     if entry.source is Source.CLOUDFLARE_TOKEN:
         return {cf.token_resource(slot) for slot in slots or ()}
-    if entry.source is Source.RESEND_KEY:
-        return {vendors.resend_key_resource(slot) for slot in slots or ()}
-    if entry.source is Source.STRIPE_ENDPOINT:
-        return {vendors.STRIPE_ENDPOINT_RESOURCE}
-    return set()
+    vendor = vendors.minting(entry)
+    return vendor.resources(slots) if vendor is not None else set()
 
 
 def dependents(
@@ -190,8 +187,10 @@ def dependents(
         switches = after != current.active
         delivered = slot == after  # only the active slot's credential is delivered
     minted = minted_by(entry, slots)
-    if entry.source is Source.RESEND_KEY and not delivered and _standby_gone(settings, entry):
-        minted = set()  # a standby key past its end is declared no more: nothing to re-mint
+    if entry.vendor is not None and not delivered and _standby_gone(settings, entry):
+        # A vendor's standby key cannot expire: past its end it is declared no more (and
+        # deleted), so there is nothing to re-mint.
+        minted = set()
     found = (_carriers(entry, settings) if delivered else set()) | minted
     if entry.source is Source.NEON:
         logins = _logins(name, slots)
@@ -231,11 +230,13 @@ def standby_fate(settings: Settings, entry: CatalogEntry, slot: str) -> str:
             f"standbyGraceDays: {settings.standby_grace_days}, counted from the `pulumi up` "
             f"that deploys this if it runs after {written}"
         )
-        if entry.source is Source.RESEND_KEY:
+        vendor = vendors.minting(entry)
+        if vendor is not None:
+            noun = vendor.credential_noun
             return (
-                f"Consumers move to slot {slot}; the slot {other} key keeps working until "
-                f"{dies} ({grace}). Resend keys never expire, so the first `pulumi up` from "
-                "that day deletes it."
+                f"Consumers move to slot {slot}; the slot {other} {noun} keeps working until "
+                f"{dies} ({grace}). {vendor.title} {noun}s never expire, so the first "
+                "`pulumi up` from that day deletes it."
             )
         return (
             f"Consumers move to slot {slot}; slot {other} keeps working until {dies} "

@@ -22,7 +22,6 @@ from envkeeper.declared import project_catalog
 from envkeeper.environments import Environment, environment_mismatch
 from envkeeper.problems import Problem, UserError
 from envkeeper.stack_catalog import (
-    ADMIN_KEY_VENDOR,
     missing_secrets,
     plaintext_secret_problems,
     stack_catalog,
@@ -33,6 +32,7 @@ from envkeeper.stackfile import NAMESPACE, StackConfig
 from envkeeper.url_rules import origin_problem, webhook_url_problem
 from envkeeper.validation_messages import error_lines
 from envkeeper.vendor_settings import CloudflareSettings, GithubSettings, NeonSettings, Reviewers
+from envkeeper.vendors import by_admin_key
 from envkeeper.vendors.resend import ResendSettings
 from envkeeper.vendors.stripe import StripeSettings, StripeWebhook
 
@@ -118,9 +118,9 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
     )
     settings_keys = {k for k, what in _taken_config_keys().items() if what == _A_SETTING}
     for key in stray_secure:
-        vendor = ADMIN_KEY_VENDOR.get(key)
+        vendor = by_admin_key(key)
         if vendor:
-            fix = vendor_block_removed(vendor, key, stack)
+            fix = vendor_block_removed(vendor.key, key, stack)
         elif key in settings_keys:
             # A setting encrypted by `pulumi config set --secret`: one line, not a second
             # "missing" for the same key.

@@ -10,6 +10,7 @@ from envkeeper import catalog
 from envkeeper.catalog import Catalog
 from envkeeper.problems import Problem
 from envkeeper.stackfile import StackConfig
+from envkeeper.vendors import MINTED_VENDORS, by_admin_key, by_key
 
 if TYPE_CHECKING:
     from envkeeper.stack_settings import Settings
@@ -40,14 +41,13 @@ def stack_catalog(project: Catalog, raw: dict[str, Any]) -> Catalog:
     adopted = isinstance(neon, dict) and neon.get("existingProjectId") is not None
     # A created Neon project is managed with the API key; an adopted one via its owner URL.
     drop.append(catalog.NEON_API_KEY.key if adopted else catalog.NEON_OWNER_URL.key)
-    if raw.get("resend") is not None:
-        project = project.replacing(catalog.RESEND_MINTED)
-    else:
-        drop.append(catalog.RESEND_ADMIN_KEY.key)
-    if raw.get("stripe") is not None:
-        project = project.replacing(catalog.STRIPE_MINTED)
-    else:
-        drop.append(catalog.STRIPE_ADMIN_KEY.key)
+    # A vendor block lets envkeeper mint the secret with the vendor's admin key; without
+    # it the secret is pasted in, and no admin key is used.
+    for vendor in MINTED_VENDORS:
+        if raw.get(vendor.key) is not None:
+            project = project.replacing(vendor.minted)
+        else:
+            drop.append(vendor.admin.key)
     return project.without(*drop)
 
 
@@ -78,30 +78,31 @@ def unused_credential(key: str, stack: str) -> str:
             "this stack creates its Neon project, which envkeeper manages with "
             f"{catalog.NEON_API_KEY.key}: move this date to {catalog.NEON_API_KEY.key}"
         )
-    return vendor_block_removed(ADMIN_KEY_VENDOR[key], key, stack)
+    vendor = by_admin_key(key)
+    assert vendor is not None, f"{key} is no vendor's admin key"
+    return vendor_block_removed(vendor.key, key, stack)
 
 
 # What switching a vendor block off takes, said where each leftover trips: every step, so a
 # team deleting `envkeeper:resend:` or `envkeeper:stripe:` is not sent round one at a time.
-_PASTED_KEY = {"resend": "envkeeper:resendApiKey", "stripe": "envkeeper:stripeWebhookSecret"}
-ADMIN_KEY_VENDOR = {catalog.RESEND_ADMIN_KEY.key: "resend", catalog.STRIPE_ADMIN_KEY.key: "stripe"}
-
-
-def vendor_block_removed(vendor: str, key: str, stack: str = "STACK") -> str:
-    """The fix for `key`, left over from a removed `envkeeper:<vendor>` block."""
-    admin = next(k for k, v in ADMIN_KEY_VENDOR.items() if v == vendor)
+def vendor_block_removed(vendor_key: str, key: str, stack: str = "STACK") -> str:
+    """The fix for `key`, left over from a removed `envkeeper:<vendor_key>` block: its
+    admin key, or the slot dates of what it minted."""
+    vendor = by_key(vendor_key)
+    admin = vendor.admin.key
     pasted = (
         "then set the pasted value: "
-        f"pulumi config set --secret --stack {stack} {_PASTED_KEY[vendor]}"
+        f"pulumi config set --secret --stack {stack} {vendor.pasted_config_key}"
     )
     if key == admin:
         return (
-            f"you removed envkeeper:{vendor}, so nothing uses this admin key: delete this date "
-            f"(and the key itself: pulumi config rm --stack {stack} {admin}), {pasted}; or put "
-            "the block back to let envkeeper mint the secret"
+            f"you removed envkeeper:{vendor.key}, so nothing uses this admin key: delete this "
+            f"date (and the key itself: pulumi config rm --stack {stack} {admin}), {pasted}; or "
+            "put the block back to let envkeeper mint the secret"
         )
+    name = vendor.pasted
     return (
-        f"you removed envkeeper:resend, so RESEND_API_KEY is pasted in by hand and has one "
-        f"date: write RESEND_API_KEY: 'YYYY-MM-DD' (the day the pasted key was made) and "
+        f"you removed envkeeper:{vendor.key}, so {name} is pasted in by hand and has one "
+        f"date: write {name}: 'YYYY-MM-DD' (the day the pasted key was made) and "
         f"delete the {admin} date, {pasted}; or put the block back"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
@@ -17,8 +17,11 @@ from envkeeper.stack_catalog import unused_credential, vendor_block_removed
 from envkeeper.url_rules import origin_problem, webhook_url_problem
 from envkeeper.validation_messages import KeyedError
 from envkeeper.vendor_settings import CloudflareSettings, GithubSettings, NeonSettings
-from envkeeper.vendors.resend import ResendSettings
-from envkeeper.vendors.stripe import StripeSettings
+from envkeeper.vendors import MINTED_VENDORS
+
+if TYPE_CHECKING:
+    from envkeeper.vendors.resend import ResendSettings
+    from envkeeper.vendors.stripe import StripeSettings
 
 
 class Settings(ConfigModel):
@@ -36,12 +39,17 @@ class Settings(ConfigModel):
     rotation: dict[str, RotationDate] = Field(
         description="the keeper date (YYYY-MM-DD) of every rotated secret"
     )
-    resend: ResendSettings | None = Field(
-        default=None, description="{domain: mail.example.com} to let envkeeper mint the keys"
-    )
-    stripe: StripeSettings | None = Field(
-        default=None, description="{webhook: {url: ..., events: [...]}} for the endpoint"
-    )
+    # Each minted vendor's block, declared by its module (envkeeper/vendors/): present,
+    # envkeeper mints that vendor's secret; absent, it is pasted in. The checker reads the
+    # two built-in vendors' types here; a new vendor's block is read with `vendor.block`.
+    if TYPE_CHECKING:
+        resend: ResendSettings | None
+        stripe: StripeSettings | None
+    else:
+        for _vendor in MINTED_VENDORS:
+            __annotations__[_vendor.key] = _vendor.settings_model | None
+            locals()[_vendor.key] = Field(default=None, description=_vendor.settings_help)
+        del _vendor
     better_auth_legacy_secret: bool = Field(
         default=True,
         description="true while rows written before versioned secrets may still need "
@@ -97,14 +105,16 @@ class Settings(ConfigModel):
                 )
             if entry is None and name in catalog.TOKENS_BY_KEY:
                 raise KeyedError(name, unused_credential(name, stack))
+            vendor = next((v for v in MINTED_VENDORS if v.minted.name == name), None)
             if (
-                name == catalog.RESEND_MINTED.name
+                vendor is not None
+                and vendor.minted.two_slots
                 and entry is not None
                 and not entry.two_slots
                 and isinstance(value, dict)
             ):
                 # Slot dates are what envkeeper:resend leaves behind when it is deleted.
-                raise KeyedError(name, vendor_block_removed("resend", name, stack))
+                raise KeyedError(name, vendor_block_removed(vendor.key, name, stack))
             if entry is None or not entry.dated:
                 raise KeyedError(name, f"unknown secret; known names: {known}")
             if entry.two_slots:

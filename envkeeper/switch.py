@@ -25,12 +25,10 @@ from envkeeper.catalog import CatalogEntry, Source
 
 
 def has_switch(entry: CatalogEntry) -> bool:
-    """Whether a two-slot secret's standby dies after a grace (logins, tokens and minted
-    Resend keys do; an older Better Auth version only decrypts, and never dies)."""
-    return entry.two_slots and entry.source in (
-        Source.NEON,
-        Source.CLOUDFLARE_TOKEN,
-        Source.RESEND_KEY,
+    """Whether a two-slot secret's standby dies after a grace (logins, tokens and a minted
+    vendor's keys do; an older Better Auth version only decrypts, and never dies)."""
+    return entry.two_slots and (
+        entry.source in (Source.NEON, Source.CLOUDFLARE_TOKEN) or entry.vendor is not None
     )
 
 

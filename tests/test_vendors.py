@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from envkeeper import vendors
+from envkeeper import catalog, vendors
 from envkeeper.clock import utc_today
 from envkeeper.offline import is_secret, unwrap_all
+from envkeeper.settings import Settings
+from envkeeper.vendors import MINTED_VENDORS, MintedVendor
 from tests.conftest import STACKS
 from tests.programs import (
     canaries,
@@ -183,3 +185,15 @@ def test_every_stack_marks_its_vendor_names_with_a_mark_no_other_stack_has() -> 
         # A name written before names carried dates, or by hand, is never envkeeper's.
         for foreign in (f"envkeeper {settings.environment.value} sending (a)", "Production"):
             assert not vendors.is_named_for(settings, vendors.SENDING_KEY, foreign)
+
+
+@pytest.mark.parametrize("vendor", MINTED_VENDORS, ids=lambda v: v.key)
+def test_each_vendor_module_agrees_with_the_catalog_and_the_settings(vendor: MintedVendor) -> None:
+    pasted = catalog.BUILT_IN[vendor.pasted]
+    assert pasted.source is catalog.Source.EXTERNAL
+    assert pasted.full_config_key == vendor.pasted_config_key
+    assert (vendor.minted.name, vendor.minted.vendor) == (vendor.pasted, vendor.key)
+    assert vendor.minted.managed and not pasted.managed
+    assert vendor.minted_type in vendor.resource_types
+    assert Settings.model_fields[vendor.key].default is None  # absent: pasted in
+    assert catalog.TOKENS_BY_KEY[vendor.admin.key] == vendor.admin

@@ -1,12 +1,12 @@
-"""What envkeeper mints at Cloudflare, Resend and Stripe, as data: the Pulumi names, and
-the name each credential carries at its vendor.
+"""The vendors whose credentials envkeeper mints by API, where a stack lets it, one module
+each (resend.py, stripe.py), and the names those credentials carry (naming.py).
 
-A vendor name says whose a credential is (`envkeeper`, the environment, what it is, its
-slot and keeper date) and ends with the stack's mark: six hex digits of the application
-repository and its GitHub environment, which no two stacks share (envkeeper/isolation.py),
-so two stacks or two products in one vendor account never take each other's credentials
-for their own. The keeper date tells a credential from the one it replaces. Resend allows
-50 characters; the longest name here has 48.
+Each vendor's module declares a `VENDOR` (a `MintedVendor`, minted.py): its settings key
+and model, what it mints in place of a pasted secret, its admin key, its resource types,
+its offline outputs, the steps a person takes at the vendor, its incident audit line and
+what `validate` says of it. Every place that knows of minted vendors loops over
+`MINTED_VENDORS`, found here by module, so a new vendor is its own module (with its
+component, its stand-in and its tests) and nothing else.
 
 The components, the orphan check and the rotation commands read this; nothing here imports
 an SDK.
@@ -14,58 +14,75 @@ an SDK.
 
 from __future__ import annotations
 
-import hashlib
-import re
-from datetime import date
-from typing import TYPE_CHECKING
+import importlib
+import pkgutil
 
-if TYPE_CHECKING:
-    from envkeeper.settings import Settings
+from envkeeper.catalog_model import CatalogEntry
+from envkeeper.vendors.minted import MintedVendor
+from envkeeper.vendors.naming import DEPLOY_TOKEN, credential_name, is_named_for, stack_mark
+from envkeeper.vendors.resend import (
+    RESEND_KEY_TYPE,
+    SENDING_KEY,
+    SENDING_KEYS_TYPE,
+    resend_key_name,
+    resend_key_resource,
+)
+from envkeeper.vendors.stripe import (
+    STRIPE_ENDPOINT_RESOURCE,
+    STRIPE_ENDPOINT_TYPE,
+    WEBHOOK,
+    stripe_endpoint_name,
+)
 
-# The Pulumi type names of the two dynamic providers' resources.
-RESEND_KEY_TYPE = "pulumi-python:dynamic/envkeeper:ResendApiKey"
-STRIPE_ENDPOINT_TYPE = "pulumi-python:dynamic/envkeeper:StripeWebhookEndpoint"
-STRIPE_ENDPOINT_RESOURCE = "stripe-webhook"
-# The component that holds the two Resend sending keys.
-SENDING_KEYS_TYPE = "envkeeper:resend:SendingKeys"
+__all__ = [
+    "DEPLOY_TOKEN",
+    "MINTED_VENDORS",
+    "RESEND_KEY_TYPE",
+    "SENDING_KEY",
+    "SENDING_KEYS_TYPE",
+    "STRIPE_ENDPOINT_RESOURCE",
+    "STRIPE_ENDPOINT_TYPE",
+    "WEBHOOK",
+    "MintedVendor",
+    "by_admin_key",
+    "by_key",
+    "credential_name",
+    "is_named_for",
+    "minting",
+    "resend_key_name",
+    "resend_key_resource",
+    "stack_mark",
+    "stripe_endpoint_name",
+]
 
-# What each kind of credential is called in its name.
-DEPLOY_TOKEN = "deploy"  # noqa: S105 (a word in a name, not a token)
-SENDING_KEY = "sending"
-WEBHOOK = "webhook"
-
-
-def resend_key_resource(slot: str) -> str:
-    """The Pulumi name of a Resend sending-key slot."""
-    return f"resend-{slot}"
-
-
-def stack_mark(settings: Settings) -> str:
-    """Six hex digits naming this stack among every envkeeper stack: its application
-    repository and GitHub environment, which isolation keeps to one stack."""
-    owner = f"{settings.github.repository}/{settings.github.environment}"
-    return hashlib.sha256(owner.encode()).hexdigest()[:6]
-
-
-def credential_name(settings: Settings, kind: str, rotated: date, slot: str | None = None) -> str:
-    """`envkeeper production sending a 2026-09-23 4c1f0a`: whose, what, which slot, when."""
-    words = ["envkeeper", settings.environment.value, kind, *([slot] if slot else [])]
-    return " ".join([*words, rotated.isoformat(), stack_mark(settings)])
-
-
-def is_named_for(settings: Settings, kind: str, name: str) -> bool:
-    """Whether a vendor's credential carries this stack's name for `kind`, any slot or
-    date: `credential_name`'s form with this stack's mark."""
-    pattern = rf"envkeeper [a-z]+ {re.escape(kind)} (?:[ab] )?\d{{4}}-\d{{2}}-\d{{2}} "
-    return re.fullmatch(pattern + re.escape(stack_mark(settings)), name) is not None
+_NOT_VENDORS = {"minted", "naming"}
 
 
-def resend_key_name(settings: Settings, slot: str) -> str:
-    """The key's name in the Resend dashboard: whose it is, at a glance."""
-    rotated = settings.slots("RESEND_API_KEY").date_of(slot)
-    return credential_name(settings, SENDING_KEY, rotated, slot)
+def _discovered() -> tuple[MintedVendor, ...]:
+    """Every module here that declares a VENDOR, by module name: the one order in which
+    settings, catalog, plan, review and messages list them."""
+    found = []
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module.name in _NOT_VENDORS:
+            continue
+        vendor = getattr(importlib.import_module(f"{__name__}.{module.name}"), "VENDOR", None)
+        if isinstance(vendor, MintedVendor):
+            found.append(vendor)
+    return tuple(found)
 
 
-def stripe_endpoint_name(settings: Settings) -> str:
-    """The endpoint's description in the Stripe dashboard."""
-    return credential_name(settings, WEBHOOK, settings.single_date("STRIPE_WEBHOOK_SECRET"))
+MINTED_VENDORS: tuple[MintedVendor, ...] = _discovered()
+
+
+def by_key(key: str) -> MintedVendor:
+    return next(v for v in MINTED_VENDORS if v.key == key)
+
+
+def by_admin_key(config_key: str) -> MintedVendor | None:
+    """The vendor whose admin key is set at `config_key`, if any."""
+    return next((v for v in MINTED_VENDORS if v.admin.key == config_key), None)
+
+
+def minting(entry: CatalogEntry) -> MintedVendor | None:
+    """The vendor that mints `entry`'s credential, if a minted vendor does."""
+    return None if entry.vendor is None else by_key(entry.vendor)
