@@ -15,13 +15,14 @@ from envkeeper import github as gh
 from envkeeper.isolation import load_checked_settings, stripe_key_problem
 from envkeeper.problems import Problem, UserError
 from envkeeper.settings import Settings
+from envkeeper.vendors.stripe import STRIPE
 
 
 def stripe_key_problems(settings: Settings, stack: str, origin: str) -> list[Problem]:
     """A live-mode Stripe key in a stack outside production. Only the value tells the mode,
     so it is read here, before any resource is declared, checked by its prefix and dropped:
     never kept, logged or put in a message."""
-    keys = [catalog.STRIPE_ADMIN_KEY.key, catalog.BUILT_IN["STRIPE_SECRET_KEY"].full_config_key]
+    keys = [STRIPE.admin.key, catalog.BUILT_IN["STRIPE_SECRET_KEY"].full_config_key]
     problems = []
     for key in keys:
         if key not in settings.catalog.secure_config_keys():

@@ -44,9 +44,9 @@ from components.vendor_calls import (
 )
 from components.vendor_credentials import listed_resend_keys, remove_resend_key
 from envkeeper import vendors
-from envkeeper.catalog import RESEND_ADMIN_KEY
 from envkeeper.clock import utc_today
 from envkeeper.settings import Settings
+from envkeeper.vendors.resend import RESEND
 
 # A new domain or keeper date is a new key: Resend keys cannot be re-bound. A new name (the
 # naming changed, the repository was renamed) renames the key in place.
@@ -62,7 +62,7 @@ _RUNTIME: dict[str, str | None] = {}
 
 
 class ResendKeyProvider(AdminKeyProvider):
-    config_key = RESEND_ADMIN_KEY.key
+    config_key = RESEND.admin.key
     env_var = "RESEND_API_KEY"
     runtime = _RUNTIME
     vendor = "Resend"

@@ -47,8 +47,8 @@ from components.vendor_calls import (
 )
 from components.vendor_credentials import delete_stripe_endpoint
 from envkeeper import vendors
-from envkeeper.catalog import STRIPE_ADMIN_KEY
 from envkeeper.settings import Settings
+from envkeeper.vendors.stripe import STRIPE
 
 # Stripe cannot move an endpoint between Connect and the account itself, and sets an
 # endpoint's API version only when it is created; a new keeper date is a new signing secret.
@@ -68,7 +68,7 @@ _RUNTIME: dict[str, str | None] = {}
 
 
 class WebhookEndpointProvider(AdminKeyProvider):
-    config_key = STRIPE_ADMIN_KEY.key
+    config_key = STRIPE.admin.key
     env_var = "STRIPE_API_KEY"
     runtime = _RUNTIME
     vendor = "Stripe"

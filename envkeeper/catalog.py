@@ -21,8 +21,6 @@ from envkeeper.catalog_model import (
     Source,
 )
 from envkeeper.vendors import MINTED_VENDORS
-from envkeeper.vendors.resend import RESEND
-from envkeeper.vendors.stripe import STRIPE
 
 __all__ = [
     "MINTED",
@@ -147,11 +145,6 @@ _BUILT_IN_ENTRIES: tuple[CatalogEntry, ...] = (
 
 LEGACY_AUTH_SECRET = "BETTER_AUTH_SECRET"
 
-# What RESEND_API_KEY and STRIPE_WEBHOOK_SECRET become in a stack that lets envkeeper mint
-# them (envkeeper:resend, envkeeper:stripe): declared by each vendor's module.
-RESEND_MINTED = RESEND.minted
-STRIPE_MINTED = STRIPE.minted
-
 # Pulumi type of the component that owns one environment's secrets; it registers them
 # as its `secrets` output, which is how the offline plan follows each one to its destinations.
 ENVIRONMENT_TYPE = "envkeeper:environment:Environment"
@@ -196,9 +189,8 @@ NEON_OWNER_URL = ProviderToken(
     "Neon console > the project > Roles: reset the owner role's password and copy the new "
     "connection URL",
 )
-# The keys envkeeper's own providers use to mint, only in stacks that let them.
-RESEND_ADMIN_KEY = RESEND.admin
-STRIPE_ADMIN_KEY = STRIPE.admin
+# Then the keys envkeeper's own providers mint with (each minted vendor's module declares
+# its own), used only in stacks that let them.
 ALL_TOKENS: tuple[ProviderToken, ...] = (
     *PROVIDER_TOKENS,
     NEON_OWNER_URL,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from envkeeper import pulumi_cli
-from envkeeper.catalog import CLOUDFLARE_API_TOKEN, RESEND_ADMIN_KEY, STRIPE_ADMIN_KEY
+from envkeeper.catalog import CLOUDFLARE_API_TOKEN
 from envkeeper.orphans import (
     CLOUDFLARE,
     RESEND,
@@ -27,12 +27,14 @@ from envkeeper.orphans import (
 )
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.settings import Settings
+from envkeeper.vendors.resend import RESEND as RESEND_VENDOR
+from envkeeper.vendors.stripe import STRIPE as STRIPE_VENDOR
 
 # Each vendor's admin key: the stack config key, then the provider's environment variable.
 ADMIN_KEYS = {
     CLOUDFLARE: (CLOUDFLARE_API_TOKEN.key, "CLOUDFLARE_API_TOKEN"),
-    RESEND: (RESEND_ADMIN_KEY.key, "RESEND_API_KEY"),
-    STRIPE: (STRIPE_ADMIN_KEY.key, "STRIPE_API_KEY"),
+    RESEND: (RESEND_VENDOR.admin.key, "RESEND_API_KEY"),
+    STRIPE: (STRIPE_VENDOR.admin.key, "STRIPE_API_KEY"),
 }
 
 
