@@ -140,6 +140,7 @@ class AccessReview:
     admin_credentials: list[dict[str, Any]]  # the providers' own: the most powerful
     standbys: list[dict[str, Any]]
     workers: dict[str, list[str]]  # least privilege: what a leak of each would expose
+    local_development: bool  # every reader of the stack may copy the Workers' values
     orphans: list[dict[str, Any]] | None  # None: the vendors were not asked
     checklist: list[str]
 
@@ -234,6 +235,7 @@ def review(
             worker: list(settings.cloudflare.secrets_of(worker))
             for worker in settings.cloudflare.workers
         },
+        local_development=settings.local_development,
         # Live credentials with this stack's names that its state does not hold.
         orphans=None if orphans is None else [asdict(c) for c in orphans],
         checklist=CHECKLIST,
@@ -340,6 +342,14 @@ def as_markdown(record: AccessReview) -> str:
     lines += ["", "## What each Worker holds", "", _row("Worker", "secrets"), _row("---", "---")]
     for worker, names in data["workers"].items():
         lines.append(_row(f"`{worker}`", ", ".join(f"`{n}`" for n in names)))
+    if data["local_development"]:
+        lines += [
+            "",
+            "Local development is on (`localDevelopment: true`): the stack output "
+            "`localDevelopment` holds these values, and everyone who can read this stack can "
+            "write them into a local `.dev.vars` (`envkeeper dev-vars`). Count them among "
+            "who holds these secrets; a departing one is offboarded from this stack.",
+        ]
     lines += ["", "## Credentials no state holds (orphans)", ""]
     if data["orphans"] is None:
         lines.append(

@@ -242,6 +242,16 @@ def test_dev_access_review_says_no_approval_is_needed(cli: Any) -> None:
     assert "From: branches main" in out
 
 
+def test_access_review_counts_local_development_among_who_holds_the_workers_values(
+    cli: Any,
+) -> None:
+    # dev ships with localDevelopment: every reader of the stack may copy its values.
+    sentence = "everyone who can read this stack can write them into a local `.dev.vars`"
+    assert sentence in cli("access-review", "dev").stdout
+    assert json.loads(cli("access-review", "dev", "--format", "json").stdout)["local_development"]
+    assert sentence not in cli("access-review", "prod").stdout
+
+
 def test_access_review_marks_a_standby_token_that_has_expired(cli: Any) -> None:
     # prod's standby token (slot a) died on 2026-11-18, a week after slot b took over.
     data = json.loads(cli("access-review", "prod", "--format", "json").stdout)
