@@ -88,6 +88,14 @@ def vendor_steps(entry: CatalogEntry, stack: str) -> list[str]:
     return [at_vendor, f"pulumi config set --secret --stack {stack} {entry.full_config_key}"]
 
 
+# A stack with localDevelopment: its values were also copied onto laptops.
+LOCAL_FILES_EFFECT = (
+    "local development: each `.dev.vars` written from this stack holds the retired values "
+    "once the up has run; whoever wrote one writes it again (`envkeeper dev-vars`), and a "
+    "`.dev.vars` that was shared or committed is a leak of this stack"
+)
+
+
 def plan_emergency(stack: str, settings: Settings, names: list[str], today: date) -> Playbook:
     project = settings.catalog
     tracked = [e.name for e in settings.tracked]
@@ -133,6 +141,8 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
             effects.append(f"{name}: rotating it means {effect}")
     if catalog.LEGACY_AUTH_SECRET in project.by_name and not names:
         effects.append(LEGACY_KEY_EFFECT)
+    if settings.local_development and changes:
+        effects.append(LOCAL_FILES_EFFECT)
     return Playbook(
         changes=changes,
         vendor_steps=vendor,

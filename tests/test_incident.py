@@ -41,6 +41,15 @@ def test_dry_run_changes_no_file_and_shows_the_whole_playbook(cli: Any, project:
         assert item in out
 
 
+def test_an_emergency_on_a_stack_with_local_development_names_the_dev_vars_files(
+    cli: Any,
+) -> None:
+    # dev's values were copied onto laptops: the playbook says those copies retire too.
+    line = "each `.dev.vars` written from this stack holds the retired values"
+    assert line in cli("emergency", "dev", "--dry-run").stdout
+    assert line not in cli("emergency", "prod", "--dry-run").stdout
+
+
 def test_emergency_rotates_every_managed_credential_both_slots(cli: Any, project: Path) -> None:
     _, before_settings = load("prod", project)
     before = run("prod", project)
