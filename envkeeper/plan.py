@@ -63,10 +63,11 @@ def secret_values(run: ProgramRun) -> dict[str, str]:
 
 
 def carriers(run: ProgramRun, value: str, where: str) -> list[Registration]:
-    """Resources whose inputs (`where="inputs"`) or outputs carry exactly `value`."""
+    """Resources whose inputs (`where="inputs"`) or outputs carry exactly `value`, in the
+    plan's stable order (resources made side by side register in either order)."""
     return [
         reg
-        for reg in run.registrations
+        for reg in ordered(run.registrations)
         if reg.custom and value in _strings(unwrap_all(getattr(reg, where)))
     ]
 
@@ -117,7 +118,9 @@ def _source(
     elif entry.managed:
         # What mints it, by the same names as a rotation's blast radius.
         minted = minted_by(entry, set(catalog.SLOTS) if entry.two_slots else None)
-        source["resources"] = [r.urn for r in run.registrations if r.custom and r.name in minted]
+        source["resources"] = [
+            r.urn for r in ordered(run.registrations) if r.custom and r.name in minted
+        ]
     elif value is not None and entry.secret:
         # The producer: it outputs the value without having been given it.
         given = {r.urn for r in delivered}

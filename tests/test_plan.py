@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import subprocess
@@ -13,9 +14,11 @@ import pytest
 
 from envkeeper import catalog
 from envkeeper import database as db
-from envkeeper.render import fitted_widths
+from envkeeper.plan import build_plan
+from envkeeper.render import as_json, fitted_widths
+from envkeeper.settings import missing_secrets
 from tests.conftest import ROOT, STACKS
-from tests.programs import SHIPPED, load, plan_json
+from tests.programs import SHIPPED, load, plan_json, run
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -294,3 +297,16 @@ def test_plan_in_a_process_that_runs_many_commands_leaves_the_collector_alone(cl
     before = gc.get_freeze_count()
     plan_json(cli, "dev")
     assert gc.get_freeze_count() == before
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_plan_is_the_same_whatever_order_the_resources_registered_in(stack: str) -> None:
+    # Resources made side by side (slot a's and b's passwords) register in either order
+    # from one run to the next; the plan a reviewer diffs must not change with it.
+    result = run(stack)
+    config, settings = load(stack)
+    needed = missing_secrets(config, settings)
+    backwards = dataclasses.replace(result, registrations=result.registrations[::-1])
+    assert as_json(build_plan(backwards, settings, needed)) == as_json(
+        build_plan(result, settings, needed)
+    )
