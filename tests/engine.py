@@ -211,25 +211,8 @@ def new_workspace(
 
 
 def required_engine() -> Path:
-    """The engine's folder for a test module's fixture: skipped where none can be had,
-    and a failure in CI, which builds one first."""
-    import pytest
-
-    found = find_engine()
-    if os.environ.get("ENVKEEPER_NO_PROVIDER_SOURCES"):
-        # .ci/run found no provider sources to build the plugins from on this machine.
-        pytest.skip("the provider plugins could not be built here: no provider sources")
-    why = None
-    if found is None:
-        why = "no pulumi CLI: put one on PATH or run scripts/pulumi-from-source.sh"
-    elif missing := missing_plugins(found):
-        why = f"no provider plugin for {', '.join(missing)}: run scripts/provider-plugins.sh"
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-    assert found is not None
-    return found
+    """The engine's folder for a test module's fixture (`engine_or_skip`, by its other name)."""
+    return engine_or_skip()
 
 
 def process_tree(root: int) -> list[int]:
