@@ -12,6 +12,7 @@ from components.stack_config import read_stack_config
 from envkeeper import catalog, local
 from envkeeper import cloudflare as cf
 from envkeeper import github as gh
+from envkeeper.clock import pinned_note
 from envkeeper.isolation import load_checked_settings, stripe_key_problem
 from envkeeper.problems import Problem, UserError
 from envkeeper.settings import Settings
@@ -39,6 +40,10 @@ def run() -> Environment:
     stack = pulumi.get_stack()
     root = Path(pulumi.get_root_directory())
     try:
+        pinned = pinned_note()
+        if pinned:
+            # Shown in every preview and update, the deploy logs and PR comments included.
+            pulumi.log.warn(pinned.removeprefix("note: "))
         config = read_stack_config(stack, root)
         # The same checks `validate` makes, so a manual `pulumi up` cannot skip them: the
         # other stacks' files sit beside the program.

@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from envkeeper import catalog
-from envkeeper.clock import utc_today
+from envkeeper.clock import pinned_note, utc_today
 from envkeeper.isolation import load_checked_settings
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import DUE_SOON_DAYS
@@ -85,6 +85,7 @@ def settle() -> None:
 
 
 @app.callback()
+@user_errors
 def _root(
     project_dir: Annotated[
         Path | None,
@@ -98,6 +99,10 @@ def _root(
 ) -> None:
     if project_dir is not None:
         _state["project_dir"] = project_dir
+    # A day set by ENVKEEPER_TODAY is never silent: every command says so first.
+    note = pinned_note()
+    if note:
+        print(note, file=sys.stderr)
 
 
 def project_dir() -> Path:

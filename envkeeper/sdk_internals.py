@@ -2,22 +2,16 @@
 
 The Python SDK has no public way to list every config key (the program validates the
 whole stack file), to reset the root resource between offline runs, or to name the
-wire-format marker of a secret. tests/test_sdk_internals.py checks each name below
-against the installed SDK and its version against the tested range, so an SDK upgrade
-fails a test instead of a deploy or a plan. Imported only where Pulumi runs (the program
-and `plan`), never by the other commands.
+wire-format marker of a secret. tests/test_sdk_internals.py exercises each function below
+against the installed SDK, whatever its version: an upgrade that keeps these names passes,
+and one that changes a name fails a test (naming it) instead of a deploy or a plan.
+Imported only where Pulumi runs (the program and `plan`), never by the other commands.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from pulumi.runtime import config as _config
-from pulumi.runtime import rpc as _rpc
 from pulumi.runtime import settings as _settings
-
-# The SDK versions these names were checked against (uv.lock pins one inside it).
-TESTED_PULUMI = (3, 272)
 
 # The engine's wire format marks a secret with this key and value; they are part of the
 # protocol, so they are written out here and checked against the SDK's own.
@@ -33,13 +27,3 @@ def all_config_keys() -> set[str]:
 def reset_root_resource() -> None:
     """Forget the previous run's stack resource, so an offline run can follow another."""
     _settings.ROOT.set(None)
-
-
-def private_names() -> dict[str, Any]:
-    """The private attributes above, as the installed SDK has them (for the test)."""
-    return {
-        "pulumi.runtime.config.CONFIG": getattr(_config, "CONFIG", None),
-        "pulumi.runtime.settings.ROOT": getattr(_settings, "ROOT", None),
-        "pulumi.runtime.rpc._special_sig_key": getattr(_rpc, "_special_sig_key", None),
-        "pulumi.runtime.rpc._special_secret_sig": getattr(_rpc, "_special_secret_sig", None),
-    }

@@ -17,9 +17,15 @@ bin="$home/bin"
 
 command -v go >/dev/null 2>&1 || { echo "pulumi-from-source: needs Go (1.26 or later) on PATH" >&2; exit 2; }
 
-# The CLI at the version scripts/engine/go.mod pins; the Python shims at the version of the
-# Python SDK that uv.lock pins, so a program runs exactly as the locked SDK expects.
-cli_version="$(cd "$module" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
+# The CLI at the version .pulumi.version names (the workflows install the same), which
+# scripts/engine/go.mod must build; the Python shims at the version of the Python SDK that
+# uv.lock pins, so a program runs exactly as the locked SDK expects.
+cli_version="v$(tr -d '[:space:]' < "$repo/.pulumi.version")"
+built_version="$(cd "$module" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
+if [ "$cli_version" != "$built_version" ]; then
+    echo "pulumi-from-source: .pulumi.version names ${cli_version#v} but scripts/engine/go.mod builds ${built_version#v}; run (cd scripts/engine && go get github.com/pulumi/pulumi/pkg/v3@$cli_version github.com/pulumi/pulumi/sdk/v3@$cli_version && go mod tidy)" >&2
+    exit 2
+fi
 sdk_version="v$(python3 - "$repo/uv.lock" <<'PY'
 import sys, tomllib
 with open(sys.argv[1], "rb") as f:

@@ -1,27 +1,62 @@
-"""Shared fixtures: the project, stack files in a scratch project, and offline runs."""
+"""Shared fixtures: the project, stack files in a scratch project, and offline runs.
+
+Every test runs on one pinned day, TODAY, whatever the calendar says: the code reads the
+clock, the tests write dates, and a pair of them must agree on what day it is or the test
+breaks by itself some day. In this process the clock is moved (time-machine); a process a
+test starts is told the day by ENVKEEPER_TODAY (`pinned_env`), which the commands and the
+program honour. A test marked `real_clock` runs on the real clock, on purpose, and asserts
+only what holds on any day.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from typer.testing import CliRunner
 
 from envkeeper.cli import _state, app
+from envkeeper.clock import TODAY_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")
+
+# The shipped project as the tests know it: its Pulumi.yaml and program, and a copy of its
+# stack files frozen on the day below. The shipped files' keeper dates move whenever a secret
+# is rotated; the copy's do not, so a rotation's pull request changes no test.
+PROJECT = ROOT / "tests" / "stacks"
+
+# The day the suite runs on: the tests' dates are written for it.
+TODAY = date(2026, 12, 1)
+
+
+def pinned_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a process a test starts (os.environ by default), on TODAY."""
+    return {**(os.environ if env is None else env), TODAY_VARIABLE: TODAY.isoformat()}
+
+
+@pytest.fixture(autouse=True)
+def pinned_day(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    # Noon UTC, ticking: the same date in every time zone the test might set.
+    with time_machine.travel(datetime.combine(TODAY, time(12), tzinfo=UTC), tick=True):
+        yield
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A scratch copy of the project: its program and its three stack files."""
     for name in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in STACKS)):
-        shutil.copy(ROOT / name, tmp_path / name)
+        shutil.copy(PROJECT / name, tmp_path / name)
     return tmp_path
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from envkeeper.stackfile import round_trip_yaml
+from tests.conftest import pinned_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSPHRASE = "engine-test-passphrase"  # encrypts throwaway test state only
@@ -136,6 +137,7 @@ class Workspace:
             PULUMI_SKIP_CONFIRMATIONS="true",
             NO_COLOR="1",
         )
+        env = pinned_env(env)  # the program's "today" is the suite's
         env.update(self.env_extra)
         return env
 

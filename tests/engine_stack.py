@@ -12,8 +12,9 @@ from pathlib import Path
 
 from envkeeper.stackfile import round_trip_yaml
 from tests.cloudflare_api import CloudflareApi
+from tests.conftest import PROJECT
 from tests.declared_project import DATES, DECLARED
-from tests.engine import ROOT, Workspace, new_workspace
+from tests.engine import Workspace, new_workspace
 from tests.github_api import GitHubApi
 from tests.pgserver import Server, neon_like_owner, running_server
 from tests.resend_api import ResendApi
@@ -86,7 +87,7 @@ def stack_file(vendors: Vendors, stack: str = STACK) -> str:
     """A shipped stack file (production's by default), adopting its Neon project, with the
     README's declared secrets' dates and the providers pointed at the stand-ins."""
     yaml = round_trip_yaml()
-    document = yaml.load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    document = yaml.load((PROJECT / f"Pulumi.{stack}.yaml").read_text())
     config = document["config"]
     config["envkeeper:neon"] = {
         "projectName": config["envkeeper:neon"]["projectName"],

@@ -4,6 +4,10 @@ PostgreSQL refuses to run as root, so when the tests run as root the server runs
 `postgres` OS user (runuser), in a temporary directory, on a free loopback port.
 Logins over TCP use scram-sha-256, so a wrong password is really refused; with `tls`, the
 server also speaks TLS on a throwaway certificate.
+
+The server runs on the suite's pinned day (libfaketime, Debian's `faketime` package): it
+judges a login's VALID UNTIL by its own clock, and the program wrote that date from the
+same "today" as the test.
 """
 
 from __future__ import annotations
@@ -31,17 +35,34 @@ def find_bindir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
+def find_faketime() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    return Path(found[0]) if found else None
+
+
 def required_bindir() -> Path:
     """The server binaries, for a test that needs them: skipped without them, except in CI,
     which installs them (.ci/run) and must run every test."""
     import pytest
 
     bindir = find_bindir()
-    if bindir is None:
+    if bindir is None or find_faketime() is None:
         if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing; .ci/run installs them")
-        pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql)")
+            pytest.fail("PostgreSQL or libfaketime is missing; .ci/run installs them")
+        pytest.skip(
+            "PostgreSQL server binaries or libfaketime are not installed "
+            "(apt-get install postgresql faketime)"
+        )
     return bindir
+
+
+def on_the_pinned_day() -> list[str]:
+    """`env` arguments that start a program on the suite's day, ticking from its noon."""
+    from tests.conftest import TODAY
+
+    library = find_faketime()
+    assert library is not None, "libfaketime is not installed (apt-get install faketime)"
+    return ["env", f"LD_PRELOAD={library}", f"FAKETIME=@{TODAY.isoformat()} 12:00:00"]
 
 
 def _free_port() -> int:
@@ -78,6 +99,7 @@ def running_server(bindir: Path, tls: bool = False) -> Iterator[Server]:
         user = pwd.getpwnam("postgres")
         os.chown(base, user.pw_uid, user.pw_gid)
         as_postgres = ["runuser", "-u", "postgres", "--"]
+    as_postgres = [*as_postgres, *on_the_pinned_day()]
     data, log, port = base / "data", base / "server.log", _free_port()
 
     def pg(*args: str) -> None:

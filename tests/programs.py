@@ -19,29 +19,28 @@ from envkeeper.stackfile import (
     round_trip_yaml,
     stack_file,
 )
+from tests.conftest import PROJECT
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
-def project(project_dir: Path = ROOT) -> Catalog:
+def project(project_dir: Path = PROJECT) -> Catalog:
     """The catalog of the project in `project_dir`, declared entries included."""
     return project_catalog(project_config(project_dir).get(DECLARED_KEY), "Pulumi.yaml")
 
 
 # The shipped project's catalog: the built-in entries and whatever its Pulumi.yaml declares.
-SHIPPED = project(ROOT)
+SHIPPED = project(PROJECT)
 
 
-def tracked(stack: str, project_dir: Path = ROOT) -> list[str]:
+def tracked(stack: str, project_dir: Path = PROJECT) -> list[str]:
     """The names with a keeper date that `rotation status` reports for `stack`."""
     return [e.name for e in load(stack, project_dir)[1].tracked]
 
 
-def secret_keys(project_dir: Path = ROOT) -> list[str]:
+def secret_keys(project_dir: Path = PROJECT) -> list[str]:
     return project(project_dir).secure_config_keys()
 
 
-def canaries(tag: str, project_dir: Path = ROOT, stack: str | None = None) -> dict[str, str]:
+def canaries(tag: str, project_dir: Path = PROJECT, stack: str | None = None) -> dict[str, str]:
     """A distinctive, obviously fake value for every secret key (of `stack`, if given: a
     stack file refuses a secure value it does not use)."""
     keys = secret_keys(project_dir)
@@ -50,14 +49,14 @@ def canaries(tag: str, project_dir: Path = ROOT, stack: str | None = None) -> di
     return {key: f"CANARY-{tag}-{key.replace(':', '-')}-7f3a" for key in keys}
 
 
-def load(stack: str, project_dir: Path = ROOT) -> tuple[StackConfig, Settings]:
+def load(stack: str, project_dir: Path = PROJECT) -> tuple[StackConfig, Settings]:
     config = load_config(project_dir, stack)
     return config, parse_settings(config, stack)
 
 
 def run(
     stack: str,
-    project_dir: Path = ROOT,
+    project_dir: Path = PROJECT,
     secrets: dict[str, str] | None = None,
     generated_prefix: str = "generated-",
     providers: FakeProviders | None = None,
@@ -135,7 +134,7 @@ def pasted(stack_file_text: str) -> str:
     return "".join(ln for ln in text.splitlines(keepends=True) if "AdminKey:" not in ln)
 
 
-def without_declared(stack_file_text: str, project_dir: Path = ROOT) -> str:
+def without_declared(stack_file_text: str, project_dir: Path = PROJECT) -> str:
     """A stack file without the keeper dates of the secrets `project_dir` declares: the
     engine tests run their own small project, which declares none."""
     declared = {e.name for e in project(project_dir) if e.declared}

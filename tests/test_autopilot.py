@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 
 from envkeeper.catalog import Source
-from envkeeper.clock import utc_today
+from tests.conftest import TODAY
 from tests.declared_project import declare
 from tests.programs import changed_resources, load, run, set_rotation
 
-TODAY = utc_today()
 OLD = {
     "a": (TODAY - timedelta(days=500)).isoformat(),
     "b": (TODAY - timedelta(days=400)).isoformat(),

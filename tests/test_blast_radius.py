@@ -15,15 +15,14 @@ import pytest
 
 from envkeeper import catalog
 from envkeeper.catalog import Catalog
-from envkeeper.clock import utc_today
 from envkeeper.declared import project_catalog
 from envkeeper.offline import SLOT_SWITCH, FakeProviders, ProgramRun, unwrap_all
 from envkeeper.rotation import dependents
-from tests.conftest import ROOT, STACKS
+from tests.conftest import PROJECT, STACKS, TODAY
 from tests.declared_project import DECLARED, declare
 from tests.programs import changed_resources, load, run, set_rotation
 
-NEW_DATE = utc_today().isoformat()
+NEW_DATE = TODAY.isoformat()
 
 
 def managed(project_catalog: Catalog, declared: bool) -> list[tuple[str, str | None, bool]]:
@@ -40,7 +39,7 @@ def declared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped project with the README's declared secrets added."""
     folder = tmp_path_factory.mktemp("declared")
     for file in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in STACKS)):
-        shutil.copy(ROOT / file, folder / file)
+        shutil.copy(PROJECT / file, folder / file)
     declare(folder)
     return folder
 
@@ -72,7 +71,7 @@ def test_rotation_changes_exactly_the_dependents(
     slot: str | None,
     declared: bool,
 ) -> None:
-    source = declared_root if declared else ROOT
+    source = declared_root if declared else PROJECT
     # Every stack file: the program reads the others (production makes their GitHub
     # environments), as the baseline's did.
     for file in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in STACKS)):

@@ -27,8 +27,8 @@ from pulumi import _types
 
 from components import bridged
 from envkeeper import offline
-from tests.conftest import STACKS
-from tests.programs import ROOT, SHIPPED, run
+from tests.conftest import PROJECT, ROOT, STACKS
+from tests.programs import SHIPPED, run
 from tests.sdk_declarations import ARGS, INVOKES, RESOURCES, SDK_NAMES, sdk_declarations, sdk_of
 from tests.test_neon import OWNER, adopt
 
@@ -282,7 +282,7 @@ def test_the_sample_sets_every_declared_property(resource: Any) -> None:
 
 
 def offline_run(program: Callable[[], None]) -> offline.ProgramRun:
-    return offline.run_program(ROOT, "dev", {}, {}, program=program)
+    return offline.run_program(PROJECT, "dev", {}, {}, program=program)
 
 
 @pytest.mark.parametrize("resource", RESOURCES, ids=label)

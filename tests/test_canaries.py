@@ -25,7 +25,7 @@ from envkeeper.offline import ProgramRun, redact, unwrap_all
 from envkeeper.plan import build_plan
 from envkeeper.render import as_json, as_mermaid, as_table
 from envkeeper.settings import missing_secrets
-from tests.conftest import ROOT, STACKS
+from tests.conftest import PROJECT, STACKS
 from tests.declared_project import declare
 from tests.programs import canaries, environment_secrets, load, run
 from tests.pulumi_standin import StandInPulumi
@@ -63,11 +63,11 @@ def leaks(places: dict[str, str], secrets: list[str]) -> list[str]:
 def test_no_canary_in_clear_anywhere(
     stack: str, declared: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = ROOT
+    folder = PROJECT
     if declared:  # a team's own secrets, external and generated, get the same search
         folder = tmp_path
         for file in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in STACKS)):
-            shutil.copy(ROOT / file, folder / file)
+            shutil.copy(PROJECT / file, folder / file)
         declare(folder)
     secrets = canaries(stack, folder)
     result = run(stack, folder, secrets=secrets, generated_prefix=GENERATED)

@@ -20,11 +20,18 @@ STAND_IN_UV = """#!/bin/sh
 # uv: `sync` does nothing; `run pytest -m MARK` records its start and end.
 [ "$1" = run ] || exit 0
 mark="$(echo "$4" | cut -d' ' -f1)"  # "not" for -m "not engine", "engine" for -m engine
+[ -n "${FAR_DATE:-}" ] && mark=far  # run under the faketime stand-in
 echo "start $mark $(date +%s.%N) ${ENVKEEPER_NO_PROVIDER_SOURCES:-}" >> "$LOG"
 sleep "$TESTS_SLEEP"
 echo "end $mark $(date +%s.%N)" >> "$LOG"
 [ "$mark" = engine ] && exit "$ENGINE_TESTS_EXIT"
+[ "$mark" = far ] && exit "$FAR_TESTS_EXIT"
 exit "$TESTS_EXIT"
+"""
+STAND_IN_FAKETIME = """#!/bin/sh
+# faketime DATE COMMAND...: runs the command, telling it the date it would have seen.
+date="$1"; shift
+FAR_DATE="$date" exec "$@"
 """
 STAND_IN_BUILD = """#!/bin/sh
 # An engine script: records its start and end, and exits as told.
@@ -48,7 +55,8 @@ def ci_run(
         (repo / "scripts" / name).write_text(STAND_IN_BUILD)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name, text in {"uv": STAND_IN_UV, "initdb": "#!/bin/sh\n"}.items():
+    stand_ins = {"uv": STAND_IN_UV, "initdb": "#!/bin/sh\n", "faketime": STAND_IN_FAKETIME}
+    for name, text in stand_ins.items():
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     log = tmp_path / "log"
@@ -60,6 +68,7 @@ def ci_run(
         "TESTS_EXIT": "0",
         "BUILD_EXIT": "0",
         "ENGINE_TESTS_EXIT": "0",
+        "FAR_TESTS_EXIT": "0",
         **exits,
     }
     done = subprocess.run(
@@ -86,6 +95,11 @@ def test_the_tests_without_the_engine_run_beside_its_build_and_its_tests_after(
     # Never beside a build: the engine tests began after it ended, and after the others.
     assert at(events, "start", "engine") > built
     assert at(events, "start", "engine") > at(events, "end", "not")
+    # Then once more with the clock on a far date, still beside the build, before the
+    # engine tests.
+    assert at(events, "start", "far") > at(events, "end", "not")
+    assert build_start < at(events, "end", "far")
+    assert at(events, "start", "engine") > at(events, "end", "far")
     # What the build said is shown, after the tests' own output.
     assert "engine build | building with provider-plugins.sh" in done.stdout
     assert "engine tests:             exit 0" in done.stdout
@@ -101,10 +115,16 @@ def test_a_slow_build_is_waited_for(tmp_path: Path) -> None:
     ("exits", "status"),
     [
         ({"TESTS_EXIT": "1"}, 1),
+        ({"FAR_TESTS_EXIT": "1"}, 1),
         ({"ENGINE_TESTS_EXIT": "1"}, 1),
         ({"BUILD_EXIT": "2"}, 2),
     ],
-    ids=["tests without the engine fail", "engine tests fail", "the build fails"],
+    ids=[
+        "tests without the engine fail",
+        "they fail on the far date",
+        "engine tests fail",
+        "the build fails",
+    ],
 )
 def test_one_exit_status_fails_when_any_part_fails(
     tmp_path: Path, exits: dict[str, str], status: int

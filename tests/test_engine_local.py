@@ -26,9 +26,10 @@ import pytest
 
 from envkeeper import local
 from envkeeper.stackfile import round_trip_yaml
+from tests.conftest import PROJECT
 from tests.declared_project import DATES, DECLARED
 from tests.dotenv_parse import parse
-from tests.engine import ROOT, Workspace, new_workspace, required_engine
+from tests.engine import Workspace, new_workspace, required_engine
 from tests.engine_stack import (
     CONFIG_SECRETS,
     OWNER_PASSWORD,
@@ -158,7 +159,10 @@ def stack(
 def refused(done: subprocess.CompletedProcess[str]) -> str:
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    (line,) = done.stderr.splitlines()
+    lines = done.stderr.splitlines()
+    # The suite's pinned day (ENVKEEPER_TODAY), which every command names first.
+    assert lines[0].startswith("note: today is "), lines
+    (line,) = lines[1:]
     return line
 
 
@@ -267,7 +271,7 @@ def test_production_refuses_both_commands_and_the_program_refuses_it_too(
 ) -> None:
     ws = new_workspace(engine, tmp_path, STACK, dev_file(stack.vendors), DECLARED)
     env = {**ws.env(), "XDG_STATE_HOME": str(tmp_path / "state-home")}
-    prod = with_declared_dates((ROOT / "Pulumi.prod.yaml").read_text())
+    prod = with_declared_dates((PROJECT / "Pulumi.prod.yaml").read_text())
     for name, text, key in (
         ("prod", prod, "envkeeper:environment: is production"),
         ("live", prod + "  envkeeper:localDevelopment: true\n", "envkeeper:localDevelopment:"),

@@ -10,7 +10,7 @@ import pytest
 from envkeeper import github as gh
 from envkeeper.offline import FakeProviders, ProgramError, ProgramRun, is_secret, unwrap_all
 from tests import programs
-from tests.conftest import ROOT, STACKS
+from tests.conftest import PROJECT, STACKS
 from tests.programs import environment_secrets, load, plan_json
 
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
@@ -27,7 +27,7 @@ def github_id(name: str) -> int:
     return DIRECTORY[name]
 
 
-def run(stack: str, project_dir: Path = ROOT) -> ProgramRun:
+def run(stack: str, project_dir: Path = PROJECT) -> ProgramRun:
     providers = FakeProviders("generated-", stack, github_ids=DIRECTORY)
     return programs.run(stack, project_dir, providers=providers)
 

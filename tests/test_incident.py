@@ -10,14 +10,12 @@ from typing import Any
 import pytest
 
 from envkeeper import vendors
-from envkeeper.clock import utc_today
 from envkeeper.incident import AUDIT_CHECKLIST
 from envkeeper.rotation import minted_by, standby_dies
 from envkeeper.settings import Settings, SlotDates
 from envkeeper.versioned import version_of
+from tests.conftest import TODAY
 from tests.programs import changed_resources, load, pasted, run, set_rotation
-
-TODAY = utc_today()
 
 
 def test_dry_run_changes_no_file_and_shows_the_whole_playbook(cli: Any, project: Path) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, STACKS
+from tests.conftest import PROJECT, ROOT, STACKS
 
 HERE = Path(__file__).parent / "new_vendor"
 NEW_FILES = {
@@ -38,7 +38,7 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for package in ("envkeeper", "components"):
         shutil.copytree(ROOT / package, root / package, ignore=ignore)
     for name in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in STACKS)):
-        shutil.copy(ROOT / name, root / name)
+        shutil.copy(PROJECT / name, root / name)
     for target, source in NEW_FILES.items():
         shutil.copy(source, root / target)
     for stack in STACKS:

@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from envkeeper.bump import Change
-from envkeeper.clock import utc_today
 from envkeeper.incident import changed_by
 from envkeeper.offboard import DASHBOARDS
 from envkeeper.offline import SLOT_SWITCH, FakeProviders, unwrap_all
 from envkeeper.settings import Settings, SlotDates
+from tests.conftest import TODAY
 from tests.programs import changed_resources, load, run
-
-TODAY = utc_today()
 
 
 def test_a_dry_run_writes_it_all_up_and_changes_no_file(cli: Any, project: Path) -> None:

@@ -17,7 +17,7 @@ from envkeeper import database as db
 from envkeeper.plan import build_plan
 from envkeeper.render import as_json, fitted_widths
 from envkeeper.settings import missing_secrets
-from tests.conftest import ROOT, STACKS
+from tests.conftest import PROJECT, STACKS, pinned_env
 from tests.programs import SHIPPED, load, plan_json, run
 
 
@@ -204,7 +204,8 @@ def test_commands_other_than_plan_import_no_pulumi(project: Path, args: list[str
 def test_the_installed_command_plans_dev_without_a_traceback() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "envkeeper", "plan", "dev", "--format", "json"],
-        cwd=ROOT,
+        cwd=PROJECT,
+        env=pinned_env(),
         capture_output=True,
         text=True,
     )

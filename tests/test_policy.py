@@ -23,7 +23,7 @@ from pulumi_policy import (
 
 from envkeeper.offline import Registration, redact
 from policy import rules
-from tests.conftest import ROOT
+from tests.conftest import PROJECT, ROOT
 from tests.declared_project import declare
 from tests.programs import run
 
@@ -47,7 +47,7 @@ def props_of(reg: Registration, outputs: dict[str, Any] | None = None) -> dict[s
     return redact(outputs if outputs is not None else reg.inputs)
 
 
-def stack_args(stack: str, edit: Any = None, project_dir: Path = ROOT) -> StackValidationArgs:
+def stack_args(stack: str, edit: Any = None, project_dir: Path = PROJECT) -> StackValidationArgs:
     result = run(stack, project_dir)
     resources = []
     for reg in result.registrations:

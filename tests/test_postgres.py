@@ -16,8 +16,8 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 import pytest
 
-from envkeeper.clock import utc_today
 from envkeeper.offline import ProgramRun, unwrap_all
+from tests.conftest import TODAY
 from tests.pgserver import Server, required_bindir, running_server, superuser
 from tests.programs import database_urls, load, run, set_rotation
 from tests.role_checks import (
@@ -102,9 +102,6 @@ class Deployment:
             dbname=dbname or unquote(parts.path.lstrip("/")),
             autocommit=True,
         )
-
-
-TODAY = utc_today()
 
 
 def days_ago(days: int) -> str:

@@ -11,12 +11,9 @@ from typing import Any
 
 import pytest
 
-from envkeeper.clock import utc_today
 from envkeeper.rotation import State, secret_status
-from tests.conftest import STACKS
+from tests.conftest import STACKS, TODAY
 from tests.programs import SHIPPED, load, tracked
-
-TODAY = utc_today()
 
 
 def latest_shipped_date() -> date:

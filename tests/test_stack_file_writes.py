@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 
-from envkeeper.clock import utc_today
-from tests.conftest import STACKS
+from tests.conftest import STACKS, TODAY
 from tests.programs import set_rotation
 
-TODAY = utc_today()
 LONG_AGO = "2025-01-01"
 
 

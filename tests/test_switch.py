@@ -15,8 +15,8 @@ import pytest
 from components.slot_switch import SlotSwitchProvider
 from envkeeper.clock import utc_today
 from envkeeper.switch import RevertRefused, Switch, record
+from tests.conftest import TODAY
 
-TODAY = date(2026, 12, 1)
 DAYS = timedelta(days=1)
 
 

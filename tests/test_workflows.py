@@ -238,12 +238,26 @@ def test_the_policy_pack_can_start_wherever_a_preview_or_up_runs_it() -> None:
     assert checked >= 2
 
 
+# The Pulumi CLI's version lives in .pulumi.version alone: every workflow installs it from
+# there (pulumi/actions reads the file), and the engine the tests build here is that version.
+PINNED_CLI = {"pulumi-version-file": ".pulumi.version"}
+
+
+def test_the_engine_built_here_is_the_cli_version_the_workflows_install() -> None:
+    pinned = (ROOT / ".pulumi.version").read_text().strip()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned), ".pulumi.version: one version, as 3.274.1"
+    engine = (ROOT / "scripts" / "engine" / "go.mod").read_text()
+    for module in ("sdk", "pkg"):
+        built = re.findall(rf"github\.com/pulumi/pulumi/{module}/v3 v([\d.]+)", engine)
+        assert built == [pinned], f"scripts/engine/go.mod builds pulumi/{module} {built}"
+    script = (ROOT / "scripts" / "pulumi-from-source.sh").read_text()
+    assert '.pulumi.version")"' in script  # the build names what it was asked for
+
+
 def test_every_job_that_runs_the_tests_installs_the_pulumi_cli_first() -> None:
     # On GitHub's runners nothing is built from source: the CLI comes from pulumi/actions
     # (install only, at the version the engine tests are built at here), then .ci/run
     # installs the provider plugins with `pulumi plugin install`.
-    engine = (ROOT / "scripts" / "engine" / "go.mod").read_text()
-    (cli_version,) = re.findall(r"github\.com/pulumi/pulumi/sdk/v3 v([\d.]+)", engine)
     checked = 0
     for name, flow in all_workflows().items():
         for job_name, job in flow["jobs"].items():
@@ -257,7 +271,7 @@ def test_every_job_that_runs_the_tests_installs_the_pulumi_cli_first() -> None:
                 if s.get("uses", "").startswith("pulumi/actions@") and "command" not in s["with"]
             ]
             assert installs, f"{name}: {job_name} runs .ci/run without a Pulumi CLI"
-            assert [str(s["with"]["pulumi-version"]) for s in installs] == [cli_version]
+            assert [s["with"] for s in installs] == [PINNED_CLI], f"{name}: {job_name}"
             checked += 1
     assert checked >= 2
     ci = (ROOT / ".ci" / "run").read_text()
@@ -412,15 +426,16 @@ def test_an_unfrozen_uv_call_is_found() -> None:
 
 
 def test_every_pulumi_cli_that_previews_or_deploys_is_the_version_the_tests_pin() -> None:
-    engine = (ROOT / "scripts" / "engine" / "go.mod").read_text()
-    (cli_version,) = re.findall(r"github\.com/pulumi/pulumi/sdk/v3 v([\d.]+)", engine)
     commands = []
     for name, flow in all_workflows().items():
         for job_name, job, _ in jobs_reached(flow):
             for step in job.get("steps", []):
                 if step.get("uses", "").startswith("pulumi/actions@"):
                     got = step["with"]
-                    assert str(got.get("pulumi-version")) == cli_version, f"{name}: {job_name}"
+                    assert "pulumi-version" not in got, f"{name}: {job_name}"
+                    assert got.get("pulumi-version-file") == ".pulumi.version", (
+                        f"{name}: {job_name}"
+                    )
                     commands.append(got.get("command"))
     assert {"preview", "up"} <= set(commands)
 
