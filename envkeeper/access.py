@@ -36,6 +36,9 @@ CHECKLIST = [
     "and has no more scope than its line above says",
     "No credential at a vendor carries envkeeper's name for this stack without being in its "
     "state (the orphans section; `envkeeper orphans STACK --delete` removes them)",
+    "Pulumi Cloud grants this stack's deploy and drift team tokens only to envkeeper's own "
+    "workflows on main: each OIDC policy pins the environment, `job_workflow_ref` and `ref` "
+    "(README: Pulumi Cloud)",
 ]
 
 

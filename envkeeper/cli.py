@@ -24,10 +24,12 @@ from envkeeper.isolation import load_checked_settings
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import DUE_SOON_DAYS
 from envkeeper.settings import Settings, iso_date, missing_secrets, parse_settings
+from envkeeper.stack_name import parse_stack_name, unique
 from envkeeper.stackfile import (
     StackConfig,
     display_path,
     load_config,
+    project_name,
     stack_file,
     stack_names,
 )
@@ -155,12 +157,26 @@ def chosen_stack(
             f"envkeeper {command} {option}{after}",
             file=sys.stderr,
         )
-        return option
+        return named_stack(option)
     if positional is None:
         raise UserError.one(
             COMMAND_LINE, "STACK", f"name the stack, for example: envkeeper {command} dev"
         )
-    return positional
+    return named_stack(positional)
+
+
+def named_stack(text: str) -> str:
+    """A stack named on the command line, as pulumi is to be told it; anything that is not
+    `NAME` or `ORG/<project>/NAME` of this project is refused here, for every command."""
+    return parse_stack_name(text, project_name(project_dir())).given
+
+
+def named_stacks(texts: list[str] | None) -> list[str]:
+    """Stacks named on the command line, each once; every stack file's when none is."""
+    if not texts:
+        return all_stacks()
+    names = [parse_stack_name(t, project_name(project_dir())) for t in texts]
+    return [n.given for n in unique(names)]
 
 
 def old_stack_option(help_text: str) -> Any:
@@ -340,14 +356,25 @@ def run_with_values(
         list[str] | None, typer.Argument(help="The command to run, after --.", metavar="COMMAND")
     ] = None,
     worker: Annotated[str | None, typer.Option("--worker", help=WORKER_HELP)] = None,
+    keep_env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep-env",
+            metavar="NAME",
+            help="Pass this variable on although it reaches Pulumi or a vendor (repeatable).",
+        ),
+    ] = None,
 ) -> None:
-    """Run COMMAND with a Worker's values from the deployed stack in its environment; write
-    no file. For scripts, migrations and test runners. Exit: the command's own."""
+    """Run COMMAND with a Worker's values from the deployed stack in its environment, and
+    without Pulumi's or the vendors' credentials; write no file. For scripts, migrations
+    and test runners. Exit: the command's own."""
     from envkeeper import local
 
     stack = chosen_stack(stack, None, "run")
     config, settings = load_stack(stack)
-    code = local.run(project_dir(), config, settings, stack, worker, command or [])
+    code = local.run(
+        project_dir(), config, settings, stack, worker, command or [], keep=keep_env or []
+    )
     raise typer.Exit(code)
 
 
@@ -389,7 +416,7 @@ def rotation_status(
     as_of = parse_day(today, "--today")
     from envkeeper.local_record import stale_files
 
-    names = stacks or all_stacks()
+    names = named_stacks(stacks)
     problems, rows, stale = [], [], []
     for stack in names:
         try:
@@ -491,7 +518,7 @@ def rotation_autopilot(
     if not 0 <= within <= 366:
         raise UserError.one(COMMAND_LINE, "--within", f"{within} is not 0 to 366 days")
     refuse_switch_values(stacks or [], "--dry-run" if dry_run else None)
-    names = stacks or all_stacks()
+    names = named_stacks(stacks)
     today = utc_today()
     proposal = Proposal(today=today, within=within, stacks=names)
     for stack in names:
@@ -532,6 +559,7 @@ def drift_report(
 
     from envkeeper.drift import NotAPreview, as_markdown, read_preview
 
+    heading = named_stack(stack) if stack is not None else None
     where = display_path(preview)
     try:
         # utf-8-sig: a file saved with a byte-order mark (PowerShell does) reads the same.
@@ -544,7 +572,7 @@ def drift_report(
         result = read_preview(data)
     except NotAPreview as exc:
         raise UserError.one(where, "", f"not a completed preview: {exc}") from None
-    print(as_markdown(stack or result.stack, result.drifted), end="")
+    print(as_markdown(heading or result.stack, result.drifted), end="")
     if result.drifted:
         raise typer.Exit(1)
 
@@ -606,7 +634,7 @@ def offboard(
             "name every stack the person could read, for example: envkeeper offboard dev staging",
         )
     refuse_switch_values(stacks, "--dry-run" if dry_run else None)
-    names = list(dict.fromkeys(stacks))
+    names = named_stacks(stacks)
     today = utc_today()
     offboarding = Offboarding(today=today, stacks=names)
     origins = {}
@@ -730,6 +758,7 @@ def orphans_command(
     from envkeeper.orphans import as_json, as_markdown, as_text
 
     output = chosen_format(format_name, OrphanFormat)
+    stack = named_stack(stack)
     _, settings = load_stack(stack)
     found = _orphans_or_exit(stack, settings, delete)
     render = {OrphanFormat.TEXT: as_text, OrphanFormat.MARKDOWN: as_markdown}.get(output, as_json)
@@ -751,6 +780,7 @@ def recover(
     """Before a deploy's pulumi up: release what a dead run left, so this one finishes."""
     from envkeeper.recovery import recover as recover_stack
 
+    stack = named_stack(stack)
     load_stack(stack)  # a bad stack file stops here, before anything changes
     for line in recover_stack(stack, project_dir()):
         print(line)

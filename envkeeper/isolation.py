@@ -13,10 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from envkeeper import catalog
+from envkeeper import catalog, ci
 from envkeeper.problems import Problem, UserError
 from envkeeper.settings import Environment, Settings, parse_settings
-from envkeeper.stackfile import StackConfig, load_config, short_stack_name, stack_names
+from envkeeper.stackfile import (
+    StackConfig,
+    load_config,
+    short_stack_name,
+    stack_names,
+)
 
 
 def _claims(settings: Settings) -> dict[str, set[str]]:
@@ -31,7 +36,9 @@ def _claims(settings: Settings) -> dict[str, set[str]]:
         "envkeeper:neon.existingProjectId": (
             {neon.existing_project_id} if neon.existing_project_id else set()
         ),
-        "envkeeper:github.environment": {f"{gh.repository}/{gh.environment}"},
+        # GitHub reads repository and environment names without regard to case: a stack
+        # that writes `Production` writes production's environment.
+        "envkeeper:github.environment": {ci.folded(f"{gh.repository}/{gh.environment}")},
         # A sending key is bound to a domain: two stacks on one domain send as each other.
         "envkeeper:resend.domain": {settings.resend.domain} if settings.resend else set(),
         # One URL is one Worker: it would take both environments' events.
@@ -53,17 +60,21 @@ WHY = {
 }
 
 
-def sibling_settings(project_dir: Path, stack: str) -> dict[str, Settings]:
-    """The other stacks' settings; a broken sibling is its own `validate`'s business."""
+def sibling_settings(project_dir: Path, stack: str) -> tuple[dict[str, Settings], list[Problem]]:
+    """The other stacks' settings, and the problems of each stack file beside this one that
+    does not validate, as its own `validate` names them. None is left out: every check
+    compares this stack with all of them, and production creates each one's GitHub
+    environment, so one that cannot be read stops this stack too."""
     found: dict[str, Settings] = {}
+    problems: list[Problem] = []
     for other in stack_names(project_dir):
         if other == stack:
             continue
         try:
             found[other] = parse_settings(load_config(project_dir, other), other)
-        except UserError:
-            continue
-    return found
+        except UserError as exc:
+            problems += exc.problems
+    return found, problems
 
 
 def _holds_neon_api_key(settings: Settings) -> bool:
@@ -94,10 +105,29 @@ def _neon_problem(origin: str, settings: Settings, other: str, theirs: Settings)
     )
 
 
+def _mark_problem(origin: str, settings: Settings, other: str, theirs: Settings) -> Problem | None:
+    """Two stacks whose credentials carry one mark at their vendors (envkeeper/vendors/
+    naming.py): each one's orphan check would take the other's credentials for its own."""
+    from envkeeper.vendors.naming import stack_mark
+
+    if stack_mark(settings) != stack_mark(theirs):
+        return None
+    return Problem(
+        origin,
+        "envkeeper:github.environment",
+        f"gives this stack the vendor-name mark of stack {other}, so each would take the "
+        "other's credentials at the vendors for its own; name the environment otherwise",
+    )
+
+
 def isolation_problems(
     origin: str, settings: Settings, others: dict[str, Settings]
 ) -> list[Problem]:
-    problems = []
+    problems = [
+        problem
+        for other, theirs in others.items()
+        if (problem := _mark_problem(origin, settings, other, theirs))
+    ]
     mine = _claims(settings)
     for other, other_settings in others.items():
         theirs = _claims(other_settings)
@@ -140,27 +170,6 @@ def stripe_key_problem(key: str, value: str, environment: Environment, stack: st
     )
 
 
-def ownership_problems(
-    origin: str, settings: Settings, project_dir: Path, stack: str, siblings: dict[str, Settings]
-) -> list[Problem]:
-    """Production creates and protects every GitHub environment of its repository from the
-    stack files beside it (envkeeper.github.owned_environments): one it cannot read would
-    lose its environment, and with it its secrets, on production's next `up`."""
-    if settings.environment is not Environment.PRODUCTION:
-        return []
-    return [
-        Problem(
-            origin,
-            "envkeeper:github",
-            f"Pulumi.{other}.yaml does not validate, and this stack creates the GitHub "
-            f"environment of every stack beside it; fix that file first (envkeeper validate "
-            f"{other})",
-        )
-        for other in stack_names(project_dir)
-        if other != stack and other not in siblings
-    ]
-
-
 @dataclass(frozen=True)
 class CheckedStack:
     """One stack's settings, checked alone and against the stack files beside it."""
@@ -176,14 +185,13 @@ def load_checked_settings(
     more_checks: Sequence[Callable[[Settings], list[Problem]]] = (),
 ) -> CheckedStack:
     """The settings of `stack`, or UserError with every problem: its own, isolation from
-    the other stacks, production's ownership of their GitHub environments, then
+    the other stacks (every stack file beside it must validate), then
     `more_checks` (the program's, which read values only the engine holds). The command
     line and the program both load a stack through here, so neither can skip a check."""
     settings = parse_settings(config, stack)
     short = short_stack_name(stack)
-    siblings = sibling_settings(project_dir, short)
-    problems = isolation_problems(config.origin, settings, siblings)
-    problems += ownership_problems(config.origin, settings, project_dir, short, siblings)
+    siblings, problems = sibling_settings(project_dir, short)
+    problems += isolation_problems(config.origin, settings, siblings)
     for check in more_checks:
         problems += check(settings)
     if problems:

@@ -232,6 +232,44 @@ def dev_vars(
     print(f"{display_path(path)}: wrote {_summary(values)} for Worker {chosen}, mode 0600.")
 
 
+# What a child of `envkeeper run` does not inherit unless the person names it (--keep-env):
+# whatever decrypts a stack (Pulumi's token and passphrase, a cloud KMS's credentials) or
+# reaches a vendor's admin API (the providers' settings). A test runner's dependency runs
+# in that child; with these it could read every stack the person can.
+WITHHELD_PREFIXES = (
+    "PULUMI_",
+    "AWS_",
+    "AZURE_",
+    "ARM_",
+    "GOOGLE_",
+    "CLOUDSDK_",
+    "VAULT_",
+    "CLOUDFLARE_",
+    "NEON_",
+    "RESEND_",
+    "STRIPE_",
+)
+WITHHELD_NAMES = frozenset(
+    {"GITHUB_TOKEN", "GH_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"}
+)
+
+
+def child_environment(
+    parent: Mapping[str, str], values: Mapping[str, str], keep: Sequence[str] = ()
+) -> tuple[dict[str, str], list[str]]:
+    """The child's environment: the parent's without the withheld variables (but those
+    named in `keep`), then the Worker's values; and the names withheld."""
+    withheld = sorted(
+        name
+        for name in parent
+        if (name.startswith(WITHHELD_PREFIXES) or name in WITHHELD_NAMES)
+        and name not in keep
+        and name not in values
+    )
+    env = {k: v for k, v in parent.items() if k not in withheld}
+    return {**env, **values}, withheld
+
+
 def run(
     project_dir: Path,
     config: StackConfig,
@@ -239,9 +277,11 @@ def run(
     stack: str,
     worker: str | None,
     command: Sequence[str],
+    keep: Sequence[str] = (),
 ) -> int:
-    """Run `command` with one Worker's values added to its environment; write no file.
-    The child's exit code is returned."""
+    """Run `command` with one Worker's values added to its environment, and without the
+    credentials of Pulumi and the vendors (but those in `keep`); write no file. The child's
+    exit code is returned."""
     allowed(config, settings)
     chosen = chosen_worker(config, settings, worker)
     if not command:
@@ -254,9 +294,10 @@ def run(
     note = _drift_note(settings, values, stack)
     if note:
         print(note, file=sys.stderr)
+    env, withheld = child_environment(os.environ, values.everything, keep)
     try:
         # The user's own command, as a list: no shell reads it.
-        child = subprocess.Popen(list(command), env={**os.environ, **values.everything})  # noqa: S603
+        child = subprocess.Popen(list(command), env=env)  # noqa: S603
     except FileNotFoundError:
         raise UserError.one(
             COMMAND_LINE, "COMMAND", f"{command[0]}: no such command; check its name and PATH"
@@ -268,6 +309,13 @@ def run(
     print(
         f"envkeeper run: {_summary(values)} of Worker {chosen} in its environment", file=sys.stderr
     )
+    if withheld:
+        # Names only. What reaches Pulumi or a vendor's admin API stays with envkeeper.
+        print(
+            f"envkeeper run: withheld {', '.join(withheld)} (they reach Pulumi or a vendor's "
+            "admin API); --keep-env NAME passes one on",
+            file=sys.stderr,
+        )
     with _signals_go_to(child):
         code = child.wait()
     return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell says

@@ -28,21 +28,35 @@ from urllib.parse import unquote, urlsplit
 
 from envkeeper import pulumi_cli
 from envkeeper.orphans import interrupted_creates
+from envkeeper.stackfile import project_name
 
 
-def empty_sidecars(backend: str) -> list[Path]:
-    """The metadata sidecars a killed write left empty in a `file://` backend."""
+def empty_sidecars(backend: str, stack: str, project: str) -> list[Path]:
+    """The metadata sidecars of this stack's own checkpoint that a killed write left empty
+    in a `file://` backend: never another stack's or another project's, which may be in
+    the middle of their own deploy."""
     url = urlsplit(backend)
     if url.scheme != "file":
         return []
-    state = Path(unquote(url.path)) / ".pulumi"
-    return sorted(p for p in state.rglob("*.attrs") if p.is_file() and p.stat().st_size == 0)
+    stacks = Path(unquote(url.path)) / ".pulumi" / "stacks"
+    short = stack.rsplit("/", 1)[-1]
+    # A project-scoped backend keeps stacks/<project>/<stack>.json; an older one
+    # stacks/<stack>.json; either may be gzipped.
+    folders = (stacks / project, stacks)
+    names = (f"{short}.json.attrs", f"{short}.json.gz.attrs")
+    return [
+        path
+        for folder in folders
+        for name in names
+        if (path := folder / name).is_file() and not path.is_symlink() and path.stat().st_size == 0
+    ]
 
 
 def recover(stack: str, cwd: Path) -> list[str]:
     """Make `stack` ready for the next `up`; one line per thing done."""
     lines = []
-    for sidecar in empty_sidecars(pulumi_cli.backend_url(cwd)):
+    sidecars = empty_sidecars(pulumi_cli.backend_url(cwd), stack, project_name(cwd))
+    for sidecar in sidecars:
         sidecar.unlink()
         lines.append(f"{stack}: removed {sidecar.name}, a state file's metadata a killed write "
                      "left empty")  # fmt: skip

@@ -20,7 +20,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.resolver import VersionedResolver
 
-from envkeeper.problems import COMMAND_LINE, Problem, UserError
+from envkeeper.problems import Problem, UserError
+from envkeeper.stack_name import parse_stack_name
 
 NAMESPACE = "envkeeper"
 PROJECT_FILE = "Pulumi.yaml"
@@ -78,9 +79,11 @@ def stack_file(project_dir: Path, stack: str) -> Path:
 
 
 def _stack_files(project_dir: Path) -> list[Path]:
-    """Every `Pulumi.<stack>.yaml` of the project that is a file (or a link to one): a folder
-    of that name is not a stack."""
-    return sorted(p for p in project_dir.glob("Pulumi.*.yaml") if p.is_file())
+    """Every `Pulumi.<stack>.yaml` of the project, whatever it is: a file, a link (dangling
+    or not), a folder. Reading one that is no stack file stops the command and names it:
+    left out, its stack would silently escape every check, and production would delete
+    that stack's GitHub environments."""
+    return sorted(project_dir.glob("Pulumi.*.yaml"))
 
 
 def stack_names(project_dir: Path) -> list[str]:
@@ -196,8 +199,14 @@ def load_stack_file(path: Path) -> StackConfig:
         raise UserError.one(
             name, "", "is a folder, not a stack file; rename or remove it, or name another stack"
         )
+    if path.is_symlink() and not path.exists():
+        raise UserError.one(
+            name, "", "is a link to nothing; point it at the stack file, or remove it"
+        )
+    if path.exists() and not path.is_file():
+        raise UserError.one(name, "", "is not a regular file; replace it with the stack file")
     if not path.is_file():
-        stacks = [p.name for p in _stack_files(path.parent)]
+        stacks = [p.name for p in _stack_files(path.parent) if p.is_file()]
         known = ", ".join(stacks) if stacks else "none"
         asked = path.name[len("Pulumi.") : -len(".yaml")]
         names = [s[len("Pulumi.") : -len(".yaml")] for s in stacks]
@@ -225,7 +234,7 @@ def load_stack_file(path: Path) -> StackConfig:
     return result
 
 
-def _project_name(project_dir: Path) -> str:
+def project_name(project_dir: Path) -> str:
     """The project's name, which Pulumi gives a stack-file key written without a namespace."""
     try:
         document = round_trip_yaml().load((project_dir / PROJECT_FILE).read_text("utf-8"))
@@ -240,7 +249,7 @@ def _key_problem(origin: str, key: str, project_dir: Path) -> Problem | None:
         return None
     if ":" not in key:
         # Pulumi reads it as the project's own key: say which, so the file says what it means.
-        meant = f"{_project_name(project_dir)}:{key}"
+        meant = f"{project_name(project_dir)}:{key}"
         return Problem(
             origin,
             key,
@@ -286,28 +295,10 @@ def refuse_project_only_keys(stack_config: StackConfig) -> None:
             )
 
 
-_FILE_NAME = re.compile(r"Pulumi\.(.+)\.ya?ml")
-_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
-
-
 def load_config(project_dir: Path, stack: str) -> StackConfig:
     """One stack's config as `pulumi up` sees it: Pulumi.yaml's values, then the stack
     file's on top. A key only the project file may set is refused in a stack file."""
-    given = _FILE_NAME.fullmatch(Path(stack).name)
-    if given:
-        raise UserError.one(
-            COMMAND_LINE,
-            "STACK",
-            f"{Path(stack).name} is the stack's file; name the stack instead: {given.group(1)}",
-        )
-    short = short_stack_name(stack)
-    if not _STACK_NAME.fullmatch(short):
-        # As Pulumi names stacks; anything else cannot be a stack file's name either.
-        raise UserError.one(
-            COMMAND_LINE,
-            "STACK",
-            "is not a stack name: Pulumi allows 1 to 100 letters, digits, '-', '_' and '.'",
-        )
+    stack = parse_stack_name(stack, project_name(project_dir)).given
     config = load_stack_file(stack_file(project_dir, stack))
     refuse_project_only_keys(config)
     shared = project_config(project_dir)

@@ -18,6 +18,7 @@ RESOURCE_RULES = {
 STACK_RULES = {
     "cloudflare-deploy-token-scope-exact": rules.deploy_tokens_carry_exactly_the_deploy_scope,
     "production-environment-protected": rules.production_environment_is_protected,
+    "github-environment-names-unique": rules.environment_names_differ_by_more_than_case,
     "postgres-runtime-logins-own-nothing": rules.runtime_logins_own_nothing,
     "postgres-memberships-as-designed": rules.memberships_are_as_designed,
     "github-no-repository-wide-secrets": rules.no_repository_wide_secret_holds_a_catalog_value,

@@ -219,12 +219,12 @@ def production_environment_is_protected(args: Any, report: Report) -> None:
             continue
         name = resource.props.get("environment", resource.name)
         bypass = resource.props.get("canAdminsBypass") is not False
-        if name == env.get(facts.GITHUB_ENVIRONMENT):
+        if ci.same_environment(name, str(env.get(facts.GITHUB_ENVIRONMENT))):
             _approved(resource, name, report)
             if bypass:
                 report(f"GitHub environment {name} lets admins bypass its rules", resource.urn)
             _main_only(resource, resources, name, report)
-        elif name == ci.PREVIEW:
+        elif ci.same_environment(name, ci.PREVIEW):
             _approved(resource, name, report)
             if bypass:
                 report(f"GitHub environment {name} lets admins bypass its rules", resource.urn)
@@ -232,6 +232,24 @@ def production_environment_is_protected(args: Any, report: Report) -> None:
             if bypass:
                 report(f"GitHub environment {name} lets admins bypass its rules", resource.urn)
             _main_only(resource, resources, name, report)
+
+
+def environment_names_differ_by_more_than_case(args: Any, report: Report) -> None:
+    """No two GitHub environments of the stack differ only by case: GitHub reads them as
+    one, so the second would rewrite the first's rules and secrets."""
+    seen: dict[tuple[str, str], str] = {}
+    for resource in args.resources:
+        if resource.resource_type != GITHUB_ENVIRONMENT:
+            continue
+        name = str(resource.props.get("environment", resource.name))
+        key = (str(resource.props.get("repository", "")).casefold(), ci.folded(name))
+        if key in seen and seen[key] != name:
+            report(
+                f"GitHub environments {seen[key]} and {name} are one environment to GitHub, "
+                "which ignores case; keep one",
+                resource.urn,
+            )
+        seen.setdefault(key, name)
 
 
 def logins_are_not_privileged(args: Any, report: Report) -> None:
@@ -316,7 +334,7 @@ def secrets_stay_in_this_stack(args: Any, report: Report) -> None:
     workers, account = set(env.get(facts.WORKERS) or []), env.get(facts.ACCOUNT_ID)
     allowed = env.get(facts.WORKER_SECRETS) or {}
     repository, mine = env.get(facts.REPOSITORY), env.get(facts.GITHUB_ENVIRONMENT)
-    owned = set(env.get(facts.GITHUB_ENVIRONMENTS_OWNED) or [])
+    owned = {ci.folded(str(name)) for name in env.get(facts.GITHUB_ENVIRONMENTS_OWNED) or []}
     for resource in args.resources:
         props = resource.props
         if resource.resource_type == WORKER_SECRET:
@@ -349,7 +367,7 @@ def secrets_stay_in_this_stack(args: Any, report: Report) -> None:
                 )
         elif resource.resource_type in (GITHUB_ENVIRONMENT, GITHUB_BRANCH_POLICY):
             target = (props.get("repository"), props.get("environment"))
-            if target[0] != repository or target[1] not in owned:
+            if target[0] != repository or ci.folded(str(target[1])) not in owned:
                 report(
                     f"{resource.name} sets up GitHub environment {target[1]} of {target[0]}, "
                     "which this stack does not own",

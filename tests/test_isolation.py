@@ -173,3 +173,38 @@ def test_a_live_stripe_key_outside_production_stops_the_program(stack: str, key:
 def test_test_keys_outside_production_and_live_keys_in_production_run() -> None:
     assert run("dev", secrets=secrets_with("dev")).registrations
     assert run("prod", secrets=secrets_with("prod", **LIVE)).registrations
+
+
+# --- Environment names that differ only by case --------------------------------------------
+# Written from the attacker's side: a pull request set `github.environment: Production` in
+# Pulumi.dev.yaml. GitHub reads it as production's environment, so dev's deploy would
+# overwrite production's secrets and production's program would declare it twice.
+
+
+@pytest.mark.parametrize("look_alike", ["Production", "PRODUCTION", "producTion"])
+def test_a_look_alike_of_productions_environment_is_refused_by_both_stacks(
+    cli: Any, project: Path, look_alike: str
+) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(
+        path.read_text().replace("    environment: dev\n", f"    environment: {look_alike}\n")
+    )
+    for stack in ("dev", "prod"):
+        result = cli("validate", stack)
+        assert result.exit_code == 2, result.output
+        assert "envkeeper:github.environment: production also belongs to stack" in result.stderr
+    with pytest.raises(ProgramError, match=r"envkeeper:github\.environment"):
+        run("prod", project)
+
+
+@pytest.mark.parametrize("look_alike", ["Preview", "ROTATION", "Drift-prod"])
+def test_a_look_alike_of_a_workflow_environment_is_refused(
+    cli: Any, project: Path, look_alike: str
+) -> None:
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(
+        path.read_text().replace("    environment: dev\n", f"    environment: {look_alike}\n")
+    )
+    result = cli("validate", "dev")
+    assert result.exit_code == 2, result.output
+    assert "is an environment of this repository's own workflows" in result.stderr

@@ -443,6 +443,54 @@ def test_run_hands_the_values_to_the_child_only_and_writes_no_file(
     assert cli("run", "dev", "--worker", WEBHOOKS, "--", sys.executable, "-c", probe).exit_code == 0
 
 
+# What a developer's shell holds besides the stack's values: each would let a test
+# runner's dependency, running in the child, decrypt a stack or reach a vendor's admin API.
+HELD_BY_THE_SHELL = {
+    "PULUMI_ACCESS_TOKEN": "pul-CANARY-access-token",
+    "PULUMI_CONFIG_PASSPHRASE": "CANARY-passphrase",
+    "AWS_SECRET_ACCESS_KEY": "CANARY-kms-key",
+    "CLOUDFLARE_API_TOKEN": "CANARY-cloudflare-admin",
+    "NEON_API_KEY": "CANARY-neon-admin",
+    "GITHUB_TOKEN": "CANARY-github-admin",
+    "STRIPE_API_KEY": "CANARY-stripe-admin",
+}
+PRINTS_ITS_ENVIRONMENT = "import json, os; print(json.dumps(dict(os.environ)))"
+
+
+def test_run_keeps_pulumis_and_the_vendors_credentials_from_the_child(
+    cli: Cli,
+    git_project: Path,
+    pulumi: StandInPulumi,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    outputs, _ = deployed_outputs(git_project)
+    pulumi.outputs(outputs)
+    for name, value in HELD_BY_THE_SHELL.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("APP_PLAIN_SETTING", "kept")
+    capfd.readouterr()
+
+    done = cli("run", "dev", "--", sys.executable, "-c", PRINTS_ITS_ENVIRONMENT)
+    printed = capfd.readouterr().out
+    assert done.exit_code == 0, done.output
+    env = json.loads(printed)
+    assert not set(HELD_BY_THE_SHELL) & set(env)
+    assert not [v for v in HELD_BY_THE_SHELL.values() if v in printed + done.output]
+    assert env["APP_PLAIN_SETTING"] == "kept"
+    assert set(outputs[local.OUTPUT]["workers"]["example-api-dev"]) <= set(env)
+    (said,) = [line for line in done.stderr.splitlines() if "withheld" in line]
+    assert all(name in said for name in HELD_BY_THE_SHELL)
+
+    # Asked for by name, one is passed on; the rest still are not.
+    done = cli("run", "dev", "--keep-env", "GITHUB_TOKEN", "--", sys.executable, "-c",
+               PRINTS_ITS_ENVIRONMENT)  # fmt: skip
+    env = json.loads(capfd.readouterr().out)
+    assert done.exit_code == 0, done.output
+    assert env["GITHUB_TOKEN"] == HELD_BY_THE_SHELL["GITHUB_TOKEN"]
+    assert not (set(HELD_BY_THE_SHELL) - {"GITHUB_TOKEN"}) & set(env)
+
+
 def test_run_returns_the_childs_exit_code_and_names_a_missing_command(
     cli: Cli, git_project: Path, pulumi: StandInPulumi
 ) -> None:

@@ -254,6 +254,29 @@ def test_recover_removes_the_empty_sidecar_a_killed_write_left_in_a_file_backend
     assert "removed prod.json.attrs" in done.stdout
 
 
+def test_recover_touches_no_other_stacks_or_projects_files(
+    project: Path, pulumi: FakePulumi, tmp_path: Path
+) -> None:
+    """Each may be in the middle of its own deploy: an empty sidecar of another stack, or
+    of another project in the same backend, is not this recovery's to remove."""
+    state_dir = tmp_path / "state" / ".pulumi" / "stacks"
+    others = [
+        state_dir / "envkeeper" / "dev.json.attrs",
+        state_dir / "another-project" / "prod.json.attrs",
+        state_dir / "envkeeper" / "prod-copy.json.attrs",
+    ]
+    for path in others:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+    pulumi.answer(states=[state()], url=f"{(tmp_path / 'state').as_uri()}?no_tmp_dir=true")
+
+    done = Cli(project)("recover", "prod")
+
+    assert done.exit_code == 0, done.output
+    assert all(path.exists() for path in others)
+    assert "removed" not in done.stdout
+
+
 def test_access_review_lists_orphans_when_it_asks_the_vendors(
     project: Path, stand_ins: Vendors, pulumi: FakePulumi
 ) -> None:

@@ -380,6 +380,7 @@ def test_the_pack_enforces_every_rule_as_mandatory(monkeypatch: pytest.MonkeyPat
         "postgres-logins-not-privileged": "ResourceValidationPolicy",
         "cloudflare-deploy-token-scope-exact": "StackValidationPolicy",
         "production-environment-protected": "StackValidationPolicy",
+        "github-environment-names-unique": "StackValidationPolicy",
         "postgres-runtime-logins-own-nothing": "StackValidationPolicy",
         "postgres-memberships-as-designed": "StackValidationPolicy",
         "github-no-repository-wide-secrets": "StackValidationPolicy",
@@ -442,8 +443,25 @@ def _member_of_owner(resources: list[PolicyResource]) -> None:
 DEV_ACCOUNT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 PROD_ACCOUNT_RESOURCE = "com.cloudflare.api.account.9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 
+
+def look_alike_of(name: str, written: str) -> Any:
+    """An edit adding a second GitHub environment that differs from `name` only by case."""
+
+    def edit(resources: list[PolicyResource]) -> None:
+        environments = [r for r in resources if r.resource_type == rules.GITHUB_ENVIRONMENT]
+        original = next(r for r in environments if r.props["environment"] == name)
+        props = {**original.props, "environment": written}
+        resources.append(
+            PolicyResource(rules.GITHUB_ENVIRONMENT, props, original.urn + "-2", "look-alike",
+                           OPTIONS, None, None, [], {})
+        )  # fmt: skip
+
+    return edit
+
+
 # For each rule, one change to production's resources that breaks that rule and no other.
 BREAKS: dict[str, Any] = {
+    "github-environment-names-unique": look_alike_of("preview", "Preview"),
     "cloudflare-token-short-lived-and-scoped": _set(
         rules.TOKEN, "deploy-b", expiresOn="2099-01-01T00:00:00Z"
     ),
@@ -657,3 +675,24 @@ def test_the_allowlist_refuses_what_envkeeper_does_not_make() -> None:
         "pulumi:providers:pulumi-python",
     ):
         assert resource_types.allowed(engine), engine
+
+
+@pytest.mark.parametrize(
+    ("name", "written"), [("production", "Production"), ("preview", "PREVIEW")]
+)
+def test_two_environments_that_differ_only_by_case_fail(name: str, written: str) -> None:
+    found = Violations()
+    rules.environment_names_differ_by_more_than_case(
+        stack_args("prod", look_alike_of(name, written)), found
+    )
+    assert found == [
+        f"GitHub environments {name} and {written} are one environment to GitHub, which "
+        "ignores case; keep one"
+    ]
+
+
+def test_the_programs_environments_all_differ_by_more_than_case() -> None:
+    for stack in ("dev", "staging", "prod"):
+        found = Violations()
+        rules.environment_names_differ_by_more_than_case(stack_args(stack), found)
+        assert found == [], stack

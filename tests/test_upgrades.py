@@ -15,6 +15,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from tests.conftest import ROOT
+from tests.test_workflows import workflow
 
 CONFIG: dict[str, Any] = json.loads((ROOT / "renovate.json").read_text())
 
@@ -60,7 +61,7 @@ def test_every_kind_of_pin_has_its_manager() -> None:
 
 
 def test_the_cli_pin_is_read_where_it_lives() -> None:
-    (manager,) = CONFIG["customManagers"]
+    manager = CONFIG["customManagers"][0]
     pinned = (ROOT / ".pulumi.version").read_text()
     assert any(python_regex(p).search(".pulumi.version") for p in manager["managerFilePatterns"])
     (match_string,) = manager["matchStrings"]
@@ -102,3 +103,21 @@ def test_every_action_is_pinned_by_a_digest_the_bot_can_move() -> None:
         if ref.startswith(("./", "$/")):  # this repository's own reusable workflows
             continue
         assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), ref
+
+
+def test_every_job_installs_one_pinned_uv_release_the_bot_can_move() -> None:
+    """setup-uv installs the newest uv unless told: every job is told the same release."""
+    manager = next(m for m in CONFIG["customManagers"] if m["depNameTemplate"] == "astral-sh/uv")
+    pattern = python_regex(manager["matchStrings"][0])
+    versions = []
+    for path in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        assert any(python_regex(p).search(f".github/workflows/{path.name}")
+                   for p in manager["managerFilePatterns"])  # fmt: skip
+        flow = workflow(path)
+        for job in flow["jobs"].values():
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("astral-sh/setup-uv@"):
+                    versions.append(str(step["with"]["version"]))
+        assert len(pattern.findall(path.read_text())) == path.read_text().count("setup-uv@")
+    assert len(versions) >= 5 and len(set(versions)) == 1, versions
+    assert re.fullmatch(r"\d+\.\d+\.\d+", versions[0])

@@ -496,7 +496,7 @@ def test_command_line_mistakes_get_one_line_in_our_words(
 
 
 def test_a_qualified_stack_name_reads_its_stack_file(cli: Any) -> None:
-    result = cli("validate", "example-org/prod")
+    result = cli("validate", "example-org/envkeeper/prod")
     assert result.exit_code == 0, result.output
     assert "Pulumi.prod.yaml: valid (environment production" in result.stdout.splitlines()[0]
 

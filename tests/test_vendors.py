@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import itertools
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from envkeeper import catalog, vendors
 from envkeeper.clock import utc_today
 from envkeeper.offline import is_secret, unwrap_all
-from envkeeper.settings import Settings
+from envkeeper.settings import Settings, parse_settings
+from envkeeper.stackfile import load_config
 from envkeeper.vendors import MINTED_VENDORS, MintedVendor
 from tests.conftest import STACKS
 from tests.programs import (
@@ -197,3 +201,45 @@ def test_each_vendor_module_agrees_with_the_catalog_and_the_settings(vendor: Min
     assert vendor.minted_type in vendor.resource_types
     assert Settings.model_fields[vendor.key].default is None  # absent: pasted in
     assert catalog.TOKENS_BY_KEY[vendor.admin.key] == vendor.admin
+
+
+# --- A mark found by search -----------------------------------------------------------------
+# Written from the attacker's side: a mark is 24 bits of the repository and environment, so
+# a dev stack file whose environment is named for it carries production's mark; its orphan
+# check then selected production's Resend keys for deletion.
+
+
+def colliding_environment(settings: Any) -> str:
+    """A GitHub environment name that gives a stack of this repository `settings`' mark."""
+    target = vendors.stack_mark(settings)
+    for n in itertools.count():
+        name = f"dev-{n}"
+        owner = f"{settings.github.repository}/{name}"
+        if hashlib.sha256(owner.encode()).hexdigest()[:6] == target:
+            return name
+    raise AssertionError("unreachable")
+
+
+def test_a_lower_stack_with_productions_mark_is_refused(cli: Any, project: Path) -> None:
+    environment = colliding_environment(load("prod", project)[1])
+    path = project / "Pulumi.dev.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("    environment: dev\n", f"    environment: {environment}\n"))
+    for stack, other in (("dev", "prod"), ("prod", "dev")):
+        result = cli("validate", stack)
+        assert result.exit_code == 2, result.output
+        assert f"gives this stack the vendor-name mark of stack {other}" in result.stderr
+
+
+def test_a_lower_stack_with_productions_mark_never_takes_its_credentials(project: Path) -> None:
+    prod = load("prod", project)[1]
+    path = project / "Pulumi.dev.yaml"
+    environment = colliding_environment(prod)
+    text = path.read_text()
+    path.write_text(text.replace("    environment: dev\n", f"    environment: {environment}\n"))
+    dev = parse_settings(load_config(project, "dev"), "dev")  # alone, as an attacker's file
+    assert vendors.stack_mark(dev) == vendors.stack_mark(prod)
+    for slot in ("a", "b"):
+        prods = vendors.resend_key_name(prod, slot)
+        assert not vendors.is_named_for(dev, vendors.SENDING_KEY, prods)
+    assert not vendors.is_named_for(dev, vendors.WEBHOOK, vendors.stripe_endpoint_name(prod))

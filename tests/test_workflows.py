@@ -610,3 +610,73 @@ def test_a_drift_check_whose_preview_failed_says_so_in_the_summary(tmp_path: Pat
     text = summary.read_text()
     assert text.startswith(f"**dev:** {tmp_path}/preview.json: not a completed preview: the pre")
     assert "no orphans" in text
+
+
+def test_the_readme_names_every_plugin_a_deploy_downloads_and_from_where() -> None:
+    import importlib.resources
+    import json
+
+    readme = (ROOT / "README.md").read_text()
+    rows = dict(
+        (name, (version, source))
+        for name, version, source in re.findall(
+            r"^\| (\w+) \| ([\w.-]+) \| (.+?) \|$", readme, re.M
+        )
+    )
+    for name in ("random", "postgresql", "github", "cloudflare", "neon"):
+        info = importlib.resources.files(f"pulumi_{name}").joinpath("pulumi-plugin.json")
+        plugin = json.loads(info.read_text())
+        version, source = rows[plugin["name"]]
+        assert version == plugin["version"], name
+        if "server" in plugin:  # not Pulumi's own: the README says whose release it is
+            owner_repo = plugin["server"].split("github.com/", 1)[1].split("/releases", 1)[0]
+            assert owner_repo in source, name
+        else:
+            assert source == "Pulumi's plugin server (the CLI's default)", name
+
+
+# --- The README's trust table, held to the workflows ---------------------------------------
+
+TRUST_ROW = re.compile(
+    r"^\| `repo:<owner>/<repo>:environment:([\w<>-]+)` \| (.+?) \| team `([\w<>-]+)` \|", re.M
+)
+
+
+def defining_file(name: str, flow: dict[str, Any], job_name: str) -> str:
+    """The workflow file that defines a job: the called one, for a job reached through a
+    reusable workflow (`job_workflow_ref` names it, not the caller)."""
+    if "/" not in job_name:
+        return name
+    return Path(flow["jobs"][job_name.split("/", 1)[0]]["uses"].split("@", 1)[0]).name
+
+
+def test_the_readme_trust_table_pins_each_login_to_its_workflow_file_and_ref() -> None:
+    """Each OIDC policy the README asks for pins the workflow file that defines the job, so
+    the app's own jobs in the same GitHub environment get no envkeeper token."""
+    readme = (ROOT / "README.md").read_text()
+    rows = {env: (claims, team) for env, claims, team in TRUST_ROW.findall(readme)}
+    assert set(rows) == {"preview", "dev", "staging", "production", "drift-<stack>"}
+    checked = 0
+    for name, flow in all_workflows().items():
+        for job_name, job, inputs in jobs_reached(flow):
+            if not any(s.get("uses", "").startswith("pulumi/auth-actions@") for s in job["steps"]):
+                continue
+            environment = resolved(str(environment_of(job)), inputs)
+            environment = environment.replace("${{ matrix.stack }}", "<stack>")
+            if "${{" in environment:
+                continue  # the reusable workflow alone; its callers are checked
+            claims, team = rows[environment]
+            (step,) = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/auth-")]
+            scope = resolved(step["with"]["scope"], inputs).replace(
+                "${{ matrix.stack }}", "<stack>"
+            )
+            assert scope == f"team:{team}", (name, job_name)
+            file = defining_file(name, flow, job_name)
+            if environment == "preview":
+                ref = f"`<owner>/<repo>/.github/workflows/{file}@refs/pull/*/merge`"
+                assert claims == f"`job_workflow_ref`: {ref}", (name, job_name)
+            else:
+                ref = f"`<owner>/<repo>/.github/workflows/{file}@refs/heads/main`"
+                assert claims == f"`job_workflow_ref`: {ref}, `ref`: `refs/heads/main`", name
+            checked += 1
+    assert checked == 5  # the preview, three deploys (called from deploy.yml), the drift check

@@ -2,10 +2,12 @@
 
 A vendor name says whose a credential is (`envkeeper`, the environment, what it is, its
 slot and keeper date) and ends with the stack's mark: six hex digits of the application
-repository and its GitHub environment, which no two stacks share (envkeeper/isolation.py),
-so two stacks or two products in one vendor account never take each other's credentials
-for their own. The keeper date tells a credential from the one it replaces. Resend allows
-50 characters; the longest name here has 48.
+repository and its GitHub environment. A name is a stack's only with both its environment
+word and its mark, and envkeeper/isolation.py refuses two stack files with one mark, so a
+lower stack whose environment name was searched for production's mark still never takes
+production's credentials. The mark is 24 bits and leaves out the repository's owner; a
+longer one renames every minted credential, and Resend allows 50 characters (the longest
+name here has 48). The keeper date tells a credential from the one it replaces.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ def credential_name(settings: Settings, kind: str, rotated: date, slot: str | No
 
 def is_named_for(settings: Settings, kind: str, name: str) -> bool:
     """Whether a vendor's credential carries this stack's name for `kind`, any slot or
-    date: `credential_name`'s form with this stack's mark."""
-    pattern = rf"envkeeper [a-z]+ {re.escape(kind)} (?:[ab] )?\d{{4}}-\d{{2}}-\d{{2}} "
+    date: `credential_name`'s form with this stack's environment word and mark. Both must
+    match: a stack whose mark equals another's by chance or by search (a lower stack with
+    an environment name chosen for it) still never takes production's credentials."""
+    environment = re.escape(settings.environment.value)
+    pattern = rf"envkeeper {environment} {re.escape(kind)} (?:[ab] )?\d{{4}}-\d{{2}}-\d{{2}} "
     return re.fullmatch(pattern + re.escape(stack_mark(settings)), name) is not None
