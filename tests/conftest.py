@@ -42,14 +42,31 @@ def pinned_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**(os.environ if env is None else env), TODAY_VARIABLE: TODAY.isoformat()}
 
 
+# Noon UTC, ticking: the same date in every time zone a test might set. Started when pytest
+# starts, so collection and fixtures of every scope (a module's deployed stack included)
+# see the same day as the tests.
+_PINNED = time_machine.travel(datetime.combine(TODAY, time(12), tzinfo=UTC), tick=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _PINNED.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _PINNED.stop()
+
+
 @pytest.fixture(autouse=True)
-def pinned_day(request: pytest.FixtureRequest) -> Iterator[None]:
-    if request.node.get_closest_marker("real_clock"):
+def real_clock_when_marked(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test marked `real_clock` runs on the real clock; the day is pinned again after."""
+    if not request.node.get_closest_marker("real_clock"):
         yield
         return
-    # Noon UTC, ticking: the same date in every time zone the test might set.
-    with time_machine.travel(datetime.combine(TODAY, time(12), tzinfo=UTC), tick=True):
+    _PINNED.stop()
+    try:
         yield
+    finally:
+        _PINNED.start()
 
 
 @pytest.fixture
