@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -680,3 +681,26 @@ def test_the_readme_trust_table_pins_each_login_to_its_workflow_file_and_ref() -
                 assert claims == f"`job_workflow_ref`: {ref}, `ref`: `refs/heads/main`", name
             checked += 1
     assert checked == 5  # the preview, three deploys (called from deploy.yml), the drift check
+
+
+def test_jobs_that_hold_credentials_install_no_dev_tools() -> None:
+    """A deploy, preview, drift or rotation job syncs only what runs there (the program, the
+    pack, envkeeper): not basedpyright's Node.js, zizmor or actionlint beside production's
+    credentials. The test jobs, which hold none, keep the dev group."""
+    checked = 0
+    for name, flow in all_workflows().items():
+        for job_name, job in flow["jobs"].items():
+            steps = job.get("steps") or []
+            if not any(s.get("uses", "").startswith("astral-sh/setup-uv@") for s in steps):
+                continue
+            env = {**(flow.get("env") or {}), **(job.get("env") or {})}
+            if any("bash .ci/run" in s.get("run", "") for s in steps):
+                assert "UV_NO_DEV" not in env, f"{name}: {job_name} runs the tests"
+                continue
+            assert str(env.get("UV_NO_DEV")) == "1", f"{name}: {job_name} would sync dev tools"
+            checked += 1
+    assert checked == 4  # pull-request preview, pulumi-up, drift, rotation
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    runtime = " ".join(project["project"]["dependencies"])
+    assert "pulumi-policy" in runtime  # the pack runs beside every preview and deploy
+    assert not any("pulumi-policy" in d for d in project["dependency-groups"]["dev"])
