@@ -365,9 +365,9 @@ def run_with_values(
         ),
     ] = None,
 ) -> None:
-    """Run COMMAND with a Worker's values from the deployed stack in its environment, and
-    without Pulumi's or the vendors' credentials; write no file. For scripts, migrations
-    and test runners. Exit: the command's own."""
+    """Run COMMAND with a Worker's deployed values, without Pulumi's or vendors' keys.
+
+    Writes no file. For scripts, migrations and test runners. Exit: the command's own."""
     from envkeeper import local
 
     stack = chosen_stack(stack, None, "run")
