@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from envkeeper.redaction import hidden
+
 # Where a problem with the command's own arguments is reported, in place of a file.
 COMMAND_LINE = "(command line)"
 
@@ -15,8 +17,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        # The one door every problem line goes out by: a key or an error line from outside
+        # may hold a secret pasted into the wrong place (envkeeper/redaction.py).
         where = f"{self.file}: {self.key}" if self.key else self.file
-        return f"{where}: {self.message}"
+        return hidden(f"{where}: {self.message}")
 
 
 class UserError(Exception):
