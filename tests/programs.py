@@ -143,3 +143,11 @@ def without_declared(stack_file_text: str, project_dir: Path = PROJECT) -> str:
         for line in stack_file_text.splitlines(keepends=True)
         if line.strip().split(":", 1)[0] not in declared
     )
+
+
+def name_github_environment(project_dir: Path, stack: str, name: str) -> None:
+    """Give `stack` the GitHub environment `name`, as a person editing its file would."""
+    path = stack_file(project_dir, stack)
+    text = path.read_text()
+    assert f"    environment: {stack}\n" in text
+    path.write_text(text.replace(f"    environment: {stack}\n", f"    environment: {name}\n"))

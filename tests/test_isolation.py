@@ -13,7 +13,7 @@ import pytest
 
 from envkeeper import ci
 from envkeeper.offline import ProgramError
-from tests.programs import load, run
+from tests.programs import load, name_github_environment, run
 
 Edit = Callable[[Path], None]
 
@@ -185,10 +185,7 @@ def test_test_keys_outside_production_and_live_keys_in_production_run() -> None:
 def test_a_look_alike_of_productions_environment_is_refused_by_both_stacks(
     cli: Any, project: Path, look_alike: str
 ) -> None:
-    path = project / "Pulumi.dev.yaml"
-    path.write_text(
-        path.read_text().replace("    environment: dev\n", f"    environment: {look_alike}\n")
-    )
+    name_github_environment(project, "dev", look_alike)
     for stack in ("dev", "prod"):
         result = cli("validate", stack)
         assert result.exit_code == 2, result.output
@@ -201,10 +198,7 @@ def test_a_look_alike_of_productions_environment_is_refused_by_both_stacks(
 def test_a_look_alike_of_a_workflow_environment_is_refused(
     cli: Any, project: Path, look_alike: str
 ) -> None:
-    path = project / "Pulumi.dev.yaml"
-    path.write_text(
-        path.read_text().replace("    environment: dev\n", f"    environment: {look_alike}\n")
-    )
+    name_github_environment(project, "dev", look_alike)
     result = cli("validate", "dev")
     assert result.exit_code == 2, result.output
     assert "is an environment of this repository's own workflows" in result.stderr

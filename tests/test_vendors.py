@@ -24,6 +24,7 @@ from tests.programs import (
     changed_resources,
     environment_secrets,
     load,
+    name_github_environment,
     pasted,
     run,
     set_rotation,
@@ -222,9 +223,7 @@ def colliding_environment(settings: Any) -> str:
 
 def test_a_lower_stack_with_productions_mark_is_refused(cli: Any, project: Path) -> None:
     environment = colliding_environment(load("prod", project)[1])
-    path = project / "Pulumi.dev.yaml"
-    text = path.read_text()
-    path.write_text(text.replace("    environment: dev\n", f"    environment: {environment}\n"))
+    name_github_environment(project, "dev", environment)
     for stack, other in (("dev", "prod"), ("prod", "dev")):
         result = cli("validate", stack)
         assert result.exit_code == 2, result.output
@@ -233,10 +232,7 @@ def test_a_lower_stack_with_productions_mark_is_refused(cli: Any, project: Path)
 
 def test_a_lower_stack_with_productions_mark_never_takes_its_credentials(project: Path) -> None:
     prod = load("prod", project)[1]
-    path = project / "Pulumi.dev.yaml"
-    environment = colliding_environment(prod)
-    text = path.read_text()
-    path.write_text(text.replace("    environment: dev\n", f"    environment: {environment}\n"))
+    name_github_environment(project, "dev", colliding_environment(prod))
     dev = parse_settings(load_config(project, "dev"), "dev")  # alone, as an attacker's file
     assert vendors.stack_mark(dev) == vendors.stack_mark(prod)
     for slot in ("a", "b"):
