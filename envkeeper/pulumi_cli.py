@@ -90,6 +90,19 @@ def cancel(stack: str, cwd: Path) -> bool:
     return True
 
 
+def latest_update(stack: str, cwd: Path) -> dict[str, Any] | None:
+    """The stack's newest update as `pulumi stack history --json` gives it, or None."""
+    args = ["stack", "history", "--json", "--page-size", "1", "--stack", stack]
+    done = run(args, cwd)
+    if done.returncode != 0:
+        raise _failed(args, done)
+    try:
+        found = json.loads(done.stdout or "[]")
+    except json.JSONDecodeError:
+        raise UserError.one(COMMAND_LINE, "", f"`pulumi {' '.join(args)}` gave no JSON") from None
+    return found[0] if isinstance(found, list) and found and isinstance(found[0], dict) else None
+
+
 def clear_pending_creates(stack: str, cwd: Path) -> None:
     """Refresh the stack, dropping the creates a dead run was interrupted in."""
     args = ["refresh", "--clear-pending-creates", "--yes", "--skip-preview", "--stack", stack]

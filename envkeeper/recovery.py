@@ -14,8 +14,10 @@ itself, which is renamed into place): left empty, every later command fails with
 to load checkpoint: EOF". An empty sidecar holds nothing, and a missing one is read as no
 metadata, so it is removed. Pulumi Cloud and the object-store backends write atomically.
 
-So: repair that, cancel the update holding the stack (only the deploy workflow updates a stack, one
-run per stack at a time, so one still holding it is dead), then drop the interrupted
+So: find who holds the stack, and stop, naming them, unless that update is provably dead
+(envkeeper/stack_holder.py: its lock was taken on this machine by a process that is gone,
+or it began longer ago than any deploy runs); a person's `pulumi up` or Pulumi Deployments
+may be at work. Then repair the sidecar, cancel the dead update, and drop the interrupted
 creates, saying what each was. What the dead run made at a vendor is not in the state: a
 Stripe create replays it and deletes it, a Resend create deletes a key of its name first,
 and `envkeeper orphans --delete` after the `up` removes a Cloudflare token it left.
@@ -23,11 +25,15 @@ and `envkeeper orphans --delete` after the `up` removes a Cloudflare token it le
 
 from __future__ import annotations
 
+import socket
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from envkeeper import pulumi_cli
 from envkeeper.orphans import interrupted_creates
+from envkeeper.problems import Problem, UserError
+from envkeeper.stack_holder import Holder, from_history, from_lock, lock_files
 from envkeeper.stackfile import project_name
 
 
@@ -52,16 +58,46 @@ def empty_sidecars(backend: str, stack: str, project: str) -> list[Path]:
     ]
 
 
+def holders(backend: str, stack: str, cwd: Path) -> list[Holder]:
+    """Every update holding the stack: a file backend's lock files, or the history's
+    newest update still in progress (any other backend)."""
+    now = datetime.now(UTC)
+    if urlsplit(backend).scheme == "file":
+        host = socket.gethostname()
+        files = lock_files(backend, stack, project_name(cwd))
+        return [from_lock(path.read_text(errors="replace"), host, now) for path in files]
+    holder = from_history(pulumi_cli.latest_update(stack, cwd), now)
+    return [holder] if holder else []
+
+
 def recover(stack: str, cwd: Path) -> list[str]:
-    """Make `stack` ready for the next `up`; one line per thing done."""
+    """Make `stack` ready for the next `up`; one line per thing done. A live update holding
+    the stack stops it before anything changes."""
+    backend = pulumi_cli.backend_url(cwd)
+    found = holders(backend, stack, cwd)
+    live = [h for h in found if not h.dead]
+    if live:
+        raise UserError(
+            [
+                Problem(
+                    f"stack {stack}",
+                    "",
+                    f"held by {h.line()}, which may still be running; nothing was changed. "
+                    "Wait for it to end; once you know it is dead, run `pulumi cancel --stack "
+                    f"{stack}`, then this again",
+                )
+                for h in live
+            ]
+        )
     lines = []
-    sidecars = empty_sidecars(pulumi_cli.backend_url(cwd), stack, project_name(cwd))
+    sidecars = empty_sidecars(backend, stack, project_name(cwd))
     for sidecar in sidecars:
         sidecar.unlink()
         lines.append(f"{stack}: removed {sidecar.name}, a state file's metadata a killed write "
                      "left empty")  # fmt: skip
-    if pulumi_cli.cancel(stack, cwd):
-        lines.append(f"{stack}: cancelled the update a dead run left holding the stack, if any")
+    if found and pulumi_cli.cancel(stack, cwd):
+        dead = "; ".join(h.line() for h in found)
+        lines.append(f"{stack}: cancelled {dead}, which a dead run left holding the stack")
     else:
         lines.append(f"{stack}: no update was holding the stack")
     export = pulumi_cli.state(stack, cwd)

@@ -1,5 +1,6 @@
 """A `pulumi` executable for the tests of envkeeper's own commands that call the CLI
-(`orphans`, `recover`): it answers `stack export`, `config get`, `cancel` and `refresh`
+(`orphans`, `recover`): it answers `stack export`, `stack history`, `config get`, `cancel`
+and `refresh`
 from a file the test writes, and records every call. The engine tests run the real CLI;
 this one lets the commands' own logic be tested in seconds."""
 
@@ -30,6 +31,8 @@ elif args[:2] == ["config", "get"]:
         print(f"error: configuration key '{args[2]}' not found for stack 'prod'", file=sys.stderr)
         sys.exit(1)
     print(json.dumps({"value": value, "secret": True}))
+elif args[:2] == ["stack", "history"]:
+    print(json.dumps(answers.get("history", [])))
 elif args[0] == "whoami":
     print(json.dumps({"user": "ci", "url": answers.get("url", "https://api.pulumi.com")}))
 elif args[0] == "cancel":
@@ -48,7 +51,7 @@ class FakePulumi:
 
     def answer(self, **answers: Any) -> None:
         """`states` (one per `stack export`, the last repeated), `config`, `cancel_error`,
-        `url` (the backend)."""
+        `url` (the backend), `history` (`stack history --json`)."""
         (self.root / "answers.json").write_text(json.dumps({"config": {}, **answers}))
 
     def calls(self) -> list[list[str]]:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -204,37 +206,148 @@ def test_recover_releases_the_stack_and_drops_interrupted_creates_saying_what_th
 ) -> None:
     token = {"type": STATE_TYPES["cloudflare"], "urn": "urn:pulumi:prod::envkeeper::x::deploy-b"}
     creating = {"type": "creating", "resource": token}
-    pulumi.answer(states=[state(pending=[creating])])
+    pulumi.answer(states=[state(pending=[creating])], history=[in_progress(hours_ago=7)])
 
     done = Cli(project)("recover", "prod")
 
     assert done.exit_code == 0, done.output
-    assert [c[0] for c in pulumi.calls()] == ["whoami", "cancel", "stack", "refresh"]
-    assert "--clear-pending-creates" in pulumi.calls()[3]
+    assert [c[:2] for c in pulumi.calls()] == [
+        ["whoami", "--json"], ["stack", "history"], ["cancel", "--yes"], ["stack", "export"],
+        ["refresh", "--clear-pending-creates"],
+    ]  # fmt: skip
+    assert "cancelled an update by https://github.com/example-org/example-app/actions/runs/1" in (
+        done.stdout
+    )
     assert "a dead run was creating deploy-b" in done.stdout
 
 
 def test_recover_on_a_healthy_stack_changes_nothing(project: Path, pulumi: FakePulumi) -> None:
+    finished = {**in_progress(hours_ago=7), "result": "succeeded"}
+    pulumi.answer(states=[state()], history=[finished])
+    done = Cli(project)("recover", "prod")
+    assert done.exit_code == 0, done.output
+    assert done.stdout == "prod: no update was holding the stack\n"
+    assert [c[:2] for c in pulumi.calls()] == [
+        ["whoami", "--json"],
+        ["stack", "history"],
+        ["stack", "export"],
+    ]
+
+
+def test_a_dead_update_pulumi_cloud_already_closed_is_no_update(
+    project: Path, pulumi: FakePulumi
+) -> None:
     # What Pulumi Cloud answers a cancel when no update is running (pulumi/pulumi#5364).
     pulumi.answer(
-        states=[state()], cancel_error="error: [409] Conflict: The Update has already completed"
+        states=[state()],
+        history=[in_progress(hours_ago=7)],
+        cancel_error="error: [409] Conflict: The Update has already completed",
     )
     done = Cli(project)("recover", "prod")
     assert done.exit_code == 0, done.output
     assert done.stdout == "prod: no update was holding the stack\n"
-    assert [c[0] for c in pulumi.calls()] == ["whoami", "cancel", "stack"]
+
+
+def test_recover_never_cancels_an_update_that_may_still_run(
+    project: Path, pulumi: FakePulumi
+) -> None:
+    """Ten minutes old: a person's `pulumi up` or another deploy may be at work. Named,
+    and left alone."""
+    pulumi.answer(states=[state()], history=[in_progress(hours_ago=0.2)])
+    done = Cli(project)("recover", "prod")
+    assert done.exit_code == 2
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(
+        "stack prod: held by an update by https://github.com/example-org/example-app/actions/"
+        "runs/1 since "
+    )
+    assert "which may still be running; nothing was changed" in line
+    assert [c[:2] for c in pulumi.calls()] == [["whoami", "--json"], ["stack", "history"]]
 
 
 def test_recover_stops_at_a_cancel_that_fails_for_another_reason(
     project: Path, pulumi: FakePulumi
 ) -> None:
-    pulumi.answer(states=[state()], cancel_error="error: PULUMI_ACCESS_TOKEN must be set for login")
+    pulumi.answer(
+        states=[state()],
+        history=[in_progress(hours_ago=7)],
+        cancel_error="error: PULUMI_ACCESS_TOKEN must be set for login",
+    )
     done = Cli(project)("recover", "prod")
     assert done.exit_code == 2
     assert done.stderr.strip() == (
         "(command line): `pulumi cancel --yes --stack prod` failed (exit 255): error: "
         "PULUMI_ACCESS_TOKEN must be set for login"
     )
+
+
+def in_progress(hours_ago: float) -> dict[str, Any]:
+    """The newest entry of `pulumi stack history --json`: an update still in progress."""
+    started = datetime.now(UTC) - timedelta(hours=hours_ago)
+    return {
+        "version": 12,
+        "kind": "update",
+        "startTime": started.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "message": "deploy",
+        "environment": {
+            "ci.build.url": "https://github.com/example-org/example-app/actions/runs/1"
+        },
+        "config": {},
+        "result": "in-progress",
+    }
+
+
+def a_lock(state_dir: Path, hostname: str, pid: int, hours_ago: float) -> Path:
+    """A file backend's lock of stack prod, as the CLI writes it while an update runs."""
+    folder = state_dir / ".pulumi" / "locks" / "organization" / "envkeeper" / "prod"
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / "0f9a5a3c-lock.json"
+    started = datetime.now(UTC) - timedelta(hours=hours_ago)
+    lock.write_text(json.dumps({"pid": pid, "username": "ci", "hostname": hostname,
+                                "timestamp": started.isoformat()}))  # fmt: skip
+    return lock
+
+
+def a_dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return int(done.stdout)
+
+
+@pytest.mark.parametrize(
+    ("holder", "cancelled"),
+    [
+        ("a live process of this machine", False),
+        ("a process of this machine that is gone", True),
+        ("another machine, a minute ago", False),
+        ("another machine, seven hours ago", True),
+    ],
+)
+def test_a_file_backends_lock_is_cancelled_only_when_provably_dead(
+    project: Path, pulumi: FakePulumi, tmp_path: Path, holder: str, cancelled: bool
+) -> None:
+    host = socket.gethostname()
+    pid, hostname, hours = {
+        "a live process of this machine": (os.getpid(), host, 0.1),
+        "a process of this machine that is gone": (a_dead_pid(), host, 0.1),
+        "another machine, a minute ago": (os.getpid(), "runner-elsewhere", 0.02),
+        "another machine, seven hours ago": (os.getpid(), "runner-elsewhere", 7),
+    }[holder]
+    lock = a_lock(tmp_path / "state", hostname, pid, hours)
+    pulumi.answer(states=[state()], url=f"{(tmp_path / 'state').as_uri()}?no_tmp_dir=true")
+
+    done = Cli(project)("recover", "prod")
+
+    ran_cancel = any(c[0] == "cancel" for c in pulumi.calls())
+    assert ran_cancel is cancelled, done.output
+    if cancelled:
+        assert done.exit_code == 0, done.output
+        assert f"cancelled an update by ci@{hostname} (pid {pid})" in done.stdout
+    else:
+        assert done.exit_code == 2
+        (line,) = done.stderr.splitlines()
+        assert f"stack prod: held by an update by ci@{hostname} (pid {pid}) since " in line
+        assert lock.exists()
 
 
 def test_recover_removes_the_empty_sidecar_a_killed_write_left_in_a_file_backend(
