@@ -17,7 +17,7 @@ import pytest
 from envkeeper.redaction import HIDDEN, hidden
 from tests.conftest import Cli
 from tests.fake_pulumi import FakePulumi, installed
-from tests.test_orphans import state
+from tests.test_orphans import in_progress, state
 
 PASTED = {
     "a Stripe key": "sk_live_CANARY51HxAbCdEfGh",
@@ -75,7 +75,11 @@ def test_a_pulumi_error_with_a_backend_password_is_repeated_without_it(
     project: Path, pulumi: FakePulumi
 ) -> None:
     backend = "postgres://envkeeper:CANARY-backend-passw0rd@db.internal:5432/state"
-    pulumi.answer(states=[state()], cancel_error=f"error: could not reach the backend {backend}")
+    pulumi.answer(
+        states=[state()],
+        history=[in_progress(hours_ago=7)],  # dead: recover cancels it, and the cancel fails
+        cancel_error=f"error: could not reach the backend {backend}",
+    )
     done = Cli(project)("recover", "prod")
     assert done.exit_code == 2
     assert "CANARY" not in done.output
