@@ -91,8 +91,9 @@ def cancel(stack: str, cwd: Path) -> bool:
 
 
 def latest_update(stack: str, cwd: Path) -> dict[str, Any] | None:
-    """The stack's newest update as `pulumi stack history --json` gives it, or None."""
-    args = ["stack", "history", "--json", "--page-size", "1", "--stack", stack]
+    """The stack's newest update that can hold it (not a preview, which takes no lock), as
+    `pulumi stack history --json` gives it, or None."""
+    args = ["stack", "history", "--json", "--page-size", "10", "--stack", stack]
     done = run(args, cwd)
     if done.returncode != 0:
         raise _failed(args, done)
@@ -100,7 +101,8 @@ def latest_update(stack: str, cwd: Path) -> dict[str, Any] | None:
         found = json.loads(done.stdout or "[]")
     except json.JSONDecodeError:
         raise UserError.one(COMMAND_LINE, "", f"`pulumi {' '.join(args)}` gave no JSON") from None
-    return found[0] if isinstance(found, list) and found and isinstance(found[0], dict) else None
+    entries = [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+    return next((e for e in entries if e.get("kind") != "preview"), None)
 
 
 def clear_pending_creates(stack: str, cwd: Path) -> None:

@@ -248,6 +248,16 @@ def test_a_dead_update_pulumi_cloud_already_closed_is_no_update(
     assert done.stdout == "prod: no update was holding the stack\n"
 
 
+def test_a_preview_in_progress_holds_nothing(project: Path, pulumi: FakePulumi) -> None:
+    """A pull request's preview takes no lock: the update under it is what counts."""
+    preview = {**in_progress(hours_ago=0.1), "kind": "preview"}
+    finished = {**in_progress(hours_ago=3), "result": "succeeded"}
+    pulumi.answer(states=[state()], history=[preview, finished])
+    done = Cli(project)("recover", "prod")
+    assert done.exit_code == 0, done.output
+    assert done.stdout == "prod: no update was holding the stack\n"
+
+
 def test_recover_never_cancels_an_update_that_may_still_run(
     project: Path, pulumi: FakePulumi
 ) -> None:
