@@ -175,8 +175,8 @@ def named_stacks(texts: list[str] | None) -> list[str]:
     """Stacks named on the command line, each once; every stack file's when none is."""
     if not texts:
         return all_stacks()
-    names = [parse_stack_name(t, project_name(project_dir())) for t in texts]
-    return [n.given for n in unique(names)]
+    project = project_name(project_dir())
+    return [n.given for n in unique([parse_stack_name(t, project) for t in texts])]
 
 
 def old_stack_option(help_text: str) -> Any:

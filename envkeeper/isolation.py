@@ -22,6 +22,7 @@ from envkeeper.stackfile import (
     short_stack_name,
     stack_names,
 )
+from envkeeper.vendors.naming import stack_mark
 
 
 def _claims(settings: Settings) -> dict[str, set[str]]:
@@ -108,8 +109,6 @@ def _neon_problem(origin: str, settings: Settings, other: str, theirs: Settings)
 def _mark_problem(origin: str, settings: Settings, other: str, theirs: Settings) -> Problem | None:
     """Two stacks whose credentials carry one mark at their vendors (envkeeper/vendors/
     naming.py): each one's orphan check would take the other's credentials for its own."""
-    from envkeeper.vendors.naming import stack_mark
-
     if stack_mark(settings) != stack_mark(theirs):
         return None
     return Problem(
@@ -123,11 +122,7 @@ def _mark_problem(origin: str, settings: Settings, other: str, theirs: Settings)
 def isolation_problems(
     origin: str, settings: Settings, others: dict[str, Settings]
 ) -> list[Problem]:
-    problems = [
-        problem
-        for other, theirs in others.items()
-        if (problem := _mark_problem(origin, settings, other, theirs))
-    ]
+    problems = []
     mine = _claims(settings)
     for other, other_settings in others.items():
         theirs = _claims(other_settings)
@@ -145,9 +140,10 @@ def isolation_problems(
                         + WHY.get(key, ""),
                     )
                 )
-        neon = _neon_problem(origin, settings, other, other_settings)
-        if neon:
-            problems.append(neon)
+        for check in (_mark_problem, _neon_problem):
+            problem = check(origin, settings, other, other_settings)
+            if problem:
+                problems.append(problem)
     return problems
 
 

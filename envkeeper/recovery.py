@@ -34,7 +34,7 @@ from envkeeper import pulumi_cli
 from envkeeper.orphans import interrupted_creates
 from envkeeper.problems import Problem, UserError
 from envkeeper.stack_holder import Holder, from_history, from_lock, lock_files
-from envkeeper.stackfile import project_name
+from envkeeper.stackfile import project_name, short_stack_name
 
 
 def empty_sidecars(backend: str, stack: str, project: str) -> list[Path]:
@@ -45,7 +45,7 @@ def empty_sidecars(backend: str, stack: str, project: str) -> list[Path]:
     if url.scheme != "file":
         return []
     stacks = Path(unquote(url.path)) / ".pulumi" / "stacks"
-    short = stack.rsplit("/", 1)[-1]
+    short = short_stack_name(stack)
     # A project-scoped backend keeps stacks/<project>/<stack>.json; an older one
     # stacks/<stack>.json; either may be gzipped.
     folders = (stacks / project, stacks)
@@ -58,13 +58,13 @@ def empty_sidecars(backend: str, stack: str, project: str) -> list[Path]:
     ]
 
 
-def holders(backend: str, stack: str, cwd: Path) -> list[Holder]:
+def holders(backend: str, stack: str, project: str, cwd: Path) -> list[Holder]:
     """Every update holding the stack: a file backend's lock files, or the history's
     newest update still in progress (any other backend)."""
     now = datetime.now(UTC)
     if urlsplit(backend).scheme == "file":
         host = socket.gethostname()
-        files = lock_files(backend, stack, project_name(cwd))
+        files = lock_files(backend, stack, project)
         return [from_lock(path.read_text(errors="replace"), host, now) for path in files]
     holder = from_history(pulumi_cli.latest_update(stack, cwd), now)
     return [holder] if holder else []
@@ -73,8 +73,8 @@ def holders(backend: str, stack: str, cwd: Path) -> list[Holder]:
 def recover(stack: str, cwd: Path) -> list[str]:
     """Make `stack` ready for the next `up`; one line per thing done. A live update holding
     the stack stops it before anything changes."""
-    backend = pulumi_cli.backend_url(cwd)
-    found = holders(backend, stack, cwd)
+    backend, project = pulumi_cli.backend_url(cwd), project_name(cwd)
+    found = holders(backend, stack, project, cwd)
     live = [h for h in found if not h.dead]
     if live:
         raise UserError(
@@ -90,7 +90,7 @@ def recover(stack: str, cwd: Path) -> list[str]:
             ]
         )
     lines = []
-    sidecars = empty_sidecars(backend, stack, project_name(cwd))
+    sidecars = empty_sidecars(backend, stack, project)
     for sidecar in sidecars:
         sidecar.unlink()
         lines.append(f"{stack}: removed {sidecar.name}, a state file's metadata a killed write "

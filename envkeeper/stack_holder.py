@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from envkeeper.stackfile import short_stack_name
+
 # Longer than any deploy can run: GitHub ends a job after six hours, and the deploy job
 # (pulumi-up.yml) after far less.
 LONGEST_UPDATE = timedelta(hours=6)
@@ -58,7 +60,7 @@ def lock_files(backend: str, stack: str, project: str) -> list[Path]:
     if url.scheme != "file":
         return []
     locks = Path(unquote(url.path)) / ".pulumi" / "locks"
-    short = stack.rsplit("/", 1)[-1]
+    short = short_stack_name(stack)
     folders = (locks / "organization" / project / short, locks / short)
     return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.json"))
 

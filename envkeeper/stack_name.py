@@ -24,19 +24,16 @@ class StackName:
     short: str  # picks the stack file
     given: str  # what pulumi is told: the short name, or the qualified one as written
 
-    def __str__(self) -> str:
-        return self.given
-
 
 def parse_stack_name(text: str, project: str) -> StackName:
     """`text` as a stack of the project named `project`, or one line saying what to write."""
-    file_name = _FILE_NAME.fullmatch(text.rsplit("/", 1)[-1])
+    last = text.rsplit("/", 1)[-1]
+    file_name = _FILE_NAME.fullmatch(last)
     if file_name:
         raise UserError.one(
             COMMAND_LINE,
             "STACK",
-            f"{text.rsplit('/', 1)[-1]} is the stack's file; name the stack instead: "
-            f"{file_name.group(1)}",
+            f"{last} is the stack's file; name the stack instead: {file_name.group(1)}",
         )
     parts = text.split("/")
     if len(parts) == 1 and _PART.fullmatch(text):

@@ -235,11 +235,21 @@ def load_stack_file(path: Path) -> StackConfig:
 
 
 def project_name(project_dir: Path) -> str:
-    """The project's name, which Pulumi gives a stack-file key written without a namespace."""
+    """The project's name, which Pulumi gives a stack-file key written without a namespace
+    and which a fully qualified stack name must carry."""
     try:
-        document = round_trip_yaml().load((project_dir / PROJECT_FILE).read_text("utf-8"))
-        return str(document["name"])
-    except (OSError, UnicodeDecodeError, YAMLError, KeyError, TypeError):
+        return _name_in((project_dir / PROJECT_FILE).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return NAMESPACE
+
+
+@functools.lru_cache(maxsize=8)
+def _name_in(text: str) -> str:
+    """`name:` of a project file's text. Every stack name and every stack file a command
+    reads asks for it: parsed once per text."""
+    try:
+        return str(round_trip_yaml().load(text)["name"])
+    except (YAMLError, KeyError, TypeError):
         return NAMESPACE
 
 

@@ -42,10 +42,13 @@ def pinned_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**(os.environ if env is None else env), TODAY_VARIABLE: TODAY.isoformat()}
 
 
-# Noon UTC, ticking: the same date in every time zone a test might set. Started when pytest
-# starts, so collection and fixtures of every scope (a module's deployed stack included)
-# see the same day as the tests.
-_PINNED = time_machine.travel(datetime.combine(TODAY, time(12), tzinfo=UTC), tick=True)
+# Where the suite's clock starts, ticking from there: noon UTC, the same date in every time
+# zone a test might set. The test PostgreSQL server starts there too (tests/pgserver.py).
+PINNED_AT = datetime.combine(TODAY, time(12), tzinfo=UTC)
+
+# Started when pytest starts, so collection and fixtures of every scope (a module's
+# deployed stack included) see the same day as the tests.
+_PINNED = time_machine.travel(PINNED_AT, tick=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -57,12 +57,13 @@ def required_bindir() -> Path:
 
 
 def on_the_pinned_day() -> list[str]:
-    """`env` arguments that start a program on the suite's day, ticking from its noon."""
-    from tests.conftest import TODAY
+    """`env` arguments that start a program on the suite's day, ticking from where the
+    suite's clock starts."""
+    from tests.conftest import PINNED_AT
 
     library = find_faketime()
     assert library is not None, "libfaketime is not installed (apt-get install faketime)"
-    return ["env", f"LD_PRELOAD={library}", f"FAKETIME=@{TODAY.isoformat()} 12:00:00"]
+    return ["env", f"LD_PRELOAD={library}", f"FAKETIME=@{PINNED_AT:%Y-%m-%d %H:%M:%S}"]
 
 
 def _free_port() -> int:

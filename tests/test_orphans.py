@@ -291,6 +291,22 @@ def test_recover_stops_at_a_cancel_that_fails_for_another_reason(
     )
 
 
+def test_a_pulumi_error_with_a_backend_password_is_repeated_without_it(
+    project: Path, pulumi: FakePulumi
+) -> None:
+    """The CLI's error line passes the one redactor (envkeeper/redaction.py)."""
+    backend = "postgres://envkeeper:CANARY-backend-passw0rd@db.internal:5432/state"
+    pulumi.answer(
+        states=[state()],
+        history=[in_progress(hours_ago=7)],  # dead: recover cancels it, and the cancel fails
+        cancel_error=f"error: could not reach the backend {backend}",
+    )
+    done = Cli(project)("recover", "prod")
+    assert done.exit_code == 2
+    assert "CANARY" not in done.output
+    assert "postgres://***@db.internal:5432/state" in done.stderr
+
+
 def in_progress(hours_ago: float) -> dict[str, Any]:
     """The newest entry of `pulumi stack history --json`: an update still in progress."""
     started = datetime.now(UTC) - timedelta(hours=hours_ago)

@@ -3,8 +3,9 @@
 Written from the user's side of a bad day: a secret pasted into a stack file as a key (at
 the top level, under `envkeeper:rotation`, as `envkeeper:<secret>`) was echoed back up to
 three times, and a Pulumi CLI error line carrying a backend URL with its password was
-repeated whole. Every problem line now leaves through one redactor
-(envkeeper/redaction.py, called by envkeeper/problems.py).
+repeated whole (that one is tested with `recover`, in tests/test_orphans.py). Every problem
+line now leaves through one redactor (envkeeper/redaction.py, called by
+envkeeper/problems.py).
 """
 
 from __future__ import annotations
@@ -15,9 +16,6 @@ from typing import Any
 import pytest
 
 from envkeeper.redaction import HIDDEN, hidden
-from tests.conftest import Cli
-from tests.fake_pulumi import FakePulumi, installed
-from tests.test_orphans import in_progress, state
 
 PASTED = {
     "a Stripe key": "sk_live_CANARY51HxAbCdEfGh",
@@ -64,26 +62,6 @@ def test_a_secret_pasted_as_a_key_is_never_printed(
     assert secret not in result.output and "CANARY" not in result.output
     assert HIDDEN in result.stderr
     assert (project / "Pulumi.dev.yaml").read_bytes() == before
-
-
-@pytest.fixture
-def pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePulumi:
-    return installed(tmp_path / "fake-pulumi", monkeypatch)
-
-
-def test_a_pulumi_error_with_a_backend_password_is_repeated_without_it(
-    project: Path, pulumi: FakePulumi
-) -> None:
-    backend = "postgres://envkeeper:CANARY-backend-passw0rd@db.internal:5432/state"
-    pulumi.answer(
-        states=[state()],
-        history=[in_progress(hours_ago=7)],  # dead: recover cancels it, and the cancel fails
-        cancel_error=f"error: could not reach the backend {backend}",
-    )
-    done = Cli(project)("recover", "prod")
-    assert done.exit_code == 2
-    assert "CANARY" not in done.output
-    assert "postgres://***@db.internal:5432/state" in done.stderr
 
 
 @pytest.mark.parametrize(

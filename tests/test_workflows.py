@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from components.bridged import plugin
 from envkeeper import github as gh
 from tests.conftest import ROOT, tool
 from tests.programs import load
@@ -280,10 +281,6 @@ def test_every_job_that_runs_the_tests_installs_the_pulumi_cli_first() -> None:
 
 
 def test_a_runner_installs_the_plugin_versions_the_locked_sdks_name(tmp_path: Path) -> None:
-    import importlib.resources
-    import json
-    import os
-
     # A stand-in `pulumi` that records how it was called.
     calls = tmp_path / "calls"
     fake = tmp_path / "pulumi"
@@ -300,8 +297,7 @@ def test_a_runner_installs_the_plugin_versions_the_locked_sdks_name(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     wanted = []
     for name in ("random", "postgresql", "github", "cloudflare"):
-        info = importlib.resources.files(f"pulumi_{name}").joinpath("pulumi-plugin.json")
-        wanted.append(f"plugin install resource {name} {json.loads(info.read_text())['version']}")
+        wanted.append(f"plugin install resource {name} {plugin(f'pulumi_{name}')[0]}")
     assert calls.read_text().splitlines() == wanted
 
 
@@ -614,9 +610,6 @@ def test_a_drift_check_whose_preview_failed_says_so_in_the_summary(tmp_path: Pat
 
 
 def test_the_readme_names_every_plugin_a_deploy_downloads_and_from_where() -> None:
-    import importlib.resources
-    import json
-
     readme = (ROOT / "README.md").read_text()
     rows = dict(
         (name, (version, source))
@@ -625,12 +618,11 @@ def test_the_readme_names_every_plugin_a_deploy_downloads_and_from_where() -> No
         )
     )
     for name in ("random", "postgresql", "github", "cloudflare", "neon"):
-        info = importlib.resources.files(f"pulumi_{name}").joinpath("pulumi-plugin.json")
-        plugin = json.loads(info.read_text())
-        version, source = rows[plugin["name"]]
-        assert version == plugin["version"], name
-        if "server" in plugin:  # not Pulumi's own: the README says whose release it is
-            owner_repo = plugin["server"].split("github.com/", 1)[1].split("/releases", 1)[0]
+        version, server = plugin(f"pulumi_{name}")  # as the program registers it
+        assert rows[name][0] == version, name
+        source = rows[name][1]
+        if server:  # not Pulumi's own: the README says whose release it is
+            owner_repo = server.split("github.com/", 1)[1].split("/releases", 1)[0]
             assert owner_repo in source, name
         else:
             assert source == "Pulumi's plugin server (the CLI's default)", name
