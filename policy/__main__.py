@@ -1,13 +1,14 @@
 """The envkeeper policy pack: `pulumi preview --policy-pack policy`. Every rule is mandatory."""
 
+# Pulumi runs the pack from its own folder (on its own, once published): `rules` is a
+# module beside this file, and nothing of the project around it is importable.
+import rules  # pyright: ignore[reportMissingImports]
 from pulumi_policy import (
     EnforcementLevel,
     PolicyPack,
     ResourceValidationPolicy,
     StackValidationPolicy,
 )
-
-from policy import rules
 
 # Rules about one resource at a time, then rules that need the whole stack.
 RESOURCE_RULES = {

@@ -14,34 +14,35 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
-from envkeeper import catalog, ci, resource_types
-from envkeeper import cloudflare as cf
-from envkeeper import database as db
-from envkeeper import github as gh
-from envkeeper import policy_facts as facts
-from envkeeper.environments import Environment
-from envkeeper.url_rules import origin_problem
+# What the pack knows of envkeeper (resource types, roles, scopes, the names the Environment
+# component registers), generated from its core: the pack imports nothing from the project.
+FACTS: dict[str, Any] = json.loads(Path(__file__).with_name("pack_facts.json").read_text())
+_TYPES, _KEYS = FACTS["resourceTypes"], FACTS["boundaryKeys"]
+_GH, _CF, _DB = FACTS["github"], FACTS["cloudflare"], FACTS["database"]
+facts = SimpleNamespace(**_KEYS)
+PRODUCTION: str = FACTS["production"]
+MAIN: str = _GH["main"]
 
 Report = Callable[..., None]
 
-ENVIRONMENT_TYPE = catalog.ENVIRONMENT_TYPE
-TOKEN = resource_types.ACCOUNT_TOKEN
+ENVIRONMENT_TYPE: str = _TYPES["environment"]
+TOKEN: str = _TYPES["accountToken"]
 # A token owned by a person: it dies with their account, and may reach every account
 # they can. envkeeper makes account-owned tokens only.
 USER_TOKEN = "cloudflare:index/apiToken:ApiToken"
-ROLE = resource_types.PG_ROLE
+ROLE: str = _TYPES["pgRole"]
 GRANT_ROLE = "postgresql:index/grantRole:GrantRole"
-OWNED = (resource_types.PG_SCHEMA, resource_types.PG_DATABASE)
-DEFAULT_PRIVILEGES = resource_types.PG_DEFAULT_PRIVILEGES
-WORKER_SECRET = resource_types.WORKER_SECRET
-GITHUB_ENVIRONMENT = resource_types.GITHUB_ENVIRONMENT
-GITHUB_BRANCH_POLICY = resource_types.GITHUB_BRANCH_POLICY
-GITHUB_IN_ENVIRONMENT = (
-    resource_types.GITHUB_ENVIRONMENT_SECRET,
-    resource_types.GITHUB_ENVIRONMENT_VARIABLE,
-)
+OWNED = (_TYPES["pgSchema"], _TYPES["pgDatabase"])
+DEFAULT_PRIVILEGES: str = _TYPES["pgDefaultPrivileges"]
+WORKER_SECRET: str = _TYPES["workerSecret"]
+GITHUB_ENVIRONMENT: str = _TYPES["githubEnvironment"]
+GITHUB_BRANCH_POLICY: str = _TYPES["githubBranchPolicy"]
+GITHUB_IN_ENVIRONMENT = (_TYPES["githubEnvironmentSecret"], _TYPES["githubEnvironmentVariable"])
 # Secrets and variables GitHub hands to more than one environment: every workflow of the
 # repository (any branch that can push a workflow), or of the organization, can read them.
 GITHUB_WIDE = {
@@ -58,6 +59,66 @@ GITHUB_WIDE = {
 SPECIFIC_RESOURCE = re.compile(r"com\.cloudflare\.api\.account(\.zone)?\.[0-9a-f]{32}")
 
 
+def _allowed_type(resource_type: str) -> bool:
+    """A type envkeeper declares, the stack, or a provider of a package envkeeper uses."""
+    if resource_type in _TYPES["declared"] or resource_type == _TYPES["stack"]:
+        return True
+    prefix = _TYPES["providerPrefix"]
+    return resource_type.startswith(prefix) and (
+        resource_type[len(prefix) :] in _TYPES["providerPackages"]
+    )
+
+
+def _folded(name: str) -> str:
+    """An environment's name as GitHub tells two apart: it ignores case."""
+    return name.casefold()
+
+
+def _same_environment(a: str, b: str) -> bool:
+    return _folded(a) == _folded(b)
+
+
+def _is_ci_environment(name: str) -> bool:
+    """One of the environments this repository's own workflows run in (drift, rotation)."""
+    return _folded(name) == _GH["rotation"] or _folded(name).startswith(_GH["driftPrefix"])
+
+
+def _deploy_scope(account: str, zones: list[str]) -> list[tuple[list[str], dict[str, str]]]:
+    """The deploy scope, as envkeeper/cloudflare.py's deploy_policies_for gives it: the
+    permission groups (by name) and the resources of each policy."""
+    scope = [(_CF["accountPermissions"], {f"{_CF['accountScope']}.{account}": "*"})]
+    if zones:
+        scope.append((_CF["zonePermissions"], {f"{_CF['zoneScope']}.{z}": "*" for z in zones}))
+    return scope
+
+
+def _origin_problem(origin: Any, environment: Any) -> str | None:
+    """Whether a CORS origin is exact (https outside dev). The pack's own reading of
+    envkeeper/url_rules.py's origin rule, which a test holds it to."""
+    if not isinstance(origin, str) or "*" in origin:
+        return "is not one exact origin; list each, e.g. https://app.example.com"
+    parts = urlsplit(origin)
+    try:
+        _ = parts.port
+    except ValueError:
+        return "has an invalid port; use a number from 1 to 65535"
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or origin.endswith("/")
+        or parts.username
+        or parts.password
+        or parts.netloc != parts.netloc.lower()
+    ):
+        return "is not an exact origin; write scheme://host[:port] in lower case"
+    if parts.scheme != "https" and environment != FACTS["dev"]:
+        return "is not https; only dev may allow plain http origins"
+    return None
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -65,10 +126,11 @@ def _now() -> datetime:
 def types_are_envkeepers(args: Any, report: Report) -> None:
     """Every resource is of a type envkeeper declares (envkeeper/resource_types.py): a
     hand-written or unknown resource fails even where no rule names its type."""
-    if not resource_types.allowed(args.resource_type):
+    if not _allowed_type(args.resource_type):
         report(
             f"{args.name} is a {args.resource_type}, which envkeeper does not make; remove it, "
-            "or add its type to envkeeper/resource_types.py with a rule for what it may do"
+            "or add its type to envkeeper/resource_types.py (then write policy/pack_facts.json "
+            "again) with a rule for what it may do"
         )
 
 
@@ -83,7 +145,7 @@ def token_is_short_lived_and_scoped(args: Any, report: Report, now: datetime | N
     elif args.resource_type != TOKEN:
         return
     props = args.props
-    days = (catalog.BUILT_IN["CLOUDFLARE_API_TOKEN"].rotation_days or 0) + cf.GRACE_DAYS
+    days: int = _CF["tokenDays"]
     limit = (now or _now()) + timedelta(days=days)
     expires = props.get("expiresOn")
     if not expires:
@@ -142,10 +204,10 @@ def deploy_tokens_carry_exactly_the_deploy_scope(args: Any, report: Report) -> N
     groups = env.get(facts.DEPLOY_PERMISSION_GROUPS) or {}
     expected = sorted(
         (
-            tuple(sorted(str(groups.get(p.name)) for p in policy.permissions)),
-            _canonical(policy.resources),
+            tuple(sorted(str(groups.get(name)) for name in permissions)),
+            _canonical(resources),
         )
-        for policy in cf.deploy_policies_for(str(account), list(env.get(facts.ZONES) or []))
+        for permissions, resources in _deploy_scope(str(account), list(env.get(facts.ZONES) or []))
     )
     for resource in args.resources:
         if resource.resource_type != TOKEN:
@@ -186,13 +248,13 @@ def _main_only(resource: Any, resources: list[Any], name: str, report: Report) -
         where = "any protected branch"
     elif not branch.get("customBranchPolicies"):
         where = "any branch"
-    elif patterns != [gh.MAIN]:
+    elif patterns != [MAIN]:
         where = ", ".join(patterns) or "no branch"
     else:
         return
     report(
         f"GitHub environment {name} deploys from {where}; give it a branch policy of exactly "
-        f"{gh.MAIN}",
+        f"{MAIN}",
         resource.urn,
     )
 
@@ -211,7 +273,7 @@ def production_environment_is_protected(args: Any, report: Report) -> None:
     policy of exactly main. Previews: reviewers, no self-review, no admin bypass. The drift
     check's and the rotation's: main only."""
     env = _environment(args.resources)
-    if env is None or env.get(facts.ENVIRONMENT) != Environment.PRODUCTION.value:
+    if env is None or env.get(facts.ENVIRONMENT) != PRODUCTION:
         return
     resources = list(args.resources)
     for resource in resources:
@@ -219,16 +281,16 @@ def production_environment_is_protected(args: Any, report: Report) -> None:
             continue
         name = resource.props.get("environment", resource.name)
         bypass = resource.props.get("canAdminsBypass") is not False
-        if ci.same_environment(name, str(env.get(facts.GITHUB_ENVIRONMENT))):
+        if _same_environment(name, str(env.get(facts.GITHUB_ENVIRONMENT))):
             _approved(resource, name, report)
             if bypass:
                 report(f"GitHub environment {name} lets admins bypass its rules", resource.urn)
             _main_only(resource, resources, name, report)
-        elif ci.same_environment(name, ci.PREVIEW):
+        elif _same_environment(name, _GH["preview"]):
             _approved(resource, name, report)
             if bypass:
                 report(f"GitHub environment {name} lets admins bypass its rules", resource.urn)
-        elif ci.is_ci_environment(name):
+        elif _is_ci_environment(name):
             if bypass:
                 report(f"GitHub environment {name} lets admins bypass its rules", resource.urn)
             _main_only(resource, resources, name, report)
@@ -242,7 +304,7 @@ def environment_names_differ_by_more_than_case(args: Any, report: Report) -> Non
         if resource.resource_type != GITHUB_ENVIRONMENT:
             continue
         name = str(resource.props.get("environment", resource.name))
-        key = (str(resource.props.get("repository", "")).casefold(), ci.folded(name))
+        key = (str(resource.props.get("repository", "")).casefold(), _folded(name))
         if key in seen and seen[key] != name:
             report(
                 f"GitHub environments {seen[key]} and {name} are one environment to GitHub, "
@@ -281,8 +343,8 @@ def runtime_logins_own_nothing(args: Any, report: Report) -> None:
 
 # Who may be a member of the roles that own the data or hold the app's privileges: the
 # database model's design (envkeeper/database.py), nothing more.
-_GUARDED = (db.OWNER, db.RUNTIME)
-_DESIGNED = {spec.name: set(spec.member_of) for spec in db.ROLES}
+_GUARDED: tuple[str, ...] = tuple(_DB["guarded"])
+_DESIGNED: dict[str, set[str]] = {name: set(groups) for name, groups in _DB["designed"].items()}
 
 
 def memberships_are_as_designed(args: Any, report: Report) -> None:
@@ -312,7 +374,7 @@ def no_repository_wide_secret_holds_a_catalog_value(args: Any, report: Report) -
     carries a catalog value: those reach every workflow of every branch, not one
     environment's approved deploys."""
     env = _environment(args.resources)
-    names = set((env or {}).get(facts.DELIVERED) or []) | {e.name for e in catalog.BUILT_IN}
+    names = set((env or {}).get(facts.DELIVERED) or []) | set(FACTS["catalogNames"])
     for resource in args.resources:
         key = GITHUB_WIDE.get(resource.resource_type)
         if key and resource.props.get(key) in names:
@@ -334,7 +396,7 @@ def secrets_stay_in_this_stack(args: Any, report: Report) -> None:
     workers, account = set(env.get(facts.WORKERS) or []), env.get(facts.ACCOUNT_ID)
     allowed = env.get(facts.WORKER_SECRETS) or {}
     repository, mine = env.get(facts.REPOSITORY), env.get(facts.GITHUB_ENVIRONMENT)
-    owned = {ci.folded(str(name)) for name in env.get(facts.GITHUB_ENVIRONMENTS_OWNED) or []}
+    owned = {_folded(str(name)) for name in env.get(facts.GITHUB_ENVIRONMENTS_OWNED) or []}
     for resource in args.resources:
         props = resource.props
         if resource.resource_type == WORKER_SECRET:
@@ -367,7 +429,7 @@ def secrets_stay_in_this_stack(args: Any, report: Report) -> None:
                 )
         elif resource.resource_type in (GITHUB_ENVIRONMENT, GITHUB_BRANCH_POLICY):
             target = (props.get("repository"), props.get("environment"))
-            if target[0] != repository or ci.folded(str(target[1])) not in owned:
+            if target[0] != repository or _folded(str(target[1])) not in owned:
                 report(
                     f"{resource.name} sets up GitHub environment {target[1]} of {target[0]}, "
                     "which this stack does not own",
@@ -380,12 +442,11 @@ def cors_origins_are_exact(args: Any, report: Report) -> None:
     env = _environment(args.resources)
     if env is None:
         return
-    try:
-        environment = Environment(env.get(facts.ENVIRONMENT))
-    except ValueError:
-        report(f"unknown environment {env.get(facts.ENVIRONMENT)!r}")
+    environment = env.get(facts.ENVIRONMENT)
+    if environment not in FACTS["environments"]:
+        report(f"unknown environment {environment!r}")
         return
     for number, origin in enumerate(env.get(facts.CORS_ORIGINS) or [], start=1):
-        problem = origin_problem(origin, environment)
+        problem = _origin_problem(origin, environment)
         if problem:
             report(f"CORS origin {number} of corsOrigins {problem}")

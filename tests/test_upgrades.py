@@ -52,6 +52,9 @@ def group_of(name: str, manager: str) -> str | None:
 
 def test_every_kind_of_pin_has_its_manager() -> None:
     assert (ROOT / "pyproject.toml").is_file() and (ROOT / "uv.lock").is_file()
+    # The policy pack is a project of its own; pep621 finds its pyproject and lock too.
+    pack = ROOT / "policy"
+    assert (pack / "pyproject.toml").is_file() and (pack / "uv.lock").is_file()
     assert (ROOT / ".github" / "workflows").is_dir()
     assert (ROOT / "scripts" / "engine" / "go.mod").is_file()
     assert set(CONFIG["enabledManagers"]) == {"pep621", "github-actions", "gomod", "custom.regex"}

@@ -216,8 +216,8 @@ def test_no_pull_request_can_start_the_rotation_or_the_drift_check() -> None:
 
 def test_the_policy_pack_can_start_wherever_a_preview_or_up_runs_it() -> None:
     # A local pack is started from its own folder with its runtime options: the engine
-    # installs nothing for it. With the uv toolchain it runs in the project's .venv, which
-    # uv keeps to uv.lock (pulumi-policy is a dev dependency there).
+    # installs nothing for it. With the uv toolchain, uv syncs the pack's own .venv from
+    # policy/uv.lock before it starts (frozen, as every uv call in CI is).
     from envkeeper.stackfile import round_trip_yaml
 
     pack = round_trip_yaml().load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
@@ -692,7 +692,7 @@ def test_jobs_that_hold_credentials_install_no_dev_tools() -> None:
             assert str(env.get("UV_NO_DEV")) == "1", f"{name}: {job_name} would sync dev tools"
             checked += 1
     assert checked == 4  # pull-request preview, pulumi-up, drift, rotation
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    runtime = " ".join(project["project"]["dependencies"])
-    assert "pulumi-policy" in runtime  # the pack runs beside every preview and deploy
-    assert not any("pulumi-policy" in d for d in project["dependency-groups"]["dev"])
+    # The pack runs beside every preview and deploy, from its own project and lock.
+    pack = tomllib.loads((ROOT / "policy" / "pyproject.toml").read_text())
+    assert any(d.startswith("pulumi-policy==") for d in pack["project"]["dependencies"])
+    assert "dependency-groups" not in pack
