@@ -134,14 +134,26 @@ class NeonDatabase(pulumi.ComponentResource):
             )
 
         # The database, its schema and their owner hold the product's data: a `pulumi
-        # destroy` (or a renamed database) lets go of them, it never drops them. Every
-        # login goes.
-        keep = pulumi.ResourceOptions(retain_on_delete=True)
+        # destroy` lets go of them, it never drops them. Every login goes. The database
+        # is protected as the Neon project is, and keeps its name: a changed
+        # envkeeper:neon.database never reaches the provider (ignore_changes) and is refused
+        # below, with the deployed name, before anything changes.
         database = bridged.Database(
-            settings.database,
+            db.DATABASE_RESOURCE,
             bridged.DatabaseArgs(name=settings.database),
-            opts=pulumi.ResourceOptions.merge(on_sql, keep),
+            opts=pulumi.ResourceOptions.merge(
+                on_sql,
+                pulumi.ResourceOptions(
+                    protect=True,
+                    retain_on_delete=True,
+                    ignore_changes=["name"],
+                    aliases=[pulumi.Alias(name=settings.database)]
+                    if settings.database != db.DATABASE_RESOURCE
+                    else None,
+                ),
+            ),
         )
+        database.name.apply(lambda deployed: _keep_name(deployed, settings.database))
         schema = bridged.Schema(
             db.SCHEMA,
             bridged.SchemaArgs(name=db.SCHEMA, database=database.name, owner=db.OWNER),
@@ -272,6 +284,12 @@ class NeonDatabase(pulumi.ComponentResource):
             port=db.DEFAULT_PORT,
             owner_url=pulumi.Output.secret(owner_url),
         )
+
+
+def _keep_name(deployed: str, wanted: str) -> None:
+    refused = db.rename_refused(deployed, wanted)
+    if refused:
+        raise pulumi.RunError(refused)
 
 
 def _parse_owner(url: str) -> db.OwnerLogin:

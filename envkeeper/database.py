@@ -37,6 +37,26 @@ def valid_until(expires: date | None) -> str:
     return NEVER if expires is None else f"{expires.isoformat()} 00:00:00+00"
 
 
+# The Pulumi name of the application database: fixed, so that no setting moves the data.
+# Stacks deployed before it was fixed knew it by `envkeeper:neon.database`'s value (an alias).
+DATABASE_RESOURCE = "database"
+DATABASE_KEY = "envkeeper:neon.database"
+
+
+def rename_refused(deployed: str, wanted: str) -> str | None:
+    """Why a changed database name is refused, or None. Renaming in place would move the
+    data from under the schema and grants the stack made in the old one (the provider
+    replaces those, and cannot revoke in a database that is gone) while the Workers still
+    hold URLs to the old name; a new name would make a new, empty database."""
+    if deployed == wanted:
+        return None
+    return (
+        f"{DATABASE_KEY} names {wanted}, but this stack's database is {deployed}, and a "
+        f"database keeps its name (the data, the grants and every delivered URL are there): "
+        f'set {DATABASE_KEY} back to {deployed} (README: "The database keeps its name")'
+    )
+
+
 def password_resource(login: str) -> str:
     """The Pulumi name of a login's RandomPassword (the role's own resource is `login`)."""
     return f"{login}-password"

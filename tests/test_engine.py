@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
@@ -629,7 +631,7 @@ def test_the_policy_pack_passes_the_program_and_stops_a_stray_secret(
     deployment: Deployment,
 ) -> None:
     clean = deployment.ws.run("preview", "--policy-pack", str(POLICY))
-    assert f"✅ envkeeper@v0.0.1 (local: {POLICY})" in clean.stdout  # ran, no violation
+    assert f"✅ envkeeper@v1.0.0 (local: {POLICY})" in clean.stdout  # ran, no violation
 
     main = deployment.ws.project / "__main__.py"
     program = main.read_text()
@@ -686,17 +688,149 @@ def test_the_policy_pack_refuses_a_type_envkeeper_does_not_make(deployment: Depl
     assert deployment.vendors.changes() == []  # nothing reached a vendor
 
 
+def database_urn(deployment: Deployment) -> str:
+    resources = json.loads(deployment.export())["deployment"]["resources"]
+    (urn,) = [r["urn"] for r in resources if r["type"] == "postgresql:index/database:Database"]
+    return urn
+
+
+def test_a_stack_deployed_under_the_old_database_name_sees_no_change(
+    deployment: Deployment,
+) -> None:
+    """Stacks deployed before the database's resource name was fixed knew it by the
+    setting's value: the alias carries them over, with nothing replaced or created."""
+    urn = database_urn(deployment)
+    assert urn.endswith("::database")  # not the setting's value: no setting moves it
+    app = deployment.settings().neon.database
+    deployment.ws.run("state", "rename", urn, app, "--yes")
+    assert database_urn(deployment).endswith(f"::{app}")  # as an older envkeeper left it
+    deployment.vendors.changes()
+    assert deployment.preview() == {}  # no replace, no create, no delete
+    deployment.up()
+    assert database_urn(deployment) == urn  # the up moved it to the fixed name
+    assert deployment.vendors.changes() == []
+
+
+def test_a_renamed_database_setting_is_refused_before_anything_changes(
+    deployment: Deployment,
+) -> None:
+    path = deployment.ws.project / f"Pulumi.{STACK}.yaml"
+    before = path.read_text()
+    edit_yaml(path, lambda doc: doc["config"]["envkeeper:neon"].update(database="shop"))
+    deployment.vendors.changes()
+    try:
+        preview = deployment.ws.run("preview", check=False)
+        up = deployment.ws.run("up", "--yes", check=False)
+    finally:
+        path.write_text(before)
+    for run in (preview, up):
+        assert run.returncode != 0
+        refused = "envkeeper:neon.database names shop, but this stack's database is app"
+        assert refused in run.stdout, run.stdout[-4000:]
+        assert "Traceback" not in run.stdout + run.stderr
+    assert deployment.vendors.changes() == []
+    with superuser(deployment.server) as conn:
+        names = {n for (n,) in conn.execute("SELECT datname FROM pg_database").fetchall()}
+    assert "app" in names and "shop" not in names  # neither renamed nor made anew
+    with superuser(deployment.server, "app") as conn:  # the data is where it was
+        assert conn.execute("SELECT count(*) FROM app.items").fetchone() == (1,)
+    assert deployment.preview() == {}
+
+
+def test_the_database_is_protected(deployment: Deployment) -> None:
+    (database,) = [
+        r
+        for r in json.loads(deployment.export())["deployment"]["resources"]
+        if r["type"] == "postgresql:index/database:Database"
+    ]
+    assert database.get("protect") is True and database.get("retainOnDelete") is True
+
+
+def published(tmp_path: Path, env: dict[str, str]) -> Path:
+    """The pack as `pulumi policy publish` ships it and Pulumi installs it where it enforces
+    it: the folder alone, `virtualenv: venv` set as Pulumi sets it for a Python pack that
+    names none, its dependencies installed from its own pyproject.toml and uv.lock."""
+    pack = tmp_path / "published-pack"
+    shutil.copytree(POLICY, pack, ignore=shutil.ignore_patterns(".venv", "venv", "__pycache__"))
+    edit_yaml(
+        pack / "PulumiPolicy.yaml", lambda doc: doc["runtime"]["options"].update(virtualenv="venv")
+    )
+    install = {**env, "UV_PROJECT_ENVIRONMENT": str(pack / "venv")}
+    install.pop("VIRTUAL_ENV", None)
+    subprocess.run(
+        ["uv", "sync", "--frozen"], cwd=pack, env=install, check=True, capture_output=True
+    )
+    return pack
+
+
+def test_the_pack_copied_out_of_the_tree_refuses_what_the_tree_refuses(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    pack = published(tmp_path, deployment.ws.env())
+    # Nothing of the project is there to import: the copy runs on what it ships.
+    probe = subprocess.run(
+        [str(pack / "venv" / "bin" / "python"), "-c", "import envkeeper"],
+        cwd=pack,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert probe.returncode != 0 and "No module named 'envkeeper'" in probe.stderr
+
+    clean = deployment.ws.run("preview", "--policy-pack", str(pack))
+    (ran,) = [line for line in clean.stdout.splitlines() if "✅ envkeeper@v1.0.0" in line]
+    assert ran.endswith(f"/{pack.name})")  # the copy ran (its path shortened), no violation
+
+    main = deployment.ws.project / "__main__.py"
+    program = main.read_text()
+    main.write_text(program + "import pulumi\n" + STRAY + REPOSITORY_WIDE)
+    deployment.vendors.changes()
+    try:
+        runs = {
+            where: deployment.ws.run("preview", "--policy-pack", str(where), check=False)
+            for where in (POLICY, pack)
+        }
+    finally:
+        main.write_text(program)
+    rules = {
+        "secrets-stay-in-their-stack",
+        "resource-types-envkeeper-makes",
+        "github-no-repository-wide-secrets",
+    }
+    violated = {}
+    for where, run in runs.items():
+        assert run.returncode != 0, where
+        violated[where] = {r for r in rules if r in run.stdout}
+        assert "CANARY" not in run.stdout + run.stderr
+    assert violated[pack] == violated[POLICY] == rules
+    assert deployment.vendors.changes() == []  # nothing reached a vendor
+
+
 def test_destroy_removes_every_credential_and_leaves_the_data(deployment: Deployment) -> None:
     v = deployment.vendors
     deployment.deployed = False  # whatever happens next, the stack is no longer deployed
-    deployment.ws.run("destroy", "--yes", "--skip-preview")
+    # The database is protected: destroy removes everything else, then stops there.
+    stopped = deployment.ws.run("destroy", "--yes", "--skip-preview", check=False)
+    assert stopped.returncode != 0
+    assert "cannot be deleted\nbecause it is protected" in stopped.stdout.replace("    ", "")
     assert v.cloudflare.secrets == {} and v.cloudflare.tokens == {}
     assert v.resend.keys == {} and v.stripe.endpoints == {}
     assert ENVIRONMENT not in v.github.environments
     with superuser(deployment.server) as conn:
         left = conn.execute("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'app_%'")
         assert left.fetchall() == [("app_owner", False)]  # every login is gone
-    # The database, its schema and their owner are let go of, not dropped: the data stays.
+    kept = json.loads(deployment.export())["deployment"]["resources"]
+    assert {r["type"] for r in kept} == {
+        "pulumi:pulumi:Stack",
+        "envkeeper:environment:Environment",
+        "envkeeper:neon:Database",  # the components that hold it
+        "pulumi:providers:postgresql",
+        "postgresql:index/database:Database",
+    }
+    # Letting go of the database too takes a person's deliberate step; it is still not
+    # dropped (retain_on_delete): the data stays.
+    deployment.ws.run("state", "unprotect", database_urn(deployment), "--yes")
+    deployment.ws.run("destroy", "--yes", "--skip-preview")
     with superuser(deployment.server, "app") as conn:
         assert conn.execute("SELECT count(*) FROM app.items").fetchone() == (1,)
     assert json.loads(deployment.export())["deployment"].get("resources", []) == []

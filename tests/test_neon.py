@@ -458,16 +458,17 @@ def test_the_project_always_names_its_organization(stack: str) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_a_destroy_lets_go_of_the_data_and_removes_every_login(stack: str) -> None:
     # The database, its schema and their owner hold the product's data: deleting the
-    # stack's resources leaves them in PostgreSQL. Logins, grants and the project are not (the
-    # project is protected instead: a destroy stops at it). The engine tests run a destroy.
+    # stack's resources leaves them in PostgreSQL. Logins and grants are not. The project and
+    # the database are protected too: a destroy stops at them. The engine tests run one.
     result = run(stack)
     retained = {(r.type, r.name) for r in result.registrations if r.retain_on_delete}
     assert retained == {
-        ("postgresql:index/database:Database", "app"),
+        ("postgresql:index/database:Database", "database"),  # whatever the setting names
         ("postgresql:index/schema:Schema", "app"),
         ("postgresql:index/role:Role", "app_owner"),  # owns the data; no login
     }
-    assert {r.name for r in result.registrations if r.protect} == {"project"}
+    protected = {r.name for r in result.registrations if r.protect}
+    assert protected == ({"database"} if load(stack)[1].neon.adopted else {"project", "database"})
 
 
 SESSIONS = "pulumi-python:dynamic/envkeeper:LoginSessions"
