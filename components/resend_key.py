@@ -21,7 +21,6 @@ as components/vendor_calls.py says.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import pulumi
@@ -49,9 +48,13 @@ from envkeeper.settings import Settings
 from envkeeper.vendors.resend import RESEND
 
 # A new domain or keeper date is a new key: Resend keys cannot be re-bound. A new name (the
-# naming changed, the repository was renamed) renames the key in place.
+# naming changed, the repository was renamed) renames the key in place. A standby past its
+# end is retired in place: its key is deleted at Resend and the resource stays, holding no
+# token, so the program declares the same resources whatever the day (nothing is declared
+# inside an apply, and a saved plan names every step).
 IDENTITY = ("domain", "rotated")
 IN_PLACE = ("name", "environment")
+RETIRED = "retired"
 
 
 class ResendKeyError(VendorError):
@@ -90,6 +93,11 @@ class ResendKeyProvider(AdminKeyProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        if props.get(RETIRED):
+            # A standby already past its end when first declared: no key is ever made.
+            return CreateResult(
+                id_=f"retired-{props['name']}", outs={**_inputs(props), "domainId": "", "token": ""}
+            )
         domain_id = self._call(props, lambda sdk: self._domain_id(sdk, props))
 
         def make(sdk: Any) -> Any:
@@ -109,15 +117,22 @@ class ResendKeyProvider(AdminKeyProvider):
         )
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
+        if _news.get(RETIRED):
+            if not _olds.get(RETIRED):  # its end has come: the key dies, nothing replaces it
+                self._call(_olds, lambda sdk: remove_resend_key(sdk, _id))
+            return UpdateResult(outs={**_olds, **_inputs(_news), "token": ""})
         # The token stays; a new name is given to the same key.
         if _olds.get("name") != _news["name"]:
             self._call(_news, lambda sdk: sdk.ApiKeys.update({"id": _id, "name": _news["name"]}))
         return UpdateResult(outs={**_olds, **_inputs(_news)})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        self._call(_props, lambda sdk: remove_resend_key(sdk, _id))
+        if not _props.get(RETIRED):
+            self._call(_props, lambda sdk: remove_resend_key(sdk, _id))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        if props.get(RETIRED):
+            return ReadResult(id_=id_, outs=props)  # no key at Resend, by design
         listed = self._call(props, listed_resend_keys)
         if not any(key.get("id") == id_ for key in listed):
             return ReadResult(id_="", outs={})  # deleted outside Pulumi: plan to create it
@@ -125,7 +140,9 @@ class ResendKeyProvider(AdminKeyProvider):
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in IDENTITY if _olds.get(k) != _news.get(k)]
-        changed = replaces or [k for k in IN_PLACE if _olds.get(k) != _news.get(k)]
+        if _olds.get(RETIRED) and not _news.get(RETIRED):
+            replaces.append(RETIRED)  # a deleted key cannot come back: a new one is made
+        changed = replaces or [k for k in (*IN_PLACE, RETIRED) if _olds.get(k) != _news.get(k)]
         return DiffResult(
             changes=bool(changed),
             replaces=replaces,
@@ -148,7 +165,7 @@ class ResendKeyProvider(AdminKeyProvider):
 
 
 def _inputs(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: props[k] for k in (*IDENTITY, *IN_PLACE) if k in props}
+    return {k: props[k] for k in (*IDENTITY, *IN_PLACE, RETIRED) if k in props}
 
 
 def _where(props: dict[str, Any]) -> str:
@@ -164,6 +181,7 @@ class ResendApiKeyArgs:
     domain: str
     rotated: str  # the slot's keeper date: moving it mints a new key
     environment: str
+    retired: pulumi.Input[bool] = False  # a standby past its end: its key is deleted
 
 
 class ResendApiKey(Resource, module="envkeeper", name="ResendApiKey"):
@@ -179,6 +197,7 @@ class ResendApiKey(Resource, module="envkeeper", name="ResendApiKey"):
             "domain": args.domain,
             "rotated": args.rotated,
             "environment": args.environment,
+            RETIRED: args.retired,
             "domainId": None,
             "token": None,
         }
@@ -207,7 +226,7 @@ class SendingKeys(pulumi.ComponentResource):
         slots = settings.slots("RESEND_API_KEY")
         child = pulumi.ResourceOptions(parent=self)
 
-        def key(slot: str) -> ResendApiKey:
+        def key(slot: str, retired: pulumi.Input[bool] = False) -> ResendApiKey:
             return ResendApiKey(
                 vendors.resend_key_resource(slot),
                 ResendApiKeyArgs(
@@ -215,6 +234,7 @@ class SendingKeys(pulumi.ComponentResource):
                     domain=resend.domain,
                     rotated=slots.date_of(slot).isoformat(),
                     environment=settings.environment.value,
+                    retired=retired,
                 ),
                 opts=child,
             )
@@ -224,21 +244,16 @@ class SendingKeys(pulumi.ComponentResource):
             SlotSwitchArgs("RESEND_API_KEY", slots, settings.standby_grace_days), opts=child
         )
         today = utc_today()
-
-        def declare_standby(ends: date) -> bool:
-            # Declared once the record says when the standby dies (a preview knows that
-            # too: the record is computed in its check); not declared, it is deleted.
-            if today < ends:
-                key(slots.inactive)
-            return today < ends
-
-        standby_declared = standby_end(switch).apply(declare_standby)
+        # The standby works until the record says it dies (a preview knows that too: the
+        # record is computed in its check); from that day its key is deleted.
+        standby_retired = standby_end(switch).apply(lambda ends: ends <= today)
+        key(slots.inactive, standby_retired)
         self.active_token = pulumi.Output.secret(active.token)
         self.register_outputs(
             {
                 "activeSlot": slots.active,
                 "activeToken": self.active_token,
-                "standbyDeclared": standby_declared,
+                "standbyRetired": standby_retired,
             }
         )
 

@@ -27,9 +27,11 @@ class NotAPreview(ValueError):
 
 
 # What envkeeper schedules by date, not a hand's change: once a standby's end has passed,
-# its Resend key is no longer declared, and its login's sessions and password are ended.
+# its Resend key is retired (an update that deletes it at Resend), and its login's sessions
+# and password are ended. (A dynamic provider's update names no properties; the only other
+# update of a Resend key, a rename, comes with a change of envkeeper, not with a day.)
 SCHEDULED = {
-    (types.RESEND_KEY, "delete"),
+    (types.RESEND_KEY, "update"),
     (types.LOGIN_SESSIONS, "update"),
 }
 

@@ -186,7 +186,7 @@ def test_a_standby_past_its_end_is_named_as_scheduled_not_as_a_hands_change(
         json.dumps(
             {
                 "steps": [
-                    step("delete", dynamic + "ResendApiKey::resend-a"),
+                    step("update", dynamic + "ResendApiKey::resend-a"),
                     step("update", dynamic + "LoginSessions::app_runtime_a-sessions"),
                     step("update", dynamic + "WorkerSecret::example-api-STRIPE_SECRET_KEY"),
                 ]

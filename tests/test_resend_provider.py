@@ -242,6 +242,44 @@ def test_diff_replaces_on_a_new_date_or_domain_creating_before_deleting(
     assert same.changes is False and same.replaces == []
 
 
+def test_a_retired_standby_loses_its_key_and_keeps_its_resource(
+    provider: ResendKeyProvider, resend: ResendApi
+) -> None:
+    key = provider.create(dict(PROPS)).id
+    token = resend.tokens()[key]
+    state = {**PROPS, "retired": False, "token": token, "domainId": DOMAIN_ID}
+    retired = {**PROPS, "retired": True}
+    resend.requests.clear()
+    resend.faults.append(Fault("fail", "DELETE", f"/api-keys/{key}", 503))
+
+    diff = provider.diff(key, dict(state), dict(retired))
+    result = provider.update(key, dict(state), dict(retired))
+    again = provider.update(key, {**state, **(result.outs or {})}, dict(retired))
+    kept = provider.read(key, {**state, **(result.outs or {})})
+    provider.delete(key, {**state, **(result.outs or {})})
+
+    assert diff.changes is True and diff.replaces == []  # an update: the plan names it
+    # One delete at Resend, tried again after its 503; nothing for a key already retired.
+    assert made(resend) == [("DELETE", f"/api-keys/{key}")] * 2
+    assert resend.keys == {}
+    assert (result.outs or {})["token"] == "" and (again.outs or {})["token"] == ""
+    assert kept.id == key  # no key at Resend is what a retired standby should have
+
+
+def test_a_standby_retired_before_it_was_ever_made_makes_no_key(
+    provider: ResendKeyProvider, resend: ResendApi
+) -> None:
+    made_ = provider.create({**PROPS, "retired": True})
+    assert made(resend) == [] and resend.keys == {}
+    assert (made_.outs or {})["token"] == ""
+
+
+def test_a_retired_key_never_comes_back_as_it_was(provider: ResendKeyProvider) -> None:
+    # A retired key was deleted at Resend: were it declared live again, a new key is made.
+    back = provider.diff("key-1", {**PROPS, "retired": True}, {**PROPS, "retired": False})
+    assert back.replaces == ["retired"]
+
+
 @pytest.mark.parametrize(
     ("status", "name", "advice"),
     [
