@@ -184,6 +184,7 @@ def old_stack_option(help_text: str) -> Any:
 
 
 STACK_HELP = "The stack: dev, staging, prod…"
+STACK_REF_HELP = "The stack, as pulumi names it (prod, or org/project/prod)."
 
 # What a user may type after a switch that takes no value, thinking it does.
 _SWITCH_VALUES = {"true", "false", "yes", "no", "on", "off", "1", "0"}
@@ -742,9 +743,7 @@ class OrphanFormat(StrEnum):
 def orphans_command(
     stack: Annotated[
         str,
-        typer.Argument(
-            metavar="STACK", help="The stack, as pulumi names it (prod, or org/project/prod)."
-        ),
+        typer.Argument(metavar="STACK", help=STACK_REF_HELP),
     ],
     delete: Annotated[
         # metavar "": a switch takes no value, so help shows none (not `<bool>`).
@@ -772,9 +771,7 @@ def orphans_command(
 def recover(
     stack: Annotated[
         str,
-        typer.Argument(
-            metavar="STACK", help="The stack, as pulumi names it (prod, or org/project/prod)."
-        ),
+        typer.Argument(metavar="STACK", help=STACK_REF_HELP),
     ],
 ) -> None:
     """Before a deploy's pulumi up: release what a dead run left, so this one finishes."""
@@ -784,6 +781,85 @@ def recover(
     load_stack(stack)  # a bad stack file stops here, before anything changes
     for line in recover_stack(stack, project_dir()):
         print(line)
+
+
+def _plan_folder_option() -> Any:
+    return typer.Argument(
+        metavar="FOLDER", help="Where the plan, its day and the preview's text are kept."
+    )
+
+
+def _preview_args(refresh: bool, policy_pack: Path | None) -> list[str]:
+    args = ["--refresh"] if refresh else []
+    if policy_pack is not None:
+        args += ["--policy-pack", str(policy_pack)]
+    return args
+
+
+REFRESH_OPTION = typer.Option("--refresh", help="Read every resource first, as the deploy does.")
+POLICY_PACK_OPTION = typer.Option("--policy-pack", help="Run this policy pack on the preview.")
+
+
+@app.command("preview-plan")
+@user_errors
+def preview_plan(
+    stack: Annotated[str, typer.Argument(metavar="STACK", help=STACK_REF_HELP)],
+    folder: Annotated[Path, _plan_folder_option()],
+    refresh: Annotated[bool, REFRESH_OPTION] = False,
+    policy_pack: Annotated[Path | None, POLICY_PACK_OPTION] = None,
+) -> None:
+    """Before an approval: preview the stack and save the plan an approved deploy applies.
+    Prints the preview as Markdown, for the job summary the approver reads."""
+    from envkeeper import approved_plan
+    from envkeeper.markdown import fenced
+
+    stack = named_stack(stack)
+    load_stack(stack)  # a bad stack file stops here
+    previewed = approved_plan.save(
+        stack, folder, project_dir(), _preview_args(refresh, policy_pack)
+    )
+    if previewed.error is None:
+        print(f"#### `pulumi preview` of {stack}: the deploy applies exactly this, once approved\n")
+    else:
+        print(f"#### `pulumi preview` of {stack} failed: there is nothing to approve\n")
+    print("<details open><summary>Pulumi report</summary>\n")
+    print(fenced(previewed.text))
+    print("\n</details>")
+    if previewed.error is not None:
+        raise previewed.error
+
+
+@app.command("apply-plan")
+@user_errors
+def apply_plan(
+    stack: Annotated[str, typer.Argument(metavar="STACK", help=STACK_REF_HELP)],
+    folder: Annotated[Path, _plan_folder_option()],
+    refresh: Annotated[bool, REFRESH_OPTION] = False,
+    policy_pack: Annotated[Path | None, POLICY_PACK_OPTION] = None,
+) -> None:
+    """After the approval: apply the saved plan on the day it was previewed, or stop before
+    any change when the program would now do anything else."""
+    from envkeeper import approved_plan
+
+    stack = named_stack(stack)
+    load_stack(stack)
+    try:
+        status = approved_plan.apply(
+            stack, folder, project_dir(), _preview_args(refresh, policy_pack)
+        )
+    except approved_plan.PreviewFailed as exc:
+        print(exc.text, end="")
+        raise exc.error from None
+    except approved_plan.PlanDiffers as exc:
+        print(
+            f"{stack}: nothing was applied: the deploy would now change {exc} otherwise than "
+            "the preview that was approved; look at the new preview and approve it again "
+            "(re-run the deploy)",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2) from None
+    if status != 0:
+        raise typer.Exit(status)
 
 
 def main() -> None:

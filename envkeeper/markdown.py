@@ -23,3 +23,11 @@ def inline(text: str) -> str:
     flat = " ".join(text.split())
     escaped = _INLINE.sub(r"\\\1", flat)
     return _LEADING.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], escaped)
+
+
+def fenced(text: str) -> str:
+    """Text shown as it is, in a code block no line of it can close (a fence longer than
+    any run of backticks in it)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text.rstrip()}\n{fence}"

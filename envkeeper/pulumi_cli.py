@@ -21,21 +21,39 @@ from envkeeper.problems import COMMAND_LINE, UserError
 NOTHING_TO_CANCEL = ("has already completed", "has never been updated")
 
 
-def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    if shutil.which("pulumi") is None:
+def executable() -> str:
+    """The pulumi on PATH, or one line saying it is missing."""
+    found = shutil.which("pulumi")
+    if found is None:
         raise UserError.one(
             COMMAND_LINE, "", "the pulumi CLI is not on PATH; install it (pulumi.com/docs/install)"
         )
+    return found
+
+
+def run(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 (fixed arguments, no shell)
-        ["pulumi", *args, "--non-interactive"],  # noqa: S607 (the pulumi on PATH, as a user runs)
+        [executable(), *args, "--non-interactive"],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         check=False,
     )
 
 
-def _failed(args: list[str], done: subprocess.CompletedProcess[str]) -> UserError:
+def stream(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> int:
+    """Run pulumi with its output going where envkeeper's goes (Pulumi masks secrets in
+    it); its exit status."""
+    done = subprocess.run(  # noqa: S603 (fixed arguments, no shell)
+        [executable(), *args, "--non-interactive"], cwd=cwd, env=env, check=False
+    )
+    return done.returncode
+
+
+def failed(args: list[str], done: subprocess.CompletedProcess[str]) -> UserError:
     said = next((line.strip() for line in done.stderr.splitlines() if line.strip()), "")
     return UserError.one(
         COMMAND_LINE,
@@ -49,7 +67,7 @@ def state(stack: str, cwd: Path) -> dict[str, Any]:
     args = ["stack", "export", "--stack", stack]
     done = run(args, cwd)
     if done.returncode != 0:
-        raise _failed(args, done)
+        raise failed(args, done)
     try:
         found = json.loads(done.stdout)
     except json.JSONDecodeError:
@@ -64,7 +82,7 @@ def config_value(stack: str, key: str, cwd: Path) -> str | None:
     if done.returncode != 0:
         if "not found" in done.stderr:
             return None
-        raise _failed(args, done)
+        raise failed(args, done)
     value = json.loads(done.stdout).get("value")
     return value if isinstance(value, str) and value else None
 
@@ -74,7 +92,7 @@ def backend_url(cwd: Path) -> str:
     args = ["whoami", "--json"]
     done = run(args, cwd)
     if done.returncode != 0:
-        raise _failed(args, done)
+        raise failed(args, done)
     return str(json.loads(done.stdout).get("url") or "")
 
 
@@ -86,7 +104,7 @@ def cancel(stack: str, cwd: Path) -> bool:
     if done.returncode != 0:
         if any(said in done.stderr for said in NOTHING_TO_CANCEL):
             return False
-        raise _failed(args, done)
+        raise failed(args, done)
     return True
 
 
@@ -96,7 +114,7 @@ def latest_update(stack: str, cwd: Path) -> dict[str, Any] | None:
     args = ["stack", "history", "--json", "--page-size", "10", "--stack", stack]
     done = run(args, cwd)
     if done.returncode != 0:
-        raise _failed(args, done)
+        raise failed(args, done)
     try:
         found = json.loads(done.stdout or "[]")
     except json.JSONDecodeError:
@@ -110,4 +128,4 @@ def clear_pending_creates(stack: str, cwd: Path) -> None:
     args = ["refresh", "--clear-pending-creates", "--yes", "--skip-preview", "--stack", stack]
     done = run(args, cwd)
     if done.returncode != 0:
-        raise _failed(args, done)
+        raise failed(args, done)

@@ -11,7 +11,6 @@ from envkeeper import database as db
 from envkeeper import github as gh
 from envkeeper import vendors
 from envkeeper.catalog import SLOTS, CatalogEntry, Destination, Source
-from envkeeper.clock import utc_today
 from envkeeper.settings import Settings, SlotDates
 from envkeeper.switch import has_switch, switch_resource
 
@@ -186,11 +185,9 @@ def dependents(
         after = active_after or (slot if new is None or new > current.latest else current.active)
         switches = after != current.active
         delivered = slot == after  # only the active slot's credential is delivered
+    # A vendor's standby key past its end is retired, not undeclared: a new date still
+    # replaces its resource (a retired one makes no key).
     minted = minted_by(entry, slots)
-    if entry.vendor is not None and not delivered and _standby_gone(settings, entry):
-        # A vendor's standby key cannot expire: past its end it is declared no more (and
-        # deleted), so there is nothing to re-mint.
-        minted = set()
     found = (_carriers(entry, settings) if delivered else set()) | minted
     if entry.source is Source.NEON:
         logins = _logins(name, slots)
@@ -210,12 +207,6 @@ def dependents(
         ):
             found.add(cf.token_resource(other))
     return found
-
-
-def _standby_gone(settings: Settings, entry: CatalogEntry) -> bool:
-    """Whether the standby's end (for a switch deployed on its date) has passed."""
-    dies = standby_dies(settings, entry)
-    return dies is not None and dies <= utc_today()
 
 
 def standby_fate(settings: Settings, entry: CatalogEntry, slot: str) -> str:

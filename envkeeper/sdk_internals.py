@@ -14,9 +14,10 @@ from pulumi.runtime import config as _config
 from pulumi.runtime import settings as _settings
 
 # The engine's wire format marks a secret with this key and value; they are part of the
-# protocol, so they are written out here and checked against the SDK's own.
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 (a protocol marker)
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (a protocol marker)
+# protocol, so they are written out (envkeeper/secret_marks.py) and checked against the
+# SDK's own.
+from envkeeper.secret_marks import SECRET_SIG as SECRET_SIG
+from envkeeper.secret_marks import SECRET_SIG_KEY as SECRET_SIG_KEY
 
 
 def all_config_keys() -> set[str]:

@@ -8,7 +8,9 @@ A stand-in also fails the way networks and vendors fail, once per `Fault` a test
 - `fail`: answer the vendor's own 5xx or 429 (with Retry-After) before acting;
 - `lose`: act, then cut the connection, so the answer never arrives;
 - `kill`: act, then call `on_kill` (the test kills every process of the `pulumi up`),
-  then cut the connection.
+  then cut the connection;
+- `pause`: call `on_pause` while the request waits (the `pulumi up` that sent it is alive
+  and holds its stack meanwhile), then act and answer.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class Fault:
     """One failure to play on the next request with this method whose path (without the
     API's prefix) matches `path`, a regular expression."""
 
-    kind: str  # "fail", "lose" or "kill" (see the module's docstring)
+    kind: str  # "fail", "lose", "kill" or "pause" (see the module's docstring)
     method: str
     path: str
     status: int = 503  # for "fail": the vendor's 5xx or 429
@@ -73,6 +75,7 @@ class StandIn:
         self.faults: list[Fault] = []  # each played once, in order
         self.played: list[tuple[Fault, Call]] = []
         self.on_kill: Callable[[], None] | None = None
+        self.on_pause: Callable[[], None] | None = None
         server.expect_request(re.compile(f"{re.escape(self.prefix)}/.*")).respond_with_handler(
             self._handle
         )
@@ -132,6 +135,10 @@ class StandIn:
                 if fault.retry_after is not None:
                     answer.headers["Retry-After"] = str(fault.retry_after)
                 return answer
+            if fault.kind == "pause":
+                assert self.on_pause is not None, "a pause fault needs on_pause"
+                self.on_pause()
+                return self.dispatch(request, path, body)
         answer = self.dispatch(request, path, body)
         if fault is not None:
             if fault.kind == "kill":

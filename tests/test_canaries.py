@@ -169,6 +169,8 @@ INVOCATIONS: dict[str, list[list[str]]] = {
     # With no pulumi CLI on PATH (see no_pulumi_cli), after the stack file is read.
     "orphans": [["orphans", "{stack}"]],
     "recover": [["recover", "{stack}"]],
+    "preview-plan": [["preview-plan", "{stack}", "plan-folder"]],
+    "apply-plan": [["apply-plan", "{stack}", "plan-folder"]],
 }
 # Commands these tests do not run, and where their values are looked for instead.
 ELSEWHERE = {

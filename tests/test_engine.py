@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from envkeeper.approved_plan import differing
 from envkeeper.catalog import Destination
 from envkeeper.clock import utc_today
 from envkeeper.incident import changed_by, plan_emergency
@@ -65,6 +66,7 @@ from tests.role_checks import (
     readonly_may_exactly,
     runtime_may_exactly,
 )
+from tests.standin import Fault
 
 pytestmark = pytest.mark.engine
 
@@ -477,10 +479,15 @@ def test_each_rotation_changes_exactly_its_predicted_blast_radius(
     ]
     old = {target: deployment.worker_secret(*target) for target in carriers}
     old_github = deployment.github_secrets().get(name)
+    retired = {  # standby keys retired at their end: no key at Resend to delete any more
+        r["urn"].rsplit("::", 1)[1]
+        for r in json.loads(deployment.export())["deployment"]["resources"]
+        if (r.get("outputs") or {}).get("retired")
+    }
     before, slot = bump(deployment, name)
     steps = deployment.preview()
     assert set(steps) == predicted(before, name, slot)
-    # A Resend slot whose key was deleted at its end is made anew rather than replaced.
+    # A Resend slot whose key was retired at its end is replaced too; its delete is a no-op.
     assert all(op in ("replace", "update", "create") for op in steps.values())
 
     deployment.vendors.changes()
@@ -497,7 +504,8 @@ def test_each_rotation_changes_exactly_its_predicted_blast_radius(
         gone = [c.seq for c in calls if c.vendor == vendor and c.method == "DELETE"]
         puts = [c.seq for c in calls if c.vendor == "cloudflare" and c.method == "PUT"]
         assert len(made) == 1 and puts and made[0] < min(puts)
-        assert len(gone) == (0 if steps.get(f"resend-{slot}") == "create" else 1)
+        replaced = steps.get(f"resend-{slot}") != "create" and f"resend-{slot}" not in retired
+        assert len(gone) == (1 if replaced else 0)
         assert all(max(puts) < seq for seq in gone)
     assert deployment.preview() == {}
 
@@ -686,6 +694,85 @@ def test_the_policy_pack_refuses_a_type_envkeeper_does_not_make(deployment: Depl
         assert "github-no-repository-wide-secrets" in run.stdout
         assert "CANARY" not in run.stdout + run.stderr
     assert deployment.vendors.changes() == []  # nothing reached a vendor
+
+
+def test_recover_leaves_a_live_update_alone(deployment: Deployment) -> None:
+    """`envkeeper recover` runs before every deploy's up. While another update (a person's
+    `pulumi up`, here) is live and holds the stack, it cancels nothing: it names the holder
+    and stops, and that update finishes."""
+    cloudflare = deployment.vendors.cloudflare
+    during: list[subprocess.CompletedProcess[str]] = []
+    cloudflare.on_pause = lambda: during.append(deployment.ws.envkeeper("recover", STACK))
+    cloudflare.faults.append(Fault("pause", "GET", r"/accounts/[^/]+/workers/scripts/.+"))
+    try:
+        live = deployment.ws.run("up", "--yes", "--skip-preview", "--refresh", check=False)
+    finally:
+        cloudflare.on_pause = None
+        cloudflare.faults.clear()
+    assert live.returncode == 0, live.stdout[-3000:]  # never cancelled
+    (recover,) = during
+    assert recover.returncode == 2, recover.stdout + recover.stderr
+    assert f"stack {STACK}" in recover.stderr and "may still be running" in recover.stderr
+    assert "(pid " in recover.stderr and "nothing was changed" in recover.stderr
+    assert "cancelled" not in recover.stdout
+    assert deployment.preview() == {}
+
+
+def test_an_approved_plan_is_applied_on_its_day_exactly_or_not_at_all(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    ws, vendors = deployment.ws, deployment.vendors
+    day = utc_today()
+    late = (day + timedelta(days=8)).isoformat()
+    path = ws.project / f"Pulumi.{STACK}.yaml"
+    shipped = path.read_text()
+
+    def add_origin(origin: str) -> None:
+        edit_yaml(path, lambda doc: doc["config"]["envkeeper:corsOrigins"].append(origin))
+
+    add_origin("https://admin.example.com")  # the change merged on day D
+    merged = path.read_text()
+    approved = tmp_path / "approved"
+    saved = ws.envkeeper("preview-plan", STACK, str(approved), "--refresh")
+    assert saved.returncode == 0, saved.stdout[-3000:] + saved.stderr[-3000:]
+    assert f"`pulumi preview` of {STACK}" in saved.stdout and "CORS_ORIGIN" in saved.stdout
+    assert (approved / "day").read_text() == f"{day.isoformat()}\n"
+    assert "CANARY" not in saved.stdout + saved.stderr + (approved / "plan.json").read_text()
+    vendors.changes()
+
+    try:
+        # The stack file changed between the approval and the deploy: nothing is applied.
+        add_origin("https://other.example.com")
+        edited = ws.envkeeper("apply-plan", STACK, str(approved), "--refresh")
+        assert edited.returncode == 2, edited.stdout[-3000:] + edited.stderr[-3000:]
+        refused = edited.stderr.strip().splitlines()[-1]
+        assert refused.startswith(f"{STACK}: nothing was applied") and "approve it" in refused
+        assert "CANARY" not in edited.stdout + edited.stderr
+        assert vendors.changes() == []
+        path.write_text(merged)
+
+        # Approved eight days later. On that day the program would retire the standbys the
+        # last rotations left (their grace is over), which nobody was shown; the deploy
+        # applies the day that was previewed.
+        ws.env_extra["ENVKEEPER_TODAY"] = late
+        fresh = tmp_path / "on-the-late-day.json"
+        ws.run("preview", "--refresh", "--save-plan", str(fresh))
+        approved_plan = json.loads((approved / "plan.json").read_text())
+        assert "resend-a" in differing(approved_plan, json.loads(fresh.read_text())) or (
+            "resend-b" in differing(approved_plan, json.loads(fresh.read_text()))
+        )
+        applied = ws.envkeeper("apply-plan", STACK, str(approved), "--refresh")
+        assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
+    finally:
+        ws.env_extra.pop("ENVKEEPER_TODAY", None)
+        path.write_text(merged)
+    # The origins reach the Workers as a plain var (wrangler-vars): no vendor is called,
+    # and nothing the late day would have retired was.
+    assert vendors.changes() == []
+    assert "https://admin.example.com" in deployment.export()  # applied
+    assert deployment.preview() == {}  # exactly what the program says on day D
+    path.write_text(shipped)
+    deployment.up()
 
 
 def database_urn(deployment: Deployment) -> str:

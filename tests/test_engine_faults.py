@@ -188,6 +188,8 @@ class Rig:
         ids: dict[str, set[str]] = {}
         github_secrets: set[str] = set()
         for resource in self.state().get("resources") or []:
+            if (resource.get("outputs") or {}).get("retired"):
+                continue  # a retired standby key: its resource holds no key at Resend
             ids.setdefault(resource["type"], set()).add(str(resource.get("id")))
             if resource["type"] == GITHUB_SECRET_TYPE:
                 github_secrets.add(resource["outputs"]["secretName"])

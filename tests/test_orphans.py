@@ -441,12 +441,12 @@ def test_every_deploy_recovers_first_and_deletes_orphans_after_its_up() -> None:
     from tests.test_workflows import WORKFLOWS, workflow
 
     steps = workflow(WORKFLOWS / "pulumi-up.yml")["jobs"]["up"]["steps"]
-    ran = [
-        "up" if (s.get("with") or {}).get("command") == "up" else s.get("run", "")
-        for s in steps
-        if s.get("run") or (s.get("with") or {}).get("command")
+    ran = [s.get("run", "") for s in steps if s.get("run")]
+    ours = [
+        "up" if "envkeeper apply-plan" in r else r  # the approved plan's `pulumi up --plan`
+        for r in ran
+        if any(f"envkeeper {c}" in r for c in ("recover", "apply-plan", "orphans"))
     ]
-    ours = [r for r in ran if r == "up" or "envkeeper recover" in r or "envkeeper orphans" in r]
     assert ours == [
         'uv run --frozen envkeeper recover "${STACK_REF}"',
         "up",

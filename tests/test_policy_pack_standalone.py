@@ -63,6 +63,8 @@ def test_the_pack_pins_its_own_dependencies_at_the_programs_sdk() -> None:
     assert pack_lock["pulumi"] == pins["pulumi"] == program_lock["pulumi"]
     assert pack_lock["pulumi-policy"] == pins["pulumi-policy"] == program_lock["pulumi-policy"]
     assert "envkeeper" not in pack_lock
+    # The lock was written from this pyproject (a stale one is re-resolved, or refused).
+    assert pack_lock["envkeeper-policy"] == pack["project"]["version"]
 
 
 TYPES = [

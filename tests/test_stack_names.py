@@ -35,6 +35,8 @@ TAKES_A_STACK: dict[str, list[str]] = {
     "access-review": ["access-review", "{stack}"],
     "orphans": ["orphans", "{stack}"],
     "recover": ["recover", "{stack}"],
+    "preview-plan": ["preview-plan", "{stack}", "{tmp}/plan"],
+    "apply-plan": ["apply-plan", "{stack}", "{tmp}/plan"],
     "drift-report": ["drift-report", "{tmp}/preview.json", "--stack", "{stack}"],
 }
 

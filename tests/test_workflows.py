@@ -145,21 +145,43 @@ def test_deploys_go_dev_then_staging_then_production_each_in_its_environment() -
             "stack": stack,
             "environment": settings.github.environment,
         }
-    up = workflow(WORKFLOWS / "pulumi-up.yml")["jobs"]["up"]
+    jobs_up = workflow(WORKFLOWS / "pulumi-up.yml")["jobs"]
+    plan, up = jobs_up["plan"], jobs_up["up"]
     assert up["environment"] == "${{ inputs.environment }}"
     assert up["concurrency"]["group"] == "pulumi-up-${{ inputs.stack }}"
     assert up["concurrency"]["cancel-in-progress"] is False
-    pulumi = [
-        s["with"]
-        for s in up["steps"]
-        if "pulumi/actions@" in s.get("uses", "") and "command" in s.get("with", {})
-    ]
-    assert [(w["command"], w["policyPacks"]) for w in pulumi] == [("up", "policy")]
     # No group around the whole workflow: dev and staging never wait for production's
     # approval (each stack's job has its own group, above).
     assert "concurrency" not in flow
-    # Drift (a Worker secret deleted outside Pulumi) is only seen by a refresh.
-    assert [w.get("refresh") for w in pulumi] == [True]
+
+    # Previewed before the gate, by a job whose token only reads the stack (the drift
+    # check's environment and team), and saved as a plan for the approved job.
+    assert plan["environment"] == "drift-${{ inputs.stack }}"
+    assert dict(plan["permissions"]) == {"contents": "read", "id-token": "write"}
+    (login,) = [s for s in plan["steps"] if s.get("uses", "").startswith("pulumi/auth-actions@")]
+    assert login["with"]["scope"] == "team:envkeeper-drift-${{ inputs.stack }}"
+    (saving,) = [s for s in plan["steps"] if "envkeeper preview-plan" in s.get("run", "")]
+    assert '>> "$GITHUB_STEP_SUMMARY"' in saving["run"]  # where the approver reads it
+    (upload,) = [s for s in plan["steps"] if s.get("uses", "").startswith("actions/upload-")]
+    # The gated job applies that plan, and nothing else runs pulumi up.
+    assert up["needs"] == "plan" and up["if"] == "needs.plan.outputs.deploy == 'true'"
+    (download,) = [s for s in up["steps"] if s.get("uses", "").startswith("actions/download-")]
+    assert download["with"]["name"] == upload["with"]["name"] == "plan-${{ inputs.stack }}"
+    assert download["with"]["path"] == upload["with"]["path"] == "${{ runner.temp }}/plan"
+    (applying,) = [s for s in up["steps"] if "envkeeper apply-plan" in s.get("run", "")]
+    assert not any("pulumi up" in s.get("run", "") or (s.get("with") or {}).get("command")
+                   for s in up["steps"])  # fmt: skip
+
+    def arguments(run: str, command: str) -> list[str]:
+        words = run.replace("\\\n", " ").split(command, 1)[1].split()
+        return words[: next(i for i, w in enumerate(words) if w.startswith(("2>", ">>", "||")))]
+
+    # The same stack, folder and preview: a refresh first (drift, such as a Worker secret
+    # deleted by hand, is only seen by one), and the policy pack.
+    previewed = arguments(saving["run"], "envkeeper preview-plan")
+    assert previewed == arguments(applying["run"], "envkeeper apply-plan")
+    assert previewed == ['"${STACK_REF}"', '"$RUNNER_TEMP/plan"', "--refresh", "--policy-pack",
+                         "policy"]  # fmt: skip
 
 
 def test_rotation_proposes_a_pull_request_weekly_with_an_apps_token_and_fails_when_overdue() -> (
@@ -227,17 +249,19 @@ def test_the_policy_pack_can_start_wherever_a_preview_or_up_runs_it() -> None:
         for job_name, job in flow["jobs"].items():
             steps = job.get("steps") or []
             for i, step in enumerate(steps):
-                if "policyPacks" not in (step.get("with") or {}):
+                through_action = "policyPacks" in (step.get("with") or {})
+                if not through_action and "--policy-pack" not in step.get("run", ""):
                     continue
                 before = steps[:i]
                 assert any(s.get("uses", "").startswith("astral-sh/setup-uv@") for s in before), (
                     f"{name}: {job_name} runs the policy pack without uv"
                 )
-                assert any("uv run " in s.get("run", "") for s in before), (
+                ran = before if through_action else [*before, step]
+                assert any("uv run " in s.get("run", "") for s in ran), (
                     f"{name}: {job_name} runs the policy pack before the project's .venv exists"
                 )
                 checked += 1
-    assert checked >= 2
+    assert checked == 3  # the pull request's preview, the deploy's preview and its up
 
 
 # The Pulumi CLI's version lives in .pulumi.version alone: every workflow installs it from
@@ -340,6 +364,11 @@ def test_every_login_asks_for_the_team_token_of_its_own_job() -> None:
         "deploy.yml: dev/up": "team:envkeeper-deploy-dev",
         "deploy.yml: staging/up": "team:envkeeper-deploy-staging",
         "deploy.yml: production/up": "team:envkeeper-deploy-prod",
+        # Before the gate, the deploy's preview reads its stack, as the drift check does.
+        "pulumi-up.yml: plan": "team:envkeeper-drift-${{ inputs.stack }}",
+        "deploy.yml: dev/plan": "team:envkeeper-drift-dev",
+        "deploy.yml: staging/plan": "team:envkeeper-drift-staging",
+        "deploy.yml: production/plan": "team:envkeeper-drift-prod",
     }
 
 
@@ -434,7 +463,9 @@ def test_every_pulumi_cli_that_previews_or_deploys_is_the_version_the_tests_pin(
                         f"{name}: {job_name}"
                     )
                     commands.append(got.get("command"))
-    assert {"preview", "up"} <= set(commands)
+    # The pull request's preview runs through the action; the deploys' through envkeeper
+    # (preview-plan, apply-plan), on the CLI the action installed.
+    assert set(commands) == {"preview", None}
 
 
 # --- Deploys: concurrency, and the newest commit only ------------------------------------------
@@ -477,16 +508,17 @@ def test_a_deploy_of_an_older_commit_than_mains_newest_changes_nothing(tmp_path:
     assert run_guard(tmp_path, main_is_at="a" * 40, sha="a" * 40) == {"deploy": "true"}
 
 
-def test_only_the_newest_commit_logs_in_and_deploys() -> None:
-    steps = up_steps()
+@pytest.mark.parametrize("job_name", ["plan", "up"])
+def test_only_the_newest_commit_logs_in_and_deploys(job_name: str) -> None:
+    steps = workflow(WORKFLOWS / "pulumi-up.yml")["jobs"][job_name]["steps"]
     guard = next(i for i, s in enumerate(steps) if s.get("id") == "newest")
     acting = [
         i
         for i, s in enumerate(steps)
         if s.get("uses", "").startswith(("pulumi/auth-actions@", "pulumi/actions@"))
     ]
-    # The login, the CLI for envkeeper's steps, and the up itself.
-    assert len(acting) == 3
+    # The login and the CLI for envkeeper's steps (which preview, or apply the plan).
+    assert len(acting) == 2
     assert all(i > guard for i in acting)
     # Every step after the guard acts on the stack (recover and orphans too): all are gated.
     for step in steps[guard + 1 :]:
@@ -648,6 +680,7 @@ def test_the_readme_trust_table_pins_each_login_to_its_workflow_file_and_ref() -
     the app's own jobs in the same GitHub environment get no envkeeper token."""
     readme = (ROOT / "README.md").read_text()
     rows = {env: (claims, team) for env, claims, team in TRUST_ROW.findall(readme)}
+    stacks = ("dev", "staging", "prod")
     assert set(rows) == {"preview", "dev", "staging", "production", "drift-<stack>"}
     checked = 0
     for name, flow in all_workflows().items():
@@ -658,21 +691,32 @@ def test_the_readme_trust_table_pins_each_login_to_its_workflow_file_and_ref() -
             environment = environment.replace("${{ matrix.stack }}", "<stack>")
             if "${{" in environment:
                 continue  # the reusable workflow alone; its callers are checked
+            stack = inputs.get("stack")
+            if environment in {f"drift-{s}" for s in stacks} and stack in stacks:
+                environment = "drift-<stack>"  # the deploy's preview, in its stack's one
             claims, team = rows[environment]
             (step,) = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/auth-")]
             scope = resolved(step["with"]["scope"], inputs).replace(
                 "${{ matrix.stack }}", "<stack>"
             )
+            if environment == "drift-<stack>" and stack in stacks:
+                scope = scope.replace(f"drift-{stack}", "drift-<stack>")
             assert scope == f"team:{team}", (name, job_name)
             file = defining_file(name, flow, job_name)
             if environment == "preview":
                 ref = f"`<owner>/<repo>/.github/workflows/{file}@refs/pull/*/merge`"
                 assert claims == f"`job_workflow_ref`: {ref}", (name, job_name)
             else:
-                ref = f"`<owner>/<repo>/.github/workflows/{file}@refs/heads/main`"
-                assert claims == f"`job_workflow_ref`: {ref}, `ref`: `refs/heads/main`", name
+                # The read-only drift token: the drift check, and the deploy's preview.
+                files = ["drift-check.yml", "pulumi-up.yml"] if "drift" in team else [file]
+                assert file in files, (name, job_name)
+                refs = " or ".join(f"`<owner>/<repo>/.github/workflows/{f}@refs/heads/main`"
+                                   for f in files)  # fmt: skip
+                assert claims == f"`job_workflow_ref`: {refs}, `ref`: `refs/heads/main`", name
             checked += 1
-    assert checked == 5  # the preview, three deploys (called from deploy.yml), the drift check
+    # The pull request's preview, three deploys and their three previews (called from
+    # deploy.yml), the drift check.
+    assert checked == 8
 
 
 def test_jobs_that_hold_credentials_install_no_dev_tools() -> None:
@@ -691,7 +735,7 @@ def test_jobs_that_hold_credentials_install_no_dev_tools() -> None:
                 continue
             assert str(env.get("UV_NO_DEV")) == "1", f"{name}: {job_name} would sync dev tools"
             checked += 1
-    assert checked == 4  # pull-request preview, pulumi-up, drift, rotation
+    assert checked == 5  # pull-request preview, pulumi-up's plan and up, drift, rotation
     # The pack runs beside every preview and deploy, from its own project and lock.
     pack = tomllib.loads((ROOT / "policy" / "pyproject.toml").read_text())
     assert any(d.startswith("pulumi-policy==") for d in pack["project"]["dependencies"])

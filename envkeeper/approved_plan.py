@@ -1,0 +1,178 @@
+"""Production gets what a person approved: a saved plan, its day, and the check before it.
+
+A deploy is previewed before its approval gate (`envkeeper preview-plan`): Pulumi saves the
+plan of every step (`pulumi preview --save-plan`), and the day the program used is kept
+beside it. After the approval, `envkeeper apply-plan` runs the program again on that same
+day, refuses when its steps differ from the approved ones (before anything changes, with
+one line telling the approver to look again), and otherwise applies the saved plan with
+`pulumi up --plan`, where the engine holds every step, secret values included, to it.
+
+What the comparison reads of a plan: each resource's operations and the changes to its
+inputs, a secret's ciphertext read as "a secret" (it differs between two encryptions of one
+value; the engine compares the values themselves). Messages name resources, never values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from envkeeper import pulumi_cli
+from envkeeper.clock import TODAY_VARIABLE, utc_today
+from envkeeper.dates import iso_date
+from envkeeper.problems import UserError
+from envkeeper.secret_marks import SECRET_SIG_KEY
+
+PLAN_FILE = "plan.json"
+DAY_FILE = "day"
+PREVIEW_FILE = "preview.txt"
+SECRET = "[secret]"  # noqa: S105 (what the comparison reads a ciphertext as)
+
+
+class PlanDiffers(Exception):
+    """The program's steps now are not the approved ones."""
+
+
+class PreviewFailed(Exception):
+    """The check's preview failed: its own account (secrets masked), and the one line."""
+
+    def __init__(self, text: str, error: UserError) -> None:
+        super().__init__(str(error))
+        self.text, self.error = text, error
+
+
+@dataclass(frozen=True)
+class Saved:
+    folder: Path
+
+    @property
+    def plan(self) -> Path:
+        return self.folder / PLAN_FILE
+
+    @property
+    def day_file(self) -> Path:
+        return self.folder / DAY_FILE
+
+    @property
+    def preview(self) -> Path:
+        return self.folder / PREVIEW_FILE
+
+    def day(self) -> date:
+        where = str(self.day_file)
+        try:
+            return iso_date(self.day_file.read_text().strip())
+        except OSError as exc:
+            raise UserError.one(where, "", f"cannot read it ({exc.strerror})") from None
+        except ValueError:
+            raise UserError.one(
+                where, "", "is not the day of a saved preview; run envkeeper preview-plan again"
+            ) from None
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        if SECRET_SIG_KEY in value:
+            return SECRET
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+def steps(plan: Any) -> dict[str, str]:
+    """Each resource of a saved plan -> its operations and input changes, comparable."""
+    body = plan.get("plan", plan) if isinstance(plan, dict) else {}
+    found = body.get("resourcePlans") if isinstance(body, dict) else None
+    if not isinstance(found, dict):
+        raise ValueError("it is not a plan `pulumi preview --save-plan` wrote")
+    shown: dict[str, str] = {}
+    for urn, entry in found.items():
+        goal = (entry or {}).get("goal") or {}
+        shown[str(urn)] = json.dumps(
+            {
+                "steps": (entry or {}).get("steps") or [],
+                "inputs": _masked(goal.get("inputDiff") or {}),
+                "protect": goal.get("protect", False),
+            },
+            sort_keys=True,
+        )
+    return shown
+
+
+def differing(approved: Any, now: Any) -> list[str]:
+    """The names of the resources whose steps differ between two plans."""
+    old, new = steps(approved), steps(now)
+    urns = sorted(u for u in old.keys() | new.keys() if old.get(u) != new.get(u))
+    return [urn.rsplit("::", 1)[-1] for urn in urns]
+
+
+def read_plan(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise UserError.one(str(path), "", f"cannot read it ({exc.strerror})") from None
+    except json.JSONDecodeError:
+        raise UserError.one(str(path), "", "is not a plan; run envkeeper preview-plan") from None
+
+
+def _pulumi(args: list[str], cwd: Path, day: date | None = None) -> Any:
+    env = None
+    if day is not None:
+        env = {**os.environ, TODAY_VARIABLE: day.isoformat()}
+    return pulumi_cli.run(args, cwd, env=env)
+
+
+@dataclass(frozen=True)
+class Previewed:
+    text: str  # the preview as Pulumi printed it (every secret masked)
+    error: UserError | None  # why it failed, in one line; None when the plan was saved
+
+
+def save(stack: str, folder: Path, cwd: Path, extra: list[str]) -> Previewed:
+    """Preview `stack`, saving its plan, the day and the preview's text in `folder`."""
+    saved = Saved(folder)
+    pulumi_cli.executable()  # nothing is written without a CLI to preview with
+    folder.mkdir(parents=True, exist_ok=True)
+    day = utc_today()
+    args = ["preview", "--stack", stack, "--diff", "--save-plan", str(saved.plan), *extra]
+    done = _pulumi(args, cwd, day)
+    if done.returncode != 0:
+        saved.plan.unlink(missing_ok=True)  # no plan of a failed preview may be applied
+        return Previewed(done.stdout, pulumi_cli.failed(args, done))
+    saved.day_file.write_text(day.isoformat() + "\n")
+    saved.preview.write_text(done.stdout)
+    return Previewed(done.stdout, None)
+
+
+def check(stack: str, folder: Path, cwd: Path, extra: list[str]) -> date:
+    """The approved day, once a preview on it now takes exactly the approved steps."""
+    saved = Saved(folder)
+    day = saved.day()
+    approved = read_plan(saved.plan)
+    with tempfile.TemporaryDirectory() as scratch:
+        now_path = Path(scratch) / PLAN_FILE
+        args = ["preview", "--stack", stack, "--save-plan", str(now_path), *extra]
+        done = _pulumi(args, cwd, day)
+        if done.returncode != 0:
+            raise PreviewFailed(done.stdout, pulumi_cli.failed(args, done))
+        now = read_plan(now_path)
+    try:
+        changed = differing(approved, now)
+    except ValueError as exc:
+        raise UserError.one(str(saved.plan), "", str(exc)) from None
+    if changed:
+        raise PlanDiffers(", ".join(f"`{name}`" for name in changed))
+    return day
+
+
+def apply(stack: str, folder: Path, cwd: Path, extra: list[str]) -> int:
+    """`pulumi up --plan` of the approved plan on its day; the CLI's own exit status."""
+    saved = Saved(folder)
+    day = check(stack, folder, cwd, extra)
+    args = ["up", "--stack", stack, "--plan", str(saved.plan), "--yes", "--skip-preview", *extra]
+    return pulumi_cli.stream(args, cwd, env={**os.environ, TODAY_VARIABLE: day.isoformat()})

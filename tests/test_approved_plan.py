@@ -1,0 +1,91 @@
+"""What `envkeeper apply-plan` compares before it applies an approved plan: each resource's
+operations and input changes, secrets read as secrets. The engine tests run the commands
+on a real stack (tests/test_engine.py)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envkeeper.approved_plan import Saved, differing, steps
+from envkeeper.problems import UserError
+from envkeeper.secret_marks import SECRET_SIG, SECRET_SIG_KEY
+
+STACK = "urn:pulumi:prod::envkeeper::envkeeper:environment:Environment$"
+SWITCH = STACK + "pulumi-python:dynamic/envkeeper:SlotSwitch::resend-api-key-switch"
+SECRET_URN = STACK + "pulumi-python:dynamic/envkeeper:WorkerSecret::example-api-RESEND_API_KEY"
+
+
+def secret(ciphertext: str) -> dict[str, str]:
+    return {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": ciphertext}
+
+
+PLAN: dict[str, Any] = {
+    "version": 1,
+    "plan": {
+        "manifest": {},
+        "resourcePlans": {
+            SWITCH: {
+                "goal": {"inputDiff": {"updates": {"since": "2026-12-01"}}, "protect": False},
+                "steps": ["update"],
+            },
+            SECRET_URN: {
+                "goal": {"inputDiff": {"updates": {"text": secret("CANARY-one-encryption")}}},
+                "steps": ["update"],
+            },
+        },
+    },
+}
+
+
+def test_the_same_plan_encrypted_again_is_the_same() -> None:
+    again = copy.deepcopy(PLAN)
+    text = again["plan"]["resourcePlans"][SECRET_URN]["goal"]["inputDiff"]["updates"]
+    text["text"] = secret("CANARY-another-encryption")  # a new nonce, the same value
+    assert differing(PLAN, again) == []
+
+
+def test_a_later_day_differs_and_is_named_by_its_resource_only() -> None:
+    late = copy.deepcopy(PLAN)
+    late["plan"]["resourcePlans"][SWITCH]["goal"]["inputDiff"]["updates"]["since"] = "2026-12-09"
+    assert differing(PLAN, late) == ["resend-api-key-switch"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["a new step", "a step less", "another operation", "a protect flag"],
+)
+def test_any_other_step_differs(change: str) -> None:
+    other = copy.deepcopy(PLAN)
+    plans = other["plan"]["resourcePlans"]
+    if change == "a new step":
+        plans[STACK + "random:index/randomPassword:RandomPassword::x"] = {"steps": ["create"]}
+    elif change == "a step less":
+        del plans[SWITCH]
+    elif change == "another operation":
+        plans[SECRET_URN]["steps"] = ["replace"]
+    else:
+        plans[SWITCH]["goal"]["protect"] = True
+    assert differing(PLAN, other)
+    assert all("CANARY" not in name for name in differing(PLAN, other))
+
+
+def test_a_file_that_is_no_plan_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a plan"):
+        steps({"steps": []})
+
+
+def test_a_saved_day_that_is_no_day_is_one_line_never_quoted(tmp_path: Path) -> None:
+    (tmp_path / "day").write_text("CANARY-pasted-value\n")
+    with pytest.raises(UserError) as found:
+        Saved(tmp_path).day()
+    assert "CANARY" not in str(found.value) and "envkeeper preview-plan" in str(found.value)
+
+
+def test_a_plan_keeps_its_order_of_keys_out_of_the_comparison() -> None:
+    shuffled = json.loads(json.dumps(PLAN, sort_keys=True))
+    assert differing(PLAN, shuffled) == []
