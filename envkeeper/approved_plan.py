@@ -174,5 +174,7 @@ def apply(stack: str, folder: Path, cwd: Path, extra: list[str]) -> int:
     """`pulumi up --plan` of the approved plan on its day; the CLI's own exit status."""
     saved = Saved(folder)
     day = check(stack, folder, cwd, extra)
-    args = ["up", "--stack", stack, "--plan", str(saved.plan), "--yes", "--skip-preview", *extra]
+    # No --skip-preview: the up's own preview is held to the plan too, secret values
+    # included, before the first change (the check above reads secrets as secrets).
+    args = ["up", "--stack", stack, "--plan", str(saved.plan), "--yes", *extra]
     return pulumi_cli.stream(args, cwd, env={**os.environ, TODAY_VARIABLE: day.isoformat()})

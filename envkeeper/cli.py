@@ -853,8 +853,8 @@ def apply_plan(
     except approved_plan.PlanDiffers as exc:
         print(
             f"{stack}: nothing was applied: the deploy would now change {exc} otherwise than "
-            "the preview that was approved; look at the new preview and approve it again "
-            "(re-run the deploy)",
+            "the preview that was approved; re-run all the deploy's jobs, then read the "
+            "new preview before approving",
             file=sys.stderr,
         )
         raise typer.Exit(2) from None

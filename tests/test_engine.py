@@ -730,6 +730,16 @@ def test_an_approved_plan_is_applied_on_its_day_exactly_or_not_at_all(
     def add_origin(origin: str) -> None:
         edit_yaml(path, lambda doc: doc["config"]["envkeeper:corsOrigins"].append(origin))
 
+    # Approved the day it was previewed: applied, and the stack is what the program says.
+    add_origin("https://app2.example.com")
+    same_day = tmp_path / "same-day"
+    assert ws.envkeeper("preview-plan", STACK, str(same_day), "--refresh").returncode == 0
+    vendors.changes()
+    applied = ws.envkeeper("apply-plan", STACK, str(same_day), "--refresh")
+    assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
+    assert vendors.changes() == [] and "https://app2.example.com" in deployment.export()
+    assert deployment.preview() == {}
+
     add_origin("https://admin.example.com")  # the change merged on day D
     merged = path.read_text()
     approved = tmp_path / "approved"
@@ -746,7 +756,7 @@ def test_an_approved_plan_is_applied_on_its_day_exactly_or_not_at_all(
         edited = ws.envkeeper("apply-plan", STACK, str(approved), "--refresh")
         assert edited.returncode == 2, edited.stdout[-3000:] + edited.stderr[-3000:]
         refused = edited.stderr.strip().splitlines()[-1]
-        assert refused.startswith(f"{STACK}: nothing was applied") and "approve it" in refused
+        assert refused.startswith(f"{STACK}: nothing was applied") and "re-run all" in refused
         assert "CANARY" not in edited.stdout + edited.stderr
         assert vendors.changes() == []
         path.write_text(merged)

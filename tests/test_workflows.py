@@ -740,3 +740,47 @@ def test_jobs_that_hold_credentials_install_no_dev_tools() -> None:
     pack = tomllib.loads((ROOT / "policy" / "pyproject.toml").read_text())
     assert any(d.startswith("pulumi-policy==") for d in pack["project"]["dependencies"])
     assert "dependency-groups" not in pack
+
+
+def test_the_approved_job_applies_only_the_plan_its_preview_job_saved(tmp_path: Path) -> None:
+    """The plan travels as an artifact, which any job of the run could replace; its digest
+    travels as the preview job's output, which only that job writes."""
+    jobs = workflow(WORKFLOWS / "pulumi-up.yml")["jobs"]
+    (saving,) = [s for s in jobs["plan"]["steps"] if s.get("id") == "saved"]
+    (applying,) = [s for s in jobs["up"]["steps"] if "envkeeper apply-plan" in s.get("run", "")]
+    assert jobs["plan"]["outputs"]["digest"] == "${{ steps.saved.outputs.digest }}"
+    assert applying["env"]["APPROVED"] == "${{ needs.plan.outputs.digest }}"
+    uv = tmp_path / "bin" / "uv"
+    uv.parent.mkdir()
+    uv.write_text(f'#!/bin/sh\necho "$*" >> {tmp_path}/uv-calls\n')  # preview-plan, apply-plan
+    uv.chmod(0o755)
+    runner = tmp_path / "runner"
+    env = {
+        "PATH": f"{uv.parent}:/usr/bin:/bin",
+        "RUNNER_TEMP": str(runner),
+        "GITHUB_OUTPUT": str(tmp_path / "outputs"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        "STACK": "prod",
+        "STACK_REF": "example-org/envkeeper/prod",
+    }
+    (runner / "plan").mkdir(parents=True)
+    (runner / "plan" / "plan.json").write_text('{"version": 1, "plan": {}}')
+    (runner / "plan" / "day").write_text("2026-12-01\n")
+    subprocess.run(["bash", "-e", "-c", saving["run"]], env=env, check=True)
+    digest = (tmp_path / "outputs").read_text().strip().removeprefix("digest=")
+
+    def apply(approved: str) -> subprocess.CompletedProcess[str]:
+        (tmp_path / "uv-calls").unlink(missing_ok=True)
+        return subprocess.run(
+            ["bash", "-e", "-c", applying["run"]],
+            env={**env, "APPROVED": approved},
+            capture_output=True,
+            text=True,
+        )
+
+    assert apply(digest).returncode == 0
+    assert "apply-plan" in (tmp_path / "uv-calls").read_text()
+    (runner / "plan" / "day").write_text("2026-12-31\n")  # another day put in its place
+    replaced = apply(digest)
+    assert replaced.returncode == 2 and "re-run all jobs" in replaced.stderr
+    assert not (tmp_path / "uv-calls").exists()  # nothing ran with the other plan
