@@ -25,6 +25,7 @@ from typing import Any
 from envkeeper import pulumi_cli
 from envkeeper.clock import TODAY_VARIABLE, utc_today
 from envkeeper.dates import iso_date
+from envkeeper.markdown import SUMMARY_LIMIT, fenced
 from envkeeper.problems import UserError
 from envkeeper.secret_marks import SECRET_SIG_KEY
 
@@ -131,6 +132,36 @@ def _pulumi(args: list[str], cwd: Path, day: date | None = None) -> Any:
 class Previewed:
     text: str  # the preview as Pulumi printed it (every secret masked)
     error: UserError | None  # why it failed, in one line; None when the plan was saved
+
+
+def summary(stack: str, previewed: Previewed, limit: int = SUMMARY_LIMIT) -> str:
+    """The preview as Markdown for the job summary the approver reads, within GitHub's
+    limit: a preview too long for it is cut, and says where the whole of it is."""
+    if previewed.error is None:
+        heading = (
+            f"#### `pulumi preview` of {stack}: the deploy applies exactly this, once approved"
+        )
+    else:
+        heading = f"#### `pulumi preview` of {stack} failed: there is nothing to approve"
+    room = limit - len(heading.encode()) - 1000  # the block's frame and the closing line
+    lines = previewed.text.splitlines()
+    kept: list[str] = []
+    for line in lines:
+        room -= len(line.encode()) + 1
+        if room < 0:
+            break
+        kept.append(line)
+    parts = [heading, "", "<details open><summary>Pulumi report</summary>", ""]
+    parts += [fenced("\n".join(kept)), "", "</details>"]
+    if len(kept) < len(lines):
+        left = len(lines) - len(kept)
+        parts += [
+            "",
+            f"{left} more line{'s were' if left != 1 else ' was'} left out to fit GitHub's "
+            f"1 MiB limit for a job summary; the whole preview is {PREVIEW_FILE} in the "
+            "plan's artifact.",
+        ]
+    return "\n".join(parts) + "\n"
 
 
 def save(stack: str, folder: Path, cwd: Path, extra: list[str]) -> Previewed:

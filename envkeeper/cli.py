@@ -811,20 +811,13 @@ def preview_plan(
     """Before an approval: preview the stack and save the plan an approved deploy applies.
     Prints the preview as Markdown, for the job summary the approver reads."""
     from envkeeper import approved_plan
-    from envkeeper.markdown import fenced
 
     stack = named_stack(stack)
     load_stack(stack)  # a bad stack file stops here
     previewed = approved_plan.save(
         stack, folder, project_dir(), _preview_args(refresh, policy_pack)
     )
-    if previewed.error is None:
-        print(f"#### `pulumi preview` of {stack}: the deploy applies exactly this, once approved\n")
-    else:
-        print(f"#### `pulumi preview` of {stack} failed: there is nothing to approve\n")
-    print("<details open><summary>Pulumi report</summary>\n")
-    print(fenced(previewed.text))
-    print("\n</details>")
+    print(approved_plan.summary(stack, previewed), end="")
     if previewed.error is not None:
         raise previewed.error
 

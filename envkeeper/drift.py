@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from envkeeper import resource_types as types
+from envkeeper.markdown import SUMMARY_LIMIT
 
 # Steps that change nothing.
 _QUIET = {"same", "read", "refresh", "discard"}
 # The steps of one replacement; the resource is listed once, as replaced.
 _REPLACEMENT = {"replace", "create-replacement", "delete-replaced", "import-replacement"}
-# GitHub shows at most 1 MiB of one step's summary; the rest of the report is cut.
-SUMMARY_LIMIT = 1024 * 1024
 
 
 class NotAPreview(ValueError):

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 
+# GitHub shows at most 1 MiB of one step's summary; the rest of the report is cut.
+SUMMARY_LIMIT = 1024 * 1024
+
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; these are the
 # ones that make structure inline (emphasis, code, links, HTML, tables, strikethrough,
 # entities, headings).

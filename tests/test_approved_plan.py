@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from envkeeper.approved_plan import Saved, differing, steps
+from envkeeper.approved_plan import Previewed, Saved, differing, steps, summary
+from envkeeper.markdown import SUMMARY_LIMIT
 from envkeeper.problems import UserError
 from envkeeper.secret_marks import SECRET_SIG, SECRET_SIG_KEY
 
@@ -89,3 +90,26 @@ def test_a_saved_day_that_is_no_day_is_one_line_never_quoted(tmp_path: Path) -> 
 def test_a_plan_keeps_its_order_of_keys_out_of_the_comparison() -> None:
     shuffled = json.loads(json.dumps(PLAN, sort_keys=True))
     assert differing(PLAN, shuffled) == []
+
+
+def test_the_summary_fits_githubs_limit_and_says_where_the_whole_preview_is() -> None:
+    text = "\n".join(f"    ~ resource-{n:05d} update [diff: ~text]" for n in range(40_000))
+    shown = summary("prod", Previewed(text, None))
+    assert len(shown.encode()) <= SUMMARY_LIMIT
+    assert "resource-00000" in shown and "resource-39999" not in shown
+    assert shown.rstrip().endswith("the whole preview is preview.txt in the plan's artifact.")
+    short = summary("prod", Previewed("    + resource-a create", None))
+    assert "left out" not in short and "resource-a create" in short
+
+
+def test_a_preview_cannot_close_its_block_and_write_markdown_of_its_own() -> None:
+    shown = summary("prod", Previewed("```\n# Approved by security\n```", None))
+    fence = shown.split("\n<details open><summary>Pulumi report</summary>\n\n", 1)[1]
+    opening = fence.splitlines()[0]
+    assert set(opening) == {"`"} and len(opening) > 3
+    assert fence.count(opening) == 2  # the preview's own fences stay inside
+
+
+def test_a_failed_preview_says_there_is_nothing_to_approve() -> None:
+    failed = summary("prod", Previewed("error: boom", UserError.one("x", "", "failed")))
+    assert "failed: there is nothing to approve" in failed.splitlines()[0]
