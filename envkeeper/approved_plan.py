@@ -121,11 +121,9 @@ def read_plan(path: Path) -> Any:
         raise UserError.one(str(path), "", "is not a plan; run envkeeper preview-plan") from None
 
 
-def _pulumi(args: list[str], cwd: Path, day: date | None = None) -> Any:
-    env = None
-    if day is not None:
-        env = {**os.environ, TODAY_VARIABLE: day.isoformat()}
-    return pulumi_cli.run(args, cwd, env=env)
+def _on(day: date) -> dict[str, str]:
+    """The environment of a pulumi run whose program takes `day` for today."""
+    return {**os.environ, TODAY_VARIABLE: day.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -171,7 +169,7 @@ def save(stack: str, folder: Path, cwd: Path, extra: list[str]) -> Previewed:
     folder.mkdir(parents=True, exist_ok=True)
     day = utc_today()
     args = ["preview", "--stack", stack, "--diff", "--save-plan", str(saved.plan), *extra]
-    done = _pulumi(args, cwd, day)
+    done = pulumi_cli.run(args, cwd, env=_on(day))
     if done.returncode != 0:
         saved.plan.unlink(missing_ok=True)  # no plan of a failed preview may be applied
         return Previewed(done.stdout, pulumi_cli.failed(args, done))
@@ -188,7 +186,7 @@ def check(stack: str, folder: Path, cwd: Path, extra: list[str]) -> date:
     with tempfile.TemporaryDirectory() as scratch:
         now_path = Path(scratch) / PLAN_FILE
         args = ["preview", "--stack", stack, "--save-plan", str(now_path), *extra]
-        done = _pulumi(args, cwd, day)
+        done = pulumi_cli.run(args, cwd, env=_on(day))
         if done.returncode != 0:
             raise PreviewFailed(done.stdout, pulumi_cli.failed(args, done))
         now = read_plan(now_path)
@@ -208,4 +206,4 @@ def apply(stack: str, folder: Path, cwd: Path, extra: list[str]) -> int:
     # No --skip-preview: the up's own preview is held to the plan too, secret values
     # included, before the first change (the check above reads secrets as secrets).
     args = ["up", "--stack", stack, "--plan", str(saved.plan), "--yes", *extra]
-    return pulumi_cli.stream(args, cwd, env={**os.environ, TODAY_VARIABLE: day.isoformat()})
+    return pulumi_cli.stream(args, cwd, env=_on(day))

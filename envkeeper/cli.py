@@ -783,40 +783,44 @@ def recover(
         print(line)
 
 
-def _plan_folder_option() -> Any:
-    return typer.Argument(
+# The arguments preview-plan and apply-plan share: the same preview on both sides.
+PlanStack = Annotated[str, typer.Argument(metavar="STACK", help=STACK_REF_HELP)]
+PlanFolder = Annotated[
+    Path,
+    typer.Argument(
         metavar="FOLDER", help="Where the plan, its day and the preview's text are kept."
-    )
+    ),
+]
+Refresh = Annotated[
+    bool, typer.Option("--refresh", help="Read every resource first, as the deploy does.")
+]
+PolicyPack = Annotated[
+    Path | None, typer.Option("--policy-pack", help="Run this policy pack on the preview.")
+]
 
 
-def _preview_args(refresh: bool, policy_pack: Path | None) -> list[str]:
+def _plan_preview(stack: str, refresh: bool, policy_pack: Path | None) -> tuple[str, list[str]]:
+    """The stack as pulumi is told it (its file checked first: a bad one stops here) and
+    the preview's arguments."""
+    stack = named_stack(stack)
+    load_stack(stack)
     args = ["--refresh"] if refresh else []
     if policy_pack is not None:
         args += ["--policy-pack", str(policy_pack)]
-    return args
-
-
-REFRESH_OPTION = typer.Option("--refresh", help="Read every resource first, as the deploy does.")
-POLICY_PACK_OPTION = typer.Option("--policy-pack", help="Run this policy pack on the preview.")
+    return stack, args
 
 
 @app.command("preview-plan")
 @user_errors
 def preview_plan(
-    stack: Annotated[str, typer.Argument(metavar="STACK", help=STACK_REF_HELP)],
-    folder: Annotated[Path, _plan_folder_option()],
-    refresh: Annotated[bool, REFRESH_OPTION] = False,
-    policy_pack: Annotated[Path | None, POLICY_PACK_OPTION] = None,
+    stack: PlanStack, folder: PlanFolder, refresh: Refresh = False, policy_pack: PolicyPack = None
 ) -> None:
     """Before an approval: preview the stack and save the plan an approved deploy applies.
     Prints the preview as Markdown, for the job summary the approver reads."""
     from envkeeper import approved_plan
 
-    stack = named_stack(stack)
-    load_stack(stack)  # a bad stack file stops here
-    previewed = approved_plan.save(
-        stack, folder, project_dir(), _preview_args(refresh, policy_pack)
-    )
+    stack, args = _plan_preview(stack, refresh, policy_pack)
+    previewed = approved_plan.save(stack, folder, project_dir(), args)
     print(approved_plan.summary(stack, previewed), end="")
     if previewed.error is not None:
         raise previewed.error
@@ -825,21 +829,15 @@ def preview_plan(
 @app.command("apply-plan")
 @user_errors
 def apply_plan(
-    stack: Annotated[str, typer.Argument(metavar="STACK", help=STACK_REF_HELP)],
-    folder: Annotated[Path, _plan_folder_option()],
-    refresh: Annotated[bool, REFRESH_OPTION] = False,
-    policy_pack: Annotated[Path | None, POLICY_PACK_OPTION] = None,
+    stack: PlanStack, folder: PlanFolder, refresh: Refresh = False, policy_pack: PolicyPack = None
 ) -> None:
     """After the approval: apply the saved plan on the day it was previewed, or stop before
     any change when the program would now do anything else."""
     from envkeeper import approved_plan
 
-    stack = named_stack(stack)
-    load_stack(stack)
+    stack, args = _plan_preview(stack, refresh, policy_pack)
     try:
-        status = approved_plan.apply(
-            stack, folder, project_dir(), _preview_args(refresh, policy_pack)
-        )
+        status = approved_plan.apply(stack, folder, project_dir(), args)
     except approved_plan.PreviewFailed as exc:
         print(exc.text, end="")
         raise exc.error from None

@@ -31,11 +31,15 @@ def executable() -> str:
     return found
 
 
+def _command(args: list[str]) -> list[str]:
+    return [executable(), *args, "--non-interactive"]
+
+
 def run(
     args: list[str], cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 (fixed arguments, no shell)
-        [executable(), *args, "--non-interactive"],
+        _command(args),
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -47,9 +51,7 @@ def run(
 def stream(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> int:
     """Run pulumi with its output going where envkeeper's goes (Pulumi masks secrets in
     it); its exit status."""
-    done = subprocess.run(  # noqa: S603 (fixed arguments, no shell)
-        [executable(), *args, "--non-interactive"], cwd=cwd, env=env, check=False
-    )
+    done = subprocess.run(_command(args), cwd=cwd, env=env, check=False)  # noqa: S603
     return done.returncode
 
 

@@ -28,12 +28,11 @@ from __future__ import annotations
 import socket
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from envkeeper import pulumi_cli
 from envkeeper.orphans import interrupted_creates
 from envkeeper.problems import Problem, UserError
-from envkeeper.stack_holder import Holder, from_history, from_lock, lock_files
+from envkeeper.stack_holder import Holder, file_backend, from_history, from_lock, lock_files
 from envkeeper.stackfile import project_name, short_stack_name
 
 
@@ -41,10 +40,10 @@ def empty_sidecars(backend: str, stack: str, project: str) -> list[Path]:
     """The metadata sidecars of this stack's own checkpoint that a killed write left empty
     in a `file://` backend: never another stack's or another project's, which may be in
     the middle of their own deploy."""
-    url = urlsplit(backend)
-    if url.scheme != "file":
+    root = file_backend(backend)
+    if root is None:
         return []
-    stacks = Path(unquote(url.path)) / ".pulumi" / "stacks"
+    stacks = root / "stacks"
     short = short_stack_name(stack)
     # A project-scoped backend keeps stacks/<project>/<stack>.json; an older one
     # stacks/<stack>.json; either may be gzipped.
@@ -62,7 +61,7 @@ def holders(backend: str, stack: str, project: str, cwd: Path) -> list[Holder]:
     """Every update holding the stack: a file backend's lock files, or the history's
     newest update still in progress (any other backend)."""
     now = datetime.now(UTC)
-    if urlsplit(backend).scheme == "file":
+    if file_backend(backend) is not None:
         host = socket.gethostname()
         files = lock_files(backend, stack, project)
         return [from_lock(path.read_text(errors="replace"), host, now) for path in files]

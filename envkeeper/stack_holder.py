@@ -54,12 +54,18 @@ def _parsed_time(text: object) -> datetime | None:
     return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
+def file_backend(backend: str) -> Path | None:
+    """The `.pulumi` folder of a `file://` backend; None for any other backend."""
+    url = urlsplit(backend)
+    return Path(unquote(url.path)) / ".pulumi" if url.scheme == "file" else None
+
+
 def lock_files(backend: str, stack: str, project: str) -> list[Path]:
     """The lock files of this stack in a `file://` backend (none for another backend)."""
-    url = urlsplit(backend)
-    if url.scheme != "file":
+    root = file_backend(backend)
+    if root is None:
         return []
-    locks = Path(unquote(url.path)) / ".pulumi" / "locks"
+    locks = root / "locks"
     short = short_stack_name(stack)
     folders = (locks / "organization" / project / short, locks / short)
     return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.json"))

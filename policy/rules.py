@@ -79,8 +79,10 @@ def _same_environment(a: str, b: str) -> bool:
 
 
 def _is_ci_environment(name: str) -> bool:
-    """One of the environments this repository's own workflows run in (drift, rotation)."""
-    return _folded(name) == _GH["rotation"] or _folded(name).startswith(_GH["driftPrefix"])
+    """One of the environments this repository's own workflows run in, as
+    envkeeper/ci.py's is_ci_environment reads them (preview, rotation, drift-<stack>)."""
+    folded = _folded(name)
+    return folded in (_GH["preview"], _GH["rotation"]) or folded.startswith(_GH["driftPrefix"])
 
 
 def _deploy_scope(account: str, zones: list[str]) -> list[tuple[list[str], dict[str, str]]]:

@@ -14,8 +14,8 @@ import tomllib
 
 import pytest
 
+from envkeeper import ci, pack_facts, resource_types
 from envkeeper import cloudflare as cf
-from envkeeper import pack_facts, resource_types
 from envkeeper.environments import Environment
 from envkeeper.url_rules import origin_problem
 from policy import rules
@@ -91,6 +91,14 @@ def test_the_packs_deploy_scope_is_the_cores(zones: list[str]) -> None:
         for policy in cf.deploy_policies_for(account, zones)
     ]
     assert rules._deploy_scope(account, zones) == core  # pyright: ignore[reportPrivateUsage]
+
+
+@pytest.mark.parametrize(
+    "name", ["preview", "Preview", "rotation", "drift-prod", "DRIFT-dev", "production", "dev"]
+)
+def test_the_pack_reads_a_github_environment_name_as_the_core_does(name: str) -> None:
+    assert rules._is_ci_environment(name) is ci.is_ci_environment(name)  # pyright: ignore[reportPrivateUsage]
+    assert rules._same_environment(name, "PREVIEW") is ci.same_environment(name, "PREVIEW")  # pyright: ignore[reportPrivateUsage]
 
 
 ORIGINS = [
