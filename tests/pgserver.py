@@ -63,7 +63,16 @@ def on_the_pinned_day() -> list[str]:
 
     library = find_faketime()
     assert library is not None, "libfaketime is not installed (apt-get install faketime)"
-    return ["env", f"LD_PRELOAD={library}", f"FAKETIME=@{PINNED_AT:%Y-%m-%d %H:%M:%S}"]
+    # -u FAKETIME_SHARED: under an outer `faketime` (CI's far-date pass) the server would
+    # otherwise join that wrapper's shared clock (a semaphore and memory its user made),
+    # not keep its own; it has its own absolute day here.
+    return [
+        "env",
+        "-u",
+        "FAKETIME_SHARED",
+        f"LD_PRELOAD={library}",
+        f"FAKETIME=@{PINNED_AT:%Y-%m-%d %H:%M:%S}",
+    ]
 
 
 def _free_port() -> int:
