@@ -45,7 +45,7 @@ from components.vendor_calls import (
     stripe_retried,
     tries_of,
 )
-from components.vendor_credentials import delete_stripe_endpoint
+from components.vendor_credentials import STACK_METADATA, delete_stripe_endpoint
 from envkeeper import vendors
 from envkeeper.settings import Settings
 from envkeeper.vendors.stripe import STRIPE
@@ -54,7 +54,7 @@ from envkeeper.vendors.stripe import STRIPE
 # endpoint's API version only when it is created; a new keeper date is a new signing secret.
 # Each means a new endpoint. URL, events and name change in place.
 IDENTITY = ("connect", "apiVersion", "rotated")
-IN_PLACE = ("url", "events", "name")
+IN_PLACE = ("url", "events", "name", "identity")
 # How many idempotency keys one create may pass over before it gives up: each is spent only
 # by an earlier run's create of this same request, within the day Stripe keeps keys.
 KEYS_PER_CREATE = 8
@@ -195,7 +195,12 @@ def create_params(props: dict[str, Any]) -> dict[str, Any]:
         "api_version": props["apiVersion"],
         # The name the orphan check knows the endpoint by (envkeeper/vendors/naming.py).
         "description": props.get("name") or f"envkeeper {props['environment']}",
-        "metadata": {"envkeeper_environment": props["environment"]},
+        # Whose it is, whole (the name's mark is a digest of it): the orphan check deletes
+        # only an endpoint made for its own stack.
+        "metadata": {
+            "envkeeper_environment": props["environment"],
+            **({STACK_METADATA: props["identity"]} if props.get("identity") else {}),
+        },
     }
     if props.get("connect"):
         params["connect"] = True
@@ -244,6 +249,7 @@ class WebhookEndpointArgs:
     rotated: str  # the keeper date: moving it makes a new endpoint with a new secret
     environment: str
     name: str  # its description at Stripe: envkeeper's name for it (envkeeper/vendors/naming.py)
+    identity: str  # the stack's owner/repository/environment, in its metadata
 
 
 class WebhookEndpoint(Resource, module="envkeeper", name="StripeWebhookEndpoint"):
@@ -265,6 +271,7 @@ class WebhookEndpoint(Resource, module="envkeeper", name="StripeWebhookEndpoint"
             "rotated": args.rotated,
             "environment": args.environment,
             "name": args.name,
+            "identity": args.identity,
             "secret": None,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["secret"])
@@ -291,6 +298,7 @@ def minted_secret(settings: Settings, opts: pulumi.ResourceOptions) -> pulumi.Ou
             rotated=settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat(),
             environment=settings.environment.value,
             name=vendors.stripe_endpoint_name(settings),
+            identity=vendors.stack_identity(settings),
         ),
         opts=opts,
     )

@@ -32,6 +32,10 @@ T = TypeVar("T")
 NAMES = {CLOUDFLARE: "Cloudflare", RESEND: "Resend", STRIPE: "Stripe"}
 ANSWERS = {CLOUDFLARE: cloudflare_answer, RESEND: resend_answer, STRIPE: stripe_answer}
 
+# The Stripe metadata key that holds whose an endpoint is (envkeeper/vendors/naming.py's
+# stack identity, whole).
+STACK_METADATA = "envkeeper_stack"
+
 RESEND_PAGE = 100  # the most keys Resend lists at once
 STRIPE_PAGE = 100
 
@@ -91,6 +95,26 @@ def listed(vendor: str, admin_key: str, account: str) -> list[Credential]:
     return _explained(vendor, where, lambda: _listed(vendor, admin_key, account))
 
 
+def resend_domains(admin_key: str) -> list[str]:
+    """The names of every domain the Resend team of this admin key holds."""
+
+    def names(_attempt: int) -> list[str]:
+        listed = resend_sdk(admin_key).Domains.list().get("data") or []
+        return [str(d.get("name") or "") for d in listed]
+
+    return _explained(RESEND, "listing the domains at Resend", lambda: resend_retried(names))
+
+
+def cloudflare_reach(admin_token: str) -> tuple[list[str], list[str]]:
+    """The ids of every account and zone this Cloudflare token can see."""
+
+    def seen() -> tuple[list[str], list[str]]:
+        client = cloudflare_client(admin_token)
+        return [a.id for a in client.accounts.list()], [z.id for z in client.zones.list()]
+
+    return _explained(CLOUDFLARE, "listing the accounts and zones at Cloudflare", seen)
+
+
 def delete(credential: Credential, admin_key: str, account: str) -> None:
     """Delete one credential at its vendor; one already gone is fine."""
     where = f"deleting {NAMES[credential.vendor]} {WHAT[credential.vendor]} {credential.id}"
@@ -114,8 +138,23 @@ def _listed(vendor: str, admin_key: str, account: str) -> list[Credential]:
         return list(endpoints.list({"limit": STRIPE_PAGE}).auto_paging_iter())
 
     return [
-        Credential(STRIPE, e.id, e.description or "", str(e.created)) for e in stripe_retried(every)
+        Credential(
+            STRIPE,
+            e.id,
+            e.description or "",
+            str(e.created),
+            made_for=_made_for(e),
+        )
+        for e in stripe_retried(every)
     ]
+
+
+def _made_for(endpoint: Any) -> str:
+    """The stack identity an endpoint's metadata names ("" where it names none)."""
+    try:
+        return str(endpoint.metadata[STACK_METADATA] or "")
+    except (AttributeError, KeyError, TypeError):
+        return ""
 
 
 def _delete(credential: Credential, admin_key: str, account: str) -> None:

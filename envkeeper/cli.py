@@ -708,8 +708,8 @@ def access_review(
 
     stack = chosen_stack(stack, stack_option, "access-review")
     output = chosen_format(format_name, ReviewFormat)
-    _, settings = load_stack(stack)
-    found = _orphans_or_exit(stack, settings) if ask_vendors else None
+    config, settings = load_stack(stack)
+    found = _orphans_or_exit(stack, config, settings)[0] if ask_vendors else None
     record = review(stack, settings, utc_today(), found)
     print(
         json.dumps(record.as_json(), indent=2)
@@ -718,18 +718,23 @@ def access_review(
     )
 
 
-def _orphans_or_exit(stack: str, settings: Settings, delete: bool = False) -> list[Any]:
-    """The orphans of `stack` (deleted first, with `delete`); a vendor's refusal is one line
-    and exit 2: the check could not be made."""
+def _orphans_or_exit(
+    stack: str, config: StackConfig, settings: Settings, delete: bool = False
+) -> tuple[list[Any], list[Any]]:
+    """The orphans of `stack` (deleted first, with `delete`) and what its GitHub
+    environments hold that envkeeper did not put there; a vendor's refusal is one line and
+    exit 2: the check could not be made."""
     from components.vendor_calls import VendorError
     from envkeeper import orphan_check
 
+    base_url = config.values.get("github:baseUrl")
     try:
-        lookup = orphan_check.look(stack, settings, project_dir())
-        return orphan_check.delete(lookup, project_dir()) if delete else lookup.found
+        lookup = orphan_check.look(stack, settings, project_dir(), base_url and str(base_url))
+        found = orphan_check.delete(lookup, project_dir()) if delete else lookup.found
     except VendorError as exc:
         print(exc, file=sys.stderr)
         raise typer.Exit(2) from None
+    return found, lookup.unmanaged
 
 
 class OrphanFormat(StrEnum):
@@ -758,11 +763,12 @@ def orphans_command(
 
     output = chosen_format(format_name, OrphanFormat)
     stack = named_stack(stack)
-    _, settings = load_stack(stack)
-    found = _orphans_or_exit(stack, settings, delete)
+    config, settings = load_stack(stack)
+    found, extra = _orphans_or_exit(stack, config, settings, delete)
     render = {OrphanFormat.TEXT: as_text, OrphanFormat.MARKDOWN: as_markdown}.get(output, as_json)
-    print(render(stack, found, delete), end="" if output is not OrphanFormat.JSON else "\n")
-    if found and not delete:
+    print(render(stack, found, delete, extra), end="" if output is not OrphanFormat.JSON else "\n")
+    # An unmanaged GitHub entry is never deleted here: it fails the run, deploy's included.
+    if (found and not delete) or extra:
         raise typer.Exit(1)
 
 

@@ -86,13 +86,31 @@ def _holds_neon_api_key(settings: Settings) -> bool:
 
 
 def _neon_problem(origin: str, settings: Settings, other: str, theirs: Settings) -> Problem | None:
-    org = settings.neon.org_id
-    if not org or org != theirs.neon.org_id:
-        return None
     mine, their_key = _holds_neon_api_key(settings), _holds_neon_api_key(theirs)
     if not (mine or their_key):
         return None
+    org, their_org = settings.neon.org_id, theirs.neon.org_id
     key = catalog.NEON_API_KEY.key
+    # An adopted project that names no organization may be in the key holder's: nothing
+    # here can tell, so the stack file must say (a project holding its key names its own).
+    if not org:
+        return Problem(
+            origin,
+            "envkeeper:neon.orgId",
+            f"missing; stack {other}'s {key} reaches every project of Neon organization "
+            f"{their_org}, so name the organization this adopted project is in (console: "
+            "Organization settings) and validate checks it is another",
+        )
+    if not their_org:
+        return Problem(
+            origin,
+            "envkeeper:neon.orgId",
+            f"this stack's {key} reaches every project of {org}, and stack {other} adopts a "
+            "project without naming its organization; set envkeeper:neon.orgId in its stack "
+            "file and validate checks it is another",
+        )
+    if org != their_org:
+        return None
     if mine:
         why = f"this stack's {key} reaches every project of it, stack {other}'s too"
     else:

@@ -5,6 +5,10 @@ It reads the state with `pulumi stack export` and each admin key with `pulumi co
 (or the environment variable the provider falls back to), so it runs wherever `pulumi up`
 does: a deploy job, a drift job, a person logged in to the stack's backend. The vendor
 SDKs load only here, when the command runs.
+
+It also lists, with the stack's `github:token`, the variables and secrets of the GitHub
+environments the stack writes into that envkeeper did not put there
+(envkeeper/github_inventory.py): reported, never deleted.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from pathlib import Path
 
 from envkeeper import pulumi_cli
 from envkeeper.catalog import CLOUDFLARE_API_TOKEN
+from envkeeper.github_inventory import Unmanaged, checked_environments, unmanaged
+from envkeeper.isolation import sibling_settings
 from envkeeper.orphans import (
     CLOUDFLARE,
     RESEND,
@@ -29,6 +35,8 @@ from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.settings import Settings
 from envkeeper.vendors.resend import RESEND as RESEND_VENDOR
 from envkeeper.vendors.stripe import STRIPE as STRIPE_VENDOR
+
+GITHUB_TOKEN_KEY = "github:token"  # noqa: S105 (a config key's name)
 
 # Each vendor's admin key: the stack config key, then the provider's environment variable.
 ADMIN_KEYS = {
@@ -45,6 +53,7 @@ class Lookup:
     keys: dict[str, str] = field(repr=False)  # vendor -> admin key; never printed
     found: list[Credential]
     interrupted: list[str]  # what a killed `up` was creating, by Pulumi name
+    unmanaged: list[Unmanaged] = field(default_factory=list)
 
 
 def admin_key(stack: str, vendor: str, cwd: Path) -> str:
@@ -60,16 +69,82 @@ def admin_key(stack: str, vendor: str, cwd: Path) -> str:
     return key
 
 
-def look(stack: str, settings: Settings, cwd: Path) -> Lookup:
-    """The orphans of `stack`: listed at each vendor its program mints at, not in its state."""
+def look(stack: str, settings: Settings, cwd: Path, github_base_url: str | None = None) -> Lookup:
+    """The orphans of `stack`: listed at each vendor its program mints at, not in its state;
+    and what its GitHub environments hold that envkeeper did not put there."""
     from components.vendor_credentials import listed
 
     export = pulumi_cli.state(stack, cwd)
     account = settings.cloudflare.account_id
     keys = {vendor: admin_key(stack, vendor, cwd) for vendor in vendors_of(settings)}
+    reaches_no_other_stack(stack, settings, keys, cwd)
     at_vendors = [c for vendor, key in keys.items() for c in listed(vendor, key, account)]
     found = orphans(settings, at_vendors, known_ids(export))
-    return Lookup(stack, account, keys, found, interrupted_creates(export))
+    extra = unmanaged_in_github(stack, settings, cwd, github_base_url)
+    return Lookup(stack, account, keys, found, interrupted_creates(export), extra)
+
+
+def reaches_no_other_stack(stack: str, settings: Settings, keys: dict[str, str], cwd: Path) -> None:
+    """Stop, naming the key, where one of this stack's admin keys sees another stack's
+    resources at its vendor: Cloudflare (the token's accounts and zones) and Resend (the
+    team's domains). Two stack files can name different accounts and domains while one
+    token or one Resend team reaches both; only the vendor's answer can tell."""
+    from components.vendor_credentials import cloudflare_reach, resend_domains
+
+    short = stack.rsplit("/", 1)[-1]
+    siblings, _ = sibling_settings(cwd, short)
+    origin = f"Pulumi.{short}.yaml"
+    # (Isolation already refuses two stack files naming one account, zone or domain.)
+    accounts = {o.cloudflare.account_id: n for n, o in siblings.items()}
+    zones = {z: n for n, o in siblings.items() for z in o.cloudflare.zones}
+    seen_accounts, seen_zones = cloudflare_reach(keys[CLOUDFLARE])
+    for what, ids, seen in (("account", accounts, seen_accounts), ("zone", zones, seen_zones)):
+        for found in seen:
+            if found in ids:
+                raise UserError.one(
+                    origin,
+                    ADMIN_KEYS[CLOUDFLARE][0],
+                    f"reaches Cloudflare {what} {found}, stack {ids[found]}'s: a lower "
+                    "stack's token could change the other's Workers, or the other's this "
+                    "one's; give each stack a token scoped to its own account and zones",
+                )
+    if RESEND not in keys:
+        return
+    domains = {o.resend.domain.lower(): n for n, o in siblings.items() if o.resend is not None}
+    for domain in resend_domains(keys[RESEND]):
+        if domain.lower() in domains:
+            raise UserError.one(
+                origin,
+                RESEND_VENDOR.admin.key,
+                f"reaches Resend domain {domain}, stack {domains[domain.lower()]}'s: the two "
+                "stacks share a Resend team, so each one's admin key can mint and delete the "
+                "other's sending keys; give each stack a Resend team (and admin key) of its own",
+            )
+
+
+def unmanaged_in_github(
+    stack: str, settings: Settings, cwd: Path, base_url: str | None
+) -> list[Unmanaged]:
+    from components.github_listing import environment_names
+
+    token = pulumi_cli.config_value(stack, GITHUB_TOKEN_KEY, cwd) or os.environ.get("GITHUB_TOKEN")
+    if not token:
+        raise UserError.one(
+            COMMAND_LINE,
+            GITHUB_TOKEN_KEY,
+            f"not set for stack {stack}; the check needs it to list the secrets and variables "
+            f"of the stack's GitHub environments (`pulumi config set --secret --stack {stack} "
+            f"{GITHUB_TOKEN_KEY}`, or GITHUB_TOKEN)",
+        )
+    github = settings.github
+    allowed = checked_environments(stack.rsplit("/", 1)[-1], settings)
+    listed = {
+        environment: environment_names(
+            token, github.owner, github.repository, environment, base_url
+        )
+        for environment in allowed
+    }
+    return unmanaged(allowed, listed)
 
 
 def delete(lookup: Lookup, cwd: Path) -> list[Credential]:

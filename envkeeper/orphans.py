@@ -10,8 +10,9 @@ deletes them with `--delete` (the deploy workflow, after every `pulumi up`).
 What the state holds is read from `pulumi stack export`, whole: live resources, those
 pending deletion (a replaced credential is deleted last, at the end of an `up`) and the
 ids of interrupted operations. Only names of `envkeeper/vendors/naming.py`'s form with this
-stack's mark count: a credential someone made by hand, another stack's or another
-product's, or one named before names carried dates, is never an orphan.
+stack's mark count, and where the vendor keeps metadata (Stripe) only what it says was made
+for this stack: a credential someone made by hand, another stack's or another product's,
+or one named before names carried dates or the owner, is never an orphan.
 
 Pure: the vendor calls are in components/vendor_credentials.py.
 """
@@ -23,6 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from envkeeper import vendors
+from envkeeper.github_inventory import Unmanaged
 from envkeeper.settings import Settings
 
 CLOUDFLARE, RESEND, STRIPE = "cloudflare", "resend", "stripe"
@@ -50,6 +52,9 @@ class Credential:
     id: str
     name: str
     made: str  # when the vendor says it was made, as it says it
+    # Whose the vendor's metadata says it is (a stack identity), where the vendor keeps
+    # metadata (Stripe); None where it keeps none.
+    made_for: str | None = None
 
 
 def vendors_of(settings: Settings) -> list[str]:
@@ -90,16 +95,26 @@ def interrupted_creates(export: dict[str, Any]) -> list[str]:
 def orphans(
     settings: Settings, listed: list[Credential], known: dict[str, set[str]]
 ) -> list[Credential]:
-    """The listed credentials named for this stack that the state does not hold."""
+    """The listed credentials named for this stack that the state does not hold. Where the
+    vendor keeps metadata, it must also say the credential was made for this stack: a name
+    alone ends in a 40-bit digest, which another product's stack could share."""
+    identity = vendors.stack_identity(settings)
     return [
         c
         for c in listed
         if vendors.is_named_for(settings, NAME_KINDS[c.vendor], c.name)
+        and c.made_for in (None, identity)
         and c.id not in known.get(c.vendor, set())
     ]
 
 
-def as_text(stack: str, found: list[Credential], deleted: bool) -> str:
+def as_text(
+    stack: str, found: list[Credential], deleted: bool, extra: list[Unmanaged] | None = None
+) -> str:
+    return _orphans_text(stack, found, deleted) + _unmanaged_text(stack, extra or [])
+
+
+def _orphans_text(stack: str, found: list[Credential], deleted: bool) -> str:
     if not found:
         return f"{stack}: every credential envkeeper named for this stack is in its state.\n"
     verb = "deleted" if deleted else "found"
@@ -116,7 +131,52 @@ def as_text(stack: str, found: list[Credential], deleted: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_markdown(stack: str, found: list[Credential], deleted: bool) -> str:
+def _unmanaged_text(stack: str, extra: list[Unmanaged]) -> str:
+    if not extra:
+        return f"{stack}: its GitHub environments hold only what envkeeper put there.\n"
+    lines = [
+        f"{stack}: {len(extra)} GitHub environment secret{'s' if len(extra) != 1 else ''} or "
+        "variable(s) envkeeper did not put there (never deleted by envkeeper):"
+    ]
+    lines += [f"  {u.environment} {u.kind} {u.name}" for u in extra]
+    lines.append(UNMANAGED_FIX)
+    return "\n".join(lines) + "\n"
+
+
+# What a person does about an unmanaged entry: it is a signal, not something to sweep.
+UNMANAGED_FIX = (
+    "A variable there overrides the repository's in the deploy job. Find out who added "
+    "each (GitHub's audit log), then delete it, or declare it in envkeeper:secrets so "
+    "envkeeper delivers it."
+)
+
+
+def as_markdown(
+    stack: str, found: list[Credential], deleted: bool, extra: list[Unmanaged] | None = None
+) -> str:
+    return _orphans_markdown(stack, found, deleted) + _unmanaged_markdown(stack, extra or [])
+
+
+def _unmanaged_markdown(stack: str, extra: list[Unmanaged]) -> str:
+    if not extra:
+        return (
+            f"\n### {stack}: no unmanaged GitHub secret or variable\n\n"
+            "Its GitHub environments hold only what envkeeper put there.\n"
+        )
+    lines = [
+        "",
+        f"### {stack}: {len(extra)} GitHub secret(s) or variable(s) envkeeper did not put there",
+        "",
+        UNMANAGED_FIX,
+        "",
+        "| environment | kind | name |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| `{u.environment}` | {u.kind} | `{u.name}` |" for u in extra]
+    return "\n".join(lines) + "\n"
+
+
+def _orphans_markdown(stack: str, found: list[Credential], deleted: bool) -> str:
     if not found:
         return (
             f"### {stack}: no orphaned credential\n\n"
@@ -139,7 +199,15 @@ def as_markdown(stack: str, found: list[Credential], deleted: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_json(stack: str, found: list[Credential], deleted: bool) -> str:
+def as_json(
+    stack: str, found: list[Credential], deleted: bool, extra: list[Unmanaged] | None = None
+) -> str:
     return json.dumps(
-        {"stack": stack, "deleted": deleted, "orphans": [asdict(c) for c in found]}, indent=2
+        {
+            "stack": stack,
+            "deleted": deleted,
+            "orphans": [asdict(c) for c in found],
+            "unmanaged": [asdict(u) for u in extra or []],
+        },
+        indent=2,
     )

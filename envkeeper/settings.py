@@ -154,7 +154,13 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
         )
     try:
         settings = Settings.model_validate(
-            raw, context={"today": today or utc_today(), "catalog": project, "stack": stack}
+            raw,
+            context={
+                "today": today or utc_today(),
+                "catalog": project,
+                "stack": stack,
+                "owner": config.values.get(GITHUB_OWNER) or "",
+            },
         )
     except ValidationError as exc:
         for key, message in error_lines(exc.errors(), Settings):

@@ -7,7 +7,7 @@ import ipaddress
 import re
 from typing import Any
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from envkeeper import ci
 from envkeeper.config_model import ConfigModel, hex32, project_of, unique
@@ -163,6 +163,19 @@ class GithubSettings(ConfigModel):
     reviewers: Reviewers = Field(
         default_factory=Reviewers, description="who approves deploys: {teams: [...], users: [...]}"
     )
+    # The organization (or user) that owns the repository: `github:owner`, the provider's
+    # own key outside envkeeper's block, handed in by parse_settings. Part of the stack's
+    # identity at its vendors (envkeeper/vendors/naming.py).
+    _owner: str = PrivateAttr(default="")
+
+    @model_validator(mode="after")
+    def _owned_by(self, info: ValidationInfo) -> GithubSettings:
+        self._owner = str((info.context or {}).get("owner") or "")
+        return self
+
+    @property
+    def owner(self) -> str:
+        return self._owner
 
     @field_validator("repository", "environment")
     @classmethod

@@ -49,6 +49,10 @@ class CloudflareApi(StandIn):
         self.gradual: set[str] = set()  # Workers whose latest version is not deployed
         # How a missing Worker is answered: 404 and 10007 for most calls, 10090 for some.
         self.missing_worker: tuple[int, int] = (404, WORKER_NOT_FOUND)
+        # What the admin token can see beyond its own account (a token made by a member
+        # of several accounts can reach them all), and the zones it can see: id -> name.
+        self.other_accounts: list[str] = []
+        self.zones: dict[str, str] = {}
         self._serial = 0
 
     def token_values(self) -> dict[str, str]:
@@ -81,7 +85,29 @@ class CloudflareApi(StandIn):
             (f"{account}/tokens/permission_groups", self._permission_groups),
             (f"{account}/tokens", self._new_token),
             (f"{account}/tokens/([0-9a-f]{{32}})", self._token),
+            ("/accounts", self._accounts),
+            ("/zones", self._zones),
         ]
+
+    def _paged(self, request: Request, items: list[dict[str, Any]]) -> Response:
+        """A page at a time, as Cloudflare lists: an empty page ends the list."""
+        page = int(request.args.get("page", "1"))
+        per_page = int(request.args.get("per_page", "20"))
+        listed = items[(page - 1) * per_page : page * per_page]
+        info = {"page": page, "per_page": per_page, "count": len(listed),
+                "total_count": len(items)}  # fmt: skip
+        return _ok(listed, result_info=info)
+
+    def _accounts(self, request: Request, _body: Any) -> Response:
+        ids = [self.account, *self.other_accounts]
+        return self._paged(request, [{"id": i, "name": f"account {i[:6]}"} for i in ids])
+
+    def _zones(self, request: Request, _body: Any) -> Response:
+        found = [
+            {"id": i, "name": name, "status": "active", "account": {"id": self.account}}
+            for i, name in self.zones.items()
+        ]
+        return self._paged(request, found)
 
     def _worker_problem(self, worker: str) -> Response | None:
         if worker not in self.workers:

@@ -106,6 +106,7 @@ class GitHubApi(StandIn):
             (f"{repo}/environments/([^/]+)", self._environment),
             (f"{repo}/environments/([^/]+)/deployment-branch-policies", self._branch_policies),
             (f"{repo}/environments/([^/]+)/deployment-branch-policies/(\\d+)", self._branch_policy),
+            (f"{repo}/environments/([^/]+)/secrets", self._secrets),
             (f"{repo}/environments/([^/]+)/variables", self._variables),
             (f"{repo}/environments/([^/]+)/variables/([^/]+)", self._variable),
             (f"{by_id}/environments/([^/]+)/secrets/public-key", self._public_key),
@@ -249,6 +250,16 @@ class GitHubApi(StandIn):
             return Response(status=204)
         updated = env.secret_updated[secret]
         return _json({"name": secret, "created_at": STAMP, "updated_at": updated})
+
+    def _secrets(self, request: Request, _body: Any, name: str) -> Response:
+        env = self._env(name)
+        if env is None:
+            return _error(404, "Not Found")
+        listed = [
+            {"name": k, "created_at": STAMP, "updated_at": env.secret_updated.get(k, STAMP)}
+            for k in env.secrets
+        ]
+        return _json({"total_count": len(listed), "secrets": listed})
 
     def _variables(self, request: Request, body: Any, name: str) -> Response:
         env = self._env(name)

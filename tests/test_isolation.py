@@ -115,6 +115,28 @@ def test_an_adopted_project_in_an_organization_whose_key_another_stack_holds_is_
     ) in result.stderr
 
 
+def test_an_adopted_project_that_names_no_organization_beside_a_key_holder_is_refused(
+    cli: Any, project: Path
+) -> None:
+    # Written from the attacker's side: staging adopts a project that is in fact in
+    # production's organization, and leaves orgId out, so no organization was compared and
+    # production's key (or, the other way round, a lower stack's) reached it unnoticed.
+    adopt_staging(project)
+    replace_in("staging", "    orgId: org-example-prod-12345678\n", "")(project)
+    staging, prod = cli("validate", "staging"), cli("validate", "prod")
+    assert staging.exit_code == prod.exit_code == 2
+    assert (
+        "envkeeper:neon.orgId: missing; stack prod's neon:api_key reaches every project of "
+        "Neon organization org-example-prod-12345678, so name the organization this adopted "
+        "project is in"
+    ) in staging.stderr
+    assert (
+        "envkeeper:neon.orgId: this stack's neon:api_key reaches every project of "
+        "org-example-prod-12345678, and stack staging adopts a project without naming its "
+        "organization"
+    ) in prod.stderr
+
+
 def test_stacks_that_adopt_their_projects_may_share_an_organization(
     cli: Any, project: Path
 ) -> None:

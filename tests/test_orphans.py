@@ -17,16 +17,26 @@ from typing import Any
 import pytest
 
 from envkeeper import vendors
+from envkeeper.github import secret_names, variables
 from envkeeper.orphans import STATE_TYPES
 from tests.conftest import Cli
-from tests.engine_stack import CF_TOKEN, RESEND_ADMIN, STRIPE_ADMIN, Vendors, running_vendors
+from tests.engine_stack import (
+    CF_TOKEN,
+    GITHUB_TOKEN,
+    RESEND_ADMIN,
+    STRIPE_ADMIN,
+    Vendors,
+    running_vendors,
+)
 from tests.fake_pulumi import FakePulumi, installed
+from tests.github_api import Environment
 from tests.programs import load
 
 KEYS = {
     "cloudflare:apiToken": CF_TOKEN,
     "envkeeper:resendAdminKey": RESEND_ADMIN,
     "envkeeper:stripeAdminKey": STRIPE_ADMIN,
+    "github:token": GITHUB_TOKEN,
 }
 
 
@@ -37,6 +47,20 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> Iterator[Vendors]:
         monkeypatch.setenv("RESEND_API_URL", found.resend.base_url)
         monkeypatch.setenv("STRIPE_API_BASE", found.stripe.base_url)
         yield found
+
+
+@pytest.fixture(autouse=True)
+def github_at_stand_in(request: pytest.FixtureRequest) -> None:
+    """Every stack file of the scratch project points its GitHub provider (and so the check
+    of its environments) at the stand-in, when the test has one."""
+    if "stand_ins" not in request.fixturenames:
+        return
+    found: Vendors = request.getfixturevalue("stand_ins")
+    project: Path = request.getfixturevalue("project")
+    for path in project.glob("Pulumi.*.yaml"):
+        text = path.read_text()
+        line = f"config:\n  github:baseUrl: {found.github.provider_url}\n"
+        path.write_text(text.replace("config:\n", line, 1))
 
 
 @pytest.fixture
@@ -61,16 +85,26 @@ def seed(v: Vendors, project: Path) -> dict[str, str]:
     settings = load("prod", project)[1]
     mark = vendors.stack_mark(settings)
     ours_token = f"envkeeper production deploy b 2026-11-30 {mark}"
-    theirs = "envkeeper production deploy b 2026-11-30 ffffff"  # another stack's mark
+    theirs = "envkeeper production deploy b 2026-11-30 ffffffff"  # another stack's mark
     for n, name in enumerate([ours_token, ours_token, theirs, "laptop"], start=1):
         value = f"CANARY-token-{n}".ljust(40, "x")
         made = {"name": name, "policies": [], "issued_on": "2026-11-30T09:00:00Z", "value": value}
         v.cloudflare.tokens[f"{n:032x}"] = {"id": f"{n:032x}", **made}
     key_name = vendors.resend_key_name(settings, "a")
-    for n, name in enumerate([key_name, key_name, key_name[:-6] + "ffffff", "Marketing"], 1):
+    for n, name in enumerate([key_name, key_name, key_name[:-8] + "ffffffff", "Marketing"], 1):
         v.resend.keys[f"key-{n}"] = {"name": name, "token": f"re_CANARY-{n}", "created_at": "x"}
-    for n, name in enumerate([vendors.stripe_endpoint_name(settings)] * 2 + ["someone", None], 1):
+    ours, identity = vendors.stripe_endpoint_name(settings), vendors.stack_identity(settings)
+    # we_5: this stack's name (the mark is a digest another product's stack may share), but
+    # its metadata says it was made for another organization's stack.
+    for n, name, made_for in [
+        (1, ours, identity),
+        (2, ours, identity),
+        (3, "someone", ""),
+        (4, None, ""),
+        (5, ours, "elsewhere/example-app/production"),
+    ]:
         v.stripe.endpoints[f"we_{n}"] = {"id": f"we_{n}", "description": name, "created": n,
+                                         "metadata": {"envkeeper_stack": made_for},
                                          "secret": f"whsec_CANARY-{n}"}  # fmt: skip
     return {"token": f"{1:032x}", "token_orphan": f"{2:032x}", "key": "key-1",
             "key_orphan": "key-2", "endpoint": "we_1", "endpoint_orphan": "we_2"}  # fmt: skip
@@ -89,7 +123,9 @@ def test_orphans_lists_only_credentials_named_for_the_stack_that_no_state_holds(
 
     text = cli("orphans", "prod")
     markdown = cli("orphans", "prod", "--format", "markdown")
-    data = json.loads(cli("orphans", "prod", "--format", "json").stdout)
+    as_json = cli("orphans", "prod", "--format", "json")
+    assert as_json.exit_code == 1, as_json.output
+    data = json.loads(as_json.stdout)
 
     assert text.exit_code == markdown.exit_code == 1
     found = {(o["vendor"], o["id"]) for o in data["orphans"]}
@@ -101,6 +137,7 @@ def test_orphans_lists_only_credentials_named_for_the_stack_that_no_state_holds(
     for output in (text.stdout, markdown.stdout):
         assert all(i in output for i in (ids["token_orphan"], ids["key_orphan"], "we_2"))
         assert ids["token"] not in output and "key-1" not in output and "laptop" not in output
+        assert "we_5" not in output  # named as ours, but its metadata says another stack's
         assert "CANARY" not in output
     assert "| cloudflare | account token |" in markdown.stdout
     # Nothing was deleted, and the state was only read.
@@ -142,7 +179,8 @@ def test_delete_removes_the_orphans_and_spares_one_a_running_up_just_recorded(
     v = stand_ins
     assert ids["token_orphan"] not in v.cloudflare.tokens and "we_2" not in v.stripe.endpoints
     assert "key-2" in v.resend.keys  # the state held it by the time of the delete
-    assert len(v.cloudflare.tokens) == 3 and len(v.stripe.endpoints) == 3
+    assert len(v.cloudflare.tokens) == 3 and len(v.stripe.endpoints) == 4
+    assert "we_5" in v.stripe.endpoints  # named as ours, made for another stack
     deletes = [(c.vendor, c.path) for c in stand_ins.changes() if c.method == "DELETE"]
     assert sorted(deletes) == [
         ("cloudflare", f"/accounts/{load('prod', project)[1].cloudflare.account_id}/tokens/"
@@ -454,3 +492,151 @@ def test_every_deploy_recovers_first_and_deletes_orphans_after_its_up() -> None:
     ]
     drift = workflow(WORKFLOWS / "drift-check.yml")["jobs"]["drift"]["steps"][-1]["run"]
     assert 'envkeeper orphans "$PULUMI_ORG/envkeeper/$STACK" --format markdown' in drift
+
+
+# --- What a lower stack's token left in production's environment ------------------------------
+# Written from the attacker's side: GitHub cannot scope a token to one environment, so dev's
+# github:token added PULUMI_ORG to production's environment (it overrides the repository's
+# in production's deploy job) and a secret of its own. No resource owns either.
+
+
+def attacked_environments(v: Vendors, project: Path) -> dict[str, str]:
+    settings = load("prod", project)[1]
+    production = Environment("production")
+    production.secrets = {name: f"CANARY-{name}" for name in secret_names(settings)}
+    production.variables = dict(variables(settings))
+    production.variables["PULUMI_ORG"] = "CANARY-attacker-org"
+    production.secrets["EXFILTRATE_TO"] = "CANARY-attacker-secret"
+    drift = Environment("drift-prod", variables={"pulumi_backend_url": "CANARY-backend"})
+    v.github.environments |= {"production": production, "drift-prod": drift}
+    return {"production": "PULUMI_ORG", "secret": "EXFILTRATE_TO", "drift": "pulumi_backend_url"}
+
+
+def test_a_variable_or_secret_envkeeper_did_not_put_in_its_environments_is_reported(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    planted = attacked_environments(stand_ins, project)
+    ids = seed(stand_ins, project)
+    pulumi.answer(states=[held(ids)] * 3, config=KEYS)
+    cli = Cli(project)
+
+    text = cli("orphans", "prod")
+    markdown = cli("orphans", "prod", "--format", "markdown")
+    data = json.loads(cli("orphans", "prod", "--format", "json").stdout)
+
+    assert text.exit_code == markdown.exit_code == 1
+    assert data["unmanaged"] == [
+        {"environment": "production", "kind": "secret", "name": planted["secret"]},
+        {"environment": "production", "kind": "variable", "name": planted["production"]},
+        {"environment": "drift-prod", "kind": "variable", "name": planted["drift"]},
+    ]
+    assert "  production variable PULUMI_ORG" in text.stdout
+    assert "| `production` | variable | `PULUMI_ORG` |" in markdown.stdout
+    # Only what was planted: nothing envkeeper put there (the catalog's secrets, the
+    # account id) is listed, and names only, never a value.
+    section = text.stdout.split("envkeeper did not put there")[1]
+    listed = [line.split()[-1] for line in section.splitlines() if line.startswith("  ")]
+    assert listed == [planted["secret"], planted["production"], planted["drift"]]
+    for output in (text.stdout, markdown.stdout):
+        assert "CANARY" not in output
+    # Reported, never swept: the deploy's --delete leaves them (and still fails the run).
+    deleted = cli("orphans", "prod", "--delete")
+    assert deleted.exit_code == 1, deleted.output
+    assert "PULUMI_ORG" in stand_ins.github.environments["production"].variables
+    assert not [c for c in stand_ins.github.changes() if c.method == "DELETE"]
+
+
+def test_an_environment_holding_exactly_what_envkeeper_put_there_is_clean(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    attacked_environments(stand_ins, project)
+    production = stand_ins.github.environments["production"]
+    del production.variables["PULUMI_ORG"], production.secrets["EXFILTRATE_TO"]
+    del stand_ins.github.environments["drift-prod"]  # never made: holds nothing
+    pulumi.answer(states=[held(seed(stand_ins, project))], config=KEYS)
+
+    data = json.loads(Cli(project)("orphans", "prod", "--format", "json").stdout)
+
+    assert data["unmanaged"] == []
+    listed = {c.path for c in stand_ins.github.requests if c.method == "GET"}
+    repo = "/repos/example-org/example-app"
+    assert f"{repo}/environments/production/secrets" in listed
+    assert f"{repo}/environments/production/variables" in listed
+    # drift-prod is missing (404): the token is shown to see the repository, so it is empty.
+    assert {f"{repo}/environments/drift-prod/secrets", repo} <= listed
+
+
+def test_a_github_token_that_cannot_list_the_environment_is_one_line_and_exit_2(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    attacked_environments(stand_ins, project)
+    wrong = {**KEYS, "github:token": "CANARY-wrong-github-token"}
+    pulumi.answer(states=[held(seed(stand_ins, project))], config=wrong)
+
+    done = Cli(project)("orphans", "prod")
+
+    assert done.exit_code == 2
+    assert done.stderr.strip() == (
+        "listing GitHub environment production's secrets and variables: GitHub refused the "
+        "admin key (HTTP 401); check the stack's github:token (it needs Environments read on "
+        "the repository)"
+    )
+    assert "CANARY" not in done.output
+
+
+# --- A lower stack's admin key that reaches production's Resend domain -------------------------
+# Written from the attacker's side: dev's and production's Resend domains are in one team, so
+# dev's full-access admin key could mint sending keys for production's domain, or delete
+# them. The stack files cannot show it; Resend's domain list for the key does.
+
+
+def test_a_resend_admin_key_that_sees_another_stacks_domain_stops_the_check(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    dev, prod = load("dev", project)[1], load("prod", project)[1]
+    assert dev.resend is not None and prod.resend is not None
+    stand_ins.resend.domains[dev.resend.domain] = "5ee369bc-aa82-4ff3-97de-514ae3000ee1"
+    pulumi.answer(states=[held(seed(stand_ins, project))] * 2, config=KEYS)
+
+    stand_ins.cloudflare.account = dev.cloudflare.account_id  # dev's token: dev's account
+    lower = Cli(project)("orphans", "dev")
+    stand_ins.cloudflare.account = prod.cloudflare.account_id
+
+    assert lower.exit_code == 2, lower.output
+    assert lower.stderr.strip() == (
+        f"Pulumi.dev.yaml: envkeeper:resendAdminKey: reaches Resend domain "
+        f"{prod.resend.domain}, stack prod's: the two stacks share a Resend team, so each "
+        "one's admin key can mint and delete the other's sending keys; give each stack a "
+        "Resend team (and admin key) of its own"
+    )
+    assert "CANARY" not in lower.output
+    # Production's own check stops the same way: nothing was deleted.
+    higher = Cli(project)("orphans", "prod", "--delete")
+    assert higher.exit_code == 2 and "stack dev's" in higher.stderr
+    assert not [c for c in stand_ins.changes() if c.method == "DELETE"]
+
+
+@pytest.mark.parametrize("reach", ["account", "zone"])
+def test_a_cloudflare_token_that_sees_another_stacks_account_or_zone_stops_the_check(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi, reach: str
+) -> None:
+    # Dev's token was made by someone who is a member of both accounts (or was given
+    # production's zone): the stack files name different accounts, so only Cloudflare's
+    # list of what the token sees can tell.
+    dev, prod = load("dev", project)[1], load("prod", project)[1]
+    stand_ins.cloudflare.account = dev.cloudflare.account_id
+    if reach == "account":
+        stand_ins.cloudflare.other_accounts = [prod.cloudflare.account_id]
+        found = prod.cloudflare.account_id
+    else:
+        found = prod.cloudflare.zones[0]
+        stand_ins.cloudflare.zones = {found: "example.com"}
+    pulumi.answer(states=[held(seed(stand_ins, project))], config=KEYS)
+
+    done = Cli(project)("orphans", "dev")
+
+    assert done.exit_code == 2, done.output
+    assert done.stderr.strip().startswith(
+        f"Pulumi.dev.yaml: cloudflare:apiToken: reaches Cloudflare {reach} {found}, stack prod's"
+    )
+    assert "CANARY" not in done.output

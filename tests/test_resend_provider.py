@@ -24,7 +24,7 @@ pytestmark = pytest.mark.resend_api
 
 ADMIN = "re_CANARY-admin-7f3a"
 DOMAIN_ID = "4dd369bc-aa82-4ff3-97de-514ae3000ee0"
-NAME = "envkeeper production sending a 2026-11-28 0f9a5a"
+NAME = "envkeeper production sending a 2026-11-28 klmjvy3d"
 PROPS: dict[str, Any] = {
     "name": NAME,
     "domain": "mail.example.com",

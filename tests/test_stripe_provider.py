@@ -37,7 +37,8 @@ PROPS: dict[str, Any] = {
     "apiVersion": API_VERSION,
     "rotated": "2026-11-28",
     "environment": "production",
-    "name": "envkeeper production webhook 2026-11-28 0f9a5a",
+    "name": "envkeeper production webhook 2026-11-28 q3kx7bna",
+    "identity": "example-org/example-app/production",
 }
 ENDPOINTS = "/v1/webhook_endpoints"
 CREATE = ("POST", ENDPOINTS)
@@ -88,6 +89,8 @@ def test_create_makes_the_endpoint_in_the_apps_api_version_and_keeps_its_secret(
     assert body["api_version"] == [API_VERSION]
     assert "connect" not in body
     assert body["metadata[envkeeper_environment]"] == ["production"]
+    # Whose it is, whole: the orphan check deletes only an endpoint made for its stack.
+    assert body["metadata[envkeeper_stack]"] == ["example-org/example-app/production"]
     assert body["description"] == [PROPS["name"]]  # the name the orphan check knows it by
     (made_id,) = stripe.endpoints
     assert result.id == made_id and (result.outs or {})["secret"] == stripe.secrets()[made_id]
@@ -99,7 +102,7 @@ def test_the_idempotency_key_names_the_request_never_a_secret(
 ) -> None:
     provider.create(dict(PROPS))
     provider.create({**PROPS, "rotated": "2027-02-26", "name": "envkeeper production webhook "
-                     "2027-02-26 0f9a5a"})  # fmt: skip
+                     "2027-02-26 klmjvy3d"})  # fmt: skip
     provider.create({**PROPS, "url": "https://api.example.com/webhooks/stripe-2"})
     first, dated, moved = keys(httpserver)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import itertools
 import json
 from datetime import timedelta
@@ -15,7 +14,7 @@ import pytest
 from envkeeper import catalog, vendors
 from envkeeper.clock import utc_today
 from envkeeper.offline import is_secret, unwrap_all
-from envkeeper.settings import Settings, parse_settings
+from envkeeper.settings import GITHUB_OWNER, Settings, parse_settings
 from envkeeper.stackfile import load_config
 from envkeeper.vendors import MINTED_VENDORS, MintedVendor
 from tests.conftest import STACKS
@@ -206,22 +205,58 @@ def test_each_vendor_module_agrees_with_the_catalog_and_the_settings(vendor: Min
 
 
 # --- A mark found by search -----------------------------------------------------------------
-# Written from the attacker's side: a mark is 24 bits of the repository and environment, so
-# a dev stack file whose environment is named for it carries production's mark; its orphan
-# check then selected production's Resend keys for deletion.
+# Written from the attacker's side. A mark was once 24 bits of the repository and
+# environment: a brute force found a dev environment name with production's mark in seconds,
+# and dev's orphan check then selected production's Resend keys for deletion. Now it is 40
+# bits of owner, repository and environment; a search of 2**40 is out of a test's reach, so
+# the searches below shorten the mark (MARK_LENGTH) to what a search finds at once and
+# check that everything else still stops the attacker.
 
 
-def colliding_environment(settings: Any) -> str:
+def with_environment(settings: Settings, environment: str) -> Settings:
+    return settings.model_copy(
+        update={"github": settings.github.model_copy(update={"environment": environment})}
+    )
+
+
+def colliding_environment(settings: Settings) -> str:
     """A GitHub environment name that gives a stack of this repository `settings`' mark."""
     target = vendors.stack_mark(settings)
     for n in itertools.count():
         name = f"dev-{n}"
-        owner = f"{settings.github.repository}/{name}"
-        if hashlib.sha256(owner.encode()).hexdigest()[:6] == target:
+        if vendors.stack_mark(with_environment(settings, name)) == target:
             return name
     raise AssertionError("unreachable")
 
 
+@pytest.fixture
+def searchable_marks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Marks short enough for a test to search (three characters, 15 bits)."""
+    monkeypatch.setattr("envkeeper.vendors.naming.MARK_LENGTH", 3)
+
+
+def test_a_mark_is_forty_bits_of_owner_repository_and_environment(project: Path) -> None:
+    prod = load("prod", project)[1]
+    mark = vendors.stack_mark(prod)
+    # 8 characters of base 32: 40 bits, out of reach of a search (2**40 digests).
+    assert len(mark) * 5 >= 40 and set(mark) <= set("abcdefghijklmnopqrstuvwxyz234567")
+    # Two products in different organizations, equal repository and environment names,
+    # sharing a vendor account: their marks differ.
+    assert prod.github.owner
+    config = load_config(project, "prod")
+    config.values[GITHUB_OWNER] = "another-organization"
+    other = parse_settings(config, "prod")
+    assert (other.github.repository, other.github.environment) == (
+        prod.github.repository,
+        prod.github.environment,
+    )
+    assert vendors.stack_mark(other) != mark
+    assert not vendors.is_named_for(other, vendors.SENDING_KEY, vendors.resend_key_name(prod, "a"))
+    # GitHub compares names without case: one environment, one mark.
+    assert vendors.stack_mark(with_environment(prod, prod.github.environment.upper())) == mark
+
+
+@pytest.mark.usefixtures("searchable_marks")
 def test_a_lower_stack_with_productions_mark_is_refused(cli: Any, project: Path) -> None:
     environment = colliding_environment(load("prod", project)[1])
     name_github_environment(project, "dev", environment)
@@ -231,6 +266,7 @@ def test_a_lower_stack_with_productions_mark_is_refused(cli: Any, project: Path)
         assert f"gives this stack the vendor-name mark of stack {other}" in result.stderr
 
 
+@pytest.mark.usefixtures("searchable_marks")
 def test_a_lower_stack_with_productions_mark_never_takes_its_credentials(project: Path) -> None:
     prod = load("prod", project)[1]
     name_github_environment(project, "dev", colliding_environment(prod))

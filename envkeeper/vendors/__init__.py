@@ -19,7 +19,13 @@ import pkgutil
 
 from envkeeper.catalog_model import CatalogEntry
 from envkeeper.vendors.minted import MintedVendor
-from envkeeper.vendors.naming import DEPLOY_TOKEN, credential_name, is_named_for, stack_mark
+from envkeeper.vendors.naming import (
+    DEPLOY_TOKEN,
+    credential_name,
+    is_named_for,
+    stack_identity,
+    stack_mark,
+)
 from envkeeper.vendors.resend import (
     RESEND_KEY_TYPE,
     SENDING_KEY,
@@ -51,6 +57,7 @@ __all__ = [
     "minting",
     "resend_key_name",
     "resend_key_resource",
+    "stack_identity",
     "stack_mark",
     "stripe_endpoint_name",
 ]

@@ -1,17 +1,22 @@
 """The name each credential envkeeper mints carries at its vendor.
 
 A vendor name says whose a credential is (`envkeeper`, the environment, what it is, its
-slot and keeper date) and ends with the stack's mark: six hex digits of the application
-repository and its GitHub environment. A name is a stack's only with both its environment
-word and its mark, and envkeeper/isolation.py refuses two stack files with one mark, so a
-lower stack whose environment name was searched for production's mark still never takes
-production's credentials. The mark is 24 bits and leaves out the repository's owner; a
-longer one renames every minted credential, and Resend allows 50 characters (the longest
-name here has 48). The keeper date tells a credential from the one it replaces.
+slot and keeper date) and ends with the stack's mark: eight base-32 characters (40 bits) of
+the stack's identity, its GitHub owner, repository and environment. Resend allows 50
+characters, and the longest name here is exactly that, so the mark cannot grow.
+
+A name is a stack's only with both its environment word and its mark. Within a project,
+envkeeper/isolation.py refuses two stack files with one mark, so a lower stack whose
+environment name was searched for production's mark is stopped by `validate`. Between
+products, 40 bits make an accidental equal mark as likely as a guessed 12-digit number;
+where a vendor keeps metadata (Stripe), the credential also carries the identity whole and
+the orphan check deletes only what carries this stack's. The keeper date tells a credential
+from the one it replaces.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from datetime import date
@@ -25,15 +30,25 @@ if TYPE_CHECKING:
 DEPLOY_TOKEN = "deploy"  # noqa: S105 (a word in a name, not a token)
 
 
+# How many base-32 characters of the identity's digest a name ends with.
+MARK_LENGTH = 8
+
+
+def stack_identity(settings: Settings) -> str:
+    """`owner/repository/environment`, as GitHub compares them (without case): who this
+    stack's credentials are for, among every envkeeper stack of every product."""
+    github = settings.github
+    return f"{github.owner}/{github.repository}/{github.environment}".lower()
+
+
 def stack_mark(settings: Settings) -> str:
-    """Six hex digits naming this stack among every envkeeper stack: its application
-    repository and GitHub environment, which isolation keeps to one stack."""
-    owner = f"{settings.github.repository}/{settings.github.environment}"
-    return hashlib.sha256(owner.encode()).hexdigest()[:6]
+    """The stack's identity, digested to the end of every name it gives a credential."""
+    digest = hashlib.sha256(stack_identity(settings).encode()).digest()
+    return base64.b32encode(digest).decode().lower()[:MARK_LENGTH]
 
 
 def credential_name(settings: Settings, kind: str, rotated: date, slot: str | None = None) -> str:
-    """`envkeeper production sending a 2026-09-23 4c1f0a`: whose, what, which slot, when."""
+    """`envkeeper production sending a 2026-09-23 q3kx7bna`: whose, what, which slot, when."""
     words = ["envkeeper", settings.environment.value, kind, *([slot] if slot else [])]
     return " ".join([*words, rotated.isoformat(), stack_mark(settings)])
 
