@@ -17,9 +17,9 @@ from components.vendor_calls import (
     RETRY,
     Answer,
     VendorError,
+    httpx_answer,
     refusal,
     retried,
-    retry_after,
     tries_of,
 )
 
@@ -32,21 +32,6 @@ def api_root(base_url: str | None) -> str:
     if not base_url or base_url.rstrip("/") in (GITHUB_API, "https://github.com"):
         return GITHUB_API
     return base_url.rstrip("/") + "/api/v3"
-
-
-def github_answer(exc: Exception) -> Answer | None:
-    import httpx
-
-    if isinstance(exc, httpx.HTTPStatusError):
-        status = exc.response.status_code
-        # A secondary rate limit comes as 403 with Retry-After: worth waiting for.
-        waited = retry_after(exc.response.headers)
-        if status == 403 and waited is not None:
-            return Answer(429, waited)
-        return Answer(status, waited)
-    if isinstance(exc, httpx.TransportError):
-        return Answer(None)
-    return None
 
 
 def environment_names(
@@ -69,7 +54,7 @@ def environment_names(
             try:
                 found[kind] = _every_name(client, url, kind, size)
             except Exception as exc:
-                answer = github_answer(exc)
+                answer = httpx_answer(exc)
                 if answer is None:
                     raise
                 if answer.status == 404 and _repository_seen(client, root):
@@ -87,7 +72,7 @@ def environment_names(
 def _repository_seen(client: Any, root: str) -> bool:
     """Whether the token sees the repository: GitHub answers 404, not 403, where it does
     not, so a missing environment and a blind token look alike until this is asked."""
-    return retried(lambda _attempt: client.get(root), github_answer).status_code == 200
+    return retried(lambda _attempt: client.get(root), httpx_answer).status_code == 200
 
 
 def _every_name(client: Any, url: str, kind: str, size: int) -> list[str]:
@@ -99,7 +84,7 @@ def _every_name(client: Any, url: str, kind: str, size: int) -> list[str]:
             answer.raise_for_status()
             return answer.json()
 
-        body = retried(one, github_answer)
+        body = retried(one, httpx_answer)
         listed = list(body.get(kind) or [])
         names += [str(item["name"]) for item in listed]
         if len(listed) < size or len(names) >= int(body.get("total_count") or 0):

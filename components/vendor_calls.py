@@ -123,6 +123,24 @@ def retry_after(headers: Any) -> float | None:
         return max(0.0, email.utils.mktime_tz(parsed) - time.time()) if parsed else None
 
 
+def httpx_answer(exc: Exception) -> Answer | None:
+    """What a failed call made with httpx directly (GitHub, Neon: no SDK here) was told."""
+    httpx: Any = sys.modules.get("httpx")
+    if httpx is None:
+        return None
+    if isinstance(exc, httpx.HTTPStatusError):
+        failed: Any = exc
+        status = failed.response.status_code
+        waited = retry_after(failed.response.headers)
+        # GitHub's secondary rate limit comes as 403 with Retry-After: worth waiting for.
+        if status == 403 and waited is not None:
+            return Answer(429, waited)
+        return Answer(status, waited)
+    if isinstance(exc, httpx.TransportError):
+        return Answer(None)
+    return None
+
+
 def idempotency_key(kind: str, *parts: str) -> str:
     """The same key for the same intended create, in this run or a later one: a digest of
     what identifies it. Callers pass identifying, non-secret parts only."""

@@ -8,6 +8,7 @@ Pulumi; every call is bounded and retried as components/vendor_calls.py says.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,10 +17,12 @@ from components.vendor_calls import (
     VendorError,
     cloudflare_answer,
     cloudflare_client,
+    httpx_answer,
     refusal,
     resend_answer,
     resend_retried,
     resend_sdk,
+    retried,
     stripe_answer,
     stripe_client,
     stripe_retried,
@@ -113,6 +116,35 @@ def cloudflare_reach(admin_token: str) -> tuple[list[str], list[str]]:
         return [a.id for a in client.accounts.list()], [z.id for z in client.zones.list()]
 
     return _explained(CLOUDFLARE, "listing the accounts and zones at Cloudflare", seen)
+
+
+DEFAULT_NEON_URL = "https://console.neon.tech/api/v2"
+
+
+def neon_sees_project(api_key: str, project_id: str) -> bool:
+    """Whether this Neon API key reaches the project: Neon answers 404 (or 403) for one the
+    key's organization does not hold. NEON_API_URL points it elsewhere, as the tests do."""
+    import httpx
+
+    url = f"{os.environ.get('NEON_API_URL') or DEFAULT_NEON_URL}/projects/{project_id}"
+    headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+
+    def ask(_attempt: int) -> int:
+        with httpx.Client(timeout=RETRY.timeout) as client:
+            answer = client.get(url, headers=headers)
+        if answer.status_code not in (403, 404):
+            answer.raise_for_status()
+        return answer.status_code
+
+    try:
+        return retried(ask, httpx_answer) == 200
+    except Exception as exc:
+        found = httpx_answer(exc)
+        if found is None:
+            raise
+        fix = "check the stack's neon:api_key"
+        where = f"asking Neon whether neon:api_key reaches project {project_id}"
+        raise VendorError(refusal(where, "Neon", found, key_fix=fix, tries=tries_of(exc))) from None
 
 
 def delete(credential: Credential, admin_key: str, account: str) -> None:

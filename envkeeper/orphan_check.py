@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from envkeeper import pulumi_cli
+from envkeeper import catalog, pulumi_cli
 from envkeeper.catalog import CLOUDFLARE_API_TOKEN
 from envkeeper.github_inventory import Unmanaged, checked_environments, unmanaged
 from envkeeper.isolation import sibling_settings
@@ -108,6 +108,7 @@ def reaches_no_other_stack(stack: str, settings: Settings, keys: dict[str, str],
                     "stack's token could change the other's Workers, or the other's this "
                     "one's; give each stack a token scoped to its own account and zones",
                 )
+    neon_reaches_no_other_project(stack, settings, siblings, origin, cwd)
     if RESEND not in keys:
         return
     domains = {o.resend.domain.lower(): n for n, o in siblings.items() if o.resend is not None}
@@ -119,6 +120,36 @@ def reaches_no_other_stack(stack: str, settings: Settings, keys: dict[str, str],
                 f"reaches Resend domain {domain}, stack {domains[domain.lower()]}'s: the two "
                 "stacks share a Resend team, so each one's admin key can mint and delete the "
                 "other's sending keys; give each stack a Resend team (and admin key) of its own",
+            )
+
+
+def neon_reaches_no_other_project(
+    stack: str, settings: Settings, siblings: dict[str, Settings], origin: str, cwd: Path
+) -> None:
+    """A stack that holds a Neon API key (an organization key reaches every project of its
+    organization) must not reach a project another stack adopts: Neon is asked for each."""
+    from components.vendor_credentials import neon_sees_project
+
+    adopted = {o.neon.existing_project_id: n for n, o in siblings.items() if o.neon.adopted}
+    if settings.neon.adopted or not adopted:
+        return  # an owner URL reaches its own project only; nothing else to ask about
+    key_name = catalog.NEON_API_KEY.key
+    key = pulumi_cli.config_value(stack, key_name, cwd) or os.environ.get("NEON_API_KEY")
+    if not key:
+        raise UserError.one(
+            COMMAND_LINE,
+            key_name,
+            f"not set for stack {stack}; the check needs it to ask Neon which projects it "
+            f"reaches (`pulumi config set --secret --stack {stack} {key_name}`, or NEON_API_KEY)",
+        )
+    for project, other in adopted.items():
+        if project and neon_sees_project(key, project):
+            raise UserError.one(
+                origin,
+                key_name,
+                f"reaches Neon project {project}, which stack {other} adopts: the two are in "
+                "one organization, so this key can change or delete the other's database; "
+                "move one project to an organization of its own",
             )
 
 

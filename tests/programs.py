@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,16 @@ def name_github_environment(project_dir: Path, stack: str, name: str) -> None:
     text = path.read_text()
     assert f"    environment: {stack}\n" in text
     path.write_text(text.replace(f"    environment: {stack}\n", f"    environment: {name}\n"))
+
+
+Edit = Callable[[Path], None]
+
+
+def replace_in(stack: str, old: str, new: str) -> Edit:
+    def edit(project: Path) -> None:
+        path = project / f"Pulumi.{stack}.yaml"
+        text = path.read_text()
+        assert old in text, old
+        path.write_text(text.replace(old, new))
+
+    return edit

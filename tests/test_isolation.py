@@ -13,19 +13,7 @@ import pytest
 
 from envkeeper import ci
 from envkeeper.offline import ProgramError
-from tests.programs import load, name_github_environment, run
-
-Edit = Callable[[Path], None]
-
-
-def replace_in(stack: str, old: str, new: str) -> Edit:
-    def edit(project: Path) -> None:
-        path = project / f"Pulumi.{stack}.yaml"
-        text = path.read_text()
-        assert old in text, old
-        path.write_text(text.replace(old, new))
-
-    return edit
+from tests.programs import Edit, load, name_github_environment, replace_in, run
 
 
 def staging_takes_prods(what: Callable[[Any], str]) -> Edit:

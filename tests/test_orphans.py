@@ -30,7 +30,9 @@ from tests.engine_stack import (
 )
 from tests.fake_pulumi import FakePulumi, installed
 from tests.github_api import Environment
-from tests.programs import load
+from tests.neon_api import NeonApi, Project
+from tests.programs import load, replace_in
+from tests.standin import started_server, stopped
 
 KEYS = {
     "cloudflare:apiToken": CF_TOKEN,
@@ -638,5 +640,64 @@ def test_a_cloudflare_token_that_sees_another_stacks_account_or_zone_stops_the_c
     assert done.exit_code == 2, done.output
     assert done.stderr.strip().startswith(
         f"Pulumi.dev.yaml: cloudflare:apiToken: reaches Cloudflare {reach} {found}, stack prod's"
+    )
+    assert "CANARY" not in done.output
+
+
+# --- A lower stack's Neon key that reaches the project production adopts ----------------------
+# Written from the attacker's side: production adopts its project and names an organization
+# of its own in its stack file, but the project is in fact in dev's organization, so dev's
+# organization API key can change or delete production's database. The files cannot show
+# it; Neon's answer to dev's key can.
+
+NEON_KEY = "CANARY-neon-dev-org-key"
+
+
+@pytest.fixture
+def neon(monkeypatch: pytest.MonkeyPatch) -> Iterator[NeonApi]:
+    server = started_server()
+    try:
+        api = NeonApi(server, {NEON_KEY: "org-example-12345678"})
+        monkeypatch.setenv("NEON_API_URL", api.base_url)
+        yield api
+    finally:
+        stopped(server)
+
+
+def test_a_neon_key_that_reaches_a_project_another_stack_adopts_stops_the_check(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi, neon: NeonApi
+) -> None:
+    replace_in(
+        "prod",
+        "    orgId: org-example-prod-12345678\n",
+        "    orgId: org-example-prod-12345678\n    existingProjectId: ep-prod-123456\n",
+    )(project)
+    replace_in("prod", "neon:api_key: '2026-10-21'", "envkeeper:neonOwnerUrl: '2026-10-21'")(
+        project
+    )
+    dev = load("dev", project)[1]
+    stand_ins.cloudflare.account = dev.cloudflare.account_id
+    pulumi.answer(
+        states=[held(seed(stand_ins, project))], config={**KEYS, "neon:api_key": NEON_KEY}
+    )
+    neon.projects["ep-dev-123456"] = Project("ep-dev-123456", "example-dev", "org-example-12345678")
+
+    clean = Cli(project)("orphans", "dev", "--format", "json")
+    # Production's project is where its file says: dev's key does not reach it. (The check
+    # goes on to Resend, whose stand-in team holds production's domain: that is its own stop.)
+    assert "neon:api_key" not in clean.stderr, clean.output
+    asked = [c.path for c in neon.requests]
+    assert asked == ["/projects/ep-prod-123456"]
+
+    neon.projects["ep-prod-123456"] = Project(
+        "ep-prod-123456", "example-prod", "org-example-12345678"
+    )
+    done = Cli(project)("orphans", "dev")
+
+    assert done.exit_code == 2, done.output
+    assert done.stderr.strip() == (
+        "Pulumi.dev.yaml: neon:api_key: reaches Neon project ep-prod-123456, which stack prod "
+        "adopts: the two are in one organization, so this key can change or delete the "
+        "other's database; move one project to an organization of its own"
     )
     assert "CANARY" not in done.output
