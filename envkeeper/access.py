@@ -12,7 +12,8 @@ from envkeeper import database as db
 from envkeeper import github as gh
 from envkeeper.catalog import Source
 from envkeeper.destinations import targets
-from envkeeper.orphans import Credential
+from envkeeper.github_inventory import Unmanaged
+from envkeeper.orphans import UNMANAGED_FIX, Credential
 from envkeeper.rotation import stack_status, standby_dies
 from envkeeper.settings import Settings
 from envkeeper.vendors import MINTED_VENDORS
@@ -145,6 +146,8 @@ class AccessReview:
     workers: dict[str, list[str]]  # least privilege: what a leak of each would expose
     local_development: bool  # every reader of the stack may copy the Workers' values
     orphans: list[dict[str, Any]] | None  # None: the vendors were not asked
+    # Secrets and variables in its GitHub environments envkeeper did not put there.
+    unmanaged: list[dict[str, Any]] | None
     checklist: list[str]
 
     def as_json(self) -> dict[str, Any]:
@@ -152,10 +155,14 @@ class AccessReview:
 
 
 def review(
-    stack: str, settings: Settings, today: date, orphans: list[Credential] | None = None
+    stack: str,
+    settings: Settings,
+    today: date,
+    orphans: list[Credential] | None = None,
+    unmanaged: list[Unmanaged] | None = None,
 ) -> AccessReview:
-    """The review's record. `orphans`: what `envkeeper orphans` found at the vendors, or
-    None when they were not asked (`--vendors`)."""
+    """The review's record. `orphans` and `unmanaged`: what `envkeeper orphans` found at
+    the vendors and in GitHub, or None when they were not asked (`--vendors`)."""
     protection = gh.protection(settings)
     slots = settings.slots("CLOUDFLARE_API_TOKEN")
     policies = cf.deploy_policies(settings)
@@ -241,6 +248,7 @@ def review(
         local_development=settings.local_development,
         # Live credentials with this stack's names that its state does not hold.
         orphans=None if orphans is None else [asdict(c) for c in orphans],
+        unmanaged=None if orphans is None else [asdict(u) for u in unmanaged or []],
         checklist=CHECKLIST,
     )
 
@@ -365,6 +373,11 @@ def as_markdown(record: AccessReview) -> str:
         lines += [_row("vendor", "id", "name", "made"), _row(*["---"] * 4)]
         for c in data["orphans"]:
             lines.append(_row(c["vendor"], f"`{c['id']}`", f"`{c['name']}`", c["made"]))
+    if data["unmanaged"]:
+        lines += ["", "## GitHub secrets and variables envkeeper did not put there", ""]
+        lines += [UNMANAGED_FIX, "", _row("environment", "kind", "name"), _row(*["---"] * 3)]
+        for u in data["unmanaged"]:
+            lines.append(_row(f"`{u['environment']}`", u["kind"], f"`{u['name']}`"))
     lines += ["", "## Checklist", ""] + [f"- [ ] {item}" for item in data["checklist"]]
     lines += ["", "Reviewed by: ______________________", ""]
     return "\n".join(lines)

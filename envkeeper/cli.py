@@ -709,8 +709,8 @@ def access_review(
     stack = chosen_stack(stack, stack_option, "access-review")
     output = chosen_format(format_name, ReviewFormat)
     config, settings = load_stack(stack)
-    found = _orphans_or_exit(stack, config, settings)[0] if ask_vendors else None
-    record = review(stack, settings, utc_today(), found)
+    found, extra = _orphans_or_exit(stack, config, settings) if ask_vendors else (None, None)
+    record = review(stack, settings, utc_today(), found, extra)
     print(
         json.dumps(record.as_json(), indent=2)
         if output is ReviewFormat.JSON

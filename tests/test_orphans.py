@@ -474,6 +474,21 @@ def test_access_review_lists_orphans_when_it_asks_the_vendors(
     assert ids["token_orphan"] in section and "key-2" in section and "we_2" in section
     assert ids["token"] not in section and "CANARY" not in asked.stdout
     assert {o["id"] for o in data["orphans"]} == {ids["token_orphan"], "key-2", "we_2"}
+    assert data["unmanaged"] == [] and "envkeeper did not put there" not in asked.stdout
+
+
+def test_access_review_lists_what_envkeeper_did_not_put_in_its_github_environments(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    planted = attacked_environments(stand_ins, project)
+    pulumi.answer(states=[held(seed(stand_ins, project))], config=KEYS)
+
+    asked = Cli(project)("access-review", "prod", "--vendors")
+
+    assert asked.exit_code == 0, asked.output
+    section = asked.stdout.split("## GitHub secrets and variables envkeeper did not")[1]
+    assert "| `production` | variable | `PULUMI_ORG` |" in section
+    assert all(name in section for name in planted.values()) and "CANARY" not in asked.stdout
 
 
 def test_every_deploy_recovers_first_and_deletes_orphans_after_its_up() -> None:
