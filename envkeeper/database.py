@@ -189,6 +189,10 @@ URL_LOGINS: dict[str, tuple[str, bool]] = {
     "MIGRATION_DATABASE_URL": (MIGRATOR, False),
 }
 
+# The URLs on Neon's pooled host (PgBouncer): DATABASE_URL (the runtime login's active
+# slot) and those URL_LOGINS marks pooled.
+POOLED_URLS = ("DATABASE_URL", *(name for name, (_, pooled) in URL_LOGINS.items() if pooled))
+
 PASSWORD_LENGTH = 40
 # Unreserved in URLs (RFC 3986), so a password never needs escaping in a connection URL.
 PASSWORD_SPECIALS = "-_.~"  # noqa: S105 (a character set, not a password)

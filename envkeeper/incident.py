@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from envkeeper import catalog
 from envkeeper.bump import Change, refuse_legacy_key
 from envkeeper.catalog import CatalogEntry, Source
+from envkeeper.database import POOLED_URLS
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import dependents, minted_by
 from envkeeper.settings import Settings, SlotDates
@@ -41,6 +42,69 @@ AUDIT_CHECKLIST = [
 ]
 
 
+def _since(settings: Settings, *names: str) -> date | None:
+    """The oldest keeper date among these secrets: since when the credentials that may have
+    leaked existed, so since when their vendors' logs matter."""
+    found = []
+    for name in names:
+        current = settings.rotation.get(name)
+        if isinstance(current, SlotDates):
+            found.append(current.oldest)
+        elif current is not None:
+            found.append(current)
+    return min(found) if found else None
+
+
+def _from(day: date | None) -> str:
+    return f"from {day.isoformat()} (UTC) to now" if day else "since the suspected leak"
+
+
+def audit_checklist(settings: Settings) -> list[str]:
+    """Where each vendor keeps the log of what a leaked credential did, what to filter it
+    by (the names the credentials carry at the vendor, never a value) and since when (the
+    oldest keeper date of what may have leaked)."""
+    from envkeeper import database as db
+    from envkeeper.vendors import DEPLOY_TOKEN, credential_name
+
+    tokens = settings.slots("CLOUDFLARE_API_TOKEN")
+    token_names = [
+        credential_name(settings, DEPLOY_TOKEN, tokens.date_of(s), s) for s in catalog.SLOTS
+    ]
+    admin = catalog.CLOUDFLARE_API_TOKEN.key
+    workers = ", ".join(settings.cloudflare.workers)
+    since_cloudflare = _since(settings, "CLOUDFLARE_API_TOKEN", admin)
+    lines = [
+        f"Cloudflare audit log (Manage Account > Audit Log), {_from(since_cloudflare)}: "
+        f"actions by the deploy tokens {' and '.join(f'`{n}`' for n in token_names)} and by "
+        f"the admin token ({admin}); Worker deploys, versions, routes and secret changes of "
+        f"{workers}",
+    ]
+    logins = [db.runtime_login(s) for s in catalog.SLOTS] + [db.READONLY, db.MIGRATOR]
+    neon = settings.neon
+    project = neon.existing_project_id or f"the project {neon.project_name}"
+    since_db = _since(settings, "DATABASE_URL", *db.URL_LOGINS, catalog.NEON_API_KEY.key)
+    lines.append(
+        f"Neon, {_from(since_db)}: the operations of {project} (console: the project's "
+        "Monitoring, or GET /projects/<project id>/operations), and the connections of "
+        f"{', '.join(logins)} (pg_stat_activity); unexpected roles, grants or connections"
+    )
+    for vendor in sorted(MINTED_VENDORS, key=_in_catalog_order):
+        names = vendor.names(settings) if vendor.block(settings) is not None else []
+        since = _since(settings, vendor.minted.name, vendor.pasted, vendor.admin.key)
+        named = f"; the credentials named {' and '.join(f'`{n}`' for n in names)}" if names else ""
+        lines.append(f"{vendor.audit_line}{named}; {_from(since)}")
+    github = settings.github
+    since_github = _since(settings, "github:token")
+    created = f" created:>={since_github.isoformat()}" if since_github else ""
+    lines.append(
+        "GitHub: the organization audit log, searched for "
+        f"`repo:{github.owner}/{github.repository}{created}` (environment "
+        f"{github.environment}: approvals, deployments, secret and variable changes), and "
+        "the Actions runs that read the environment's secrets"
+    )
+    return [*lines, *AUDIT_CHECKLIST[-2:]]
+
+
 LEGACY_KEY_EFFECT = (
     f"{catalog.LEGACY_AUTH_SECRET} (the legacy key) is not rotated: data written before "
     "versioned secrets needs it. If it leaked, re-write those rows under the current "
@@ -59,6 +123,8 @@ class Playbook:
     # Slots minted before today with no later day free for a new date: what mints them is
     # replaced in place (`pulumi up --replace`), so no date and no version goes down.
     replace_in_place: dict[str, list[str]] = field(default_factory=dict)
+    # What a person does once the up has run.
+    after_up: list[str] = field(default_factory=list)
 
 
 def _later_free_day(current: date, today: date, taken: date) -> date | None:
@@ -87,6 +153,20 @@ def vendor_steps(entry: CatalogEntry, stack: str) -> list[str]:
     )
     return [at_vendor, f"pulumi config set --secret --stack {stack} {entry.full_config_key}"]
 
+
+# A session through Neon's pooler outlives the rotation of its login: ending the login's
+# backends ends the pooler's server connections, not the client's connection to the pooler,
+# which is then served by a connection the Workers open with the new password
+# (tests/test_pooled_sessions.py, on a real PgBouncer). Only a restart of the compute
+# endpoint, which runs the pooler, ends it.
+POOLED_SESSIONS_STEP = (
+    "End pooled sessions: after the up has delivered the new URLs, restart the branch's "
+    "compute endpoint (Neon console: Branches, the branch, Computes, Restart; or the API: "
+    "POST /projects/<project id>/endpoints/<endpoint id>/restart, the endpoint id being "
+    "the host's first label without -pooler). Sessions opened with {names} through the "
+    "pooled host survive the rotation until then; the restart drops every connection, the "
+    "Workers' too, for a moment"
+)
 
 # A stack with localDevelopment: its values were also copied onto laptops.
 LOCAL_FILES_EFFECT = (
@@ -143,12 +223,18 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
         effects.append(LEGACY_KEY_EFFECT)
     if settings.local_development and changes:
         effects.append(LOCAL_FILES_EFFECT)
+    pooled = [
+        n
+        for n in POOLED_URLS
+        if n in chosen and (n in in_place or any(c.name == n for c in changes))
+    ]
     return Playbook(
         changes=changes,
         vendor_steps=vendor,
         effects=effects,
         already_today=already,
         replace_in_place=in_place,
+        after_up=[POOLED_SESSIONS_STEP.format(names=" and ".join(pooled))] if pooled else [],
     )
 
 

@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from envkeeper.bump import Change
-from envkeeper.incident import AUDIT_CHECKLIST, Playbook, changed_by
+from envkeeper.incident import Playbook, audit_checklist, changed_by
 from envkeeper.rotation import SecretStatus, State, dependents, standby_fate
 from envkeeper.settings import Settings
 
@@ -234,10 +234,14 @@ def print_playbook(
             for line in steps:
                 print(f"    - {line}")
         print(f"  Then bump their dates: envkeeper rotation bump {stack} NAME")
+    if playbook.after_up:
+        print(f"\n{next(step)}. After the up (only a person can do this):")
+        for line in playbook.after_up:
+            print(f"  - {line}")
     if playbook.effects:
         print(f"\n{next(step)}. Effects:")
         for effect in playbook.effects:
             print(f"  - {effect}")
     print(f"\n{next(step)}. Audit for misuse, then notify:")
-    for item in AUDIT_CHECKLIST:
+    for item in audit_checklist(settings):
         print(f"  - [ ] {item}")

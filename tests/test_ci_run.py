@@ -55,7 +55,8 @@ def ci_run(
         (repo / "scripts" / name).write_text(STAND_IN_BUILD)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    stand_ins = {"uv": STAND_IN_UV, "initdb": "#!/bin/sh\n", "faketime": STAND_IN_FAKETIME}
+    stand_ins = {"uv": STAND_IN_UV, "initdb": "#!/bin/sh\n", "faketime": STAND_IN_FAKETIME,
+                 "pgbouncer": "#!/bin/sh\n"}  # fmt: skip
     for name, text in stand_ins.items():
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from envkeeper import vendors
-from envkeeper.incident import AUDIT_CHECKLIST
+from envkeeper.incident import audit_checklist
 from envkeeper.rotation import minted_by, standby_dies
 from envkeeper.settings import Settings, SlotDates
 from envkeeper.versioned import version_of
@@ -35,8 +35,29 @@ def test_dry_run_changes_no_file_and_shows_the_whole_playbook(cli: Any, project:
     assert f"STRIPE_WEBHOOK_SECRET: 2026-10-14 -> {TODAY}" in out
     assert "STRIPE_WEBHOOK_SECRET: rotating it means for the seconds of the `pulumi up`" in out
     assert "BETTER_AUTH_SECRETS: rotating it means every signed-in user is signed out" in out
-    for item in AUDIT_CHECKLIST:
+    for item in audit_checklist(load("prod", project)[1]):
         assert item in out
+
+
+def test_the_audit_checklist_names_each_leaked_credential_and_since_when(
+    cli: Any, project: Path
+) -> None:
+    # What a person filters each vendor's log by: the names the credentials carry there
+    # before the incident (the leaked ones), and the window since their keeper dates.
+    out = cli("emergency", "prod").stdout
+    audit = out.split("Audit for misuse")[1]
+    mark = vendors.stack_mark(load("prod", project)[1])
+    for name in (
+        f"`envkeeper production deploy a 2026-08-12 {mark}`",
+        f"`envkeeper production deploy b 2026-11-11 {mark}`",
+        f"`envkeeper production sending a 2026-06-24 {mark}`",
+        f"`envkeeper production webhook 2026-10-14 {mark}`",
+    ):
+        assert name in audit
+    assert "Cloudflare audit log (Manage Account > Audit Log), from 2026-08-12 (UTC)" in audit
+    assert "`repo:example-org/example-app created:>=2026-10-21`" in audit
+    assert "app_runtime_a, app_runtime_b, app_readonly, app_migrator" in audit
+    assert "CANARY" not in out
 
 
 def test_an_emergency_on_a_stack_with_local_development_names_the_dev_vars_files(
@@ -335,3 +356,17 @@ def test_access_review_says_when_each_standby_dies_resends_included(cli: Any) ->
     ) in out
     runtime = next(r for r in data["database_roles"] if r["role"] == "app_runtime")
     assert "EXECUTE on all functions in app" in runtime["privileges"]
+
+
+def test_an_emergency_that_rotates_a_pooled_login_says_to_restart_the_compute_endpoint(
+    cli: Any,
+) -> None:
+    # Ending a login's backends leaves a session through the pooler working
+    # (tests/test_pooled_sessions.py): the playbook says what ends it, after the up.
+    step = "End pooled sessions: after the up has delivered the new URLs, restart"
+    whole = cli("emergency", "prod", "--dry-run").stdout
+    assert step in whole and "DATABASE_URL and DATABASE_URL_READONLY" in whole
+    readonly = cli("emergency", "prod", "--dry-run", "--secret", "DATABASE_URL_READONLY").stdout
+    assert step in readonly and "Sessions opened with DATABASE_URL_READONLY through" in readonly
+    direct = cli("emergency", "prod", "--dry-run", "--secret", "MIGRATION_DATABASE_URL").stdout
+    assert step not in direct  # the direct host: ending its backends ends its sessions

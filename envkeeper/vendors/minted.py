@@ -48,6 +48,9 @@ class MintedVendor:
     credential_noun: str = "key"  # a two-slot credential's noun: "Resend keys never expire"
     # The pasted secret's entry, when the catalog has no such built-in entry.
     pasted_entry: CatalogEntry | None = None
+    # The names its credentials carry at the vendor now (envkeeper/vendors/naming.py): what
+    # a person filters the vendor's logs by after a leak.
+    names: Callable[[Settings], list[str]] = lambda _settings: []
 
     def block(self, settings: Settings) -> Any | None:
         """This stack's settings block for the vendor; None: the secret is pasted in."""

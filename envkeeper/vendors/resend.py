@@ -92,6 +92,7 @@ RESEND = VENDOR = MintedVendor(
         "'Sending access' limited to this environment's sending domain",
     },
     audit_line="Resend: emails sent with the old key, and the domains and API keys list",
+    names=lambda settings: [resend_key_name(settings, slot) for slot in ("a", "b")],
     mode=lambda block: f"envkeeper mints the sending keys (two slots) for {block.domain}",
     pasted_mode="RESEND_API_KEY is pasted in as secret config (envkeeper:resendApiKey)",
     review_phrase="the Resend dashboard's API keys",

@@ -125,6 +125,7 @@ STRIPE = VENDOR = MintedVendor(
     },
     audit_line="Stripe: Developers > Logs and Events for calls made with the old key; "
     "unexpected refunds, payouts or webhook endpoints",
+    names=lambda settings: [stripe_endpoint_name(settings)],
     mode=lambda block: f"envkeeper owns the webhook endpoint {block.webhook.url}",
     pasted_mode="STRIPE_WEBHOOK_SECRET is pasted in as secret config",
     review_phrase="the Stripe dashboard's webhook endpoints",
