@@ -146,6 +146,7 @@ class WorkerSecrets(pulumi.ComponentResource):
                     name=secret,
                     text=args.secrets[secret],
                     environment=settings.environment.value,
+                    writers=cf.secret_writers(settings),
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.after, *before]),
             )

@@ -32,7 +32,9 @@ from envkeeper.catalog import CLOUDFLARE_API_TOKEN
 
 # Changing any of these names a different secret: replace. Changing `text`: update in place.
 IDENTITY = ("accountId", "scriptName", "name")
-PROPERTIES = (*IDENTITY, "text", "environment")
+# `writers`: the deploy tokens' keeper dates (envkeeper/cloudflare.py's secret_writers);
+# when they move, the secret is put again with its value unchanged.
+PROPERTIES = (*IDENTITY, "text", "environment", "writers")
 TOKEN_CONFIG_KEY = CLOUDFLARE_API_TOKEN.key
 # Cloudflare's error code for a secret change while the Worker's latest version is not the
 # deployed one (a gradual deployment, or `wrangler versions upload` not yet deployed).
@@ -171,6 +173,7 @@ class WorkerSecretArgs:
     name: str
     text: pulumi.Input[str]  # a secret Output
     environment: str
+    writers: str = ""  # the deploy tokens' keeper dates: a new one puts the secret again
 
 
 class WorkerSecret(Resource, module="envkeeper", name="WorkerSecret"):
@@ -185,6 +188,7 @@ class WorkerSecret(Resource, module="envkeeper", name="WorkerSecret"):
             "name": args.name,
             "text": pulumi.Output.secret(args.text),
             "environment": args.environment,
+            "writers": args.writers,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["text"])
         super().__init__(

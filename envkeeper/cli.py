@@ -21,6 +21,7 @@ import typer
 from envkeeper import catalog
 from envkeeper.clock import pinned_note, utc_today
 from envkeeper.isolation import load_checked_settings
+from envkeeper.output import OutputLost, give_up, guard_stdout
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import DUE_SOON_DAYS
 from envkeeper.settings import Settings, iso_date, missing_secrets, parse_settings
@@ -624,9 +625,10 @@ def offboard(
 ) -> None:
     """Rotate everything a departing person could read in STACK... (both slots), list what
     only a person can roll and whom to remove where, and write up the pull request."""
-    from envkeeper.bump import apply_changes
+    from envkeeper.bump import plan_edit
     from envkeeper.incident import plan_emergency
     from envkeeper.offboard import Offboarding
+    from envkeeper.writing import write_all
 
     if not stacks:
         raise UserError.one(
@@ -644,23 +646,16 @@ def offboard(
         origins[stack] = config.origin
         offboarding.settings[stack] = settings
         offboarding.playbooks[stack] = plan_emergency(stack, settings, [], today)
-    # Every stack file is checked with its new dates before any is written.
-    for stack, playbook in offboarding.playbooks.items():
-        if playbook.changes:
-            path = stack_file(project_dir(), stack)
-            apply_changes(path, playbook.changes, stack, today, write=False)
-    if not dry_run:
-        for stack, playbook in offboarding.playbooks.items():
-            if playbook.changes:
-                apply_changes(stack_file(project_dir(), stack), playbook.changes, stack, today)
+    # Every stack file is checked with its new dates, and every file staged (the
+    # description's too), before any is written: all of them change, or none.
+    edits = [
+        plan_edit(stack_file(project_dir(), stack), playbook.changes, stack, today)
+        for stack, playbook in offboarding.playbooks.items()
+        if playbook.changes
+    ]
     text = offboarding.body()
-    if body is not None:
-        try:
-            body.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UserError.one(
-                COMMAND_LINE, "--body", f"could not write {body} ({exc.strerror or exc})"
-            ) from None
+    writes = [] if dry_run else [(edit.path, edit.text) for edit in edits]
+    write_all([*writes, *([(body, text)] if body is not None else [])])
     print(offboarding.title)
     verb = "would move" if dry_run else "moved"
     for stack, playbook in offboarding.playbooks.items():
@@ -864,8 +859,14 @@ def main() -> None:
     os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "1")
     _one_command_process = True
     settle()
+    guard_stdout()
     try:
-        app()
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # a full or closed stdout fails here, inside the guard
+    except OutputLost as lost:
+        sys.exit(give_up(lost))
     finally:
         # Python's exit would collect every object once more, for nothing: the process is
         # ending. After a plan that is a tenth of the command's time.

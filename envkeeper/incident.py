@@ -123,7 +123,8 @@ class Playbook:
     # Slots minted before today with no later day free for a new date: what mints them is
     # replaced in place (`pulumi up --replace`), so no date and no version goes down.
     replace_in_place: dict[str, list[str]] = field(default_factory=dict)
-    # What a person does once the up has run.
+    # What a person does before the up, and once it has run.
+    before_up: list[str] = field(default_factory=list)
     after_up: list[str] = field(default_factory=list)
 
 
@@ -166,6 +167,16 @@ POOLED_SESSIONS_STEP = (
     "the host's first label without -pooler). Sessions opened with {names} through the "
     "pooled host survive the rotation until then; the restart drops every connection, the "
     "Workers' too, for a moment"
+)
+
+# The holder of a leaked deploy token (Workers Scripts Write, Workers Routes Write) can
+# deploy code of their own, and a secret put goes into a Worker's latest version: theirs.
+TRUSTED_REDEPLOY_STEP = (
+    "Before the up: redeploy {workers} from a trusted commit of main (the app's own deploy), "
+    "so the secrets the up puts go into your code, not code the leaked token deployed; "
+    "then, in the Cloudflare dashboard (each Worker's Deployments and versions, and the "
+    "Workers Routes of {zones}), delete every version, deployment and route nobody on the "
+    "team made. The up puts every Worker secret again, whether or not its value changed"
 )
 
 # A stack with localDevelopment: its values were also copied onto laptops.
@@ -234,8 +245,24 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
         effects=effects,
         already_today=already,
         replace_in_place=in_place,
+        before_up=_before_up(settings, changes, in_place),
         after_up=[POOLED_SESSIONS_STEP.format(names=" and ".join(pooled))] if pooled else [],
     )
+
+
+def _before_up(
+    settings: Settings, changes: list[Change], in_place: dict[str, list[str]]
+) -> list[str]:
+    deploy_token = "CLOUDFLARE_API_TOKEN"  # noqa: S105 (a catalog name)
+    if deploy_token not in in_place and not any(c.name == deploy_token for c in changes):
+        return []
+    zones = settings.cloudflare.zones
+    return [
+        TRUSTED_REDEPLOY_STEP.format(
+            workers=", ".join(settings.cloudflare.workers),
+            zones=("the zones " + ", ".join(zones)) if zones else "the account's zones",
+        )
+    ]
 
 
 def _both_slots(name: str, current: SlotDates, today: date) -> tuple[list[Change], set[str]]:

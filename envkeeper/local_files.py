@@ -83,14 +83,20 @@ def tracking_problem(path: Path, option: str) -> Problem | None:
 def write_private(path: Path, text: str) -> None:
     """Write `text` to `path` whole or not at all, mode 0600 from its first byte: a
     temporary file beside it (mkstemp makes it 0600), then one rename over the old one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    from envkeeper.writing import writable_target
+
+    # Never a device or a pipe (/dev/null, /dev/stdout), and through a link the person made.
+    target = writable_target(path)
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary)

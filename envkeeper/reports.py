@@ -204,6 +204,10 @@ def print_playbook(
                 f"  Now: pulumi up --stack {stack}, then commit {origin}. A leaked credential "
                 "must die even at the cost of a short break."
             )
+    if playbook.before_up:
+        print(f"\n{next(step)}. Before the up (only a person can do this):")
+        for line in playbook.before_up:
+            print(f"  - {line}")
     if playbook.already_today:
         print(f"\n{next(step)}. Already rotated today; their dates stay as they are:")
         for name in playbook.already_today:

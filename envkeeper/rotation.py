@@ -189,6 +189,10 @@ def dependents(
     # replaces its resource (a retired one makes no key).
     minted = minted_by(entry, slots)
     found = (_carriers(entry, settings) if delivered else set()) | minted
+    if entry.source is Source.CLOUDFLARE_TOKEN:
+        # Whoever held the old token could overwrite any Worker secret unseen: every one
+        # is put again (envkeeper/cloudflare.py's secret_writers).
+        found |= cf.worker_secret_resources(settings)
     if entry.source is Source.NEON:
         logins = _logins(name, slots)
         found |= logins  # each login's password is updated in place

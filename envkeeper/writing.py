@@ -18,6 +18,10 @@ from pathlib import Path
 from envkeeper.problems import UserError
 from envkeeper.stackfile import display_path
 
+# Every file this process has replaced, as the user named it: what a command that cannot
+# finish (its output lost, say) reports as already changed.
+CHANGED: list[str] = []
+
 
 @dataclass(frozen=True)
 class _Staged:
@@ -39,6 +43,10 @@ def _refuse(path: Path, why: str) -> UserError:
 def _check_writable(path: Path, target: Path) -> None:
     if target.is_dir():
         raise _refuse(path, "is a directory, not a file")
+    if target.exists() and not target.is_file():
+        # A device, a FIFO or a socket: replacing it with a file would put the text where
+        # the name used to be something else (/dev/null, /dev/stdout in a private /dev).
+        raise _refuse(path, "is not a regular file (a device, a pipe or a socket); name a file")
     if not target.exists():
         if not target.parent.is_dir():
             raise _refuse(path, f"its folder {display_path(target.parent)} does not exist")
@@ -51,6 +59,14 @@ def _check_writable(path: Path, target: Path) -> None:
             f"is read-only (mode {stat.S_IMODE(mode):o}); make it writable "
             f"(chmod u+w {display_path(path)}) and run the command again",
         )
+
+
+def writable_target(path: Path) -> Path:
+    """The file a write of `path` would replace (through the person's symlinks), once it is
+    known to be a regular file or a new one in an existing folder; else UserError."""
+    target = _target(path)
+    _check_writable(path, target)
+    return target
 
 
 def _stage(path: Path, data: bytes) -> _Staged:
@@ -116,6 +132,7 @@ def write_all(files: list[tuple[Path, str]]) -> None:
                     + ("it is unchanged" if alone else "no file was changed"),
                 ) from None
             done.append(item)
+        CHANGED.extend(display_path(item.path) for item in done)
     finally:
         for item in staged:
             item.temporary.unlink(missing_ok=True)

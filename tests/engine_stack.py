@@ -92,6 +92,9 @@ def stack_file(vendors: Vendors, stack: str = STACK) -> str:
     config["envkeeper:neon"] = {
         "projectName": config["envkeeper:neon"]["projectName"],
         "database": "app",
+        # Adopted, in the organization its file names: beside a stack that holds a Neon
+        # API key, isolation needs to know it (envkeeper/isolation.py).
+        "orgId": config["envkeeper:neon"]["orgId"],
         "existingProjectId": "ep-engine-test-123456",
     }
     rotation = config["envkeeper:rotation"]

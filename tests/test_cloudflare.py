@@ -200,12 +200,14 @@ def test_bumping_one_token_slot_replaces_that_token_and_shortens_the_other(
     after = run(stack, project)
     # The token, the GitHub environment secret that carries the active one, the record of
     # the day slots switched, and the formerly active token, which is now the standby:
-    # only its expiry changes.
+    # only its expiry changes. And every Worker secret, put again (the old token could
+    # have overwritten any of them unseen).
     assert changed_resources(before, after) == {
         f"deploy-{older}",
         "CLOUDFLARE_API_TOKEN",
         "cloudflare-api-token-switch",
         f"deploy-{active}",
+        *cf.worker_secret_resources(settings),
     }
     old_standby, new_standby = (r.one(TOKEN, f"deploy-{active}") for r in (before, after))
     assert {k for k in new_standby.inputs if new_standby.inputs[k] != old_standby.inputs[k]} == {

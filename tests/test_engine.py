@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from envkeeper import cloudflare as cf
 from envkeeper.approved_plan import differing
 from envkeeper.catalog import Destination
 from envkeeper.clock import utc_today
@@ -463,6 +464,32 @@ def test_bumping_the_deploy_token_makes_the_new_one_before_deleting_the_old(
     assert calls.index(("github", "PUT")) < calls.index(("cloudflare", "DELETE"))
     assert deployment.github_secrets()["CLOUDFLARE_API_TOKEN"] == cloudflare.tokens[made]["value"]
     assert gone != made
+
+
+def test_after_the_deploy_token_rotates_every_worker_secret_is_put_again(
+    deployment: Deployment,
+) -> None:
+    # Written from the attacker's side: the holder of a leaked deploy token (Workers Scripts
+    # Write) overwrote Worker secrets whose values no rotation changes, the legacy
+    # BETTER_AUTH_SECRET among them. Cloudflare never returns a secret's value, so neither
+    # drift nor a refresh can see it; the emergency's up puts every one again.
+    cloudflare = deployment.vendors.cloudflare
+    targets = cf.worker_secret_targets(deployment.settings())
+    original = {target: cloudflare.secrets[target] for target in targets}
+    tampered = [(API, "BETTER_AUTH_SECRET"), (API, "STRIPE_SECRET_KEY")]
+    for target in tampered:
+        assert target in original
+        cloudflare.secrets[target] = "CANARY-attacker-overwrite-5e1d"
+
+    done = deployment.cli("emergency", STACK, "--secret", "CLOUDFLARE_API_TOKEN")
+    assert done.exit_code == 0, done.output
+    steps = deployment.preview()
+    assert {steps.get(cf.worker_secret_resource(*t)) for t in targets} == {"update"}
+    deployment.up()
+
+    for target in tampered:
+        assert cloudflare.secrets[target] == original[target], target
+    assert deployment.preview() == {}
 
 
 @pytest.mark.parametrize(

@@ -370,3 +370,16 @@ def test_an_emergency_that_rotates_a_pooled_login_says_to_restart_the_compute_en
     assert step in readonly and "Sessions opened with DATABASE_URL_READONLY through" in readonly
     direct = cli("emergency", "prod", "--dry-run", "--secret", "MIGRATION_DATABASE_URL").stdout
     assert step not in direct  # the direct host: ending its backends ends its sessions
+
+
+def test_an_emergency_that_rotates_the_deploy_token_says_to_redeploy_from_a_trusted_commit(
+    cli: Any,
+) -> None:
+    # The leaked deploy token could deploy its holder's code; the up's secret puts would go
+    # into that version. The playbook says to redeploy first and remove what nobody made.
+    step = "Before the up: redeploy example-api, example-webhooks from a trusted commit of main"
+    assert step in cli("emergency", "prod", "--dry-run").stdout
+    token = cli("emergency", "prod", "--dry-run", "--secret", "CLOUDFLARE_API_TOKEN").stdout
+    assert step in token and "The up puts every Worker secret again" in token
+    other = cli("emergency", "prod", "--dry-run", "--secret", "DATABASE_URL_READONLY").stdout
+    assert step not in other

@@ -266,6 +266,8 @@ ADOPTED = (
     "  envkeeper:neon:\n"
     "    projectName: example-dev\n"
     "    database: app\n"
+    # Named, as isolation requires beside stacks that hold Neon API keys.
+    "    orgId: org-example-dev-adopted\n"
     "    existingProjectId: proud-sky-123456\n"
 )
 
