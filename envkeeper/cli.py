@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import inspect
 import os
 import re
 import sys
@@ -579,9 +580,12 @@ def drift_report(
         raise typer.Exit(1)
 
 
-@app.command()
+# Words after the stack (`--dry-run true`, a second stack) are collected, not shown in the
+# usage line, and refused with the product's one line.
+@app.command(context_settings={"allow_extra_args": True})
 @user_errors
 def emergency(
+    ctx: typer.Context,
     stack: Annotated[
         str | None, typer.Argument(metavar="STACK", help="The stack whose secrets leaked.")
     ] = None,
@@ -590,14 +594,14 @@ def emergency(
     ] = None,
     dry_run: Annotated[bool, dry_run_option("Show the playbook; change no file.")] = False,
     stack_option: Annotated[str | None, old_stack_option("The stack whose secrets leaked")] = None,
-    extra: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
 ) -> None:
     """Incident playbook: rotate every managed credential now (both slots), then the rest."""
     from envkeeper.bump import apply_changes
     from envkeeper.incident import plan_emergency
     from envkeeper.reports import print_playbook
 
-    refuse_switch_values(extra or [], "--dry-run" if dry_run else None)
+    extra = list(ctx.args)
+    refuse_switch_values(extra, "--dry-run" if dry_run else None)
     if extra:
         raise UserError.one(
             COMMAND_LINE, "STACK", "name one stack; repeat --secret NAME for each secret"
@@ -852,6 +856,26 @@ def apply_plan(
         raise typer.Exit(2) from None
     if status != 0:
         raise typer.Exit(status)
+
+
+def _unwrapped(doc: str) -> str:
+    """A docstring as help: each paragraph one line, which the terminal then wraps at its
+    own width; the source's line breaks would otherwise break sentences mid-way."""
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+def _help_in_paragraphs(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        doc = info.help or (info.callback.__doc__ if info.callback else None)
+        if doc:
+            info.help = _unwrapped(doc)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _help_in_paragraphs(group.typer_instance)
+
+
+_help_in_paragraphs(app)
 
 
 def main() -> None:

@@ -3,6 +3,9 @@ it means."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +138,19 @@ def test_at_60_columns_the_status_note_names_every_column_it_dropped(
     assert "Active" not in out
     note = " ".join(out.split("(", 1)[1].split(")", 1)[0].split())
     assert note.startswith("last rotated, every, slots, active, standby: left out to fit 60")
+
+
+@pytest.mark.parametrize("group", [(), ("rotation",)], ids=["envkeeper", "rotation"])
+def test_the_command_list_keeps_each_description_whole(group: tuple[str, ...]) -> None:
+    # A docstring's line breaks once reached the command list (rich keeps them), breaking
+    # sentences mid-way. On a wide terminal each command's description is one line.
+    envkeeper = str(Path(sys.executable).parent / "envkeeper")
+    env = {**os.environ, "COLUMNS": "400", "TERM": "dumb"}
+    shown = subprocess.run([envkeeper, *group, "--help"], capture_output=True, text=True, env=env)
+    assert shown.returncode == 0, shown.stderr
+    panel = shown.stdout.split("Commands")[1].splitlines()[1:]
+    rows = [line.strip(" │") for line in panel if not line.startswith("╰")]
+    rows = rows[: next((i for i, r in enumerate(rows) if not r), len(rows))]
+    assert len(rows) >= 3
+    # Every row starts with a command's name: no row continues the one before.
+    assert all(not row.startswith(" ") and "  " in row for row in rows), rows
