@@ -22,6 +22,7 @@ import typer
 from envkeeper import catalog
 from envkeeper.clock import pinned_note, utc_today
 from envkeeper.isolation import load_checked_settings
+from envkeeper.local_files import refuse_tracked
 from envkeeper.output import OutputLost, give_up, guard_stdout
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import DUE_SOON_DAYS
@@ -521,6 +522,8 @@ def rotation_autopilot(
     if not 0 <= within <= 366:
         raise UserError.one(COMMAND_LINE, "--within", f"{within} is not 0 to 366 days")
     refuse_switch_values(stacks or [], "--dry-run" if dry_run else None)
+    if body is not None:
+        refuse_tracked(body, "--body")
     names = named_stacks(stacks)
     today = utc_today()
     proposal = Proposal(today=today, within=within, stacks=names)
@@ -641,6 +644,8 @@ def offboard(
             "name every stack the person could read, for example: envkeeper offboard dev staging",
         )
     refuse_switch_values(stacks, "--dry-run" if dry_run else None)
+    if body is not None:
+        refuse_tracked(body, "--body")
     names = named_stacks(stacks)
     today = utc_today()
     offboarding = Offboarding(today=today, stacks=names)

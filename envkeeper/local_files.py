@@ -80,6 +80,23 @@ def tracking_problem(path: Path, option: str) -> Problem | None:
     )
 
 
+def refuse_tracked(path: Path, option: str) -> None:
+    """A file a command writes for a person to read (a pull request's description) must not
+    be one git tracks: `--body README.md` would replace the README. (Not a stack file: the
+    commands that edit those name them themselves.)"""
+    target = Path(os.path.realpath(path))
+    if not target.parent.is_dir():
+        return  # the write itself says the folder is missing
+    listed = _git(target.parent, "ls-files", "--error-unmatch", "--", target.name)
+    if listed is not None and listed.returncode == 0:
+        raise UserError.one(
+            COMMAND_LINE,
+            option,
+            f"{display_path(path)} is tracked by git and would be replaced; write the "
+            "description outside the repository (for example in $RUNNER_TEMP or /tmp)",
+        )
+
+
 def write_private(path: Path, text: str) -> None:
     """Write `text` to `path` whole or not at all, mode 0600 from its first byte: a
     temporary file beside it (mkstemp makes it 0600), then one rename over the old one."""

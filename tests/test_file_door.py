@@ -7,6 +7,7 @@ replaced. Written from a new user's side: each target below once went wrong.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,21 @@ def test_a_description_that_cannot_be_written_stops_offboarding_before_any_stack
     assert done.exit_code == 2, done.output
     assert done.stderr.strip().endswith("no file was changed")
     assert {p.name: p.read_bytes() for p in project.glob("Pulumi.*.yaml")} == before
+
+
+@pytest.mark.parametrize("command", [("offboard", "dev"), ("rotation", "autopilot", "dev")])
+def test_a_description_is_never_written_over_a_file_git_tracks(
+    cli: Any, project: Path, command: tuple[str, ...]
+) -> None:
+    # A new user once wrote `--body README.md`: the tracked README was replaced silently.
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    readme = project / "README.md"
+    readme.write_text("the project's own README\n")
+    subprocess.run(["git", "-C", str(project), "add", "README.md"], check=True)
+    before = {p.name: p.read_bytes() for p in project.iterdir() if p.is_file()}
+
+    done = cli(*command, "--body", str(readme))
+
+    assert done.exit_code == 2, done.output
+    assert "is tracked by git and would be replaced" in done.stderr
+    assert {p.name: p.read_bytes() for p in project.iterdir() if p.is_file()} == before
