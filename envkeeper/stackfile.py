@@ -153,10 +153,24 @@ def _parsed(text: str) -> tuple[int | None, Any]:
     return (line, None) if line is not None else (None, yaml.load(text))
 
 
+# The most a stack file or Pulumi.yaml may hold; the shipped ones are under 10 KiB.
+MAX_FILE_BYTES = 1024 * 1024
+
+
 def _config_section(path: Path, what: str) -> dict[Any, Any]:
     """The `config:` mapping of a Pulumi YAML file, or a UserError naming the problem."""
     name = display_path(path)
-    data = path.read_bytes()
+    # Read no more than the limit: a huge file (a log saved under the stack file's name)
+    # once took minutes to parse, with no word said.
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UserError.one(
+            name,
+            "",
+            f"is larger than {MAX_FILE_BYTES // 1024} KiB; {what} holds settings and "
+            "encrypted secrets, a few kilobytes: check that this is the file you meant",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -115,3 +115,18 @@ def test_a_description_is_never_written_over_a_file_git_tracks(
     assert done.exit_code == 2, done.output
     assert "is tracked by git and would be replaced" in done.stderr
     assert {p.name: p.read_bytes() for p in project.iterdir() if p.is_file()} == before
+
+
+def test_a_huge_stack_file_is_one_line_not_minutes_of_parsing(cli: Any, project: Path) -> None:
+    # A 5 MB stack file once took 67 s to validate and 162 s to bump, without a word.
+    path = project / "Pulumi.dev.yaml"
+    path.write_text(path.read_text() + ("#" + "y" * 79 + "\n") * 20000)  # 1.6 MB
+    before = path.read_bytes()
+    for command in (("validate", "dev"), ("rotation", "bump", "dev", "DATABASE_URL_READONLY")):
+        done = cli(*command)
+        assert done.exit_code == 2, done.output
+        assert done.stderr.strip().endswith(
+            "Pulumi.dev.yaml: is larger than 1024 KiB; a stack file holds settings and "
+            "encrypted secrets, a few kilobytes: check that this is the file you meant"
+        )
+    assert path.read_bytes() == before
