@@ -13,6 +13,7 @@ from envkeeper.bump import Change
 from envkeeper.incident import Playbook, audit_checklist, changed_by
 from envkeeper.rotation import SecretStatus, State, dependents, standby_fate
 from envkeeper.settings import Settings
+from envkeeper.terminal import say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -151,11 +152,11 @@ def _what_changes(settings: Settings, name: str, slots: set[str] | None, new: da
 
 def print_bump(origin: str, stack: str, before: Settings, after: Settings, change: Change) -> None:
     slot = f" slot {change.slot}" if change.slot else ""
-    print(f"{origin}: {change.name}{slot}: {change.old} -> {change.new}")
+    say(f"{origin}: {change.name}{slot}: {change.old} -> {change.new}")
     entry = before.catalog[change.name]
     if entry.managed:
-        print(f"The next `pulumi up --stack {stack}` replaces or updates:")
-        print(
+        say(f"The next `pulumi up --stack {stack}` replaces or updates:")
+        say(
             "\n".join(
                 _what_changes(
                     before, change.name, {change.slot} if change.slot else None, change.new
@@ -163,89 +164,85 @@ def print_bump(origin: str, stack: str, before: Settings, after: Settings, chang
             )
         )
     else:
-        print(
+        say(
             "This date records when the value was rolled at the vendor; nothing in Pulumi "
             "changes. Make sure the new value is rolled there and set with: "
             f"pulumi config set --secret --stack {stack} {entry.full_config_key}"
         )
     effect = entry.rotation_effect
     if effect:
-        print(f"Note: {effect}.")
+        say(f"Note: {effect}.")
     if change.slot:
-        print(standby_fate(after, entry, change.slot))
-    print(f'Suggested commit message: "Rotate {change.name}{slot} in {stack}"')
+        say(standby_fate(after, entry, change.slot))
+    say(f'Suggested commit message: "Rotate {change.name}{slot} in {stack}"')
 
 
 def print_playbook(
     origin: str, stack: str, settings: Settings, playbook: Playbook, dry_run: bool
 ) -> None:
     verb = "Would rotate" if dry_run else "Rotated"
-    print(f"Incident playbook for stack {stack} ({settings.environment.value})")
+    say(f"Incident playbook for stack {stack} ({settings.environment.value})")
     step = iter(range(1, 10))
     if playbook.changes:
-        print(f"\n{next(step)}. {verb} now, every slot ({origin}):")
+        say(f"\n{next(step)}. {verb} now, every slot ({origin}):")
         for change in playbook.changes:
             slot = f" slot {change.slot}" if change.slot else ""
-            print(f"  {change.name}{slot}: {change.old} -> {change.new}")
+            say(f"  {change.name}{slot}: {change.old} -> {change.new}")
         affected: set[str] = set()
         for change in playbook.changes:
             affected |= changed_by(settings, change)
         if any(c.slot for c in playbook.changes):
-            print(
+            say(
                 "  Each slot keeps its role: the active one is dated today, the standby the "
                 "latest earlier day still free. No date moves back, so no Better Auth version "
                 "goes down."
             )
-        print("  The next `pulumi up` replaces or updates: " + ", ".join(sorted(affected)))
+        say("  The next `pulumi up` replaces or updates: " + ", ".join(sorted(affected)))
         if dry_run:
-            print("  Nothing was written (--dry-run). Run again without it to write the dates.")
+            say("  Nothing was written (--dry-run). Run again without it to write the dates.")
         else:
-            print(
+            say(
                 f"  Now: pulumi up --stack {stack}, then commit {origin}. A leaked credential "
                 "must die even at the cost of a short break."
             )
     if playbook.before_up:
-        print(f"\n{next(step)}. Before the up (only a person can do this):")
+        say(f"\n{next(step)}. Before the up (only a person can do this):")
         for line in playbook.before_up:
-            print(f"  - {line}")
+            say(f"  - {line}")
     if playbook.already_today:
-        print(f"\n{next(step)}. Already rotated today; their dates stay as they are:")
+        say(f"\n{next(step)}. Already rotated today; their dates stay as they are:")
         for name in playbook.already_today:
-            print(f"  {name}: re-minted by the `pulumi up` that applies today's date.")
-        print(
+            say(f"  {name}: re-minted by the `pulumi up` that applies today's date.")
+        say(
             "  If that up already ran and they must be re-minted again, replace only what "
             "mints them; what carries them follows with updates, as for a date bump "
             f"(URNs: pulumi stack --stack {stack} --show-urns):"
         )
         for name, resources in playbook.already_today.items():
-            print(
-                f"    {name}: pulumi up --stack {stack} --replace URN, for " + ", ".join(resources)
-            )
+            say(f"    {name}: pulumi up --stack {stack} --replace URN, for " + ", ".join(resources))
     if playbook.replace_in_place:
-        print(
+        say(
             f"\n{next(step)}. Re-mint in place (no later day is free for a new date: dates "
             "only move forward, and two slots never share one). Replace only what mints "
             f"them, in the same up (URNs: pulumi stack --stack {stack} --show-urns):"
         )
         for name, resources in playbook.replace_in_place.items():
-            print(
-                f"    {name}: pulumi up --stack {stack} --replace URN, for " + ", ".join(resources)
-            )
+            say(f"    {name}: pulumi up --stack {stack} --replace URN, for " + ", ".join(resources))
     if playbook.vendor_steps:
-        print(f"\n{next(step)}. At the vendors (only a person can do these):")
+        say(f"\n{next(step)}. At the vendors (only a person can do these):")
         for name, steps in playbook.vendor_steps.items():
-            print(f"  {name}:")
+            say(f"  {name}:")
             for line in steps:
-                print(f"    - {line}")
-        print(f"  Then bump their dates: envkeeper rotation bump {stack} NAME")
+                say(f"    - {line}")
+        say(f"  Then bump their dates: envkeeper rotation bump {stack} NAME")
     if playbook.after_up:
-        print(f"\n{next(step)}. After the up (only a person can do this):")
+        say(f"\n{next(step)}. After the up (only a person can do this):")
         for line in playbook.after_up:
-            print(f"  - {line}")
+            say(f"  - {line}")
     if playbook.effects:
-        print(f"\n{next(step)}. Effects:")
+        say(f"\n{next(step)}. Effects:")
         for effect in playbook.effects:
-            print(f"  - {effect}")
-    print(f"\n{next(step)}. Audit for misuse, then notify:")
+            say(f"  - {effect}")
+    say(f"\n{next(step)}. Audit for misuse, then notify:")
     for item in audit_checklist(settings):
-        print(f"  - [ ] {item}")
+        say(f"  - [ ] {item}")

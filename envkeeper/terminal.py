@@ -39,3 +39,40 @@ def progress(text: str) -> Iterator[Callable[[str], None]]:
 
     with Console(stderr=True).status(text) as status:
         yield lambda new: status.update(new)
+
+
+def text_width() -> int:
+    """The columns prose is wrapped to: COLUMNS when set, the terminal's own width, or 80
+    when piped (CI logs, PR comments)."""
+    found = width(80)
+    if found is not None:
+        return found
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def say(text: str = "") -> None:
+    """Print prose wrapped at `text_width()`: each line of `text` on its own, continued
+    under its first word (after its indentation and any `- ` or `- [ ] ` bullet). A word
+    longer than the line (a URL, a resource name) is never cut."""
+    import re
+    import textwrap
+
+    columns = text_width()
+    out = []
+    for line in text.split("\n"):
+        lead = re.match(r"\s*(?:- \[ \] |- |\d+\. )?", line)
+        hang = " " * (lead.end() if lead else 0)
+        out.append(
+            textwrap.fill(
+                line,
+                width=columns,
+                subsequent_indent=hang,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            if len(line) > columns
+            else line
+        )
+    print("\n".join(out))

@@ -87,7 +87,11 @@ class Cli:
 
     def __call__(self, *args: str) -> Any:
         _state.clear()
-        result = self.runner.invoke(app, ["--project-dir", str(self.project_dir), *args])
+        # Tests read what a command says as whole sentences: a wide terminal, unless the
+        # test chose a width. Wrapping prose at 80 columns when piped is tested by itself
+        # (tests/test_papercuts.py), in a real process.
+        env = {"COLUMNS": os.environ.get("COLUMNS", "400")}
+        result = self.runner.invoke(app, ["--project-dir", str(self.project_dir), *args], env=env)
         _state.clear()
         return result
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from envkeeper.clock import utc_today
+from tests.conftest import pinned_env
 
 
 def one_line(result: Any) -> str:
@@ -154,3 +155,26 @@ def test_the_command_list_keeps_each_description_whole(group: tuple[str, ...]) -
     assert len(rows) >= 3
     # Every row starts with a command's name: no row continues the one before.
     assert all(not row.startswith(" ") and "  " in row for row in rows), rows
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("emergency", "prod", "--dry-run"),
+        ("emergency", "dev", "--dry-run"),
+        ("rotation", "bump", "prod", "DATABASE_URL"),
+        ("rotation", "bump", "prod", "STRIPE_SECRET_KEY"),
+    ],
+    ids=" ".join,
+)
+def test_prose_fits_80_columns_when_piped(project: Path, command: tuple[str, ...]) -> None:
+    # The playbook once printed lines of 727 columns into CI logs and terminals alike.
+    envkeeper = str(Path(sys.executable).parent / "envkeeper")
+    env = {k: v for k, v in pinned_env().items() if k != "COLUMNS"}
+    done = subprocess.run(
+        [envkeeper, *command], cwd=project, capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    long = [ln for ln in done.stdout.splitlines() if len(ln) > 80 and " " in ln.strip()]
+    assert long == []
+    assert len(done.stdout.splitlines()) > 3
