@@ -22,7 +22,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.pgserver import Server, superuser
+from tests.pgserver import Server, as_user, superuser
 
 AUTH_USER = "pgbouncer_auth"
 AUTH_PASSWORD = "CANARY-pooler-auth-5e1d"
@@ -115,7 +115,6 @@ def _free_port() -> int:
 def running_pooler(server: Server, database: str) -> Iterator[Pooler]:
     prepare_auth_query(server, database)
     folder = Path(tempfile.mkdtemp(prefix="envkeeper-pgbouncer-"))
-    run_as: list[str] = []
     port = _free_port()
     (folder / "userlist.txt").write_text(f'"{AUTH_USER}" "{AUTH_PASSWORD}"\n')
     (folder / "pgbouncer.ini").write_text(
@@ -144,8 +143,7 @@ def running_pooler(server: Server, database: str) -> Iterator[Pooler]:
         user = pwd.getpwnam("postgres")
         for path in (folder, *folder.iterdir()):
             os.chown(path, user.pw_uid, user.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
-    pooler = Pooler(server.host, port, database, folder, run_as)
+    pooler = Pooler(server.host, port, database, folder, as_user("postgres"))
     pooler.start()
     try:
         yield pooler

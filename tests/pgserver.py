@@ -63,16 +63,22 @@ def on_the_pinned_day() -> list[str]:
 
     library = find_faketime()
     assert library is not None, "libfaketime is not installed (apt-get install faketime)"
-    # -u FAKETIME_SHARED: under an outer `faketime` (CI's far-date pass) the server would
-    # otherwise join that wrapper's shared clock (a semaphore and memory its user made),
-    # not keep its own; it has its own absolute day here.
-    return [
-        "env",
-        "-u",
-        "FAKETIME_SHARED",
-        f"LD_PRELOAD={library}",
-        f"FAKETIME=@{PINNED_AT:%Y-%m-%d %H:%M:%S}",
-    ]
+    return ["env", f"LD_PRELOAD={library}", f"FAKETIME=@{PINNED_AT:%Y-%m-%d %H:%M:%S}"]
+
+
+# Under an outer `faketime` (CI's far-date pass) every process inherits its LD_PRELOAD and
+# FAKETIME_SHARED, the wrapper's semaphore, which root made: a process of the `postgres`
+# user that loads libfaketime with it fails ("sem_open failed ... Permission denied") before
+# it starts, runuser's next command included. So the outer clock is dropped first, as
+# root, and a server's tools get their own absolute day (on_the_pinned_day).
+WITHOUT_OUTER_FAKETIME = ["env", "-u", "FAKETIME_SHARED", "-u", "LD_PRELOAD", "-u", "FAKETIME"]
+
+
+def as_user(user: str) -> list[str]:
+    """The command prefix that runs a program as `user` (when the tests run as root)."""
+    if os.geteuid() != 0:
+        return [*WITHOUT_OUTER_FAKETIME]
+    return [*WITHOUT_OUTER_FAKETIME, "runuser", "-u", user, "--"]
 
 
 def _free_port() -> int:
@@ -104,12 +110,10 @@ def _self_signed(folder: Path, pg: Callable[..., None]) -> list[str]:
 @contextmanager
 def running_server(bindir: Path, tls: bool = False) -> Iterator[Server]:
     base = Path(tempfile.mkdtemp(prefix="envkeeper-pg-"))
-    as_postgres: list[str] = []
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
         os.chown(base, user.pw_uid, user.pw_gid)
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    as_postgres = [*as_postgres, *on_the_pinned_day()]
+    as_postgres = [*as_user("postgres"), *on_the_pinned_day()]
     data, log, port = base / "data", base / "server.log", _free_port()
 
     def pg(*args: str) -> None:

@@ -45,7 +45,11 @@ def run_with_stdout(
     kind: str, args: tuple[str, ...], cwd: Path
 ) -> subprocess.CompletedProcess[str]:
     command = [ENVKEEPER, *args]
-    env = pinned_env()
+    # Not under an outer faketime (CI's far-date pass): libfaketime opens its shared clock
+    # when the process starts, and with fd 1 closed that file would become standard output.
+    # The day is pinned by ENVKEEPER_TODAY all the same.
+    outer = ("LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED")
+    env = {k: v for k, v in pinned_env().items() if k not in outer}
     env["COLUMNS"] = "80"
     spawn: dict[str, Any] = {"cwd": cwd, "env": env, "stderr": subprocess.PIPE, "text": True}
     if kind == "closed":
