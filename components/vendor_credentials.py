@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from components.vendor_calls import (
     RETRY,
@@ -126,7 +127,8 @@ def neon_sees_project(api_key: str, project_id: str) -> bool:
     key's organization does not hold. NEON_API_URL points it elsewhere, as the tests do."""
     import httpx
 
-    url = f"{os.environ.get('NEON_API_URL') or DEFAULT_NEON_URL}/projects/{project_id}"
+    base = os.environ.get("NEON_API_URL") or DEFAULT_NEON_URL
+    url = f"{base}/projects/{quote(project_id, safe='')}"
     headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
 
     def ask(_attempt: int) -> int:

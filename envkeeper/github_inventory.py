@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from envkeeper import ci
 from envkeeper.github import secret_names, variables
-from envkeeper.settings import Settings
+from envkeeper.settings import Environment, Settings
 
 SECRET, VARIABLE = "secret", "variable"
 
@@ -40,16 +40,28 @@ class Unmanaged:
     name: str
 
 
+# What a person puts in the rotation workflow's environment (README: the GitHub App that
+# opens the rotation pull request); production's check allows exactly that there.
+ROTATION_SECRETS = frozenset({"ROTATION_APP_PRIVATE_KEY"})
+ROTATION_VARIABLES = frozenset({"ROTATION_APP_CLIENT_ID"})
+
+
 def checked_environments(stack: str, settings: Settings) -> dict[str, Allowed]:
     """The environments this stack's check covers: the one it deploys to (exactly what the
     catalog delivers there) and its drift environment, which holds nothing (the deploy's
-    plan job and the drift check run there on OIDC alone)."""
-    return {
+    plan job and the drift check run there on OIDC alone). Production, which creates the
+    workflows' environments, also checks `preview` (nothing: a pull request's preview runs
+    there) and `rotation` (the rotation app's key and client id only)."""
+    checked = {
         settings.github.environment: Allowed(
             frozenset(secret_names(settings)), frozenset(variables(settings))
         ),
         ci.drift_environment(stack): Allowed(frozenset(), frozenset()),
     }
+    if settings.environment is Environment.PRODUCTION:
+        checked[ci.PREVIEW] = Allowed(frozenset(), frozenset())
+        checked[ci.ROTATION] = Allowed(ROTATION_SECRETS, ROTATION_VARIABLES)
+    return checked
 
 
 def unmanaged(

@@ -176,7 +176,15 @@ TRUSTED_REDEPLOY_STEP = (
     "so the secrets the up puts go into your code, not code the leaked token deployed; "
     "then, in the Cloudflare dashboard (each Worker's Deployments and versions, and the "
     "Workers Routes of {zones}), delete every version, deployment and route nobody on the "
-    "team made. The up puts every Worker secret again, whether or not its value changed"
+    "team made.{again}"
+)
+# Said only when the up moves a deploy token's date, which is what makes it put every
+# Worker secret again (envkeeper/cloudflare.py's secret_writers); a token re-minted in
+# place keeps its date.
+PUT_AGAIN = " The up puts every Worker secret again, whether or not its value changed"
+PUT_BY_HAND = (
+    " A token re-minted in place keeps its date, so the Worker secrets are not put again "
+    "by it: replace them in the same up too (`--replace` each Worker secret's URN)"
 )
 
 # A stack with localDevelopment: its values were also copied onto laptops.
@@ -254,13 +262,15 @@ def _before_up(
     settings: Settings, changes: list[Change], in_place: dict[str, list[str]]
 ) -> list[str]:
     deploy_token = "CLOUDFLARE_API_TOKEN"  # noqa: S105 (a catalog name)
-    if deploy_token not in in_place and not any(c.name == deploy_token for c in changes):
+    moved = any(c.name == deploy_token for c in changes)
+    if deploy_token not in in_place and not moved:
         return []
     zones = settings.cloudflare.zones
     return [
         TRUSTED_REDEPLOY_STEP.format(
             workers=", ".join(settings.cloudflare.workers),
             zones=("the zones " + ", ".join(zones)) if zones else "the account's zones",
+            again=PUT_AGAIN if moved else PUT_BY_HAND,
         )
     ]
 

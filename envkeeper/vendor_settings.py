@@ -15,6 +15,7 @@ from envkeeper.validation_messages import KeyedError
 
 _WORKER = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_NEON_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+){0,9}$")
 _GITHUB_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
@@ -141,6 +142,18 @@ class NeonSettings(ConfigModel):
     @property
     def adopted(self) -> bool:
         return self.existing_project_id is not None
+
+    @field_validator("existing_project_id")
+    @classmethod
+    def _project_id(cls, v: str | None) -> str | None:
+        # Neon's ids are lower-case words and digits joined by dashes (proud-sky-123456);
+        # the orphan check puts it in a Neon API path.
+        if v is not None and not _NEON_ID.match(v):
+            raise ValueError(
+                "is not a Neon project id; copy it from the console's project settings, "
+                "e.g. proud-sky-123456"
+            )
+        return v
 
     @field_validator("database")
     @classmethod

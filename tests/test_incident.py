@@ -383,3 +383,15 @@ def test_an_emergency_that_rotates_the_deploy_token_says_to_redeploy_from_a_trus
     assert step in token and "The up puts every Worker secret again" in token
     other = cli("emergency", "prod", "--dry-run", "--secret", "DATABASE_URL_READONLY").stdout
     assert step not in other
+
+
+def test_a_token_re_minted_in_place_says_the_worker_secrets_are_not_put_again(
+    cli: Any,
+) -> None:
+    # A second emergency on one day moves no deploy-token date (the tokens are replaced in
+    # place), and the Worker secrets are put again only when a date moves: the playbook
+    # must not promise it then.
+    assert cli("emergency", "prod").exit_code == 0
+    again = cli("emergency", "prod").stdout
+    assert "A token re-minted in place keeps its date, so the Worker secrets are not" in again
+    assert "The up puts every Worker secret again" not in again

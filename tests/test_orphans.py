@@ -716,3 +716,26 @@ def test_a_neon_key_that_reaches_a_project_another_stack_adopts_stops_the_check(
         "other's database; move one project to an organization of its own"
     )
     assert "CANARY" not in done.output
+
+
+def test_production_checks_the_workflows_environments_too(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    # Dev's token can write every environment of the repository, the workflows' included:
+    # a variable in `preview` reaches the pull-request preview's job.
+    attacked_environments(stand_ins, project)
+    preview = Environment("preview", variables={"PULUMI_ORG": "CANARY-attacker-org"})
+    rotation = Environment(
+        "rotation",
+        secrets={"ROTATION_APP_PRIVATE_KEY": "CANARY-app-key", "EXTRA": "CANARY-x"},
+        variables={"ROTATION_APP_CLIENT_ID": "Iv1.example"},
+    )
+    stand_ins.github.environments |= {"preview": preview, "rotation": rotation}
+    pulumi.answer(states=[held(seed(stand_ins, project))], config=KEYS)
+
+    data = json.loads(Cli(project)("orphans", "prod", "--format", "json").stdout)
+
+    found = {(u["environment"], u["kind"], u["name"]) for u in data["unmanaged"]}
+    assert ("preview", "variable", "PULUMI_ORG") in found
+    assert ("rotation", "secret", "EXTRA") in found
+    assert not {f for f in found if f[0] == "rotation" and f[2].startswith("ROTATION_APP_")}

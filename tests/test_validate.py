@@ -720,3 +720,15 @@ def test_bump_refuses_a_stack_file_with_aliases_and_leaves_it_alone(
     assert result.exit_code == 2, result.output
     assert "anchor or alias" in result.stderr and "Traceback" not in result.output
     assert path.read_text() == text
+
+
+def test_a_neon_project_id_that_is_a_path_is_refused(cli: Any, project: Path) -> None:
+    # The orphan check puts the id into a Neon API path: `../prod` would ask about another
+    # resource and read its 404 as "not reached".
+    path = project / "Pulumi.dev.yaml"
+    text = path.read_text()
+    adopted = "    orgId: org-example-12345678\n    existingProjectId: ../prod\n"
+    path.write_text(text.replace("    orgId: org-example-12345678\n", adopted))
+    done = cli("validate", "dev")
+    assert done.exit_code == 2
+    assert "envkeeper:neon.existingProjectId: is not a Neon project id" in done.stderr
