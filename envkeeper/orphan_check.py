@@ -56,17 +56,24 @@ class Lookup:
     unmanaged: list[Unmanaged] = field(default_factory=list)
 
 
-def admin_key(stack: str, vendor: str, cwd: Path) -> str:
-    config_key, env_var = ADMIN_KEYS[vendor]
+def stack_key(stack: str, config_key: str, env_var: str, cwd: Path, need: str) -> str:
+    """A credential of the stack, from its config or the environment variable its provider
+    falls back to; missing, one line saying what the check `need`s it for."""
     key = pulumi_cli.config_value(stack, config_key, cwd) or os.environ.get(env_var)
     if not key:
         raise UserError.one(
             COMMAND_LINE,
             config_key,
-            f"not set for stack {stack}; the orphan check needs it to list the credentials "
-            f"there (`pulumi config set --secret --stack {stack} {config_key}`, or {env_var})",
+            f"not set for stack {stack}; {need} (`pulumi config set --secret --stack {stack} "
+            f"{config_key}`, or {env_var})",
         )
     return key
+
+
+def admin_key(stack: str, vendor: str, cwd: Path) -> str:
+    config_key, env_var = ADMIN_KEYS[vendor]
+    need = "the orphan check needs it to list the credentials there"
+    return stack_key(stack, config_key, env_var, cwd, need)
 
 
 def look(stack: str, settings: Settings, cwd: Path, github_base_url: str | None = None) -> Lookup:
@@ -134,14 +141,8 @@ def neon_reaches_no_other_project(
     if settings.neon.adopted or not adopted:
         return  # an owner URL reaches its own project only; nothing else to ask about
     key_name = catalog.NEON_API_KEY.key
-    key = pulumi_cli.config_value(stack, key_name, cwd) or os.environ.get("NEON_API_KEY")
-    if not key:
-        raise UserError.one(
-            COMMAND_LINE,
-            key_name,
-            f"not set for stack {stack}; the check needs it to ask Neon which projects it "
-            f"reaches (`pulumi config set --secret --stack {stack} {key_name}`, or NEON_API_KEY)",
-        )
+    need = "the check needs it to ask Neon which projects it reaches"
+    key = stack_key(stack, key_name, "NEON_API_KEY", cwd, need)
     for project, other in adopted.items():
         if project and neon_sees_project(key, project):
             raise UserError.one(
@@ -158,15 +159,8 @@ def unmanaged_in_github(
 ) -> list[Unmanaged]:
     from components.github_listing import environment_names
 
-    token = pulumi_cli.config_value(stack, GITHUB_TOKEN_KEY, cwd) or os.environ.get("GITHUB_TOKEN")
-    if not token:
-        raise UserError.one(
-            COMMAND_LINE,
-            GITHUB_TOKEN_KEY,
-            f"not set for stack {stack}; the check needs it to list the secrets and variables "
-            f"of the stack's GitHub environments (`pulumi config set --secret --stack {stack} "
-            f"{GITHUB_TOKEN_KEY}`, or GITHUB_TOKEN)",
-        )
+    need = "the check needs it to list the secrets and variables of the stack's GitHub environments"
+    token = stack_key(stack, GITHUB_TOKEN_KEY, "GITHUB_TOKEN", cwd, need)
     github = settings.github
     allowed = checked_environments(stack.rsplit("/", 1)[-1], settings)
     listed = {
