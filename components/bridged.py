@@ -39,7 +39,6 @@ RANDOM = "pulumi_random"
 POSTGRESQL = "pulumi_postgresql"
 CLOUDFLARE = "pulumi_cloudflare"
 GITHUB = "pulumi_github"
-NEON = "pulumi_neon"
 
 # Field metadata: how the SDK treats an input before it sends it.
 SECRET = {"secret": True}  # made secret, whatever the caller passed
@@ -300,35 +299,6 @@ class DefaultPrivileges(Declared[DefaultPrivilegesArgs]):
     TYPE = "postgresql:index/defaultPrivileges:DefaultPrivileges"
     SDK = POSTGRESQL
     ALIASES = ("postgresql:index/defaultPrivileg:DefaultPrivileg",)
-
-
-# --- neon --------------------------------------------------------------------------------
-
-
-@dataclass(kw_only=True, eq=False)
-class NeonProjectArgs:
-    # pulumi-neon names its properties in snake_case on the wire too.
-    name: pulumi.Input[str] | None = None
-    org_id: pulumi.Input[str] | None = field(default=None, metadata=wire("org_id"))
-
-
-class NeonProject(Declared[NeonProjectArgs]):
-    """pulumi-neon's `neon.resource.Project`."""
-
-    TYPE = "neon:resource:Project"
-    SDK = NEON
-    OUTPUTS = (
-        "default_database_name",
-        "default_endpoint_host",
-        "default_endpoint_host_pooler",
-        "default_role_name",
-        "default_role_password",
-    )
-    default_database_name: pulumi.Output[str]
-    default_endpoint_host: pulumi.Output[str]
-    default_endpoint_host_pooler: pulumi.Output[str]
-    default_role_name: pulumi.Output[str]
-    default_role_password: pulumi.Output[str]
 
 
 # --- cloudflare --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from components.github import GithubEnvironment, GithubEnvironmentArgs
 from components.login_sessions import OldSessionsEnded
 from components.neon import NeonDatabase, NeonDatabaseArgs
 from components.vendors import minted_vendor_secrets
-from envkeeper import generated, versioned
+from envkeeper import catalog, generated, versioned
 from envkeeper import github as gh
 from envkeeper.catalog import ENVIRONMENT_TYPE, SLOTS, CatalogEntry
 from envkeeper.policy_facts import DEPLOY_PERMISSION_GROUPS, boundaries
@@ -99,6 +99,9 @@ class Environment(pulumi.ComponentResource):
                 migrator_rotated=settings.single_date("MIGRATION_DATABASE_URL"),
                 readonly_rotated=settings.single_date("DATABASE_URL_READONLY"),
                 owner_url=args.neon_owner_url,
+                owner_rotated=None
+                if settings.neon.adopted
+                else settings.single_date(catalog.NEON_OWNER_PASSWORD),
             ),
             opts=child,
         )

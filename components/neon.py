@@ -13,6 +13,7 @@ import pulumi
 
 from components import bridged
 from components.login_sessions import LoginSessionsArgs
+from components.neon_owner import NeonOwnerPassword
 from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from envkeeper import database as db
 from envkeeper import resource_types
@@ -20,9 +21,6 @@ from envkeeper.clock import utc_today
 from envkeeper.settings import NeonSettings, SlotDates
 
 TYPE = resource_types.NEON_DATABASE
-# The pulumi_neon SDK does not mark these secret; the engine must. This provider's
-# property names are snake_case on the wire, unlike most Pulumi providers.
-NEON_SECRET_OUTPUTS = ["default_role_password", "connection_uri", "connection_uri_pooler"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +32,8 @@ class NeonDatabaseArgs:
     readonly_rotated: date  # DATABASE_URL_READONLY's keeper date
     # Only for an adopted project: its owner's connection URL, a secret Output.
     owner_url: pulumi.Output[str] | None = None
+    # Only for a created project: its owner password's keeper date (NEON_OWNER_PASSWORD).
+    owner_rotated: date | None = None
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,10 @@ class NeonDatabase(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self._child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
-        admin = self._admin(settings, args.owner_url)
+        admin = self._admin(settings, args.owner_url, args.owner_rotated)
 
         sql = bridged.PostgresqlProvider(
-            "sql",
+            db.SQL_PROVIDER,
             bridged.PostgresqlProviderArgs(
                 host=admin.direct_host,  # DDL and grants need the direct, unpooled host
                 port=admin.port,
@@ -248,7 +248,12 @@ class NeonDatabase(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _admin(self, settings: NeonSettings, owner_url: pulumi.Output[str] | None) -> _Admin:
+    def _admin(
+        self,
+        settings: NeonSettings,
+        owner_url: pulumi.Output[str] | None,
+        owner_rotated: date | None,
+    ) -> _Admin:
         if settings.adopted:
             assert owner_url is not None, "an adopted Neon project needs envkeeper:neonOwnerUrl"
             owner = pulumi.Output.secret(owner_url).apply(_parse_owner)
@@ -260,29 +265,56 @@ class NeonDatabase(pulumi.ComponentResource):
                 maintenance_db=owner.apply(lambda o: o.database),
                 port=owner.apply(lambda o: o.port),
             )
-        project = bridged.NeonProject(
+        # Only a stack that creates its project loads the Neon SDK and its plugin.
+        import pulumi_neon as neon
+
+        project = neon.Project(
             "project",
-            bridged.NeonProjectArgs(name=settings.project_name, org_id=settings.org_id),
+            neon.ProjectArgs(name=settings.project_name, org_id=settings.org_id),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                additional_secret_outputs=NEON_SECRET_OUTPUTS,
-                protect=True,  # deleting it would delete the environment's data
+                # The project holds the environment's data: `pulumi destroy` stops at it
+                # while it is protected, and forgets it rather than deleting it after.
+                protect=True,
+                retain_on_delete=True,
+                # A project cannot change organization in place (the provider would replace
+                # it, data and all): a changed orgId is refused below instead.
+                ignore_changes=["orgId"],
             ),
         )
+        project.org_id.apply(lambda deployed: _keep_org(deployed, settings.org_id))
+        # The owner's password as its keeper date last had Neon reset it: the one it was
+        # made with dies in the first `up`.
+        assert owner_rotated is not None, "a created Neon project needs NEON_OWNER_PASSWORD"
+        reset = NeonOwnerPassword(
+            db.OWNER_PASSWORD_RESOURCE,
+            project_id=project.id,
+            branch_id=project.default_branch_id,
+            role=project.database_user,
+            rotated=owner_rotated.isoformat(),
+            opts=self._child,
+        )
+        password = pulumi.Output.secret(reset.password)
         owner_url = pulumi.Output.all(
-            project.default_role_name,
-            project.default_role_password,
-            project.default_endpoint_host,
-            project.default_database_name,
+            project.database_user, password, project.database_host, project.database_name
         ).apply(lambda parts: db.connection_url(*parts))
         return _Admin(
-            user=project.default_role_name,
-            password=pulumi.Output.secret(project.default_role_password),
-            direct_host=project.default_endpoint_host,
-            pooled_host=project.default_endpoint_host_pooler,
-            maintenance_db=project.default_database_name,
+            user=project.database_user,
+            password=password,
+            direct_host=project.database_host,
+            pooled_host=project.database_host_pooler,
+            maintenance_db=project.database_name,
             port=db.DEFAULT_PORT,
             owner_url=pulumi.Output.secret(owner_url),
+        )
+
+
+def _keep_org(deployed: str | None, wanted: str | None) -> None:
+    if deployed and wanted and deployed != wanted:
+        raise pulumi.RunError(
+            f"envkeeper:neon.orgId: the deployed project belongs to {deployed}, not {wanted}; "
+            "a project moves organization only in the Neon console (Organization settings > "
+            f"Transfer projects), then set orgId to the new one (or back to {deployed})"
         )
 
 

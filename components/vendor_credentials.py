@@ -144,8 +144,8 @@ def neon_sees_project(api_key: str, project_id: str) -> bool:
         found = httpx_answer(exc)
         if found is None:
             raise
-        fix = "check the stack's neon:api_key"
-        where = f"asking Neon whether neon:api_key reaches project {project_id}"
+        fix = "check the stack's neon:apiKey"
+        where = f"asking Neon whether neon:apiKey reaches project {project_id}"
         raise VendorError(refusal(where, "Neon", found, key_fix=fix, tries=tries_of(exc))) from None
 
 

@@ -62,6 +62,21 @@ _BUILT_IN_ENTRIES: tuple[CatalogEntry, ...] = (
             "one login: a migration job running during the `pulumi up` may be refused; run it again"
         ),
     ),
+    # The admin login of a project this program creates: the PostgreSQL provider and the
+    # session ender act as it. Delivered nowhere, rotated like any login (components/
+    # neon_owner.py); an adopted project's owner URL is a provider credential instead.
+    CatalogEntry(
+        name="NEON_OWNER_PASSWORD",
+        source=Source.NEON_OWNER,
+        description="owner password of the created Neon project (envkeeper's admin login)",
+        destinations=(),
+        rotation_days=180,
+        rotation_effect=(
+            "nothing the app notices: only envkeeper logs in as the owner, with the new "
+            "password, in the same `pulumi up` that resets it (its preview lists the database's "
+            "roles and grants as updates: Neon picks the password during the deploy)"
+        ),
+    ),
     # Better Auth encrypts data at rest (2FA secrets, backup codes, OAuth tokens) with its
     # secret. Versioned secrets rotate without losing it: the first entry is current, the
     # others decrypt what they encrypted. Each slot's version is its keeper date as a number.
@@ -144,6 +159,7 @@ _BUILT_IN_ENTRIES: tuple[CatalogEntry, ...] = (
 )
 
 LEGACY_AUTH_SECRET = "BETTER_AUTH_SECRET"
+NEON_OWNER_PASSWORD = "NEON_OWNER_PASSWORD"
 
 # Pulumi type of the component that owns one environment's secrets; it registers them
 # as its `secrets` output, which is how the offline plan follows each one to its destinations.
@@ -154,7 +170,7 @@ SLOTS = ("a", "b")
 # The key each provider SDK itself reads (pulumi-neon reads `api_key`, snake_case);
 # tests/test_catalog_provider_keys.py checks every one against the installed SDKs.
 NEON_API_KEY = ProviderToken(
-    "neon:api_key",
+    "neon:apiKey",
     "Neon API key that manages the environment's project",
     "Neon console > Account settings (or Organization settings) > API keys: create a key, "
     "then revoke the old one once `pulumi up` has run with the new",

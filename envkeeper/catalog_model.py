@@ -19,6 +19,7 @@ class Source(StrEnum):
 
     GENERATED = "generated"  # minted by pulumi-random here
     NEON = "neon"  # a login this program creates in the environment's Neon project
+    NEON_OWNER = "neon-owner"  # a created Neon project's owner password, reset through Neon
     CLOUDFLARE_TOKEN = "cloudflare-token"  # an account API token this program creates
     EXTERNAL = "external"  # rolled at a vendor's dashboard, held as secret stack config
     PROVIDER = "provider-credential"  # a provider's own admin credential, secret stack config
@@ -94,7 +95,7 @@ class CatalogEntry:
 
 
 # The sources this program mints itself; a minted vendor's credential is minted too.
-MINTED = (Source.GENERATED, Source.NEON, Source.CLOUDFLARE_TOKEN)
+MINTED = (Source.GENERATED, Source.NEON, Source.NEON_OWNER, Source.CLOUDFLARE_TOKEN)
 
 
 @dataclass(frozen=True)

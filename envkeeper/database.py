@@ -57,6 +57,12 @@ def rename_refused(deployed: str, wanted: str) -> str | None:
     )
 
 
+# A created project's owner password (components/neon_owner.py), and the PostgreSQL
+# provider that logs in with it: a new password updates the provider's configuration.
+OWNER_PASSWORD_RESOURCE = "owner-password"  # noqa: S105 (a resource name)
+SQL_PROVIDER = "sql"
+
+
 def password_resource(login: str) -> str:
     """The Pulumi name of a login's RandomPassword (the role's own resource is `login`)."""
     return f"{login}-password"

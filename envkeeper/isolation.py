@@ -79,7 +79,7 @@ def sibling_settings(project_dir: Path, stack: str) -> tuple[dict[str, Settings]
 
 
 def _holds_neon_api_key(settings: Settings) -> bool:
-    """Whether the stack manages its Neon project with `neon:api_key`: an organization (or
+    """Whether the stack manages its Neon project with `neon:apiKey`: an organization (or
     personal) key, which reaches every project of its organization. An adopted project is
     reached through its owner's connection URL instead, which reaches that project only."""
     return not settings.neon.adopted

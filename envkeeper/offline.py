@@ -210,6 +210,9 @@ class FakeProviders(mocks.Mocks):
             state.update(switch_record(args.inputs, self.deployed.get(args.name)))
         elif args.typ == types.NEON_PROJECT:
             state.update(self._neon_project(args.name, seed))
+        elif args.typ == types.NEON_OWNER_PASSWORD:
+            # The password Neon's reset answers with, new for each keeper date.
+            state["password"] = fake_value(self.prefix, *seed)
         return ident, state
 
     def _neon_project(self, name: str, seed: tuple[Any, ...]) -> dict[str, Any]:
@@ -217,17 +220,20 @@ class FakeProviders(mocks.Mocks):
         host = f"{endpoint}.us-east-2.aws.neon.tech"
         pooler = f"{endpoint}-pooler.us-east-2.aws.neon.tech"
         password = fake_value(self.prefix, "owner", *seed)
-        # pulumi-neon names its properties in snake_case.
+        # As the Neon provider answers (kislerdm/neon through terraform-provider).
         return {
-            "identifier": f"{name}-id",
-            "default_branch_name": "main",
-            "default_database_name": "neondb",
-            "default_endpoint_host": host,
-            "default_endpoint_host_pooler": pooler,
-            "default_role_name": "neondb_owner",
-            "default_role_password": password,
-            "connection_uri": f"postgresql://neondb_owner:{password}@{host}/neondb",
-            "connection_uri_pooler": f"postgresql://neondb_owner:{password}@{pooler}/neondb",
+            "id": f"{name}-id",
+            "databaseName": "neondb",
+            "databaseUser": "neondb_owner",
+            "databasePassword": password,
+            "databaseHost": host,
+            "databaseHostPooler": pooler,
+            "defaultBranchId": "br-" + endpoint[3:],
+            "defaultEndpointId": endpoint,
+            "connectionUri": f"postgres://neondb_owner:{password}@{host}/neondb?sslmode=require",
+            "connectionUriPooler": (
+                f"postgres://neondb_owner:{password}@{pooler}/neondb?sslmode=require"
+            ),
         }
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:

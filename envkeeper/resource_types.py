@@ -35,6 +35,7 @@ WORKER_SECRET = dynamic("WorkerSecret")
 RESEND_KEY = vendors.RESEND_KEY_TYPE
 STRIPE_ENDPOINT = vendors.STRIPE_ENDPOINT_TYPE
 LOGIN_SESSIONS = dynamic("LoginSessions")
+NEON_OWNER_PASSWORD = dynamic("NeonOwnerPassword")
 SLOT_SWITCH = dynamic("SlotSwitch")
 
 # The providers' resources it makes.
@@ -45,7 +46,7 @@ GITHUB_BRANCH_POLICY = (
 )
 GITHUB_ENVIRONMENT_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
 GITHUB_ENVIRONMENT_VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
-NEON_PROJECT = "neon:resource:Project"
+NEON_PROJECT = "neon:index/project:Project"
 PG_DATABASE = "postgresql:index/database:Database"
 PG_SCHEMA = "postgresql:index/schema:Schema"
 PG_ROLE = "postgresql:index/role:Role"
@@ -68,6 +69,7 @@ DECLARED: frozenset[str] = frozenset(
         OLD_SESSIONS_ENDED,
         WORKER_SECRET,
         LOGIN_SESSIONS,
+        NEON_OWNER_PASSWORD,
         SLOT_SWITCH,
         ACCOUNT_TOKEN,
         GITHUB_ENVIRONMENT,

@@ -151,6 +151,8 @@ def minted_by(entry: CatalogEntry, slots: set[str] | None = None) -> set[str]:
         return {db.password_resource(login) for login in _logins(entry.name, slots)}
     if entry.source is Source.CLOUDFLARE_TOKEN:
         return {cf.token_resource(slot) for slot in slots or ()}
+    if entry.source is Source.NEON_OWNER:
+        return {db.OWNER_PASSWORD_RESOURCE}
     vendor = vendors.minting(entry)
     return vendor.resources(slots) if vendor is not None else set()
 
@@ -193,6 +195,8 @@ def dependents(
         # Whoever held the old token could overwrite any Worker secret unseen: every one
         # is put again (envkeeper/cloudflare.py's secret_writers).
         found |= cf.worker_secret_resources(settings)
+    if entry.source is Source.NEON_OWNER:
+        found.add(db.SQL_PROVIDER)  # it logs in with the new password from then on
     if entry.source is Source.NEON:
         logins = _logins(name, slots)
         found |= logins  # each login's password is updated in place

@@ -41,6 +41,8 @@ def stack_catalog(project: Catalog, raw: dict[str, Any]) -> Catalog:
     adopted = isinstance(neon, dict) and neon.get("existingProjectId") is not None
     # A created Neon project is managed with the API key; an adopted one via its owner URL.
     drop.append(catalog.NEON_API_KEY.key if adopted else catalog.NEON_OWNER_URL.key)
+    if adopted:
+        drop.append(catalog.NEON_OWNER_PASSWORD)  # its owner URL is rolled by hand instead
     # A vendor block lets envkeeper mint the secret with the vendor's admin key; without
     # it the secret is pasted in, and no admin key is used.
     for vendor in MINTED_VENDORS:

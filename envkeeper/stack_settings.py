@@ -103,6 +103,12 @@ class Settings(ConfigModel):
                     name,
                     "the legacy key is off (betterAuthLegacySecret: false); remove this date",
                 )
+            if entry is None and name == catalog.NEON_OWNER_PASSWORD:
+                raise KeyedError(
+                    name,
+                    "this stack adopts its Neon project (neon.existingProjectId), whose owner "
+                    f"is rolled by hand with {catalog.NEON_OWNER_URL.key}: remove this date",
+                )
             if entry is None and name in catalog.TOKENS_BY_KEY:
                 raise KeyedError(name, unused_credential(name, stack))
             vendor = next((v for v in MINTED_VENDORS if v.minted.name == name), None)
@@ -174,8 +180,9 @@ class Settings(ConfigModel):
 
     @model_validator(mode="after")
     def _neon_project_has_an_org(self) -> Settings:
-        # pulumi-neon 0.0.1b1 reads the project's organization back on every refresh: left
-        # unset, every preview shows a change to the project that nobody made.
+        # The organization is where the project is made, and where it stays: the provider
+        # replaces a project whose organization changes (components/neon.py refuses that),
+        # and isolation compares the organizations of every stack (envkeeper/isolation.py).
         if not self.neon.adopted and not self.neon.org_id:
             raise KeyedError(
                 "neon.orgId",

@@ -319,12 +319,32 @@ def refuse_project_only_keys(stack_config: StackConfig) -> None:
             )
 
 
+# Keys a provider read under another name before: set, they would be silently ignored.
+RENAMED_KEYS = {
+    # The native pulumi-neon beta read `api_key`; the bridged Neon provider reads `apiKey`.
+    "neon:api_key": "neon:apiKey",
+}
+
+
+def refuse_renamed_keys(stack_config: StackConfig) -> None:
+    """A stack file that still sets a key by its old name is refused, with the new name."""
+    for old, new in RENAMED_KEYS.items():
+        if old in stack_config.values or old in stack_config.secure:
+            raise UserError.one(
+                stack_config.origin,
+                old,
+                f"is no longer read (the provider reads {new}); set the value again as {new} "
+                f"with `pulumi config set --secret {new}`, then `pulumi config rm {old}`",
+            )
+
+
 def load_config(project_dir: Path, stack: str) -> StackConfig:
     """One stack's config as `pulumi up` sees it: Pulumi.yaml's values, then the stack
     file's on top. A key only the project file may set is refused in a stack file."""
     stack = parse_stack_name(stack, project_name(project_dir)).given
     config = load_stack_file(stack_file(project_dir, stack))
     refuse_project_only_keys(config)
+    refuse_renamed_keys(config)
     shared = project_config(project_dir)
     for key, value in shared.items():
         if key not in config.values and key not in config.secure:

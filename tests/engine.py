@@ -46,9 +46,8 @@ def find_engine() -> Path | None:
     return built if (built / "pulumi").is_file() else None
 
 
-# The provider plugins the real program needs (pulumi-neon is not among them: a stack that
-# adopts its Neon project makes no Neon resource).
-PLUGINS = ("random", "postgresql", "github", "cloudflare")
+# The provider plugins the real program needs; terraform-provider runs Neon's (sdks/neon).
+PLUGINS = ("random", "postgresql", "github", "cloudflare", "terraform-provider")
 
 
 def plugins_dir(engine: Path) -> Path:
@@ -101,6 +100,8 @@ class Workspace:
     engine: Path
     root: Path
     env_extra: dict[str, str] = field(default_factory=dict)
+    # What each CLI call runs inside (e.g. a mount namespace with its own /etc/hosts).
+    wrapper: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # Each workspace has its own PULUMI_HOME; the provider plugins are shared.
@@ -110,6 +111,11 @@ class Workspace:
             link = self.root / "home" / "plugins"
             if not link.exists():
                 link.symlink_to(plugins, target_is_directory=True)
+            # Where the terraform-provider plugin finds the Terraform providers it runs.
+            providers = plugins.parent / "dynamic_tf_plugins"
+            link = self.root / "home" / "dynamic_tf_plugins"
+            if providers.is_dir() and not link.exists():
+                link.symlink_to(providers, target_is_directory=True)
 
     @property
     def project(self) -> Path:
@@ -145,7 +151,7 @@ class Workspace:
         self, *args: str, check: bool = True, cwd: Path | None = None
     ) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            ["pulumi", *args, "--non-interactive"],
+            [*self.wrapper, "pulumi", *args, "--non-interactive"],
             cwd=cwd or self.project,
             env=self.env(),
             capture_output=True,
@@ -166,7 +172,7 @@ class Workspace:
     def start(self, *args: str) -> subprocess.Popen[str]:
         """`pulumi ARGS` in the background, its output to a pipe; `kill_tree` ends it."""
         return subprocess.Popen(
-            ["pulumi", *args, "--non-interactive"],
+            [*self.wrapper, "pulumi", *args, "--non-interactive"],
             cwd=self.project,
             env=self.env(),
             stdout=subprocess.PIPE,

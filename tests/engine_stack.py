@@ -98,7 +98,8 @@ def stack_file(vendors: Vendors, stack: str = STACK) -> str:
         "existingProjectId": "ep-engine-test-123456",
     }
     rotation = config["envkeeper:rotation"]
-    rotation["envkeeper:neonOwnerUrl"] = rotation.pop("neon:api_key")
+    rotation["envkeeper:neonOwnerUrl"] = rotation.pop("neon:apiKey")
+    del rotation["NEON_OWNER_PASSWORD"]  # an adopted project's owner is rolled by hand
     rotation.update(DATES)
     config["cloudflare:baseUrl"] = vendors.cloudflare.base_url
     config["github:baseUrl"] = vendors.github.provider_url

@@ -108,13 +108,18 @@ def _self_signed(folder: Path, pg: Callable[..., None]) -> list[str]:
 
 
 @contextmanager
-def running_server(bindir: Path, tls: bool = False) -> Iterator[Server]:
+def running_server(
+    bindir: Path, tls: bool = False, address: str = "127.0.0.1", port: int | None = None
+) -> Iterator[Server]:
+    """A PostgreSQL 15 server of its own, on `address` (any of 127.0.0.0/8) and `port`
+    (a free one by default; Neon's 5432 where a host name must reach it without a port)."""
     base = Path(tempfile.mkdtemp(prefix="envkeeper-pg-"))
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
         os.chown(base, user.pw_uid, user.pw_gid)
     as_postgres = [*as_user("postgres"), *on_the_pinned_day()]
-    data, log, port = base / "data", base / "server.log", _free_port()
+    data, log = base / "data", base / "server.log"
+    port = port or _free_port()
 
     def pg(*args: str) -> None:
         done = subprocess.run([*as_postgres, *args], capture_output=True, text=True)
@@ -134,7 +139,7 @@ def running_server(bindir: Path, tls: bool = False) -> Iterator[Server]:
         )
         options = " ".join(
             [
-                f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+                f"-p {port} -k {base} -c listen_addresses={address} -c fsync=off",
                 # Ending a rotated login's sessions waits out log-ins already under way:
                 # as long as this (a minute by default).
                 "-c authentication_timeout=1s",
@@ -142,7 +147,7 @@ def running_server(bindir: Path, tls: bool = False) -> Iterator[Server]:
             ]
         )
         pg(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start")
-        yield Server(host="127.0.0.1", port=port, socket_dir=str(base))
+        yield Server(host=address, port=port, socket_dir=str(base))
     finally:
         subprocess.run(
             [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],

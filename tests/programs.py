@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from components import login_sessions
+from envkeeper import resource_types
 from envkeeper.catalog import ENVIRONMENT_TYPE, Catalog
 from envkeeper.declared import KEY as DECLARED_KEY
 from envkeeper.declared import project_catalog
@@ -112,10 +114,19 @@ def changed_resources(before: ProgramRun, after: ProgramRun) -> set[str]:
     return added_or_gone | {
         new[urn].name
         for urn in old.keys() & new.keys()
-        if unwrap_all(old[urn].inputs) != unwrap_all(new[urn].inputs)
-        or unwrap_all(old[urn].outputs) != unwrap_all(new[urn].outputs)
+        if _acted_on(old[urn].type, old[urn].inputs) != _acted_on(new[urn].type, new[urn].inputs)
+        or _acted_on(old[urn].type, old[urn].outputs) != _acted_on(new[urn].type, new[urn].outputs)
         or old[urn].replacement_trigger != new[urn].replacement_trigger
     }
+
+
+def _acted_on(resource_type: str, inputs: dict[str, Any]) -> Any:
+    """The inputs whose change makes the engine update a resource: all of them, except for
+    a dynamic provider whose diff reads only some (a session ender holds the owner's URL,
+    and acts only when its own login changes: components/login_sessions.py)."""
+    if resource_type == resource_types.LOGIN_SESSIONS:
+        return {k: unwrap_all(inputs.get(k)) for k in login_sessions.PROPERTIES}
+    return unwrap_all(inputs)
 
 
 def plan_json(cli: Any, stack: str) -> dict[str, Any]:
@@ -155,6 +166,27 @@ def name_github_environment(project_dir: Path, stack: str, name: str) -> None:
 
 
 Edit = Callable[[Path], None]
+
+
+def adopted_text(text: str, project_id: str) -> str:
+    """A shipped stack file's text, adopting Neon project `project_id` in the organization
+    it names: dated by the owner URL instead of the API key, and no owner password of
+    envkeeper's to reset."""
+    org = re.search(r"^    orgId: .*\n", text, re.M)
+    assert org, "test setup: no orgId in the stack file"
+    text = text[: org.end()] + f"    existingProjectId: {project_id}\n" + text[org.end() :]
+    text = re.sub(r"^    NEON_OWNER_PASSWORD: .*\n", "", text, flags=re.M)
+    return re.sub(r"^    neon:apiKey: ", "    envkeeper:neonOwnerUrl: ", text, flags=re.M)
+
+
+def adopt_in(stack: str, project_id: str) -> Edit:
+    """The edit that makes `stack` adopt its Neon project (adopted_text)."""
+
+    def edit(project: Path) -> None:
+        path = project / f"Pulumi.{stack}.yaml"
+        path.write_text(adopted_text(path.read_text(), project_id))
+
+    return edit
 
 
 def replace_in(stack: str, old: str, new: str) -> Edit:

@@ -38,8 +38,6 @@ SDK_NAMES: dict[Any, str] = {
     bridged.GrantArgs: "pulumi_postgresql.GrantArgs",
     bridged.DefaultPrivileges: "pulumi_postgresql.DefaultPrivileges",
     bridged.DefaultPrivilegesArgs: "pulumi_postgresql.DefaultPrivilegesArgs",
-    bridged.NeonProject: "pulumi_neon.resource.Project",
-    bridged.NeonProjectArgs: "pulumi_neon.resource.ProjectArgs",
     bridged.AccountToken: "pulumi_cloudflare.AccountToken",
     bridged.AccountTokenArgs: "pulumi_cloudflare.AccountTokenArgs",
     bridged.AccountTokenPolicyArgs: "pulumi_cloudflare.AccountTokenPolicyArgs",

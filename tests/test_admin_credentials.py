@@ -12,7 +12,7 @@ from tests.test_neon import adopt
 CREDENTIALS = [
     "cloudflare:apiToken",
     "github:token",
-    "neon:api_key",
+    "neon:apiKey",
     "envkeeper:resendAdminKey",
     "envkeeper:stripeAdminKey",
 ]
@@ -58,7 +58,7 @@ def test_validate_names_every_missing_credential_date_in_one_line(cli: Any, proj
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"{path}: envkeeper:rotation: missing keeper dates for cloudflare:apiToken, "
-        "github:token, neon:api_key, envkeeper:resendAdminKey, envkeeper:stripeAdminKey; add "
+        "github:token, neon:apiKey, envkeeper:resendAdminKey, envkeeper:stripeAdminKey; add "
         "each as `NAME: YYYY-MM-DD`, the day it was last rotated"
     ]
     assert path.read_text() == text
@@ -73,7 +73,7 @@ def test_an_adopted_project_dates_its_owner_url_instead_of_the_api_key(
 
     assert result.exit_code == 0, result.output
     names = {r["name"] for r in json.loads(result.stdout)["secrets"]}
-    assert "envkeeper:neonOwnerUrl" in names and "neon:api_key" not in names
+    assert "envkeeper:neonOwnerUrl" in names and "neon:apiKey" not in names
 
 
 def test_bump_records_a_rolled_credential_and_says_how_to_set_it(cli: Any, project: Path) -> None:

@@ -41,8 +41,8 @@ def test_the_key_is_the_one_the_sdk_reads(token: catalog.ProviderToken) -> None:
     assert token.key in keys_read_by(f"pulumi_{namespace}")
 
 
-def test_the_neon_sdk_reads_snake_case() -> None:
-    # What the catalog used to say: pulumi-neon never reads it, so a stack that set it had
-    # no Neon token at all.
-    assert "neon:apiKey" not in keys_read_by("pulumi_neon")
-    assert "neon:api_key" in keys_read_by("pulumi_neon")
+def test_the_neon_sdk_reads_camel_case() -> None:
+    # The bridged SDK reads `apiKey`; the native beta it replaced read `api_key`, which a
+    # stack file from before the switch still names (validate says so: test_upgrades.py).
+    assert "neon:api_key" not in keys_read_by("pulumi_neon")
+    assert "neon:apiKey" in keys_read_by("pulumi_neon")

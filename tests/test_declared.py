@@ -218,7 +218,7 @@ def test_validate_lists_the_declared_external_secret_with_its_set_line(
 
     assert result.exit_code == 0, result.output
     # The shipped dev file's 12, and one for each declared secret.
-    assert "16 keeper dates" in result.stdout
+    assert "17 keeper dates" in result.stdout
     assert (
         "  envkeeper:openaiApiKey (OpenAI project API key): "
         "pulumi config set --secret --stack dev envkeeper:openaiApiKey"

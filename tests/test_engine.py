@@ -6,8 +6,7 @@ production's shipped file, adopting its Neon project: the owner URL points at a 
 PostgreSQL 15 (with TLS, as every URL envkeeper hands out requires it), so no Neon API is
 needed. Cloudflare, GitHub, Resend and Stripe are local stand-ins (tests/*_api.py); the
 providers reach them through `cloudflare:baseUrl`, `github:baseUrl` and the SDKs' own
-settings. Only creating a new Neon project needs a plugin that cannot be built here; that
-stays with the mock tests.
+settings. A stack that creates its Neon project instead runs in tests/test_engine_neon.py.
 
 The tests share one stack, deployed once, and run in the order a team's deploys would go:
 the first `up`, nothing to do the second time, a rotation of each kind (each previewed

@@ -91,6 +91,8 @@ def test_emergency_rotates_every_managed_credential_both_slots(cli: Any, project
     assert {"better-auth-secrets-a", "better-auth-secrets-b"} <= changed
     assert "better-auth-secret" not in changed  # the legacy key keeps the old rows readable
     assert "app_migrator-password" in changed and "app_readonly-password" in changed
+    # The created project's owner too: Neon resets its password (components/neon_owner.py).
+    assert "owner-password" in changed
 
 
 def never_lower(before: Settings, after: Settings) -> None:

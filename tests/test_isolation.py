@@ -13,7 +13,7 @@ import pytest
 
 from envkeeper import ci
 from envkeeper.offline import ProgramError
-from tests.programs import Edit, load, name_github_environment, replace_in, run
+from tests.programs import Edit, adopt_in, load, name_github_environment, replace_in, run
 
 
 def staging_takes_prods(what: Callable[[Any], str]) -> Edit:
@@ -47,7 +47,7 @@ CROSSINGS: dict[str, tuple[Edit, str, str]] = {
         staging_takes_prods(lambda s: f"orgId: {s.neon.org_id}"),
         "envkeeper:neon.orgId",
         "org-example-prod-12345678 is also stack prod's Neon organization, and this stack's "
-        "neon:api_key reaches every project of it, stack prod's too; give each stack that "
+        "neon:apiKey reaches every project of it, stack prod's too; give each stack that "
         "holds a Neon API key an organization of its own, or adopt the project "
         "(neon.existingProjectId and envkeeper:neonOwnerUrl, which reach that project only)",
     ),
@@ -83,11 +83,9 @@ def adopt_staging(project: Path) -> None:
     replace_in(
         "staging",
         "    orgId: org-example-staging-12345678\n",
-        "    orgId: org-example-prod-12345678\n    existingProjectId: ep-staging-123456\n",
+        "    orgId: org-example-prod-12345678\n",
     )(project)
-    replace_in("staging", "neon:api_key: '2026-10-20'", "envkeeper:neonOwnerUrl: '2026-10-20'")(
-        project
-    )
+    adopt_in("staging", "ep-staging-123456")(project)
 
 
 def test_an_adopted_project_in_an_organization_whose_key_another_stack_holds_is_refused(
@@ -99,7 +97,7 @@ def test_an_adopted_project_in_an_organization_whose_key_another_stack_holds_is_
     assert result.exit_code == 2
     assert (
         "envkeeper:neon.orgId: org-example-prod-12345678 is also stack prod's Neon organization, "
-        "and stack prod's neon:api_key reaches every project of it, this stack's too"
+        "and stack prod's neon:apiKey reaches every project of it, this stack's too"
     ) in result.stderr
 
 
@@ -114,12 +112,12 @@ def test_an_adopted_project_that_names_no_organization_beside_a_key_holder_is_re
     staging, prod = cli("validate", "staging"), cli("validate", "prod")
     assert staging.exit_code == prod.exit_code == 2
     assert (
-        "envkeeper:neon.orgId: missing; stack prod's neon:api_key reaches every project of "
+        "envkeeper:neon.orgId: missing; stack prod's neon:apiKey reaches every project of "
         "Neon organization org-example-prod-12345678, so name the organization this adopted "
         "project is in"
     ) in staging.stderr
     assert (
-        "envkeeper:neon.orgId: this stack's neon:api_key reaches every project of "
+        "envkeeper:neon.orgId: this stack's neon:apiKey reaches every project of "
         "org-example-prod-12345678, and stack staging adopts a project without naming its "
         "organization"
     ) in prod.stderr
@@ -130,14 +128,7 @@ def test_stacks_that_adopt_their_projects_may_share_an_organization(
 ) -> None:
     # An owner URL reaches its own project only.
     adopt_staging(project)
-    replace_in(
-        "prod",
-        "    orgId: org-example-prod-12345678\n",
-        "    orgId: org-example-prod-12345678\n    existingProjectId: ep-prod-123456\n",
-    )(project)
-    replace_in("prod", "neon:api_key: '2026-10-21'", "envkeeper:neonOwnerUrl: '2026-10-21'")(
-        project
-    )
+    adopt_in("prod", "ep-prod-123456")(project)
     for stack in ("staging", "prod"):
         result = cli("validate", stack)
         assert result.exit_code == 0, result.stderr

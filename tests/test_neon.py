@@ -14,31 +14,38 @@ import pytest
 from envkeeper import catalog
 from envkeeper import database as db
 from envkeeper.offline import ProgramError, is_secret, unwrap_all
+from envkeeper.rotation import dependents
 from tests.conftest import STACKS
 from tests.programs import SHIPPED, changed_resources, database_urls, load, run, set_rotation
 
 ROLE = "postgresql:index/role:Role"
 PASSWORD = "random:index/randomPassword:RandomPassword"
-PROJECT = "neon:resource:Project"
+PROJECT = "neon:index/project:Project"
 PROVIDER = "pulumi:providers:postgresql"
+OWNER_PASSWORD = "pulumi-python:dynamic/envkeeper:NeonOwnerPassword"
 DEFAULTS = "postgresql:index/defaultPrivileges:DefaultPrivileges"
 LOGINS = ("app_migrator", "app_readonly", "app_runtime_a", "app_runtime_b")
 
 
 def sdk_credentials() -> list[str]:
-    """The Project outputs that carry a credential, as the installed SDK names them: a new
-    one in an SDK upgrade must be marked secret too."""
+    """The Project outputs that carry a credential, by wire name, as the installed SDK
+    names them: a new one in an SDK upgrade must be marked secret too."""
     return sorted(
-        name
-        for name, attr in vars(neon.resource.Project).items()
-        if isinstance(attr, property) and re.search(r"password|uri|secret|token|key", name)
+        _camel(name)
+        for name, attr in vars(neon.Project).items()
+        if isinstance(attr, property)
+        and re.search(r"password|uri|secret|token|key", name)
+        and name != "store_password"  # a setting: whether Neon keeps the password
     )
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.title() for word in rest)
 
 
 def test_the_sdk_still_has_the_credential_outputs_envkeeper_reads() -> None:
-    assert {"default_role_password", "connection_uri", "connection_uri_pooler"} <= set(
-        sdk_credentials()
-    )
+    assert {"databasePassword", "connectionUri", "connectionUriPooler"} <= set(sdk_credentials())
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -117,7 +124,7 @@ def test_schema_grants_and_default_privileges(stack: str) -> None:
         for g in result.by_type("postgresql:index/grant:Grant")
     }
     # The owner's own database (Neon's neondb), which the project names.
-    maintenance = result.one(PROJECT, "project").outputs["default_database_name"]
+    maintenance = result.one(PROJECT, "project").outputs["databaseName"]
     assert grants == {
         ("public", "database", None, app): [],
         ("public", "database", None, maintenance): [],
@@ -161,7 +168,7 @@ def test_the_sql_provider_uses_the_direct_host_with_tls_and_no_superuser(stack: 
     result = run(stack)
     (project,) = result.by_type(PROJECT)
     (provider,) = result.by_type(PROVIDER)
-    assert provider.inputs["host"] == project.outputs["default_endpoint_host"]
+    assert provider.inputs["host"] == project.outputs["databaseHost"]
     assert "-pooler" not in provider.inputs["host"]
     assert provider.inputs["sslmode"] == "require"
     assert provider.inputs["superuser"] == "false"
@@ -173,8 +180,8 @@ def test_urls_carry_the_right_login_host_and_tls(stack: str) -> None:
     _, settings = load(stack)
     result = run(stack)
     (project,) = result.by_type(PROJECT)
-    direct = project.outputs["default_endpoint_host"]
-    pooled = project.outputs["default_endpoint_host_pooler"]
+    direct = project.outputs["databaseHost"]
+    pooled = project.outputs["databaseHostPooler"]
     passwords = {
         login: unwrap_all(result.one(PASSWORD, f"{login}-password").outputs["result"])
         for login in ("app_migrator", "app_readonly", "app_runtime_a", "app_runtime_b")
@@ -251,7 +258,12 @@ def test_bumping_the_older_runtime_slot_rotates_it_and_moves_database_url_to_it(
 def test_the_owner_login_configures_the_provider_and_goes_nowhere_else() -> None:
     result = run("prod")
     (project,) = result.by_type(PROJECT)
-    owner_password = unwrap_all(project.outputs["default_role_password"])
+    # The password the project was made with reaches nothing: the first `up` resets it.
+    first = unwrap_all(project.outputs["databasePassword"])
+    assert not [r for r in result.registrations if first in str(unwrap_all(r.inputs))]
+    reset = result.one(OWNER_PASSWORD, "owner-password")
+    assert "password" in reset.additional_secret_outputs
+    owner_password = unwrap_all(reset.outputs["password"])
     carriers = [r for r in result.registrations if owner_password in str(unwrap_all(r.inputs))]
     # The SQL provider, and what ends each login's old sessions after a rotation, as a secret.
     assert sorted(r.name for r in carriers) == sorted(
@@ -278,8 +290,10 @@ def adopt(project_dir: Path, stack: str = "dev") -> None:
     start = text.index("  envkeeper:neon:\n")
     end = text.index("  envkeeper:github:")
     text = text[:start] + ADOPTED.replace("example-dev", f"example-{stack}") + text[end:]
-    # An adopted project is managed through its owner URL: that is the credential to date.
-    path.write_text(text.replace("    neon:api_key: ", "    envkeeper:neonOwnerUrl: "))
+    # An adopted project is managed through its owner URL: that is the credential to date,
+    # and its owner's password is not envkeeper's to reset.
+    text = re.sub(r"^    NEON_OWNER_PASSWORD: .*\n", "", text, flags=re.M)
+    path.write_text(text.replace("    neon:apiKey: ", "    envkeeper:neonOwnerUrl: "))
 
 
 OWNER = (
@@ -321,7 +335,7 @@ def test_an_adopted_project_needs_the_owner_url_not_a_neon_api_key(
         "envkeeper:neonOwnerUrl (owner connection URL of an existing Neon project): "
         "pulumi config set --secret --stack dev envkeeper:neonOwnerUrl"
     ) in out
-    assert "neon:api_key" not in out
+    assert "neon:apiKey" not in out
 
 
 def test_a_malformed_owner_url_is_named_without_repeating_it(project: Path) -> None:
@@ -451,7 +465,7 @@ def test_no_database_url_is_delivered_before_its_role_and_grants(stack: str) -> 
 def test_the_project_always_names_its_organization(stack: str) -> None:
     _, settings = load(stack)
     (project,) = run(stack).by_type(PROJECT)
-    assert project.inputs["org_id"] == settings.neon.org_id
+    assert project.inputs["orgId"] == settings.neon.org_id
     # Each in an organization of its own: an API key reaches every project of its org.
     others = {load(s)[1].neon.org_id for s in STACKS if s != stack}
     assert settings.neon.org_id not in others
@@ -464,7 +478,8 @@ def test_a_destroy_lets_go_of_the_data_and_removes_every_login(stack: str) -> No
     # the database are protected too: a destroy stops at them. The engine tests run one.
     result = run(stack)
     retained = {(r.type, r.name) for r in result.registrations if r.retain_on_delete}
-    assert retained == {
+    created = set() if load(stack)[1].neon.adopted else {(PROJECT, "project")}
+    assert retained == created | {
         ("postgresql:index/database:Database", "database"),  # whatever the setting names
         ("postgresql:index/schema:Schema", "app"),
         ("postgresql:index/role:Role", "app_owner"),  # owns the data; no login
@@ -502,3 +517,23 @@ def test_each_logins_old_sessions_end_only_after_every_url_is_delivered(stack: s
         assert is_secret(sessions.inputs["password"])
         # Only a standby past its end is retired: the shipped ones ended in November.
         assert inputs["retired"] is (login == f"app_runtime_{slots.inactive}"), login
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_owner_password_is_reset_by_its_own_keeper_date(project: Path, stack: str) -> None:
+    # Its date moves (bump, emergency, offboard): Neon resets it, and the provider and the
+    # session ender log in with the new one; no login, URL or other credential changes.
+    _, settings = load(stack, project)
+    before = run(stack, project)
+    reset = before.one(OWNER_PASSWORD, "owner-password")
+    assert reset.inputs["rotated"] == settings.single_date("NEON_OWNER_PASSWORD").isoformat()
+    made = before.one(PROJECT, "project").outputs
+    assert unwrap_all(reset.inputs["role"]) == unwrap_all(made["databaseUser"])
+    assert unwrap_all(reset.inputs["branch_id"]) == unwrap_all(made["defaultBranchId"])
+    set_rotation(project, stack, "NEON_OWNER_PASSWORD", "2026-11-30")
+    after = run(stack, project)
+
+    # The session enders hold the owner's URL too, but act only on their own logins'
+    # changes (their provider's diff), so the engine leaves them alone: test_engine_neon.py.
+    predicted = dependents(settings, "NEON_OWNER_PASSWORD", None, None)
+    assert changed_resources(before, after) == predicted == {"owner-password", "sql"}

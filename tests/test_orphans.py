@@ -31,7 +31,7 @@ from tests.engine_stack import (
 from tests.fake_pulumi import FakePulumi, installed
 from tests.github_api import Environment
 from tests.neon_api import NeonApi, Project
-from tests.programs import load, replace_in
+from tests.programs import adopt_in, load
 from tests.standin import started_server, stopped
 
 KEYS = {
@@ -682,25 +682,16 @@ def neon(monkeypatch: pytest.MonkeyPatch) -> Iterator[NeonApi]:
 def test_a_neon_key_that_reaches_a_project_another_stack_adopts_stops_the_check(
     project: Path, stand_ins: Vendors, pulumi: FakePulumi, neon: NeonApi
 ) -> None:
-    replace_in(
-        "prod",
-        "    orgId: org-example-prod-12345678\n",
-        "    orgId: org-example-prod-12345678\n    existingProjectId: ep-prod-123456\n",
-    )(project)
-    replace_in("prod", "neon:api_key: '2026-10-21'", "envkeeper:neonOwnerUrl: '2026-10-21'")(
-        project
-    )
+    adopt_in("prod", "ep-prod-123456")(project)
     dev = load("dev", project)[1]
     stand_ins.cloudflare.account = dev.cloudflare.account_id
-    pulumi.answer(
-        states=[held(seed(stand_ins, project))], config={**KEYS, "neon:api_key": NEON_KEY}
-    )
+    pulumi.answer(states=[held(seed(stand_ins, project))], config={**KEYS, "neon:apiKey": NEON_KEY})
     neon.projects["ep-dev-123456"] = Project("ep-dev-123456", "example-dev", "org-example-12345678")
 
     clean = Cli(project)("orphans", "dev", "--format", "json")
     # Production's project is where its file says: dev's key does not reach it. (The check
     # goes on to Resend, whose stand-in team holds production's domain: that is its own stop.)
-    assert "neon:api_key" not in clean.stderr, clean.output
+    assert "neon:apiKey" not in clean.stderr, clean.output
     asked = [c.path for c in neon.requests]
     assert asked == ["/projects/ep-prod-123456"]
 
@@ -711,7 +702,7 @@ def test_a_neon_key_that_reaches_a_project_another_stack_adopts_stops_the_check(
 
     assert done.exit_code == 2, done.output
     assert done.stderr.strip() == (
-        "Pulumi.dev.yaml: neon:api_key: reaches Neon project ep-prod-123456, which stack prod "
+        "Pulumi.dev.yaml: neon:apiKey: reaches Neon project ep-prod-123456, which stack prod "
         "adopts: the two are in one organization, so this key can change or delete the "
         "other's database; move one project to an organization of its own"
     )

@@ -67,7 +67,7 @@ def test_a_status_as_of_a_day_before_the_keeper_dates_warns(cli: Any) -> None:
     result = cli("rotation", "status", "dev", "--today", "2020-01-01")
     assert result.exit_code == 0
     assert result.stderr.startswith(
-        "warning: --today 2020-01-01 is before the keeper date of 13 of 13 secrets"
+        "warning: --today 2020-01-01 is before the keeper date of 14 of 14 secrets"
     )
     assert cli("rotation", "status", "dev", "--today", "2026-11-28").stderr == ""
 

@@ -218,7 +218,7 @@ def test_prod_plan_lists_the_neon_project_roles_grants_and_urls(cli: Any) -> Non
     by_type: dict[str, list[str]] = {}
     for resource in plan["resources"]:
         by_type.setdefault(resource["type"], []).append(resource["name"])
-    assert by_type["neon:resource:Project"] == ["project"]
+    assert by_type["neon:index/project:Project"] == ["project"]
     assert sorted(by_type["postgresql:index/role:Role"]) == [
         "app_migrator",
         "app_owner",

@@ -6,6 +6,7 @@ traceback, and the file is left exactly as it was.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -286,15 +287,22 @@ BROKEN.update(
         ),
         "adopted project keeps the API key's date": (
             "dev",
-            replace("    orgId: org-example-12345678\n", "    existingProjectId: ep-cool-123\n"),
-            "envkeeper:rotation.neon:api_key",
+            lambda text: re.sub(
+                r"^    NEON_OWNER_PASSWORD: .*\n",
+                "",
+                text.replace(
+                    "    orgId: org-example-12345678\n", "    existingProjectId: ep-cool-123\n"
+                ),
+                flags=re.M,
+            ),
+            "envkeeper:rotation.neon:apiKey",
             "move this date to envkeeper:neonOwnerUrl",
         ),
         "created project dated by an owner URL": (
             "dev",
-            replace("neon:api_key: '2026-10-19'", "envkeeper:neonOwnerUrl: '2026-10-19'"),
+            replace("neon:apiKey: '2026-10-19'", "envkeeper:neonOwnerUrl: '2026-10-19'"),
             "envkeeper:rotation.envkeeper:neonOwnerUrl",
-            "move this date to neon:api_key",
+            "move this date to neon:apiKey",
         ),
         "an admin key nothing uses": (
             "prod",
@@ -393,7 +401,7 @@ def test_shipped_stacks_are_valid_and_list_the_secrets_still_needed(cli: Any, st
     result = cli("validate", stack)
     assert result.exit_code == 0, result.output
     assert f"Pulumi.{stack}.yaml: valid" in result.stdout
-    for key in ("envkeeper:stripeSecretKey", "cloudflare:apiToken", "github:token", "neon:api_key"):
+    for key in ("envkeeper:stripeSecretKey", "cloudflare:apiToken", "github:token", "neon:apiKey"):
         assert f"pulumi config set --secret --stack {stack} {key}" in result.stdout
 
 
@@ -531,7 +539,7 @@ SECRET_KEYS = [
     "envkeeper:neonOwnerUrl",
     "cloudflare:apiToken",
     "github:token",
-    "neon:api_key",
+    "neon:apiKey",
 ]
 
 
@@ -732,3 +740,27 @@ def test_a_neon_project_id_that_is_a_path_is_refused(cli: Any, project: Path) ->
     done = cli("validate", "dev")
     assert done.exit_code == 2
     assert "envkeeper:neon.existingProjectId: is not a Neon project id" in done.stderr
+
+
+def test_the_neon_key_by_its_old_name_is_refused_with_the_new_one(cli: Any, project: Path) -> None:
+    # The native beta read `neon:api_key`; the bridged provider reads `neon:apiKey` and
+    # would deploy as if no key were set. The value, a secret, is never repeated.
+    path = project / "Pulumi.dev.yaml"
+    text = path.read_text()
+    path.write_text(
+        text.replace(
+            "config:\n", "config:\n  neon:api_key:\n    secure: v1:CANARY-old-neon-key-7f3a\n", 1
+        )
+    )
+    before = path.read_bytes()
+
+    done = cli("validate", "dev")
+
+    assert done.exit_code == 2
+    assert done.stderr.splitlines() == [
+        f"{path}: neon:api_key: is no longer read (the provider reads neon:apiKey); set the "
+        "value again as neon:apiKey with `pulumi config set --secret neon:apiKey`, then "
+        "`pulumi config rm neon:api_key`"
+    ]
+    assert "CANARY" not in done.stdout + done.stderr
+    assert path.read_bytes() == before

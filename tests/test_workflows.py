@@ -322,6 +322,8 @@ def test_a_runner_installs_the_plugin_versions_the_locked_sdks_name(tmp_path: Pa
     wanted = []
     for name in ("random", "postgresql", "github", "cloudflare"):
         wanted.append(f"plugin install resource {name} {plugin(f'pulumi_{name}')[0]}")
+    # Neon's SDK names Pulumi's terraform-provider plugin, which runs kislerdm/neon.
+    wanted.append(f"plugin install resource terraform-provider {plugin('pulumi_neon')[0]}")
     assert calls.read_text().splitlines() == wanted
 
 
@@ -646,11 +648,14 @@ def test_the_readme_names_every_plugin_a_deploy_downloads_and_from_where() -> No
     rows = dict(
         (name, (version, source))
         for name, version, source in re.findall(
-            r"^\| (\w+) \| ([\w.-]+) \| (.+?) \|$", readme, re.M
+            r"^\| ([\w-]+) \| ([\w.-]+) \| (.+?) \|$", readme, re.M
         )
     )
-    for name in ("random", "postgresql", "github", "cloudflare", "neon"):
-        version, server = plugin(f"pulumi_{name}")  # as the program registers it
+    # Neon's SDK is a parameterized package: its plugin is terraform-provider.
+    for sdk, name in [(n, n) for n in ("random", "postgresql", "github", "cloudflare")] + [
+        ("neon", "terraform-provider")
+    ]:
+        version, server = plugin(f"pulumi_{sdk}")  # as the program registers it
         assert rows[name][0] == version, name
         source = rows[name][1]
         if server:  # not Pulumi's own: the README says whose release it is
