@@ -12,8 +12,10 @@ from components.cloudflare import DeployTokens, WorkerSecrets, WorkerSecretsArgs
 from components.github import GithubEnvironment, GithubEnvironmentArgs
 from components.login_sessions import OldSessionsEnded
 from components.neon import NeonDatabase, NeonDatabaseArgs
+from components.neon_restart import EndpointRestart
 from components.vendors import minted_vendor_secrets
 from envkeeper import catalog, generated, versioned
+from envkeeper import database as db
 from envkeeper import github as gh
 from envkeeper.catalog import ENVIRONMENT_TYPE, SLOTS, CatalogEntry
 from envkeeper.policy_facts import DEPLOY_PERMISSION_GROUPS, boundaries
@@ -131,9 +133,21 @@ class Environment(pulumi.ComponentResource):
         )
         # Once every new URL is delivered, no session opened with an old password is left,
         # and no session has re-keyed a login behind envkeeper's back.
-        OldSessionsEnded(
+        ended = OldSessionsEnded(
             "database-sessions", neon.sessions, after=[github, workers, *neon.roles], opts=child
         )
+        # Then, when asked (restartEndpoint moved; emergency moves it), the compute endpoint
+        # restarts: the end of every session held through Neon's pooler.
+        requested = settings.neon.restart_endpoint
+        if requested is not None and neon.endpoint is not None:
+            project_id, endpoint_id = neon.endpoint
+            EndpointRestart(
+                db.ENDPOINT_RESTART_RESOURCE,
+                project_id=project_id,
+                endpoint_id=endpoint_id,
+                requested=requested.isoformat(),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[ended]),
+            )
 
         # What the policy pack checks every resource of the stack against.
         self.register_outputs(

@@ -58,6 +58,8 @@ class NeonDatabase(pulumi.ComponentResource):
     # What ends each login's old sessions, once its new URL is delivered (Environment).
     sessions: list[LoginSessionsArgs]
     roles: list[bridged.Role]
+    # A created project's id and its default (read-write) compute endpoint's; None adopted.
+    endpoint: tuple[pulumi.Output[str], pulumi.Output[str]] | None
 
     def __init__(
         self, name: str, args: NeonDatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -65,6 +67,7 @@ class NeonDatabase(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self._child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
+        self.endpoint = None
         admin = self._admin(settings, args.owner_url, args.owner_rotated)
 
         sql = bridged.PostgresqlProvider(
@@ -295,6 +298,7 @@ class NeonDatabase(pulumi.ComponentResource):
             opts=self._child,
         )
         password = pulumi.Output.secret(reset.password)
+        self.endpoint = (project.id, project.default_endpoint_id)
         owner_url = pulumi.Output.all(
             project.database_user, password, project.database_host, project.database_name
         ).apply(lambda parts: db.connection_url(*parts))

@@ -18,23 +18,19 @@ never kept.
 
 from __future__ import annotations
 
-import os
-import time
 from typing import Any
-from urllib.parse import quote
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from components.admin_key import AdminKeyProvider
-from components.vendor_calls import RETRY, VendorError, httpx_answer, retried, tries_of
+from components.neon_calls import NeonCalls, part
+from components.vendor_calls import VendorError
 from envkeeper import resource_types
 from envkeeper.catalog import NEON_API_KEY, NEON_OWNER_PASSWORD
 
 TYPE = resource_types.NEON_OWNER_PASSWORD
-DEFAULT_NEON_URL = "https://console.neon.tech/api/v2"
 INPUTS = ("project_id", "branch_id", "role", "rotated")
-OPERATION_WAIT_S = 120.0  # Neon applies a password change to the compute in seconds
 
 
 class NeonOwnerError(VendorError):
@@ -42,11 +38,6 @@ class NeonOwnerError(VendorError):
 
 
 _RUNTIME: dict[str, str | None] = {}
-
-
-def neon_url() -> str:
-    """Neon's API; NEON_API_URL points it elsewhere."""
-    return os.environ.get("NEON_API_URL") or DEFAULT_NEON_URL
 
 
 class NeonOwnerPasswordProvider(AdminKeyProvider):
@@ -58,64 +49,25 @@ class NeonOwnerPasswordProvider(AdminKeyProvider):
     error = NeonOwnerError
 
     def _reset(self, props: dict[str, Any]) -> dict[str, Any]:
-        import httpx
-
         role = str(props["role"])
         where = f"{NEON_OWNER_PASSWORD}: resetting the password of {role}"
-        key = self.require_admin_key(where)
-        project = quote(str(props["project_id"]), safe="")
-        base = f"{neon_url()}/projects/{project}"
-        branch = quote(str(props["branch_id"]), safe="")
-        path = f"{base}/branches/{branch}/roles/{quote(role, safe='')}"
-        headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
-
-        def reset(_attempt: int) -> dict[str, Any]:
-            with httpx.Client(timeout=RETRY.timeout) as client:
-                answer = client.post(f"{path}/reset_password", headers=headers)
-                answer.raise_for_status()
-                return answer.json()
-
-        def finished(operation: str) -> None:
-            # Neon applies the new password with an operation; the old one works until then.
-            deadline = time.monotonic() + OPERATION_WAIT_S
-            while True:
-
-                def read(_attempt: int) -> str:
-                    with httpx.Client(timeout=RETRY.timeout) as client:
-                        answer = client.get(
-                            f"{base}/operations/{quote(operation, safe='')}", headers=headers
-                        )
-                        answer.raise_for_status()
-                        return str(answer.json()["operation"]["status"])
-
-                status = retried(read, httpx_answer)
-                if status == "finished":
-                    return
-                if status in ("failed", "error", "cancelled", "skipped"):
-                    raise NeonOwnerError(
-                        f"{where}: Neon's operation {operation} ended {status}; run pulumi up again"
-                    )
-                if time.monotonic() > deadline:
-                    raise NeonOwnerError(
-                        f"{where}: Neon's operation {operation} is still {status}; run pulumi "
-                        "up again once it has finished"
-                    )
-                time.sleep(1)
-
+        calls = NeonCalls(
+            self.require_admin_key(where),
+            where,
+            NeonOwnerError,
+            lambda answer, tries: self.refused(where, answer, tries),
+        )
+        project = str(props["project_id"])
+        body = calls.act(
+            f"/projects/{part(project)}/branches/{part(props['branch_id'])}/roles/{part(role)}"
+            "/reset_password",
+            project,
+        )
         try:
-            body = retried(reset, httpx_answer)
-            password = body["role"]["password"]
-            for operation in body.get("operations") or []:
-                if operation.get("status") != "finished":
-                    finished(str(operation["id"]))
-        except NeonOwnerError:
-            raise
-        except Exception as exc:
-            answer = httpx_answer(exc)
-            if answer is None:
-                raise NeonOwnerError(f"{where}: Neon's answer was not understood") from None
-            raise self.refused(where, answer, tries_of(exc)) from None
-        return {**{k: props[k] for k in INPUTS if k in props}, "password": str(password)}
+            password = str(body["role"]["password"])
+        except (KeyError, TypeError):
+            raise NeonOwnerError(f"{where}: Neon's answer was not understood") from None
+        return {**{k: props[k] for k in INPUTS if k in props}, "password": password}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         # Also on the first deploy: the password the project was made with has been in the

@@ -54,6 +54,9 @@ class Change:
     slot: str | None
     old: date
     new: date
+    # The config mapping the date is under: a keeper date's, or a setting's (the day
+    # emergency asks for a compute restart: envkeeper:neon.restartEndpoint).
+    under: str = "envkeeper:rotation"
 
 
 class _NotInPlace(Exception):
@@ -85,8 +88,8 @@ def _span(root: Any, change: Change) -> tuple[int, int, str]:
     """(start, end) offsets in the text of the scalar that holds `change`'s date, and the
     quote it is written with ("" when plain)."""
     node = _child(root, "config", "(top level)")
-    node = _child(node, ROTATION_KEY, "config")
-    where = ROTATION_KEY
+    node = _child(node, change.under, "config")
+    where = change.under
     node = _child(node, change.name, where)
     if change.slot is not None:
         node = _child(node, change.slot, f"{where}.{change.name}")
@@ -98,7 +101,7 @@ def _span(root: Any, change: Change) -> tuple[int, int, str]:
 
 def _date_key(change: Change) -> str:
     slot = f".{change.slot}" if change.slot else ""
-    return f"{ROTATION_KEY}.{change.name}{slot}"
+    return f"{change.under}.{change.name}{slot}"
 
 
 def _edited_text(text: str, changes: list[Change], origin: str) -> str:
@@ -147,7 +150,7 @@ def plan_edit(path: Path, changes: list[Change], stack: str, today: date) -> Edi
     after = _config_of(path, new_text, stack)
     expected = copy.deepcopy(before.values)
     for change in changes:
-        rotation = expected[ROTATION_KEY]
+        rotation = expected[change.under]
         if change.slot is None:
             rotation[change.name] = change.new.isoformat()
         else:

@@ -614,7 +614,8 @@ def emergency(
     today = utc_today()
     playbook = plan_emergency(stack, settings, secret or [], today)
     if playbook.changes and not dry_run:
-        apply_changes(stack_file(project_dir(), stack), playbook.changes, stack, today)
+        restart = [playbook.restart] if playbook.restart else []
+        apply_changes(stack_file(project_dir(), stack), [*playbook.changes, *restart], stack, today)
     print_playbook(config.origin, stack, settings, playbook, dry_run)
 
 

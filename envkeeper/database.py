@@ -61,6 +61,8 @@ def rename_refused(deployed: str, wanted: str) -> str | None:
 # provider that logs in with it: a new password updates the provider's configuration.
 OWNER_PASSWORD_RESOURCE = "owner-password"  # noqa: S105 (a resource name)
 SQL_PROVIDER = "sql"
+# What restarts a created project's compute endpoint when envkeeper:neon.restartEndpoint moves.
+ENDPOINT_RESTART_RESOURCE = "endpoint-restart"
 
 
 def password_resource(login: str) -> str:

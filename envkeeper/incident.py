@@ -126,6 +126,9 @@ class Playbook:
     # What a person does before the up, and once it has run.
     before_up: list[str] = field(default_factory=list)
     after_up: list[str] = field(default_factory=list)
+    # The day the created project's compute restart is asked for, moved to today: the up
+    # then restarts the endpoint after delivering every URL (components/neon_restart.py).
+    restart: Change | None = None
 
 
 def _later_free_day(current: date, today: date, taken: date) -> date | None:
@@ -160,13 +163,23 @@ def vendor_steps(entry: CatalogEntry, stack: str) -> list[str]:
 # which is then served by a connection the Workers open with the new password
 # (tests/test_pooled_sessions.py, on a real PgBouncer). Only a restart of the compute
 # endpoint, which runs the pooler, ends it.
-POOLED_SESSIONS_STEP = (
+RESTART_BY_HAND = (
     "End pooled sessions: after the up has delivered the new URLs, restart the branch's "
     "compute endpoint (Neon console: Branches, the branch, Computes, Restart; or the API: "
     "POST /projects/<project id>/endpoints/<endpoint id>/restart, the endpoint id being "
     "the host's first label without -pooler). Sessions opened with {names} through the "
     "pooled host survive the rotation until then; the restart drops every connection, the "
     "Workers' too, for a moment"
+)
+# A created project: the up restarts it when envkeeper:neon.restartEndpoint moves, which
+# emergency moves to today when the stack file names a day there.
+NEON_KEY, RESTART_KEY = "envkeeper:neon", "restartEndpoint"
+RESTART_NOT_ASKED = (
+    "End pooled sessions: sessions opened with {names} through the pooled host survive the "
+    "rotation until the compute endpoint restarts. Add `restartEndpoint: '<today>'` under "
+    "envkeeper:neon in the stack file and run `pulumi up` again: it restarts the endpoint "
+    "after delivering the URLs (every connection drops for a moment), and from then on "
+    "`emergency` moves that day itself"
 )
 
 # The holder of a leaked deploy token (Workers Scripts Write, Workers Routes Write) can
@@ -247,14 +260,23 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
         for n in POOLED_URLS
         if n in chosen and (n in in_place or any(c.name == n for c in changes))
     ]
+    restart = None
+    requested = settings.neon.restart_endpoint
+    if pooled and requested is not None and requested < today:
+        restart = Change(RESTART_KEY, None, requested, today, under=NEON_KEY)
+    after_up = []
+    if pooled and requested is None:
+        step = RESTART_BY_HAND if settings.neon.adopted else RESTART_NOT_ASKED
+        after_up = [step.format(names=" and ".join(pooled))]
     return Playbook(
+        restart=restart,
         changes=changes,
         vendor_steps=vendor,
         effects=effects,
         already_today=already,
         replace_in_place=in_place,
         before_up=_before_up(settings, changes, in_place),
-        after_up=[POOLED_SESSIONS_STEP.format(names=" and ".join(pooled))] if pooled else [],
+        after_up=after_up,
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
+from envkeeper import database as db
 from envkeeper.bump import Change
 from envkeeper.incident import Playbook, audit_checklist, changed_by
 from envkeeper.rotation import SecretStatus, State, dependents, standby_fate
@@ -196,6 +197,14 @@ def print_playbook(
                 "  Each slot keeps its role: the active one is dated today, the standby the "
                 "latest earlier day still free. No date moves back, so no Better Auth version "
                 "goes down."
+            )
+        if playbook.restart:
+            change = playbook.restart
+            say(f"  {change.under}.{change.name}: {change.old} -> {change.new}")
+            affected.add(db.ENDPOINT_RESTART_RESOURCE)
+            say(
+                "  After delivering every new URL, the up restarts the compute endpoint: every "
+                "session ends, pooled ones too (the Workers reconnect within a moment)."
             )
         say("  The next `pulumi up` replaces or updates: " + ", ".join(sorted(affected)))
         if dry_run:

@@ -36,6 +36,7 @@ RESEND_KEY = vendors.RESEND_KEY_TYPE
 STRIPE_ENDPOINT = vendors.STRIPE_ENDPOINT_TYPE
 LOGIN_SESSIONS = dynamic("LoginSessions")
 NEON_OWNER_PASSWORD = dynamic("NeonOwnerPassword")
+ENDPOINT_RESTART = dynamic("EndpointRestart")
 SLOT_SWITCH = dynamic("SlotSwitch")
 
 # The providers' resources it makes.
@@ -70,6 +71,7 @@ DECLARED: frozenset[str] = frozenset(
         WORKER_SECRET,
         LOGIN_SESSIONS,
         NEON_OWNER_PASSWORD,
+        ENDPOINT_RESTART,
         SLOT_SWITCH,
         ACCOUNT_TOKEN,
         GITHUB_ENVIRONMENT,

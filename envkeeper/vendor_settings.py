@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import date
 from typing import Any
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from envkeeper import ci
 from envkeeper.config_model import ConfigModel, hex32, project_of, unique
+from envkeeper.dates import iso_date
+from envkeeper.stackfile import undo_engine_dates
 from envkeeper.validation_messages import KeyedError
 
 _WORKER = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
@@ -139,9 +142,33 @@ class NeonSettings(ConfigModel):
         "then comes from secret config envkeeper:neonOwnerUrl",
     )
 
+    restart_endpoint: date | None = Field(
+        default=None,
+        description="a day: the next pulumi up after it moves restarts the project's compute "
+        "endpoint once the new URLs are delivered, ending every session, pooled ones too "
+        "(emergency sets it to today; a created project only)",
+    )
+
     @property
     def adopted(self) -> bool:
         return self.existing_project_id is not None
+
+    @field_validator("restart_endpoint", mode="before")
+    @classmethod
+    def _restart_day(cls, v: Any) -> date | None:
+        return None if v is None else iso_date(undo_engine_dates(v))
+
+    @model_validator(mode="after")
+    def _restart_needs_a_key(self) -> NeonSettings:
+        if self.adopted and self.restart_endpoint is not None:
+            raise KeyedError(
+                "neon.restartEndpoint",
+                "an adopted project holds no Neon API key to restart its endpoint with; "
+                "restart it in the Neon console (the branch > Computes > Restart) and remove "
+                "this line",
+                top=True,
+            )
+        return self
 
     @field_validator("existing_project_id")
     @classmethod

@@ -171,11 +171,12 @@ Edit = Callable[[Path], None]
 def adopted_text(text: str, project_id: str) -> str:
     """A shipped stack file's text, adopting Neon project `project_id` in the organization
     it names: dated by the owner URL instead of the API key, and no owner password of
-    envkeeper's to reset."""
+    envkeeper's to reset nor endpoint to restart (both need the API key)."""
     org = re.search(r"^    orgId: .*\n", text, re.M)
     assert org, "test setup: no orgId in the stack file"
     text = text[: org.end()] + f"    existingProjectId: {project_id}\n" + text[org.end() :]
     text = re.sub(r"^    NEON_OWNER_PASSWORD: .*\n", "", text, flags=re.M)
+    text = re.sub(r"^    # Moved by `emergency`.*\n    restartEndpoint: .*\n", "", text, flags=re.M)
     return re.sub(r"^    neon:apiKey: ", "    envkeeper:neonOwnerUrl: ", text, flags=re.M)
 
 

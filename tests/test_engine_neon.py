@@ -235,6 +235,13 @@ def test_up_creates_the_project_through_the_plugin_and_every_url_logs_in(
     with deployed.login(readonly) as conn:
         readonly_may_exactly(conn)
 
+    # The stack file names a restart day: once every URL was delivered and every login's
+    # old sessions ended, the up restarted the compute endpoint (pooled sessions end).
+    (restart,) = [c for c in deployed.neon.api.requests if c.path.endswith("/restart")]
+    assert restart.path == f"/projects/{project.id}/endpoints/{project.endpoints[0].id}/restart"
+    delivered = [c.seq for c in deployed.vendors.cloudflare.requests if c.method == "PUT"]
+    assert delivered and max(delivered) < restart.seq
+
     # The owner's password is in the state only encrypted, never in clear.
     state = deployed.ws.run("stack", "export").stdout
     for password in deployed.owner.passwords.values():
@@ -309,6 +316,17 @@ def test_the_owner_password_is_reset_at_neon_and_the_old_one_stops_working(
     assert owner.logs_in(role, new)
     assert not owner.logs_in(role, old)
     # The provider works with the new one: a login rotated next is made as usual.
+    assert deployed.preview() == {}
+
+
+def test_moving_the_restart_day_restarts_the_endpoint_and_nothing_else(deployed: Created) -> None:
+    path = deployed.ws.project / f"Pulumi.{STACK}.yaml"
+    text = path.read_text()
+    path.write_text(re.sub(r"restartEndpoint: '[\d-]+'", f"restartEndpoint: '{utc_today()}'", text))
+    assert deployed.preview() == {"endpoint-restart": "update"}
+    before = len(deployed.neon.api.restarts)
+    deployed.up()
+    assert len(deployed.neon.api.restarts) == before + 1
     assert deployed.preview() == {}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from envkeeper.rotation import minted_by, standby_dies
 from envkeeper.settings import Settings, SlotDates
 from envkeeper.versioned import version_of
 from tests.conftest import TODAY
-from tests.programs import changed_resources, load, pasted, run, set_rotation
+from tests.programs import adopt_in, changed_resources, load, pasted, run, set_rotation
+
+RESTART = "pulumi-python:dynamic/envkeeper:EndpointRestart"
 
 
 def test_dry_run_changes_no_file_and_shows_the_whole_playbook(cli: Any, project: Path) -> None:
@@ -360,18 +363,52 @@ def test_access_review_says_when_each_standby_dies_resends_included(cli: Any) ->
     assert "EXECUTE on all functions in app" in runtime["privileges"]
 
 
-def test_an_emergency_that_rotates_a_pooled_login_says_to_restart_the_compute_endpoint(
-    cli: Any,
+def test_an_emergency_that_rotates_a_pooled_login_has_the_up_restart_the_endpoint(
+    cli: Any, project: Path
 ) -> None:
     # Ending a login's backends leaves a session through the pooler working
-    # (tests/test_pooled_sessions.py): the playbook says what ends it, after the up.
-    step = "End pooled sessions: after the up has delivered the new URLs, restart"
-    whole = cli("emergency", "prod", "--dry-run").stdout
-    assert step in whole and "DATABASE_URL and DATABASE_URL_READONLY" in whole
-    readonly = cli("emergency", "prod", "--dry-run", "--secret", "DATABASE_URL_READONLY").stdout
-    assert step in readonly and "Sessions opened with DATABASE_URL_READONLY through" in readonly
+    # (tests/test_pooled_sessions.py); restarting the compute endpoint ends it. A created
+    # project's stack file names the day a restart was last asked for: emergency moves it to
+    # today, and the up restarts the endpoint after delivering the URLs.
+    said = "the up restarts the compute endpoint: every session ends, pooled ones too"
+    assert said in " ".join(cli("emergency", "prod", "--dry-run").stdout.split())
     direct = cli("emergency", "prod", "--dry-run", "--secret", "MIGRATION_DATABASE_URL").stdout
-    assert step not in direct  # the direct host: ending its backends ends its sessions
+    assert "restartEndpoint" not in direct  # the direct host: ending its backends ends them
+
+    done = cli("emergency", "prod", "--secret", "DATABASE_URL_READONLY")
+    assert done.exit_code == 0, done.output
+    assert load("prod", project)[1].neon.restart_endpoint == TODAY
+    restart = run("prod", project).one(RESTART, "endpoint-restart")
+    assert restart.inputs["requested"] == TODAY.isoformat()
+
+
+def test_without_a_restart_day_the_playbook_says_how_to_ask_for_one(
+    cli: Any, project: Path
+) -> None:
+    path = project / "Pulumi.prod.yaml"
+    path.write_text(re.sub(r"^    restartEndpoint: .*\n", "", path.read_text(), flags=re.M))
+    whole = cli("emergency", "prod", "--dry-run").stdout
+    assert "Add `restartEndpoint: '<today>'` under envkeeper:neon" in " ".join(whole.split())
+    # An adopted project: envkeeper holds no Neon API key, so a person restarts it.
+    adopt_in("prod", "ep-prod-123456")(project)
+    path.write_text(re.sub(r"^    restartEndpoint: .*\n", "", path.read_text(), flags=re.M))
+    adopted = " ".join(cli("emergency", "prod", "--dry-run").stdout.split())
+    assert "End pooled sessions: after the up has delivered the new URLs, restart" in adopted
+    assert "Sessions opened with DATABASE_URL and DATABASE_URL_READONLY through" in adopted
+
+
+def test_an_adopted_project_cannot_ask_envkeeper_for_a_restart(cli: Any, project: Path) -> None:
+    adopt_in("prod", "ep-prod-123456")(project)
+    path = project / "Pulumi.prod.yaml"
+    adopted = "    existingProjectId: ep-prod-123456\n"
+    path.write_text(
+        path.read_text().replace(adopted, adopted + "    restartEndpoint: '2026-11-02'\n")
+    )
+    done = cli("validate", "prod")
+    assert done.exit_code == 2
+    assert "envkeeper:neon.restartEndpoint: an adopted project holds no Neon API key" in (
+        done.stderr
+    )
 
 
 def test_an_emergency_that_rotates_the_deploy_token_says_to_redeploy_from_a_trusted_commit(

@@ -117,7 +117,7 @@ def test_the_password_is_used_only_once_neon_has_applied_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     slept: list[float] = []
-    monkeypatch.setattr("components.neon_owner.time.sleep", slept.append)
+    monkeypatch.setattr("components.neon_calls.time.sleep", slept.append)
     neon.slow_operations = 3
     provider.create(dict(props))
     reads = [c for c in neon.requests if c.method == "GET" and "/operations/" in c.path]

@@ -288,7 +288,7 @@ BROKEN.update(
         "adopted project keeps the API key's date": (
             "dev",
             lambda text: re.sub(
-                r"^    NEON_OWNER_PASSWORD: .*\n",
+                r"^    NEON_OWNER_PASSWORD: .*\n|^    restartEndpoint: .*\n",
                 "",
                 text.replace(
                     "    orgId: org-example-12345678\n", "    existingProjectId: ep-cool-123\n"
@@ -323,7 +323,7 @@ BROKEN.update(
         "an unclosed quote": (
             "dev",
             replace("domain: dev.mail.example.com", 'domain: "dev.mail.example.com'),
-            "line 27",
+            "line 29",
             "a quote opened on this line is never closed",
         ),
         "an empty secret set": (
