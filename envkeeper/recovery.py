@@ -69,6 +69,27 @@ def holders(backend: str, stack: str, project: str, cwd: Path) -> list[Holder]:
     return [holder] if holder else []
 
 
+# What the native pulumi-neon beta called a Neon project. The bridged provider's type is
+# another one: an `up` would create a second project beside the one the state holds.
+BETA_NEON_PROJECT = "neon:resource:Project"
+
+
+def refuse_the_beta_project(stack: str, deployment: dict[str, object]) -> None:
+    """Stop the deploy, before its `up`, when the state holds a project the beta made."""
+    resources = deployment.get("resources")
+    for resource in resources if isinstance(resources, list) else []:
+        if isinstance(resource, dict) and resource.get("type") == BETA_NEON_PROJECT:
+            urn = resource.get("urn")
+            raise UserError.one(
+                f"stack {stack}",
+                "",
+                f"the state holds a Neon project the pulumi-neon beta created ({urn}); this "
+                "version's up would create a second one. Adopt it first (neon.existingProjectId "
+                "and envkeeper:neonOwnerUrl), then `pulumi state unprotect` and `pulumi state "
+                "delete` that URN (README: Neon's provider); nothing was changed",
+            )
+
+
 def recover(stack: str, cwd: Path) -> list[str]:
     """Make `stack` ready for the next `up`; one line per thing done. A live update holding
     the stack stops it before anything changes."""
@@ -101,6 +122,7 @@ def recover(stack: str, cwd: Path) -> list[str]:
         lines.append(f"{stack}: no update was holding the stack")
     export = pulumi_cli.state(stack, cwd)
     deployment = export.get("deployment") or {}
+    refuse_the_beta_project(stack, deployment)
     creating = interrupted_creates(export)
     redone = [
         str((op.get("resource") or {}).get("urn", "")).rsplit("::", 1)[-1]

@@ -261,6 +261,22 @@ def test_recover_releases_the_stack_and_drops_interrupted_creates_saying_what_th
     assert "a dead run was creating deploy-b" in done.stdout
 
 
+def test_recover_stops_a_deploy_whose_state_holds_the_betas_neon_project(
+    project: Path, pulumi: FakePulumi
+) -> None:
+    # The bridged provider's project is another type: the up would make a second project.
+    urn = "urn:pulumi:prod::envkeeper::envkeeper:neon:Database$neon:resource:Project::project"
+    beta = {"deployment": {"resources": [{"type": "neon:resource:Project", "urn": urn}]}}
+    finished = {**in_progress(hours_ago=7), "result": "succeeded"}
+    pulumi.answer(states=[beta], history=[finished])
+    done = Cli(project)("recover", "prod")
+    assert done.exit_code == 2
+    (line,) = done.stderr.splitlines()
+    assert f"the state holds a Neon project the pulumi-neon beta created ({urn})" in line
+    assert "pulumi state delete" in line and "Traceback" not in done.output
+    assert ["refresh", "--clear-pending-creates"] not in [c[:2] for c in pulumi.calls()]
+
+
 def test_recover_on_a_healthy_stack_changes_nothing(project: Path, pulumi: FakePulumi) -> None:
     finished = {**in_progress(hours_ago=7), "result": "succeeded"}
     pulumi.answer(states=[state()], history=[finished])
