@@ -47,6 +47,8 @@ class _Admin:
     # A created project's owner URL, for what ends old sessions; an adopted project's
     # comes from secret config when that provider runs.
     owner_url: pulumi.Output[str] | None = None
+    # A created project's id and its default compute endpoint's (what a restart names).
+    endpoint: tuple[pulumi.Output[str], pulumi.Output[str]] | None = None
 
 
 class NeonDatabase(pulumi.ComponentResource):
@@ -67,8 +69,8 @@ class NeonDatabase(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self._child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
-        self.endpoint = None
         admin = self._admin(settings, args.owner_url, args.owner_rotated)
+        self.endpoint = admin.endpoint
 
         sql = bridged.PostgresqlProvider(
             db.SQL_PROVIDER,
@@ -298,7 +300,6 @@ class NeonDatabase(pulumi.ComponentResource):
             opts=self._child,
         )
         password = pulumi.Output.secret(reset.password)
-        self.endpoint = (project.id, project.default_endpoint_id)
         owner_url = pulumi.Output.all(
             project.database_user, password, project.database_host, project.database_name
         ).apply(lambda parts: db.connection_url(*parts))
@@ -310,6 +311,7 @@ class NeonDatabase(pulumi.ComponentResource):
             maintenance_db=project.database_name,
             port=db.DEFAULT_PORT,
             owner_url=pulumi.Output.secret(owner_url),
+            endpoint=(project.id, project.default_endpoint_id),
         )
 
 

@@ -23,13 +23,11 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from components.admin_key import AdminKeyProvider
-from components.neon_calls import NeonCalls, part
+from components.neon_calls import part
+from components.neon_key import NeonKeyProvider
 from components.vendor_calls import VendorError
-from envkeeper import resource_types
-from envkeeper.catalog import NEON_API_KEY, NEON_OWNER_PASSWORD
+from envkeeper.catalog import NEON_OWNER_PASSWORD
 
-TYPE = resource_types.NEON_OWNER_PASSWORD
 INPUTS = ("project_id", "branch_id", "role", "rotated")
 
 
@@ -40,25 +38,15 @@ class NeonOwnerError(VendorError):
 _RUNTIME: dict[str, str | None] = {}
 
 
-class NeonOwnerPasswordProvider(AdminKeyProvider):
-    config_key = NEON_API_KEY.key
-    env_var = "NEON_API_KEY"
+class NeonOwnerPasswordProvider(NeonKeyProvider):
     runtime = _RUNTIME
-    vendor = "Neon"
-    key_needs = "a Neon API key of the project's organization"
     error = NeonOwnerError
 
     def _reset(self, props: dict[str, Any]) -> dict[str, Any]:
         role = str(props["role"])
         where = f"{NEON_OWNER_PASSWORD}: resetting the password of {role}"
-        calls = NeonCalls(
-            self.require_admin_key(where),
-            where,
-            NeonOwnerError,
-            lambda answer, tries: self.refused(where, answer, tries),
-        )
         project = str(props["project_id"])
-        body = calls.act(
+        body = self.neon(where).act(
             f"/projects/{part(project)}/branches/{part(props['branch_id'])}/roles/{part(role)}"
             "/reset_password",
             project,

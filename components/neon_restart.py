@@ -21,10 +21,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from components.admin_key import AdminKeyProvider
-from components.neon_calls import NeonCalls, part
+from components.neon_calls import part
+from components.neon_key import NeonKeyProvider
 from components.vendor_calls import VendorError
-from envkeeper.catalog import NEON_API_KEY
 
 INPUTS = ("project_id", "endpoint_id", "requested")
 
@@ -36,25 +35,16 @@ class EndpointRestartError(VendorError):
 _RUNTIME: dict[str, str | None] = {}
 
 
-class EndpointRestartProvider(AdminKeyProvider):
-    config_key = NEON_API_KEY.key
-    env_var = "NEON_API_KEY"
+class EndpointRestartProvider(NeonKeyProvider):
     runtime = _RUNTIME
-    vendor = "Neon"
-    key_needs = "a Neon API key of the project's organization"
     error = EndpointRestartError
 
     def _restart(self, props: dict[str, Any]) -> dict[str, Any]:
         endpoint = str(props["endpoint_id"])
         where = f"envkeeper:neon.restartEndpoint: restarting compute endpoint {endpoint}"
-        calls = NeonCalls(
-            self.require_admin_key(where),
-            where,
-            EndpointRestartError,
-            lambda answer, tries: self.refused(where, answer, tries),
-        )
         project = str(props["project_id"])
-        calls.act(f"/projects/{part(project)}/endpoints/{part(endpoint)}/restart", project)
+        path = f"/projects/{part(project)}/endpoints/{part(endpoint)}/restart"
+        self.neon(where).act(path, project)
         return {k: props[k] for k in INPUTS if k in props}
 
     def create(self, props: dict[str, Any]) -> CreateResult:

@@ -8,11 +8,10 @@ Pulumi; every call is bounded and retried as components/vendor_calls.py says.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import quote
 
+from components.neon_calls import neon_url, part
 from components.vendor_calls import (
     RETRY,
     VendorError,
@@ -119,16 +118,12 @@ def cloudflare_reach(admin_token: str) -> tuple[list[str], list[str]]:
     return _explained(CLOUDFLARE, "listing the accounts and zones at Cloudflare", seen)
 
 
-DEFAULT_NEON_URL = "https://console.neon.tech/api/v2"
-
-
 def neon_sees_project(api_key: str, project_id: str) -> bool:
     """Whether this Neon API key reaches the project: Neon answers 404 (or 403) for one the
     key's organization does not hold. NEON_API_URL points it elsewhere, as the tests do."""
     import httpx
 
-    base = os.environ.get("NEON_API_URL") or DEFAULT_NEON_URL
-    url = f"{base}/projects/{quote(project_id, safe='')}"
+    url = f"{neon_url()}/projects/{part(project_id)}"
     headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
 
     def ask(_attempt: int) -> int:

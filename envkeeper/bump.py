@@ -56,7 +56,7 @@ class Change:
     new: date
     # The config mapping the date is under: a keeper date's, or a setting's (the day
     # emergency asks for a compute restart: envkeeper:neon.restartEndpoint).
-    under: str = "envkeeper:rotation"
+    under: str = ROTATION_KEY
 
 
 class _NotInPlace(Exception):
