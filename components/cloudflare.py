@@ -147,6 +147,7 @@ class WorkerSecrets(pulumi.ComponentResource):
                     text=args.secrets[secret],
                     environment=settings.environment.value,
                     writers=cf.secret_writers(settings),
+                    zones=tuple(settings.cloudflare.zones),
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.after, *before]),
             )

@@ -92,6 +92,11 @@ def _explained(vendor: str, where: str, call: Callable[[], T]) -> T:
         raise VendorError(refusal(where, NAMES[vendor], found, key_fix=fix, tries=tries)) from None
 
 
+def explained_at_cloudflare(where: str, call: Callable[[], T]) -> T:
+    """`call()` at Cloudflare, a refusal turned into one line saying `where`."""
+    return _explained(CLOUDFLARE, where, call)
+
+
 def listed(vendor: str, admin_key: str, account: str) -> list[Credential]:
     """Every credential of `vendor` that this admin key can see (`account`: Cloudflare's)."""
     where = f"listing the {WHAT[vendor]}s at {NAMES[vendor]}"

@@ -5,6 +5,11 @@ which would make this program own the Worker's code. This dynamic provider, buil
 official `cloudflare` SDK, puts one secret in place (the Worker never runs without it),
 updates it in place, and deletes it when the resource goes.
 
+After each put it records, in its `record` output, the ids of every version and deployment
+of its Worker and every route on the stack's zones (components/cloudflare_deployed.py):
+what this trusted deploy saw, so that the orphan check can name what a leaked deploy
+token's holder added later (envkeeper/worker_code.py).
+
 The API token is read when the provider runs, from the stack's `cloudflare:apiToken` or
 the CLOUDFLARE_API_TOKEN environment variable. It is never an attribute of the provider,
 so it is never serialized into the state with it. Every call goes through the shared
@@ -27,6 +32,7 @@ from pulumi.dynamic import (
 )
 
 from components.admin_key import AdminKeyProvider
+from components.cloudflare_deployed import record_of
 from components.vendor_calls import RETRY, VendorError, cloudflare_answer, cloudflare_client
 from envkeeper.catalog import CLOUDFLARE_API_TOKEN
 
@@ -35,6 +41,9 @@ IDENTITY = ("accountId", "scriptName", "name")
 # `writers`: the deploy tokens' keeper dates (envkeeper/cloudflare.py's secret_writers);
 # when they move, the secret is put again with its value unchanged.
 PROPERTIES = (*IDENTITY, "text", "environment", "writers")
+# Kept, never compared: the zones whose routes a put records, and that record. A stack that
+# gains a zone records it at its next put; no secret is put again for it.
+ZONES, RECORD = "zones", "record"
 TOKEN_CONFIG_KEY = CLOUDFLARE_API_TOKEN.key
 # Cloudflare's error code for a secret change while the Worker's latest version is not the
 # deployed one (a gradual deployment, or `wrangler versions upload` not yet deployed).
@@ -64,7 +73,8 @@ class WorkerSecretProvider(AdminKeyProvider):
         # Retry-After asks, within RETRY's bounds: putting the same value twice is harmless.
         return cloudflare_client(self.require_admin_key(_where(props)))
 
-    def _put(self, props: dict[str, Any]) -> None:
+    def _put(self, props: dict[str, Any]) -> dict[str, Any]:
+        """Put the secret, then record what is deployed: the outputs to keep."""
         client = self._client(props)
         try:
             client.workers.scripts.secrets.update(
@@ -74,16 +84,19 @@ class WorkerSecretProvider(AdminKeyProvider):
                 text=props["text"],
                 type="secret_text",
             )
+            # A failure here fails the step; the put is harmless to repeat on the next up.
+            record = record_of(
+                client, props["accountId"], props["scriptName"], list(props.get(ZONES) or [])
+            )
         except Exception as exc:
             raise self._explain(exc, props) from None
+        return {**_outs(props), RECORD: record}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        self._put(props)
-        return CreateResult(id_=secret_id(props), outs=_outs(props))
+        return CreateResult(id_=secret_id(props), outs=self._put(props))
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        self._put(_news)
-        return UpdateResult(outs=_outs(_news))
+        return UpdateResult(outs=self._put(_news))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         client = self._client(_props)
@@ -147,7 +160,7 @@ def secret_id(props: dict[str, Any]) -> str:
 
 
 def _outs(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: props[k] for k in PROPERTIES if k in props}
+    return {k: props[k] for k in (*PROPERTIES, ZONES, RECORD) if k in props}
 
 
 def _where(props: dict[str, Any]) -> str:
@@ -174,6 +187,7 @@ class WorkerSecretArgs:
     text: pulumi.Input[str]  # a secret Output
     environment: str
     writers: str = ""  # the deploy tokens' keeper dates: a new one puts the secret again
+    zones: tuple[str, ...] = ()  # the stack's zones, whose routes each put records
 
 
 class WorkerSecret(Resource, module="envkeeper", name="WorkerSecret"):
@@ -189,6 +203,8 @@ class WorkerSecret(Resource, module="envkeeper", name="WorkerSecret"):
             "text": pulumi.Output.secret(args.text),
             "environment": args.environment,
             "writers": args.writers,
+            ZONES: list(args.zones),
+            RECORD: None,  # an output: what the put saw deployed
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["text"])
         super().__init__(

@@ -181,7 +181,8 @@ CLOUDFLARE_API_TOKEN = ProviderToken(
     "cloudflare:apiToken",
     "Cloudflare API token that manages tokens and Workers",
     "Cloudflare dashboard > Manage Account > Account API Tokens: roll the token that "
-    "manages this environment (Account API Tokens Write, Workers Scripts Write)",
+    "manages this environment (Account API Tokens Write, Workers Scripts Write, Workers "
+    "Routes Read on its zones)",
 )
 
 # The credentials the providers themselves use. They are never delivered anywhere.

@@ -36,6 +36,7 @@ from envkeeper.stackfile import (
     stack_file,
     stack_names,
 )
+from envkeeper.terminal import say
 
 app = typer.Typer(
     name="envkeeper",
@@ -597,8 +598,19 @@ def emergency(
     ] = None,
     dry_run: Annotated[bool, dry_run_option("Show the playbook; change no file.")] = False,
     stack_option: Annotated[str | None, old_stack_option("The stack whose secrets leaked")] = None,
+    ask_vendors: Annotated[
+        bool,
+        typer.Option(
+            "--vendors",
+            help="Also ask Cloudflare for the versions, deployments and routes on the stack's "
+            "Workers and zones that none of its deploys recorded (needs pulumi logged in "
+            "to the stack).",
+            metavar="",
+        ),
+    ] = False,
 ) -> None:
     """Incident playbook: rotate every managed credential now (both slots), then the rest."""
+    from envkeeper import worker_code
     from envkeeper.bump import apply_changes
     from envkeeper.incident import plan_emergency
     from envkeeper.reports import print_playbook
@@ -613,10 +625,26 @@ def emergency(
     config, settings = load_stack(stack)
     today = utc_today()
     playbook = plan_emergency(stack, settings, secret or [], today)
+    # Asked before any file is written: a refusal there changes nothing.
+    code = _unrecorded_or_exit(stack, settings) if ask_vendors else None
     if playbook.changes and not dry_run:
         restart = [playbook.restart] if playbook.restart else []
         apply_changes(stack_file(project_dir(), stack), [*playbook.changes, *restart], stack, today)
     print_playbook(config.origin, stack, settings, playbook, dry_run)
+    if code is not None:
+        say("\n" + worker_code.as_text(stack, *code).rstrip("\n"))
+
+
+def _unrecorded_or_exit(stack: str, settings: Settings) -> tuple[list[Any], list[str]]:
+    """The Worker code no deploy of `stack` recorded; a refusal is one line and exit 2."""
+    from components.vendor_calls import VendorError
+    from envkeeper import orphan_check
+
+    try:
+        return orphan_check.unrecorded_for(stack, settings, project_dir())
+    except VendorError as exc:
+        print(exc, file=sys.stderr)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -714,7 +742,10 @@ def access_review(
     stack = chosen_stack(stack, stack_option, "access-review")
     output = chosen_format(format_name, ReviewFormat)
     config, settings = load_stack(stack)
-    found, extra = _orphans_or_exit(stack, config, settings) if ask_vendors else (None, None)
+    found, extra = None, None
+    if ask_vendors:
+        found, lookup = _orphans_or_exit(stack, config, settings)
+        extra = lookup.unmanaged
     record = review(stack, settings, utc_today(), found, extra)
     print(
         json.dumps(record.as_json(), indent=2)
@@ -725,10 +756,10 @@ def access_review(
 
 def _orphans_or_exit(
     stack: str, config: StackConfig, settings: Settings, delete: bool = False
-) -> tuple[list[Any], list[Any]]:
-    """The orphans of `stack` (deleted first, with `delete`) and what its GitHub
-    environments hold that envkeeper did not put there; a vendor's refusal is one line and
-    exit 2: the check could not be made."""
+) -> tuple[list[Any], Any]:
+    """The orphans of `stack` (deleted first, with `delete`) and the whole lookup (what its
+    GitHub environments hold that envkeeper did not put there, the Worker code no deploy
+    recorded); a vendor's refusal is one line and exit 2: the check could not be made."""
     from components.vendor_calls import VendorError
     from envkeeper import orphan_check
 
@@ -739,7 +770,7 @@ def _orphans_or_exit(
     except VendorError as exc:
         print(exc, file=sys.stderr)
         raise typer.Exit(2) from None
-    return found, lookup.unmanaged
+    return found, lookup
 
 
 class OrphanFormat(StrEnum):
@@ -763,17 +794,30 @@ def orphans_command(
         str, format_option(OrphanFormat, "markdown for a job summary")
     ] = OrphanFormat.TEXT.value,
 ) -> None:
-    """Credentials the vendors hold under this stack's names that its state does not."""
+    """Credentials the vendors hold under this stack's names that its state does not, and
+    Worker code on its Workers and zones that none of its deploys recorded."""
+    import json
+
+    from envkeeper import worker_code
     from envkeeper.orphans import as_json, as_markdown, as_text
 
     output = chosen_format(format_name, OrphanFormat)
     stack = named_stack(stack)
     config, settings = load_stack(stack)
-    found, extra = _orphans_or_exit(stack, config, settings, delete)
-    render = {OrphanFormat.TEXT: as_text, OrphanFormat.MARKDOWN: as_markdown}.get(output, as_json)
-    print(render(stack, found, delete, extra), end="" if output is not OrphanFormat.JSON else "\n")
-    # An unmanaged GitHub entry is never deleted here: it fails the run, deploy's included.
-    if (found and not delete) or extra:
+    found, lookup = _orphans_or_exit(stack, config, settings, delete)
+    extra, code, not_yet = lookup.unmanaged, lookup.code, lookup.not_yet
+    if output is OrphanFormat.JSON:
+        data = json.loads(as_json(stack, found, delete, extra))
+        print(json.dumps({**data, **worker_code.as_json(code, not_yet)}, indent=2))
+    elif output is OrphanFormat.MARKDOWN:
+        print(as_markdown(stack, found, delete, extra), end="")
+        print(worker_code.as_markdown(stack, code, not_yet), end="")
+    else:
+        print(as_text(stack, found, delete, extra), end="")
+        print(worker_code.as_text(stack, code, not_yet), end="")
+    # An unmanaged GitHub entry or unrecorded Worker code is never deleted here: it fails a
+    # check, and is reported (not failed) right after a deploy, whose puts record anew.
+    if (found and not delete) or extra or (code and not delete):
         raise typer.Exit(1)
 
 

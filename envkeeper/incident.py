@@ -188,8 +188,9 @@ TRUSTED_REDEPLOY_STEP = (
     "Before the up: redeploy {workers} from a trusted commit of main (the app's own deploy), "
     "so the secrets the up puts go into your code, not code the leaked token deployed; "
     "then, in the Cloudflare dashboard (each Worker's Deployments and versions, and the "
-    "Workers Routes of {zones}), delete every version, deployment and route nobody on the "
-    "team made.{again}"
+    "Workers Routes of {zones}), delete every deployment and route nobody on the "
+    "team made (`envkeeper emergency {stack} --vendors` or `envkeeper orphans {stack}` "
+    "lists, by id, every one no deploy of this stack recorded).{again}"
 )
 # Said only when the up moves a deploy token's date, which is what makes it put every
 # Worker secret again (envkeeper/cloudflare.py's secret_writers); a token re-minted in
@@ -275,13 +276,13 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
         effects=effects,
         already_today=already,
         replace_in_place=in_place,
-        before_up=_before_up(settings, changes, in_place),
+        before_up=_before_up(stack, settings, changes, in_place),
         after_up=after_up,
     )
 
 
 def _before_up(
-    settings: Settings, changes: list[Change], in_place: dict[str, list[str]]
+    stack: str, settings: Settings, changes: list[Change], in_place: dict[str, list[str]]
 ) -> list[str]:
     deploy_token = "CLOUDFLARE_API_TOKEN"  # noqa: S105 (a catalog name)
     moved = any(c.name == deploy_token for c in changes)
@@ -290,6 +291,7 @@ def _before_up(
     zones = settings.cloudflare.zones
     return [
         TRUSTED_REDEPLOY_STEP.format(
+            stack=stack,
             workers=", ".join(settings.cloudflare.workers),
             zones=("the zones " + ", ".join(zones)) if zones else "the account's zones",
             again=PUT_AGAIN if moved else PUT_BY_HAND,

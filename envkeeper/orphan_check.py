@@ -8,7 +8,10 @@ SDKs load only here, when the command runs.
 
 It also lists, with the stack's `github:token`, the variables and secrets of the GitHub
 environments the stack writes into that envkeeper did not put there
-(envkeeper/github_inventory.py): reported, never deleted.
+(envkeeper/github_inventory.py): reported, never deleted. And the versions, deployments and
+routes on the stack's Workers and zones that none of its deploys recorded
+(envkeeper/worker_code.py): reported, never deleted (only a person can tell the team's code
+from an attacker's).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from envkeeper import catalog, pulumi_cli
 from envkeeper.catalog import CLOUDFLARE_API_TOKEN
@@ -35,6 +39,7 @@ from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.settings import Settings
 from envkeeper.vendors.resend import RESEND as RESEND_VENDOR
 from envkeeper.vendors.stripe import STRIPE as STRIPE_VENDOR
+from envkeeper.worker_code import Deployed, recorded, unrecorded
 
 GITHUB_TOKEN_KEY = "github:token"  # noqa: S105 (a config key's name)
 
@@ -54,6 +59,8 @@ class Lookup:
     found: list[Credential]
     interrupted: list[str]  # what a killed `up` was creating, by Pulumi name
     unmanaged: list[Unmanaged] = field(default_factory=list)
+    code: list[Deployed] = field(default_factory=list)  # on its Workers, no deploy recorded
+    not_yet: list[str] = field(default_factory=list)  # Workers no put has recorded yet
 
 
 def stack_key(stack: str, config_key: str, env_var: str, cwd: Path, need: str) -> str:
@@ -88,7 +95,35 @@ def look(stack: str, settings: Settings, cwd: Path, github_base_url: str | None 
     at_vendors = [c for vendor, key in keys.items() for c in listed(vendor, key, account)]
     found = orphans(settings, at_vendors, known_ids(export))
     extra = unmanaged_in_github(stack, settings, cwd, github_base_url)
-    return Lookup(stack, account, keys, found, interrupted_creates(export), extra)
+    code, not_yet = unrecorded_code(settings, keys[CLOUDFLARE], export)
+    return Lookup(stack, account, keys, found, interrupted_creates(export), extra, code, not_yet)
+
+
+def unrecorded_code(
+    settings: Settings, token: str, export: dict[str, Any]
+) -> tuple[list[Deployed], list[str]]:
+    """The versions, deployments and routes on the stack's Workers and zones that none of
+    its deploys recorded, and the Workers no put has recorded yet."""
+    from components.cloudflare_deployed import worker_listed, zone_routes
+    from components.vendor_calls import cloudflare_client
+    from components.vendor_credentials import explained_at_cloudflare
+
+    cf = settings.cloudflare
+
+    def listed() -> list[Deployed]:
+        client = cloudflare_client(token)
+        found = [d for w in cf.workers for d in worker_listed(client, cf.account_id, w)]
+        return found + [d for zone in cf.zones for d in zone_routes(client, zone)]
+
+    where = "listing the Workers' versions and deployments and the zones' routes"
+    found = explained_at_cloudflare(where, listed)
+    return unrecorded(found, recorded(export), cf.workers, cf.zones)
+
+
+def unrecorded_for(stack: str, settings: Settings, cwd: Path) -> tuple[list[Deployed], list[str]]:
+    """unrecorded_code, reading the state and the stack's admin token itself."""
+    export = pulumi_cli.state(stack, cwd)
+    return unrecorded_code(settings, admin_key(stack, CLOUDFLARE, cwd), export)
 
 
 def reaches_no_other_stack(stack: str, settings: Settings, keys: dict[str, str], cwd: Path) -> None:

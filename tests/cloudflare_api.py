@@ -1,6 +1,11 @@
 """A local stand-in for the Cloudflare API (v4), as envkeeper reaches it: Worker secrets
 (the `cloudflare` SDK in envkeeper's dynamic provider), account API tokens and the
-permission-group lookup (the Cloudflare provider plugin).
+permission-group lookup (the Cloudflare provider plugin), and what is deployed: each
+Worker's versions and deployments and each zone's Worker routes.
+
+A secret put makes a new version of the Worker (its code unchanged) and deploys it at 100%,
+as Cloudflare does; `upload`, `deploy` and `add_route` are what someone else holding a
+deploy token does (the app's own deploy, or an attacker).
 
 It answers as Cloudflare does: the `{success, errors, messages, result}` envelope, its
 error codes (10007 no such Worker, 10215 the latest version not deployed, 10000 bad
@@ -11,6 +16,8 @@ as compact JSON. Every request is recorded (tests/standin.py).
 from __future__ import annotations
 
 import re
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -31,6 +38,14 @@ PERMISSION_GROUPS = (
 WORKER_NOT_FOUND = 10007
 GRADUAL_DEPLOYMENT = 10215
 STAMP = "2026-11-30T09:00:00Z"
+
+
+@dataclass
+class Deployed:
+    """One Worker's versions and deployments, newest first, as Cloudflare lists them."""
+
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
 
 
 class CloudflareApi(StandIn):
@@ -54,6 +69,52 @@ class CloudflareApi(StandIn):
         self.other_accounts: list[str] = []
         self.zones: dict[str, str] = {}
         self._serial = 0
+        self.deployed: dict[str, Deployed] = {w: Deployed() for w in self.workers}
+        self.worker_routes: dict[str, list[dict[str, Any]]] = {}  # zone id -> its Worker routes
+        # Zones whose routes the admin token may not read (no Workers Routes Read there).
+        self.unreadable_zones: set[str] = set()
+        self._stamps = 0
+
+    # -- what a deploy token's holder does (tests only) ---------------------------------
+
+    def _stamp(self) -> str:
+        # Distinct, increasing times: one second apart from the suite's pinned day on.
+        self._stamps += 1
+        return f"2026-11-30T09:{self._stamps // 60:02d}:{self._stamps % 60:02d}.000000Z"
+
+    def upload(self, worker: str, source: str = "wrangler", triggered_by: str = "upload") -> str:
+        """A new version of the Worker (`wrangler versions upload`); its id."""
+        deployed = self.deployed.setdefault(worker, Deployed())
+        version_id = str(uuid.uuid4())
+        deployed.versions.insert(0, {
+            "id": version_id,
+            "number": len(deployed.versions) + 1,
+            "metadata": {"created_on": self._stamp(), "modified_on": self._stamp(),
+                         "source": source, "author_email": "deploy@example.com",
+                         "hasPreview": True},
+            "annotations": {"workers/triggered_by": triggered_by},
+        })  # fmt: skip
+        return version_id
+
+    def deploy(self, worker: str, version_id: str, triggered_by: str = "deployment") -> str:
+        """Deploy that version to 100% (`wrangler versions deploy`); the deployment's id."""
+        deployment_id = str(uuid.uuid4())
+        self.deployed.setdefault(worker, Deployed()).deployments.insert(0, {
+            "id": deployment_id,
+            "created_on": self._stamp(),
+            "source": "wrangler",
+            "strategy": "percentage",
+            "author_email": "deploy@example.com",
+            "annotations": {"workers/triggered_by": triggered_by},
+            "versions": [{"version_id": version_id, "percentage": 100.0}],
+        })  # fmt: skip
+        return deployment_id
+
+    def add_route(self, zone: str, pattern: str, script: str) -> str:
+        route_id = uuid.uuid4().hex
+        self.worker_routes.setdefault(zone, []).append({"id": route_id, "pattern": pattern,
+                                                 "script": script})  # fmt: skip
+        return route_id
 
     def token_values(self) -> dict[str, str]:
         """Token id -> the value Cloudflare handed out when it was created (tests only)."""
@@ -82,6 +143,9 @@ class CloudflareApi(StandIn):
         return [
             (f"{account}/workers/scripts/([^/]+)/secrets", self._secrets),
             (f"{account}/workers/scripts/([^/]+)/secrets/([^/]+)", self._secret),
+            (f"{account}/workers/scripts/([^/]+)/versions", self._versions),
+            (f"{account}/workers/scripts/([^/]+)/deployments", self._deployments),
+            ("/zones/([0-9a-f]{32})/workers/routes", self._routes),
             (f"{account}/tokens/permission_groups", self._permission_groups),
             (f"{account}/tokens", self._new_token),
             (f"{account}/tokens/([0-9a-f]{{32}})", self._token),
@@ -128,6 +192,9 @@ class CloudflareApi(StandIn):
                     "latest version before editing secrets.",
                 )
             self.secrets[(worker, body["name"])] = body["text"]
+            # A new version with the same code and the new secret, deployed at 100%.
+            made = self.upload(worker, source="api", triggered_by="secret")
+            self.deploy(worker, made, triggered_by="secret")
             return _ok({"name": body["name"], "type": "secret_text"})
         listed = [{"name": n, "type": "secret_text"} for (w, n) in self.secrets if w == worker]
         return _ok(listed)
@@ -142,6 +209,31 @@ class CloudflareApi(StandIn):
             del self.secrets[(worker, name)]
             return _ok(None)
         return _ok({"name": name, "type": "secret_text"})
+
+    def _versions(self, request: Request, _body: Any, worker: str) -> Response:
+        problem = self._worker_problem(worker)
+        if problem:
+            return problem
+        # Versions come as `result.items`, a page at a time (an empty page ends the list).
+        items = self.deployed.setdefault(worker, Deployed()).versions
+        page = int(request.args.get("page", "1"))
+        per_page = int(request.args.get("per_page", "10"))
+        listed = items[(page - 1) * per_page : page * per_page]
+        info = {"page": page, "per_page": per_page, "count": len(listed),
+                "total_count": len(items)}  # fmt: skip
+        return _ok({"items": listed}, result_info=info)
+
+    def _deployments(self, _request: Request, _body: Any, worker: str) -> Response:
+        problem = self._worker_problem(worker)
+        if problem:
+            return problem
+        # The newest deployment first: the one serving traffic.
+        return _ok({"deployments": self.deployed.setdefault(worker, Deployed()).deployments})
+
+    def _routes(self, _request: Request, _body: Any, zone: str) -> Response:
+        if zone in self.unreadable_zones:
+            return _failure(403, 10000, "Authentication error")
+        return _ok(self.worker_routes.get(zone, []))
 
     def _permission_groups(self, request: Request, _body: Any) -> Response:
         query = parse_qs(request.query_string.decode())

@@ -27,6 +27,7 @@ API, WEBHOOKS = "example-api", "example-webhooks"
 OWNER, REPOSITORY, ENVIRONMENT = "example-org", "example-app", "production"
 TEAM_ID = 4242
 DOMAIN = "mail.example.com"
+ZONE = "4d3c2b1a09f8e7d6c5b4a39281706f5e"  # production's zone, as its stack file names it
 # The Cloudflare provider checks a token's shape (40 letters, digits, - or _) before use.
 CF_TOKEN = "CANARY-engine-cf-admin-token-5e1d".ljust(40, "0")
 GITHUB_TOKEN = "CANARY-engine-github-token-5e1d"

@@ -52,6 +52,7 @@ from tests.engine_stack import (
     STACK,
     TEAM_ID,
     WEBHOOKS,
+    ZONE,
     Vendors,
     neon_like_database,
     prepared_workspace,
@@ -489,6 +490,48 @@ def test_after_the_deploy_token_rotates_every_worker_secret_is_put_again(
     for target in tampered:
         assert cloudflare.secrets[target] == original[target], target
     assert deployment.preview() == {}
+
+
+def test_the_attackers_worker_code_is_named_by_the_drift_check_and_the_emergency(
+    deployment: Deployment,
+) -> None:
+    # Written from the attacker's side: with a leaked deploy token (Workers Scripts Write,
+    # Workers Routes Write) they upload and deploy code of their own on the API Worker, and
+    # route the zone's login path to it. The Worker secret puts of the last up recorded
+    # every version, deployment and route they saw; what came after is named, by id.
+    cloudflare, ws = deployment.vendors.cloudflare, deployment.ws
+    deployment.up()
+    clean = ws.envkeeper("orphans", STACK, "--format", "json")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert json.loads(clean.stdout)["unrecorded"] == []
+    assert json.loads(clean.stdout)["not_yet_recorded"] == []
+
+    version = cloudflare.upload(API, source="api")
+    evil = [version, cloudflare.deploy(API, version),
+            cloudflare.add_route(ZONE, "example.com/login*", API)]  # fmt: skip
+
+    # The daily drift job's check, as it runs it.
+    drift = ws.envkeeper("orphans", STACK, "--format", "markdown")
+    assert drift.returncode == 1, drift.stdout + drift.stderr
+    assert all(f"`{i}`" in drift.stdout for i in evil)
+    # The incident playbook, asked to look (a dry run: the dates stay as they are).
+    playbook = ws.envkeeper("emergency", STACK, "--vendors", "--dry-run")
+    assert playbook.returncode == 0, playbook.stdout + playbook.stderr
+    flat = " ".join(playbook.stdout.split())
+    assert all(i in flat for i in evil)
+    assert "CANARY" not in drift.stdout + playbook.stdout
+
+    # The playbook's steps: redeploy from a trusted commit, delete the route nobody made;
+    # then the up puts every secret again and records what is there now.
+    cloudflare.deploy(API, cloudflare.upload(API))
+    cloudflare.worker_routes[ZONE] = [
+        r for r in cloudflare.worker_routes[ZONE] if r["id"] != evil[2]
+    ]
+    assert deployment.cli("emergency", STACK, "--secret", "CLOUDFLARE_API_TOKEN").exit_code == 0
+    deployment.up()
+    after = ws.envkeeper("orphans", STACK, "--format", "json")
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert json.loads(after.stdout)["unrecorded"] == []
 
 
 @pytest.mark.parametrize(

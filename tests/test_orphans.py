@@ -19,12 +19,17 @@ import pytest
 from envkeeper import vendors
 from envkeeper.github import secret_names, variables
 from envkeeper.orphans import STATE_TYPES
+from envkeeper.resource_types import WORKER_SECRET
+from tests.cloudflare_api import CloudflareApi
 from tests.conftest import Cli
 from tests.engine_stack import (
+    API,
     CF_TOKEN,
     GITHUB_TOKEN,
     RESEND_ADMIN,
     STRIPE_ADMIN,
+    WEBHOOKS,
+    ZONE,
     Vendors,
     running_vendors,
 )
@@ -746,3 +751,127 @@ def test_production_checks_the_workflows_environments_too(
     assert ("preview", "variable", "PULUMI_ORG") in found
     assert ("rotation", "secret", "EXTRA") in found
     assert not {f for f in found if f[0] == "rotation" and f[2].startswith("ROTATION_APP_")}
+
+
+# --- Worker code no deploy of the stack recorded ----------------------------------------------
+# Written from the attacker's side: with a leaked deploy token they upload and deploy code of
+# their own on production's API Worker and route a path of the zone to it. The team's own
+# versions, deployments and route were recorded by the last put of each Worker's secrets.
+
+
+def recorded_by_a_put(cf: CloudflareApi, worker: str) -> dict[str, Any]:
+    """What a put of one of `worker`'s secrets keeps in the state (components/worker_secret)."""
+    return {
+        "worker": worker,
+        "versions": [v["id"] for v in cf.deployed[worker].versions],
+        "deployments": [d["id"] for d in cf.deployed[worker].deployments],
+        "routes": {zone: [r["id"] for r in routes] for zone, routes in cf.worker_routes.items()},
+    }
+
+
+def worker_secret(worker: str, record: dict[str, Any] | None) -> dict[str, Any]:
+    return {"type": WORKER_SECRET, "id": f"{worker}/DATABASE_URL", "urn": f"u::{worker}",
+            "outputs": {"scriptName": worker, "record": record}}  # fmt: skip
+
+
+def attacked(v: Vendors, project: Path) -> tuple[Any, dict[str, str]]:
+    """The team's deploys recorded, then the attacker's; the state and the attacker's ids."""
+    cf = v.cloudflare
+    cf.deploy(API, cf.upload(API))
+    cf.deploy(WEBHOOKS, cf.upload(WEBHOOKS))
+    cf.add_route(ZONE, "api.example.com/*", API)
+    # The last up's puts: a new version and deployment each, recorded with what was there.
+    cf.deploy(API, cf.upload(API, "api", "secret"), "secret")
+    cf.deploy(WEBHOOKS, cf.upload(WEBHOOKS, "api", "secret"), "secret")
+    secrets = [worker_secret(w, recorded_by_a_put(cf, w)) for w in (API, WEBHOOKS)]
+    export = held(seed(v, project))
+    export["deployment"]["resources"] += secrets
+    version = cf.upload(API, source="api")
+    evil = {"version": version, "deployment": cf.deploy(API, version),
+            "route": cf.add_route(ZONE, "example.com/login*", API)}  # fmt: skip
+    return export, evil
+
+
+def test_worker_code_no_deploy_recorded_is_named_by_id_and_fails_the_check(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    export, evil = attacked(stand_ins, project)
+    pulumi.answer(states=[export], config=KEYS)
+    cli = Cli(project)
+
+    text = cli("orphans", "prod")
+    markdown = cli("orphans", "prod", "--format", "markdown")
+    data = json.loads(cli("orphans", "prod", "--format", "json").stdout)
+
+    assert text.exit_code == markdown.exit_code == 1, text.output
+    assert {(d["kind"], d["where"], d["id"]) for d in data["unrecorded"]} == {
+        ("version", API, evil["version"]),
+        ("deployment", API, evil["deployment"]),
+        ("route", ZONE, evil["route"]),
+    }
+    assert data["not_yet_recorded"] == []
+    recorded = {i for w in (API, WEBHOOKS) for v in stand_ins.cloudflare.deployed[w].versions
+                for i in [v["id"]] if i != evil["version"]}  # fmt: skip
+    for output in (text.stdout, markdown.stdout):
+        assert all(i in output for i in evil.values())
+        assert not any(i in output for i in recorded)
+        assert "example.com/login" not in output  # ids, never what a route matches
+        assert "envkeeper emergency prod" in output
+    assert f"| version | `{API}` | `{evil['version']}` |" in markdown.stdout
+    # Only read: nothing was changed at Cloudflare by the check.
+    assert not [c for c in stand_ins.cloudflare.requests if c.changes_something]
+
+
+def test_right_after_a_deploy_unrecorded_code_is_reported_without_failing_it(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    export, evil = attacked(stand_ins, project)
+    pulumi.answer(states=[export, export], config=KEYS)
+
+    done = Cli(project)("orphans", "prod", "--delete")
+
+    assert done.exit_code == 0, done.output
+    assert evil["version"] in done.stdout
+    assert evil["version"] in {v["id"] for v in stand_ins.cloudflare.deployed[API].versions}
+
+
+def test_a_worker_no_put_recorded_yet_is_named_instead_of_listing_its_history(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    export, evil = attacked(stand_ins, project)
+    old = [r for r in export["deployment"]["resources"] if r["type"] == WORKER_SECRET]
+    old[1]["outputs"].pop("record")  # webhooks' secrets were put before records were kept
+    before = stand_ins.cloudflare.upload(WEBHOOKS)
+    pulumi.answer(states=[export], config=KEYS)
+
+    data = json.loads(Cli(project)("orphans", "prod", "--format", "json").stdout)
+
+    assert data["not_yet_recorded"] == [WEBHOOKS]
+    assert before not in {d["id"] for d in data["unrecorded"]}
+    assert evil["version"] in {d["id"] for d in data["unrecorded"]}
+
+
+def test_emergency_with_vendors_names_the_attackers_code_before_changing_a_file(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    export, evil = attacked(stand_ins, project)
+    pulumi.answer(states=[export, export], config=KEYS)
+    stack_file = project / "Pulumi.prod.yaml"
+    before = stack_file.read_text()
+    cli = Cli(project)
+
+    # The token may not read the zone's routes: one line, exit 2, no date moved.
+    stand_ins.cloudflare.unreadable_zones.add(ZONE)
+    refused = cli("emergency", "prod", "--vendors")
+    assert refused.exit_code == 2, refused.output
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Cloudflare" in refused.stderr
+    assert stack_file.read_text() == before
+
+    stand_ins.cloudflare.unreadable_zones.clear()
+    done = cli("emergency", "prod", "--vendors")
+    assert done.exit_code == 0, done.output
+    assert stack_file.read_text() != before
+    flat = " ".join(done.stdout.split())
+    assert all(i in flat for i in evil.values())
+    assert "no deploy of this stack recorded" in flat
+    assert "CANARY" not in done.output

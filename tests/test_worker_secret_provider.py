@@ -60,14 +60,25 @@ def made(cloudflare: CloudflareApi) -> list[tuple[str, str]]:
     return [(c.method, c.path) for c in cloudflare.requests]
 
 
+def changed(cloudflare: CloudflareApi) -> list[tuple[str, str]]:
+    """The requests that change something (a put's record only reads)."""
+    return [(c.method, c.path) for c in cloudflare.requests if c.changes_something]
+
+
+def kept(outs: dict[str, Any]) -> dict[str, Any]:
+    """The outputs without the put's record (its own test checks it)."""
+    return {k: v for k, v in outs.items() if k != "record"}
+
+
 def test_create_puts_the_secret_on_the_worker(
     provider: WorkerSecretProvider, cloudflare: CloudflareApi
 ) -> None:
     result = provider.create(dict(PROPS))
-    assert [(c.method, c.path, c.body) for c in cloudflare.requests] == [("PUT", SECRETS, BODY)]
+    writes = [(c.method, c.path, c.body) for c in cloudflare.requests if c.changes_something]
+    assert writes == [("PUT", SECRETS, BODY)]
     assert cloudflare.secrets == {(WORKER, "STRIPE_SECRET_KEY"): "CANARY-stripe-7f3a"}
     assert result.id == f"{ACCOUNT}/{WORKER}/STRIPE_SECRET_KEY"
-    assert result.outs == PROPS
+    assert kept(result.outs or {}) == PROPS
 
 
 def test_update_puts_the_new_value_in_place_without_a_delete(
@@ -76,9 +87,41 @@ def test_update_puts_the_new_value_in_place_without_a_delete(
     cloudflare.secrets[(WORKER, "STRIPE_SECRET_KEY")] = "CANARY-stripe-7f3a"
     new = {**PROPS, "text": "CANARY-stripe-rolled-7f3a"}
     result = provider.update("id", dict(PROPS), new)
-    assert made(cloudflare) == [("PUT", SECRETS)]
+    assert changed(cloudflare) == [("PUT", SECRETS)]
     assert cloudflare.secrets == {(WORKER, "STRIPE_SECRET_KEY"): "CANARY-stripe-rolled-7f3a"}
-    assert result.outs == new
+    assert kept(result.outs or {}) == new
+
+
+ZONE = "4d3c2b1a09f8e7d6c5b4a39281706f5e"
+
+
+def test_a_put_records_every_version_deployment_and_route_it_saw_after_it(
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi
+) -> None:
+    cloudflare.zones[ZONE] = "example.com"
+    app = cloudflare.upload(WORKER)
+    app_deployment = cloudflare.deploy(WORKER, app)
+    route = cloudflare.add_route(ZONE, "api.example.com/*", WORKER)
+    for _ in range(11):  # more versions than Cloudflare's first page holds
+        cloudflare.upload(WORKER)
+
+    outs = provider.create({**PROPS, "zones": [ZONE]}).outs or {}
+
+    deployed = cloudflare.deployed[WORKER]
+    record = outs["record"]
+    assert record["worker"] == WORKER
+    # Every version, the put's own new one (the newest) among them; every deployment.
+    assert record["versions"] == [v["id"] for v in deployed.versions]
+    assert len(record["versions"]) == 1 + 11 + 1
+    assert record["deployments"] == [d["id"] for d in deployed.deployments]
+    assert app in record["versions"] and app_deployment in record["deployments"]
+    assert record["routes"] == {ZONE: [route]}
+    # Read back from the state as it was kept, never listed again by a read.
+    cloudflare.secrets[(WORKER, "STRIPE_SECRET_KEY")] = "CANARY-stripe-7f3a"
+    cloudflare.upload(WORKER)
+    before = len(cloudflare.requests)
+    assert provider.read("the-id", dict(outs)).outs == outs
+    assert made(cloudflare)[before:] == [("GET", ONE)]
 
 
 def test_delete_removes_the_secret(
@@ -191,7 +234,7 @@ def test_the_token_can_come_from_the_environment(
 ) -> None:
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
     configured(None).create(dict(PROPS))
-    assert made(cloudflare) == [("PUT", SECRETS)]
+    assert changed(cloudflare) == [("PUT", SECRETS)]
     assert (WORKER, "STRIPE_SECRET_KEY") in cloudflare.secrets
     _RUNTIME.clear()
 
@@ -206,7 +249,8 @@ def test_the_secret_value_only_travels_in_the_request_body(
     provider: WorkerSecretProvider, cloudflare: CloudflareApi, httpserver: HTTPServer
 ) -> None:
     provider.create(dict(PROPS))
-    ((request, _),) = httpserver.log
+    request = httpserver.log[0][0]
+    assert all("CANARY-stripe" not in str(r.get_data()) for r, _ in httpserver.log[1:])
     assert "CANARY-stripe" not in request.url
     assert all("CANARY-stripe" not in value for value in request.headers.values())
     assert request.get_json()["text"] == "CANARY-stripe-7f3a"
@@ -250,7 +294,7 @@ def test_a_transient_failure_is_tried_again_by_the_sdk_honouring_retry_after(
 ) -> None:
     cloudflare.faults.append(Fault(fault, "PUT", SECRETS, status, retry_after))
     provider.create(dict(PROPS))
-    assert made(cloudflare) == [("PUT", SECRETS), ("PUT", SECRETS)]
+    assert changed(cloudflare) == [("PUT", SECRETS), ("PUT", SECRETS)]
     assert cloudflare.secrets == {(WORKER, "STRIPE_SECRET_KEY"): "CANARY-stripe-7f3a"}
     (wait,) = waits
     assert wait == retry_after if retry_after else 0 < wait <= 1
