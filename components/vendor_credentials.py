@@ -78,8 +78,14 @@ def delete_stripe_endpoint(endpoints: Any, endpoint_id: str) -> None:
         raise
 
 
-def _explained(vendor: str, where: str, call: Callable[[], T]) -> T:
-    """`call()`, its vendor's failure turned into one line."""
+def _explained(
+    vendor: str,
+    where: str,
+    call: Callable[[], T],
+    fix: str = "check the stack's admin key for it (the one its provider uses)",
+) -> T:
+    """`call()`, its vendor's failure turned into one line (`fix`: what to do about a
+    refused key)."""
     try:
         return call()
     except Exception as exc:
@@ -88,13 +94,12 @@ def _explained(vendor: str, where: str, call: Callable[[], T]) -> T:
             raise
         # The Cloudflare SDK retries by itself: a transient failure got here after them all.
         tries = RETRY.attempts if vendor == CLOUDFLARE and found.transient else tries_of(exc)
-        fix = "check the stack's admin key for it (the one its provider uses)"
         raise VendorError(refusal(where, NAMES[vendor], found, key_fix=fix, tries=tries)) from None
 
 
-def explained_at_cloudflare(where: str, call: Callable[[], T]) -> T:
-    """`call()` at Cloudflare, a refusal turned into one line saying `where`."""
-    return _explained(CLOUDFLARE, where, call)
+def explained_at_cloudflare(where: str, call: Callable[[], T], fix: str) -> T:
+    """`call()` at Cloudflare, a refusal turned into one line saying `where` and `fix`."""
+    return _explained(CLOUDFLARE, where, call, fix)
 
 
 def listed(vendor: str, admin_key: str, account: str) -> list[Credential]:

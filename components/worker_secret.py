@@ -84,13 +84,29 @@ class WorkerSecretProvider(AdminKeyProvider):
                 text=props["text"],
                 type="secret_text",
             )
-            # A failure here fails the step; the put is harmless to repeat on the next up.
+        except Exception as exc:
+            raise self._explain(exc, props) from None
+        try:
             record = record_of(
                 client, props["accountId"], props["scriptName"], list(props.get(ZONES) or [])
             )
         except Exception as exc:
-            raise self._explain(exc, props) from None
+            # The step fails; the put is harmless to repeat on the next up.
+            raise self._unrecorded(exc, props) from None
         return {**_outs(props), RECORD: record}
+
+    def _unrecorded(self, exc: Exception, props: dict[str, Any]) -> VendorError:
+        found = cloudflare_answer(exc)
+        if found is None:
+            raise exc  # a bug here: shown as it is
+        where = f"{_where(props)}: put, but listing what is deployed there"
+        if found.status in (401, 403):
+            return WorkerSecretError(
+                f"{where}: Cloudflare refused the admin key (HTTP {found.status}); give it "
+                "Workers Routes Read on the stack's zones (it records their routes), then "
+                "run pulumi up again"
+            )
+        return self.refused(where, found, tries=RETRY.attempts if found.transient else 1)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(id_=secret_id(props), outs=self._put(props))

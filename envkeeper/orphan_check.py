@@ -116,7 +116,12 @@ def unrecorded_code(
         return found + [d for zone in cf.zones for d in zone_routes(client, zone)]
 
     where = "listing the Workers' versions and deployments and the zones' routes"
-    found = explained_at_cloudflare(where, listed)
+    fix = (
+        f"it must read the Workers and the zones' routes (Workers Scripts Write, Workers "
+        f"Routes Read on {', '.join(cf.zones) or 'the zones'}): `pulumi config set --secret "
+        f"{CLOUDFLARE_API_TOKEN.key}`"
+    )
+    found = explained_at_cloudflare(where, listed, fix)
     return unrecorded(found, recorded(export), cf.workers, cf.zones)
 
 

@@ -865,6 +865,7 @@ def test_emergency_with_vendors_names_the_attackers_code_before_changing_a_file(
     refused = cli("emergency", "prod", "--vendors")
     assert refused.exit_code == 2, refused.output
     assert len(refused.stderr.strip().splitlines()) == 1 and "Cloudflare" in refused.stderr
+    assert f"Workers Routes Read on {ZONE}" in refused.stderr
     assert stack_file.read_text() == before
 
     stand_ins.cloudflare.unreadable_zones.clear()

@@ -310,3 +310,17 @@ def test_a_failure_that_lasts_gives_up_after_the_bounded_tries_in_one_line(
     assert message.endswith(
         "Cloudflare answered HTTP 502 after 4 tries; try again later (pulumi up)"
     )
+
+
+def test_a_token_that_may_not_read_the_zones_routes_names_the_permission_to_add(
+    provider: WorkerSecretProvider, cloudflare: CloudflareApi
+) -> None:
+    cloudflare.unreadable_zones.add(ZONE)
+    message = str(error_of(provider, {**PROPS, "zones": [ZONE]}))
+    assert message == (
+        f"Worker secret STRIPE_SECRET_KEY on Worker {WORKER} (environment dev, account "
+        f"{ACCOUNT}): put, but listing what is deployed there: Cloudflare refused the admin "
+        "key (HTTP 403); give it Workers Routes Read on the stack's zones (it records their "
+        "routes), then run pulumi up again"
+    )
+    assert "CANARY" not in message
