@@ -27,6 +27,7 @@ from envkeeper.clock import TODAY_VARIABLE, utc_today
 from envkeeper.dates import iso_date
 from envkeeper.markdown import SUMMARY_LIMIT, fenced
 from envkeeper.problems import UserError
+from envkeeper.reading import PREVIEW_LIMIT, display_path, read_text
 from envkeeper.secret_marks import SECRET_SIG_KEY
 
 PLAN_FILE = "plan.json"
@@ -64,11 +65,10 @@ class Saved:
         return self.folder / PREVIEW_FILE
 
     def day(self) -> date:
-        where = str(self.day_file)
+        where = display_path(self.day_file)
+        text = read_text(self.day_file, "it holds one day", limit=1024)
         try:
-            return iso_date(self.day_file.read_text().strip())
-        except OSError as exc:
-            raise UserError.one(where, "", f"cannot read it ({exc.strerror})") from None
+            return iso_date(text.strip())
         except ValueError:
             raise UserError.one(
                 where, "", "is not the day of a saved preview; run envkeeper preview-plan again"
@@ -113,12 +113,13 @@ def differing(approved: Any, now: Any) -> list[str]:
 
 
 def read_plan(path: Path) -> Any:
+    text = read_text(path, "a saved plan", PREVIEW_LIMIT)
     try:
-        return json.loads(path.read_text())
-    except OSError as exc:
-        raise UserError.one(str(path), "", f"cannot read it ({exc.strerror})") from None
+        return json.loads(text)
     except json.JSONDecodeError:
-        raise UserError.one(str(path), "", "is not a plan; run envkeeper preview-plan") from None
+        raise UserError.one(
+            display_path(path), "", "is not a plan; run envkeeper preview-plan"
+        ) from None
 
 
 def _on(day: date) -> dict[str, str]:

@@ -22,6 +22,7 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode
 
 from envkeeper import catalog
 from envkeeper.problems import COMMAND_LINE, UserError
+from envkeeper.reading import read_text
 from envkeeper.settings import Settings, SlotDates, parse_settings
 from envkeeper.stackfile import (
     PROJECT_FILE,
@@ -142,9 +143,9 @@ def plan_edit(path: Path, changes: list[Change], stack: str, today: date) -> Edi
     """The text of `path` with the dates of `changes` moved, validated and checked to change
     nothing else. Raises UserError, having written nothing, when it would not be valid."""
     origin = display_path(path)
-    # newline="": a file written with CRLF keeps its CRLF; only the date's bytes change.
-    with path.open(encoding="utf-8", newline="") as handle:
-        text = handle.read()
+    # Decoded as bytes are, so a file written with CRLF keeps its CRLF; only the date's
+    # bytes change.
+    text = read_text(path, "a stack file holds settings and encrypted secrets")
     new_text = _edited_text(text, changes, origin)
     before = _config_of(path, text, stack)
     after = _config_of(path, new_text, stack)

@@ -22,7 +22,7 @@ import typer
 from envkeeper import catalog
 from envkeeper.clock import pinned_note, utc_today
 from envkeeper.isolation import load_checked_settings
-from envkeeper.local_files import refuse_tracked
+from envkeeper.local_files import checked_description
 from envkeeper.output import OutputLost, give_up, guard_stdout
 from envkeeper.problems import COMMAND_LINE, UserError
 from envkeeper.rotation import DUE_SOON_DAYS
@@ -36,7 +36,7 @@ from envkeeper.stackfile import (
     stack_file,
     stack_names,
 )
-from envkeeper.terminal import say
+from envkeeper.terminal import say, say_markdown
 
 app = typer.Typer(
     name="envkeeper",
@@ -113,8 +113,31 @@ def _root(
 
 def project_dir() -> Path:
     if "project_dir" in _state:
-        return _state["project_dir"]
+        return checked_project_dir(_state["project_dir"])
     return find_project_dir(Path.cwd())
+
+
+def checked_project_dir(folder: Path) -> Path:
+    """The folder --project-dir names, once it holds a Pulumi project: a wrong folder is
+    said as such, not as a stack file missing from it."""
+    from envkeeper.reading import checked_file, display_path
+
+    if not folder.is_dir():
+        raise UserError.one(
+            COMMAND_LINE,
+            "--project-dir",
+            f"{display_path(folder)} is not a folder; name the folder that holds Pulumi.yaml",
+        )
+    project = folder / "Pulumi.yaml"
+    if not project.exists() and not project.is_symlink():
+        raise UserError.one(
+            COMMAND_LINE,
+            "--project-dir",
+            f"{display_path(folder)} holds no Pulumi.yaml; "
+            "name the project's folder (the one with Pulumi.yaml)",
+        )
+    checked_file(project)
+    return folder
 
 
 def load_stack(stack: str, isolation: bool = True) -> tuple[StackConfig, Settings]:
@@ -227,8 +250,11 @@ def format_option(formats: type[StrEnum], help_text: str) -> Any:
 
 
 def _needed_line(stack: str, key: str, settings: Settings) -> str:
+    """What the key is, then on a line of its own the command that sets it: a command is
+    never wrapped, so it copies whole."""
     what = {e.full_config_key: e.description for e in settings.catalog if e.full_config_key}
-    return f"  {key} ({what.get(key, 'secret')}): pulumi config set --secret --stack {stack} {key}"
+    command = f"pulumi config set --secret --stack {stack} {key}"
+    return f"  {key} ({what.get(key, 'secret')}):\n    {command}"
 
 
 def vendor_modes(settings: Settings) -> list[str]:
@@ -246,17 +272,17 @@ def validate(stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = Non
     stack = chosen_stack(stack, None, "validate")
     config, settings = load_stack(stack)
     workers = len(settings.cloudflare.workers)
-    print(
+    say(
         f"{config.origin}: valid (environment {settings.environment.value}, "
         f"{workers} Worker{'s' if workers != 1 else ''}, {len(settings.rotation)} keeper dates)"
     )
     for line in vendor_modes(settings):
-        print(line)
+        say(line)
     needed = missing_secrets(config, settings)
     if needed:
-        print("needed before pulumi up (secret config not set yet):")
+        say("needed before pulumi up (secret config not set yet):")
         for key in needed:
-            print(_needed_line(stack, key, settings))
+            say(_needed_line(stack, key, settings))
 
 
 class PlanFormat(StrEnum):
@@ -304,7 +330,7 @@ def plan(
     else:
         from envkeeper.terminal import console
 
-        as_table(result, console(piped_width=120))
+        as_table(result, console(piped_width=80))
 
 
 class VarsFormat(StrEnum):
@@ -524,7 +550,7 @@ def rotation_autopilot(
         raise UserError.one(COMMAND_LINE, "--within", f"{within} is not 0 to 366 days")
     refuse_switch_values(stacks or [], "--dry-run" if dry_run else None)
     if body is not None:
-        refuse_tracked(body, "--body")
+        checked_description(body, "--body")
     names = named_stacks(stacks)
     today = utc_today()
     proposal = Proposal(today=today, within=within, stacks=names)
@@ -545,7 +571,7 @@ def rotation_autopilot(
         print(f"The pull request's description is in {body}.")
     else:
         print()
-        print(text, end="")
+        say_markdown(text)
     if dry_run and proposal.rotated:
         print("(--dry-run: no stack file was changed)")
 
@@ -565,16 +591,17 @@ def drift_report(
     import json
 
     from envkeeper.drift import NotAPreview, as_markdown, read_preview
+    from envkeeper.reading import PREVIEW_LIMIT, read_text
 
     heading = named_stack(stack) if stack is not None else None
     where = display_path(preview)
+    # utf-8-sig: a file saved with a byte-order mark (PowerShell does) reads the same.
+    text = read_text(preview, "a saved preview", PREVIEW_LIMIT, encoding="utf-8-sig")
     try:
-        # utf-8-sig: a file saved with a byte-order mark (PowerShell does) reads the same.
-        data = json.loads(preview.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text)
+    except json.JSONDecodeError:
         # Never the file's text: a preview can hold values.
-        why = exc.strerror if isinstance(exc, OSError) else "it is not the JSON of a preview"
-        raise UserError.one(where, "", f"cannot read it ({why})") from None
+        raise UserError.one(where, "", "cannot read it (it is not the JSON of a preview)") from None
     try:
         result = read_preview(data)
     except NotAPreview as exc:
@@ -674,7 +701,7 @@ def offboard(
         )
     refuse_switch_values(stacks, "--dry-run" if dry_run else None)
     if body is not None:
-        refuse_tracked(body, "--body")
+        checked_description(body, "--body")
     names = named_stacks(stacks)
     today = utc_today()
     offboarding = Offboarding(today=today, stacks=names)
@@ -702,7 +729,7 @@ def offboard(
         print(f"The pull request's description is in {body}.")
     else:
         print()
-        print(text, end="")
+        say_markdown(text)
     if dry_run:
         print("(--dry-run: no stack file was changed)")
     else:

@@ -27,9 +27,10 @@ from envkeeper import dotenv
 from envkeeper.local_files import tracking_problem, write_private
 from envkeeper.local_record import LocalFile, remember
 from envkeeper.problems import COMMAND_LINE, Problem, UserError
+from envkeeper.reading import display_path
 from envkeeper.settings import Environment, Settings, SlotDates
 from envkeeper.stack_outputs import read_outputs
-from envkeeper.stackfile import NAMESPACE, StackConfig, display_path
+from envkeeper.stackfile import NAMESPACE, StackConfig
 
 OUTPUT = "localDevelopment"
 FORMAT = 1

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from envkeeper.problems import COMMAND_LINE, Problem, UserError
-from envkeeper.stackfile import display_path
+from envkeeper.reading import display_path
 
 GIT_TIMEOUT = 30
 
@@ -95,6 +95,17 @@ def refuse_tracked(path: Path, option: str) -> None:
             f"{display_path(path)} is tracked by git and would be replaced; write the "
             "description outside the repository (for example in $RUNNER_TEMP or /tmp)",
         )
+
+
+def checked_description(path: Path, option: str) -> None:
+    """A pull request's description (`--body`), checked before anything is read or written:
+    not a file git tracks, and a regular file or a new one in an existing folder, so a
+    wrong path stops the command on a quiet day too, not only when there is something to
+    write."""
+    from envkeeper.writing import writable_target
+
+    refuse_tracked(path, option)
+    writable_target(path)
 
 
 def write_private(path: Path, text: str) -> None:

@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from envkeeper.reading import display_path, read_text
 from envkeeper.settings import Settings, SlotDates
-from envkeeper.stackfile import display_path
 
 
 def record_path() -> Path:
@@ -41,9 +41,12 @@ class LocalFile:
 
 
 def _load_record() -> dict[str, Any]:
+    path = record_path()
+    if not path.exists():
+        return {}
     try:
-        data = json.loads(record_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_text(path, "it records the .dev.vars files written here"))
+    except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -337,13 +337,6 @@ class _ListHandler(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def project_name(project_dir: Path) -> str:
-    from envkeeper.stackfile import round_trip_yaml
-
-    document = round_trip_yaml().load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
-    return str(document["name"])
-
-
 def run_program(
     project_dir: Path,
     stack: str,
@@ -359,6 +352,8 @@ def run_program(
     `config` holds plain values (objects are passed as JSON, as the engine does);
     `secret_config` holds the values of `secure:` keys, passed as secret config.
     """
+    from envkeeper.stackfile import project_name
+
     project = project_name(project_dir)
     providers = providers or FakeProviders(generated_prefix, stack)
     monitor = RecordingMonitor(providers)

@@ -125,7 +125,7 @@ def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
     else:
         from envkeeper.terminal import console
 
-        out = console(piped_width=140)
+        out = console(piped_width=80)
         tables, dropped = _status_tables(rows, today, out)
         for table in tables:
             out.print(table)

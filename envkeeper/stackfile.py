@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.resolver import VersionedResolver
 
 from envkeeper.problems import Problem, UserError
+from envkeeper.reading import display_path, read_named, read_text
 from envkeeper.stack_name import parse_stack_name
 
 NAMESPACE = "envkeeper"
@@ -91,15 +91,6 @@ def stack_names(project_dir: Path) -> list[str]:
     return [p.name[len("Pulumi.") : -len(".yaml")] for p in _stack_files(project_dir)]
 
 
-def display_path(path: Path) -> str:
-    """The shortest honest name of a file for an error line."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return rel if not rel.startswith("..") else str(path)
-
-
 def _is_secure(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str)
 
@@ -153,24 +144,12 @@ def _parsed(text: str) -> tuple[int | None, Any]:
     return (line, None) if line is not None else (None, yaml.load(text))
 
 
-# The most a stack file or Pulumi.yaml may hold; the shipped ones are under 10 KiB.
-MAX_FILE_BYTES = 1024 * 1024
-
-
 def _config_section(path: Path, what: str) -> dict[Any, Any]:
     """The `config:` mapping of a Pulumi YAML file, or a UserError naming the problem."""
     name = display_path(path)
     # Read no more than the limit: a huge file (a log saved under the stack file's name)
     # once took minutes to parse, with no word said.
-    with path.open("rb") as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise UserError.one(
-            name,
-            "",
-            f"is larger than {MAX_FILE_BYTES // 1024} KiB; {what} holds settings and "
-            "encrypted secrets, a few kilobytes: check that this is the file you meant",
-        )
+    data = read_named(path, f"{what} holds settings and encrypted secrets, a few kilobytes")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -252,9 +231,9 @@ def project_name(project_dir: Path) -> str:
     """The project's name, which Pulumi gives a stack-file key written without a namespace
     and which a fully qualified stack name must carry."""
     try:
-        return _name_in((project_dir / PROJECT_FILE).read_text("utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return NAMESPACE
+        return _name_in(read_text(project_dir / PROJECT_FILE, "Pulumi.yaml names the project"))
+    except UserError:
+        return NAMESPACE  # no readable Pulumi.yaml: the command that needs one says so
 
 
 @functools.lru_cache(maxsize=8)

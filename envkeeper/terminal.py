@@ -52,27 +52,41 @@ def text_width() -> int:
     return shutil.get_terminal_size((80, 24)).columns
 
 
-def say(text: str = "") -> None:
-    """Print prose wrapped at `text_width()`: each line of `text` on its own, continued
-    under its first word (after its indentation and any `- ` or `- [ ] ` bullet). A word
-    longer than the line (a URL, a resource name) is never cut."""
+def _wrapped(line: str, columns: int) -> str:
+    """One line of prose wrapped at `columns`, continued under its first word (after its
+    indentation and any `- `, `- [ ] ` or `1. ` bullet). A word longer than the line (a URL,
+    a resource name) is never cut."""
     import re
     import textwrap
 
+    if len(line) <= columns:
+        return line
+    lead = re.match(r"\s*(?:- \[ \] |- |\d+\. )?", line)
+    hang = " " * (lead.end() if lead else 0)
+    return textwrap.fill(
+        line,
+        width=columns,
+        subsequent_indent=hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def say(text: str = "") -> None:
+    """Print prose wrapped at `text_width()`, each line of `text` on its own."""
     columns = text_width()
-    out = []
-    for line in text.split("\n"):
-        lead = re.match(r"\s*(?:- \[ \] |- |\d+\. )?", line)
-        hang = " " * (lead.end() if lead else 0)
-        out.append(
-            textwrap.fill(
-                line,
-                width=columns,
-                subsequent_indent=hang,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-            if len(line) > columns
-            else line
-        )
+    print("\n".join(_wrapped(line, columns) for line in text.split("\n")))
+
+
+def say_markdown(text: str) -> None:
+    """Print Markdown (a pull request's description) for a person at a terminal: prose and
+    list items wrapped as `say` does, which Markdown renders the same; a table row, a
+    heading and a fenced block as they are, since a break would change what they mean."""
+    columns = text_width()
+    out, fenced = [], False
+    for line in text.rstrip("\n").split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        kept = fenced or line.lstrip().startswith(("|", "#", "```"))
+        out.append(line if kept else _wrapped(line, columns))
     print("\n".join(out))

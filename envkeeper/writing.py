@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envkeeper.problems import UserError
-from envkeeper.stackfile import display_path
+from envkeeper.reading import display_path
 
 # Every file this process has replaced, as the user named it: what a command that cannot
 # finish (its output lost, say) reports as already changed.

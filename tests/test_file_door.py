@@ -126,7 +126,7 @@ def test_a_huge_stack_file_is_one_line_not_minutes_of_parsing(cli: Any, project:
         done = cli(*command)
         assert done.exit_code == 2, done.output
         assert done.stderr.strip().endswith(
-            "Pulumi.dev.yaml: is larger than 1024 KiB; a stack file holds settings and "
+            "Pulumi.dev.yaml: is larger than 1 MiB; a stack file holds settings and "
             "encrypted secrets, a few kilobytes: check that this is the file you meant"
         )
     assert path.read_bytes() == before

@@ -17,22 +17,46 @@ from typing import Any
 
 import pytest
 
+from envkeeper.cli import app
 from envkeeper.output import EXIT_OUTPUT_LOST
 from tests.conftest import pinned_env
 
 ENVKEEPER = str(Path(sys.executable).parent / "envkeeper")
 
-# (arguments, the stack file it changes, or None)
+# (arguments, the stack file it changes, or None): every command that prints without the
+# Pulumi CLI, and each one that changes a file.
 COMMANDS: list[tuple[tuple[str, ...], str | None]] = [
     (("--help",), None),
     (("validate", "prod"), None),
     (("rotation", "status"), None),
     (("plan", "dev"), None),
+    (("wrangler-vars", "dev"), None),
+    (("drift-report", "preview.json"), None),
     (("access-review", "prod"), None),
     (("emergency", "prod", "--dry-run"), None),
     (("rotation", "bump", "dev", "DATABASE_URL_READONLY"), "Pulumi.dev.yaml"),
     (("emergency", "prod"), "Pulumi.prod.yaml"),
+    (("offboard", "staging"), "Pulumi.staging.yaml"),
+    (("rotation", "autopilot", "dev", "--within", "366"), "Pulumi.dev.yaml"),
 ]
+# These ask the Pulumi CLI (or a stack's backend) first: without one they stop with one
+# line and exit 2 before printing anything (tests/test_stack_names.py, test_local_*.py).
+NEED_PULUMI = {"dev-vars", "run", "orphans", "recover", "preview-plan", "apply-plan"}
+# A completed preview in which nothing changed, for drift-report.
+EMPTY_PREVIEW = (
+    '{"steps": [{"op": "same", "urn": "urn:pulumi:dev::envkeeper::pulumi:pulumi:Stack::'
+    'envkeeper-dev"}], "diagnostics": []}'
+)
+
+
+def test_every_command_is_run_here_or_needs_pulumi_to_print() -> None:
+    from tests.test_bad_targets import _commands
+
+    named = {name for name, _ in _commands(app) if name}
+    covered = {" ".join(a for a in args if not a.startswith("-"))[:40] for args, _ in COMMANDS}
+    here = {n for n in named if any(c.startswith(n) for c in covered)}
+    assert named - here - NEED_PULUMI == set(), "run the new command here, or say why not"
+
 
 REASONS = {
     "closed": "it is closed",
@@ -75,6 +99,7 @@ def run_with_stdout(
 def test_a_command_whose_output_is_lost_says_so_in_one_line_with_exit_74(
     project: Path, kind: str, args: tuple[str, ...], changes: str | None
 ) -> None:
+    (project / "preview.json").write_text(EMPTY_PREVIEW)
     before = {p.name: p.read_bytes() for p in project.glob("Pulumi.*.yaml")}
 
     done = run_with_stdout(kind, args, project)
@@ -85,3 +110,26 @@ def test_a_command_whose_output_is_lost_says_so_in_one_line_with_exit_74(
     assert lines == [f"envkeeper: could not write to standard output: {REASONS[kind]}; {changed}"]
     after = {p.name: p.read_bytes() for p in project.glob("Pulumi.*.yaml")}
     assert {n for n in after if after[n] != before[n]} == ({changes} if changes else set())
+
+
+# Markdown for a job summary or a record (tables must stay one row a line): machine formats.
+MARKDOWN = {"access-review", "drift-report"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [args for args, _ in COMMANDS if args[0] not in MARKDOWN]
+    + [(*name.split(), "--help") for name in sorted(NEED_PULUMI | {"rotation bump", "emergency"})],
+    ids=" ".join,
+)
+def test_every_line_a_command_prints_to_a_pipe_fits_80_columns(
+    project: Path, args: tuple[str, ...]
+) -> None:
+    (project / "preview.json").write_text(EMPTY_PREVIEW)
+    env = {k: v for k, v in pinned_env().items() if k != "COLUMNS"}
+    done = subprocess.run(
+        [ENVKEEPER, *args], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode in (0, 1), done.stderr
+    wide = [line for line in done.stdout.splitlines() if len(line) > 80]
+    assert wide == [], f"{len(wide)} lines over 80 columns"
