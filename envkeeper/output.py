@@ -1,4 +1,5 @@
-"""Standard output that cannot be written: closed, full, or a pipe whose reader went away.
+"""Standard output that cannot be written: closed, full, or a pipe whose reader went away;
+and the one redactor every printed line passes (envkeeper/redaction.py).
 
 Every command prints through `sys.stdout`, and main() puts `Guarded` in front of it, so
 none of them can get this wrong on its own: a failed write (or the final flush) ends the
@@ -15,6 +16,8 @@ import errno
 import os
 import sys
 from typing import Any, TextIO
+
+from envkeeper.redaction import hidden
 
 EXIT_OUTPUT_LOST = 74
 
@@ -44,7 +47,8 @@ class Guarded:
         if self._stream is None:
             raise self._lost(None)
         try:
-            return self._stream.write(text)
+            self._stream.write(hidden(text))
+            return len(text)
         except OSError as exc:
             raise self._lost(exc) from None
         except ValueError:  # "I/O operation on closed file"
@@ -72,6 +76,22 @@ class Guarded:
 def guard_stdout() -> None:
     if not isinstance(sys.stdout, Guarded):
         sys.stdout = Guarded(sys.stdout)  # pyright: ignore[reportAttributeAccessIssue]
+    if sys.stderr is not None and not isinstance(sys.stderr, Redacted):
+        sys.stderr = Redacted(sys.stderr)  # pyright: ignore[reportAttributeAccessIssue]
+
+
+class Redacted:
+    """Standard error, every line passed through the redactor first."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(hidden(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def give_up(lost: OutputLost) -> int:

@@ -1,9 +1,10 @@
 """What may be printed of text that came from outside: one redactor for every line.
 
 A stack file's key, a Pulumi CLI error line or a vendor's error can hold a secret: one
-pasted into the wrong place, or a backend URL with its password. Every problem line passes
-through `hidden` (envkeeper/problems.py), so no command repeats such a thing, whichever
-command it is and whoever adds the next one.
+pasted into the wrong place, or a backend URL with its password. Every line a command
+writes, to standard output or standard error, passes through `hidden` (main() puts the
+streams of envkeeper/output.py in front of both), so no command repeats such a thing,
+whichever command it is and whoever adds the next one.
 """
 
 from __future__ import annotations
@@ -31,7 +32,14 @@ _PREFIXED = re.compile(
 _RANDOM = re.compile(r"[A-Za-z0-9_+=-]{20,}")
 
 
+# Ids a vendor shows anyone who may list them, never secrets: Stripe's object ids (its
+# secrets carry sk_, rk_ and whsec_ instead).
+_PUBLIC_ID = re.compile(r"(?:we|acct|evt|cus|sub|price|prod|pi|ch|in|req)_[A-Za-z0-9]+")
+
+
 def _looks_random(word: str) -> bool:
+    if _PUBLIC_ID.fullmatch(word):
+        return False
     return (
         any(c.islower() for c in word)
         and any(c.isupper() for c in word)

@@ -76,3 +76,51 @@ def test_a_secret_pasted_as_a_key_is_never_printed(
 )
 def test_what_is_no_secret_is_printed_as_it_is(plain: str) -> None:
     assert hidden(plain) == plain
+
+
+def test_a_stripe_object_id_is_shown_and_its_secrets_are_not() -> None:
+    endpoint = "we_1MqGJzLkdIwHu7ix5W6Gr8r2"  # what orphans lists: an id anyone may see
+    assert hidden(f"stripe webhook endpoint {endpoint}") == f"stripe webhook endpoint {endpoint}"
+    assert hidden("whsec_1MqGJzLkdIwHu7ix5W6Gr8r2") == HIDDEN
+    assert hidden("rk_live_1MqGJzLkdIwHu7ix5W6Gr8r2") == HIDDEN
+
+
+def test_every_line_a_command_prints_passes_the_redactor_on_both_streams(tmp_path: Path) -> None:
+    # Written from the attacker's side: text the command repeats from outside (here a saved
+    # preview's property names, which drift-report lists) carries a secret, and so does a
+    # line on standard error. Neither stream repeats it: main() puts the redactor in front
+    # of both, so a command added later cannot forget it.
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT, pinned_env
+
+    secret = PASTED["a Stripe key"]
+    urn = "urn:pulumi:dev::envkeeper::envkeeper:index:Thing::thing"
+    step = {"op": "update", "urn": urn, "diffReasons": [secret],
+            "detailedDiff": {secret: {"kind": "update"}}}  # fmt: skip
+    preview = tmp_path / "preview.json"
+    preview.write_text(json.dumps({"steps": [step], "diagnostics": []}))
+    envkeeper = str(Path(sys.executable).parent / "envkeeper")
+    done = subprocess.run(
+        [envkeeper, "drift-report", str(preview), "--stack", "dev"],
+        cwd=PROJECT, env=pinned_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "thing" in done.stdout and HIDDEN in done.stdout
+    assert "CANARY" not in done.stdout + done.stderr
+
+    from envkeeper.output import Guarded, Redacted
+
+    class Sink:
+        text = ""
+
+        def write(self, text: str) -> int:
+            self.text += text
+            return len(text)
+
+    for stream in (Guarded, Redacted):
+        sink = Sink()
+        stream(sink).write(f"postgres://app:{secret}@db.example.com/app\n")  # type: ignore[arg-type]
+        assert sink.text == "postgres://***@db.example.com/app\n", stream
