@@ -174,8 +174,9 @@ def save(stack: str, folder: Path, cwd: Path, extra: list[str]) -> Previewed:
     if done.returncode != 0:
         saved.plan.unlink(missing_ok=True)  # no plan of a failed preview may be applied
         return Previewed(done.stdout, pulumi_cli.failed(args, done))
-    saved.day_file.write_text(day.isoformat() + "\n")
-    saved.preview.write_text(done.stdout)
+    from envkeeper.writing import write_all
+
+    write_all([(saved.day_file, day.isoformat() + "\n"), (saved.preview, done.stdout)])
     return Previewed(done.stdout, None)
 
 

@@ -36,7 +36,7 @@ from envkeeper.stackfile import (
     stack_file,
     stack_names,
 )
-from envkeeper.terminal import say, say_markdown
+from envkeeper.terminal import progress, say, say_markdown
 
 app = typer.Typer(
     name="envkeeper",
@@ -267,7 +267,9 @@ def vendor_modes(settings: Settings) -> list[str]:
 
 @app.command()
 @user_errors
-def validate(stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = None) -> None:
+def validate(
+    stack: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
+) -> None:
     """Check Pulumi.STACK.yaml: one line per problem naming the file, the key and the fix."""
     stack = chosen_stack(stack, None, "validate")
     config, settings = load_stack(stack)
@@ -294,7 +296,7 @@ class PlanFormat(StrEnum):
 @app.command()
 @user_errors
 def plan(
-    stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = None,
+    stack: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
     format_name: Annotated[
         str, format_option(PlanFormat, "mermaid is a flowchart for a PR")
     ] = PlanFormat.TABLE.value,
@@ -303,8 +305,6 @@ def plan(
     stack = chosen_stack(stack, None, "plan")
     output = chosen_format(format_name, PlanFormat)
     config, settings = load_stack(stack)
-    from envkeeper.terminal import progress
-
     needed = missing_secrets(config, settings)
     # Pulumi and the program take a second or two; say so rather than sit silent.
     with progress("loading Pulumi…") as status:
@@ -341,7 +341,7 @@ class VarsFormat(StrEnum):
 @app.command("wrangler-vars")
 @user_errors
 def wrangler_vars(
-    stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = None,
+    stack: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
     format_name: Annotated[str, format_option(VarsFormat, "the output")] = VarsFormat.TOML.value,
 ) -> None:
     """Print the plain `vars` (CORS_ORIGIN …) for the app's wrangler config. Never a secret."""
@@ -364,7 +364,7 @@ WORKER_HELP = "The Worker whose values to use (needed when the stack has several
 @app.command("dev-vars")
 @user_errors
 def dev_vars(
-    stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = None,
+    stack: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
     worker: Annotated[str | None, typer.Option("--worker", help=WORKER_HELP)] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Where to write (default: ./.dev.vars).")
@@ -382,7 +382,7 @@ def dev_vars(
 @app.command("run")
 @user_errors
 def run_with_values(
-    stack: Annotated[str | None, typer.Argument(help=STACK_HELP)] = None,
+    stack: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
     command: Annotated[
         list[str] | None, typer.Argument(help="The command to run, after --.", metavar="COMMAND")
     ] = None,
@@ -424,7 +424,8 @@ class StatusFormat(StrEnum):
 @user_errors
 def rotation_status(
     stacks: Annotated[
-        list[str] | None, typer.Argument(help="Stacks to report (default: every stack file).")
+        list[str] | None,
+        typer.Argument(metavar="STACK", help="Stacks to report (default: every stack file)."),
     ] = None,
     today: Annotated[
         str | None, typer.Option("--today", help="Report as of this date (YYYY-MM-DD).")
@@ -522,7 +523,8 @@ class AutopilotFormat(StrEnum):
 @user_errors
 def rotation_autopilot(
     stacks: Annotated[
-        list[str] | None, typer.Argument(help="Stacks to rotate (default: every stack file).")
+        list[str] | None,
+        typer.Argument(metavar="STACK", help="Stacks to rotate (default: every stack file)."),
     ] = None,
     within_days: Annotated[
         str,
@@ -580,7 +582,8 @@ def rotation_autopilot(
 @user_errors
 def drift_report(
     preview: Annotated[
-        Path, typer.Argument(help="The output of `pulumi preview --refresh --json`.")
+        Path,
+        typer.Argument(metavar="PREVIEW", help="The output of `pulumi preview --refresh --json`."),
     ],
     stack: Annotated[
         str | None,
@@ -668,7 +671,8 @@ def _unrecorded_or_exit(stack: str, settings: Settings) -> tuple[list[Any], list
     from envkeeper import orphan_check
 
     try:
-        return orphan_check.unrecorded_for(stack, settings, project_dir())
+        with progress(f"asking Cloudflare what is deployed for {stack}…"):
+            return orphan_check.unrecorded_for(stack, settings, project_dir())
     except VendorError as exc:
         print(exc, file=sys.stderr)
         raise typer.Exit(2) from None
@@ -679,7 +683,7 @@ def _unrecorded_or_exit(stack: str, settings: Settings) -> tuple[list[Any], list
 def offboard(
     stacks: Annotated[
         list[str] | None,
-        typer.Argument(metavar="STACK...", help="Every stack the departing person could read."),
+        typer.Argument(metavar="STACK", help="Every stack the departing person could read."),
     ] = None,
     dry_run: Annotated[bool, dry_run_option("Change no file.")] = False,
     body: Annotated[
@@ -792,8 +796,9 @@ def _orphans_or_exit(
 
     base_url = config.values.get("github:baseUrl")
     try:
-        lookup = orphan_check.look(stack, settings, project_dir(), base_url and str(base_url))
-        found = orphan_check.delete(lookup, project_dir()) if delete else lookup.found
+        with progress(f"asking the vendors what they hold for {stack}…"):
+            lookup = orphan_check.look(stack, settings, project_dir(), base_url and str(base_url))
+            found = orphan_check.delete(lookup, project_dir()) if delete else lookup.found
     except VendorError as exc:
         print(exc, file=sys.stderr)
         raise typer.Exit(2) from None
@@ -881,11 +886,18 @@ PolicyPack = Annotated[
 ]
 
 
-def _plan_preview(stack: str, refresh: bool, policy_pack: Path | None) -> tuple[str, list[str]]:
-    """The stack as pulumi is told it (its file checked first: a bad one stops here) and
-    the preview's arguments."""
+def _plan_preview(
+    stack: str, refresh: bool, policy_pack: Path | None, folder: Path, making: bool
+) -> tuple[str, list[str]]:
+    """The stack as pulumi is told it (its file, the plan's folder and the policy pack
+    checked first: a bad one stops here, before Pulumi runs) and the preview's arguments."""
+    from envkeeper.reading import checked_folder
+
     stack = named_stack(stack)
     load_stack(stack)
+    checked_folder(folder, missing_ok=making)
+    if policy_pack is not None:
+        checked_folder(policy_pack)
     args = ["--refresh"] if refresh else []
     if policy_pack is not None:
         args += ["--policy-pack", str(policy_pack)]
@@ -901,7 +913,7 @@ def preview_plan(
     Prints the preview as Markdown, for the job summary the approver reads."""
     from envkeeper import approved_plan
 
-    stack, args = _plan_preview(stack, refresh, policy_pack)
+    stack, args = _plan_preview(stack, refresh, policy_pack, folder, making=True)
     previewed = approved_plan.save(stack, folder, project_dir(), args)
     print(approved_plan.summary(stack, previewed), end="")
     if previewed.error is not None:
@@ -917,7 +929,7 @@ def apply_plan(
     any change when the program would now do anything else."""
     from envkeeper import approved_plan
 
-    stack, args = _plan_preview(stack, refresh, policy_pack)
+    stack, args = _plan_preview(stack, refresh, policy_pack, folder, making=False)
     try:
         status = approved_plan.apply(stack, folder, project_dir(), args)
     except approved_plan.PreviewFailed as exc:

@@ -31,6 +31,8 @@ from envkeeper.reading import display_path
 from envkeeper.settings import Environment, Settings, SlotDates
 from envkeeper.stack_outputs import read_outputs
 from envkeeper.stackfile import NAMESPACE, StackConfig
+from envkeeper.terminal import progress
+from envkeeper.writing import writable_target
 
 OUTPUT = "localDevelopment"
 FORMAT = 1
@@ -208,7 +210,9 @@ def dev_vars(
     problem = tracking_problem(path, "--output")
     if problem is not None:
         raise UserError([problem])
-    values = deployed_values(project_dir, stack, chosen)
+    writable_target(path)  # never a device, a pipe or a folder: said before Pulumi is asked
+    with progress(f"reading stack {stack}'s outputs…"):
+        values = deployed_values(project_dir, stack, chosen)
     bad = dotenv.unwritable(values.everything)
     if bad:
         raise UserError([unwritable_problem(stack, bad)])
@@ -291,7 +295,8 @@ def run(
             "COMMAND",
             f"name the command after --, for example: envkeeper run {stack} -- npm test",
         )
-    values = deployed_values(project_dir, stack, chosen)
+    with progress(f"reading stack {stack}'s outputs…"):
+        values = deployed_values(project_dir, stack, chosen)
     note = _drift_note(settings, values, stack)
     if note:
         print(note, file=sys.stderr)

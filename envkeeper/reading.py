@@ -54,6 +54,20 @@ def checked_file(path: Path) -> None:
         raise _refuse(path, "is not a regular file (a device, a pipe or a socket); name a file")
 
 
+def checked_folder(path: Path, missing_ok: bool = False) -> None:
+    """UserError unless `path` is (a link to) a folder; with `missing_ok`, a folder not made
+    yet is fine where its parent exists (a command that makes it)."""
+    if path.is_dir():
+        return
+    if path.is_symlink() and not path.exists():
+        raise _refuse(path, "is a link to nothing; name the folder itself")
+    if not path.exists():
+        if missing_ok and path.parent.is_dir():
+            return
+        raise _refuse(path, "no such folder")
+    raise _refuse(path, "is not a folder (a file, a device or a pipe); name a folder")
+
+
 def read_named(path: Path, what: str, limit: int = SETTINGS_LIMIT) -> bytes:
     """The bytes of the regular file at `path`, at most `limit` of them, or UserError saying
     why not. `what` says what the file should hold, for the message about its size."""
