@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from envkeeper.worker_code import DEPLOYMENTS, ROUTES, VERSIONS, Deployed
+from envkeeper.worker_code import DEPLOYMENTS, ROUTES, VERSIONS, Deployed, route_mark
+
+VERSIONS_PAGE = 100  # the most Cloudflare lists at once
 
 
 def worker_listed(client: Any, account: str, worker: str) -> list[Deployed]:
     """The Worker's versions (every page) and deployments, newest first."""
     found: list[Deployed] = []
-    for version in client.workers.scripts.versions.list(worker, account_id=account):
+    versions = client.workers.scripts.versions.list(
+        worker, account_id=account, per_page=VERSIONS_PAGE
+    )
+    for version in versions:
         metadata = version.metadata
         found.append(
             Deployed(
@@ -43,8 +48,10 @@ def worker_listed(client: Any, account: str, worker: str) -> list[Deployed]:
 
 
 def zone_routes(client: Any, zone: str) -> list[Deployed]:
+    """The zone's Worker routes, each with a mark of what it matches and runs: a route the
+    deploy token changes in place keeps its id, not its mark."""
     return [
-        Deployed("route", zone, str(r.id), "", str(r.script or ""))
+        Deployed("route", zone, str(r.id), "", str(r.script or ""), route_mark(r.pattern, r.script))
         for r in client.workers.routes.list(zone_id=zone)
     ]
 
@@ -56,5 +63,5 @@ def record_of(client: Any, account: str, worker: str, zones: list[str]) -> dict[
         "worker": worker,
         VERSIONS: [d.id for d in listed if d.kind == "version"],
         DEPLOYMENTS: [d.id for d in listed if d.kind == "deployment"],
-        ROUTES: {zone: [d.id for d in zone_routes(client, zone)] for zone in zones},
+        ROUTES: {zone: [d.kept for d in zone_routes(client, zone)] for zone in zones},
     }

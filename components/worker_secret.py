@@ -39,8 +39,11 @@ from envkeeper.catalog import CLOUDFLARE_API_TOKEN
 # Changing any of these names a different secret: replace. Changing `text`: update in place.
 IDENTITY = ("accountId", "scriptName", "name")
 # `writers`: the deploy tokens' keeper dates (envkeeper/cloudflare.py's secret_writers);
-# when they move, the secret is put again with its value unchanged.
-PROPERTIES = (*IDENTITY, "text", "environment", "writers")
+# when they move, the secret is put again with its value unchanged. `recording`: the form of
+# the record a put leaves; a stack whose secrets were put before records were kept (or in an
+# older form) puts each once more, so that every Worker has one.
+PROPERTIES = (*IDENTITY, "text", "environment", "writers", "recording")
+RECORDING = "2"  # routes kept with their marks
 # Kept, never compared: the zones whose routes a put records, and that record. A stack that
 # gains a zone records it at its next put; no secret is put again for it.
 ZONES, RECORD = "zones", "record"
@@ -220,6 +223,7 @@ class WorkerSecret(Resource, module="envkeeper", name="WorkerSecret"):
             "environment": args.environment,
             "writers": args.writers,
             ZONES: list(args.zones),
+            "recording": RECORDING,
             RECORD: None,  # an output: what the put saw deployed
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["text"])

@@ -848,8 +848,9 @@ def orphans_command(
         print(as_text(stack, found, delete, extra), end="")
         print(worker_code.as_text(stack, code, not_yet), end="")
     # An unmanaged GitHub entry or unrecorded Worker code is never deleted here: it fails a
-    # check, and is reported (not failed) right after a deploy, whose puts record anew.
-    if (found and not delete) or extra or (code and not delete):
+    # check, and is reported (not failed) right after a deploy, whose puts record anew. A
+    # Worker with no record yet fails the check too: nothing vouches for what runs there.
+    if (found and not delete) or extra or ((code or not_yet) and not delete):
         raise typer.Exit(1)
 
 

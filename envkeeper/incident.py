@@ -189,8 +189,11 @@ TRUSTED_REDEPLOY_STEP = (
     "so the secrets the up puts go into your code, not code the leaked token deployed; "
     "then, in the Cloudflare dashboard (each Worker's Deployments and versions, and the "
     "Workers Routes of {zones}), delete every deployment and route nobody on the "
-    "team made (`envkeeper emergency {stack} --vendors` or `envkeeper orphans {stack}` "
-    "lists, by id, every one no deploy of this stack recorded).{again}"
+    "team made, restore a route changed in place, and turn off each Worker's Version URLs "
+    "(a version nobody deploys still answers there; `envkeeper emergency {stack} --vendors` "
+    "or `envkeeper orphans {stack}` lists, by id, every one no deploy of this stack "
+    "recorded). Check the Workers Custom Domains and tail consumers too: envkeeper does not "
+    "list them.{again}"
 )
 # Said only when the up moves a deploy token's date, which is what makes it put every
 # Worker secret again (envkeeper/cloudflare.py's secret_writers); a token re-minted in

@@ -22,9 +22,11 @@ Pure: the Cloudflare calls are in components/cloudflare_deployed.py.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from envkeeper.markdown import inline
 from envkeeper.resource_types import WORKER_SECRET
 
 # The state's Worker secrets hold the record, in this output.
@@ -36,11 +38,25 @@ VERSIONS, DEPLOYMENTS, ROUTES = "versions", "deployments", "routes"
 class Deployed:
     """One version, deployment or route, as Cloudflare lists it: never its content."""
 
-    kind: str  # "version", "deployment" or "route"
+    kind: str  # "version", "deployment", "route", "changed route" or "removed route"
     where: str  # the Worker's name, or the zone's id for a route
     id: str
     made: str = ""  # when Cloudflare says it was made ("" for a route: it keeps no time)
     source: str = ""  # how: wrangler, api, dash...; for a route, the Worker it runs
+    mark: str = ""  # a route's: what it matches and runs, as route_mark makes it
+
+    @property
+    def kept(self) -> str:
+        """What a record keeps of it: the id, and a route's mark with it."""
+        return f"{self.id}:{self.mark}" if self.mark else self.id
+
+
+def route_mark(pattern: Any, script: Any) -> str:
+    """A digest of what a route matches and which Worker it runs: a route the deploy token
+    points elsewhere keeps its id but not its mark. Never the pattern itself: the state
+    keeps marks, and a pattern is the route maker's text."""
+    text = f"{pattern or ''}\0{script or ''}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -85,45 +101,66 @@ def recorded(export: dict[str, Any]) -> Record:
 def unrecorded(
     listed: list[Deployed], record: Record, workers: list[str], zones: list[str]
 ) -> tuple[list[Deployed], list[str]]:
-    """What no record holds, and the Workers no put has recorded yet (everything on them
-    would be listed, so they are named instead)."""
+    """What no record holds (a route changed in place or gone included), and the Workers
+    no put has recorded yet (everything on them would be listed, so they are named)."""
     fresh = [w for w in workers if w not in record.versions]
-    kept = {
-        "version": record.versions,
-        "deployment": record.deployments,
-        "route": record.routes,
-    }
-    found = [
-        d
-        for d in listed
-        if d.where not in fresh
-        and (d.kind == "route" or d.where in workers)
-        and (d.kind != "route" or d.where in zones)
-        and d.id not in kept[d.kind].get(d.where, set())
-    ]
-    # A route is only judged once some put has recorded the zones.
-    if not record.routes:
-        found = [d for d in found if d.kind != "route"]
+    found: list[Deployed] = []
+    for d in listed:
+        if d.kind == "route":
+            continue
+        if d.where in workers and d.where not in fresh:
+            kept = record.versions if d.kind == "version" else record.deployments
+            if d.id not in kept.get(d.where, set()):
+                found.append(d)
+    if record.routes:  # routes are judged once some put has recorded the zones
+        found += _unrecorded_routes([d for d in listed if d.kind == "route"], record, zones)
     return found, fresh
+
+
+def _unrecorded_routes(listed: list[Deployed], record: Record, zones: list[str]) -> list[Deployed]:
+    found = []
+    for zone in zones:
+        kept = record.routes.get(zone, set())
+        ids = {k.split(":", 1)[0] for k in kept}
+        here = [d for d in listed if d.where == zone]
+        for d in here:
+            if d.kept not in kept:
+                kind = "changed route" if d.id in ids else "route"
+                found.append(Deployed(kind, zone, d.id, "", d.source, d.mark))
+        now = {d.id for d in here}
+        found += [Deployed("removed route", zone, i) for i in sorted(ids - now)]
+    return found
 
 
 # What a person does about each one; said once, under the list.
 FIX = (
-    "Match each to a run of your app's deploy job by its time. One nobody on the team made "
-    "is an incident: `envkeeper emergency {stack}` (redeploy each Worker from a trusted "
-    "commit, delete the routes nobody made, then the up puts every secret again and "
-    "records what is deployed)."
+    "Match each to your app's deploy job by its id (`wrangler deploy` prints the version id "
+    "it uploads), not by its time: the token's holder can deploy seconds after you. One "
+    "nobody on the team made is an incident: `envkeeper emergency {stack}` (redeploy each "
+    "Worker from a trusted commit, restore or delete the routes nobody changed or made, "
+    "turn off Version URLs, then the up puts every secret again and records what is "
+    "deployed)."
 )
 NOT_YET = (
-    "no record yet for {workers}: envkeeper records what is deployed there the next time an "
-    "up puts one of its secrets"
+    "no record yet for {workers}: nothing can be said of what is deployed there until an up "
+    "puts one of its secrets and records it (the first up of this envkeeper version puts "
+    "every Worker secret once for that)"
 )
 
 
 def _line(d: Deployed) -> str:
-    if d.kind == "route":
-        return f"  route {d.id} on zone {d.where} (runs {d.source or 'no Worker'})"
-    return f"  {d.kind} {d.id} of Worker {d.where} (made {d.made or '?'} by {d.source or '?'})"
+    if d.kind == "removed route":
+        return f"  removed route {d.id} on zone {d.where} (recorded, now gone)"
+    if d.kind.endswith("route"):
+        return f"  {d.kind} {d.id} on zone {d.where} (runs {_plain(d.source) or 'no Worker'})"
+    made, source = _plain(d.made) or "?", _plain(d.source) or "?"
+    return f"  {d.kind} {d.id} of Worker {d.where} (made {made} by {source})"
+
+
+def _plain(text: str) -> str:
+    """Cloudflare's text, one line of printable characters: nothing it says can draw on
+    the terminal or break a table."""
+    return "".join(c for c in " ".join(text.split()) if c.isprintable())[:60]
 
 
 def as_text(stack: str, found: list[Deployed], fresh: list[str]) -> str:
@@ -162,7 +199,8 @@ def as_markdown(stack: str, found: list[Deployed], fresh: list[str]) -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| {d.kind} | `{d.where}` | `{d.id}` | {d.made or '-'} | {d.source or '-'} |"
+            f"| {d.kind} | `{d.where}` | `{d.id}` | {inline(_plain(d.made)) or '-'} | "
+            f"{inline(_plain(d.source)) or '-'} |"
             for d in found
         ]
     if fresh:

@@ -20,6 +20,7 @@ from envkeeper import vendors
 from envkeeper.github import secret_names, variables
 from envkeeper.orphans import STATE_TYPES
 from envkeeper.resource_types import WORKER_SECRET
+from envkeeper.worker_code import route_mark
 from tests.cloudflare_api import CloudflareApi
 from tests.conftest import Cli
 from tests.engine_stack import (
@@ -765,7 +766,10 @@ def recorded_by_a_put(cf: CloudflareApi, worker: str) -> dict[str, Any]:
         "worker": worker,
         "versions": [v["id"] for v in cf.deployed[worker].versions],
         "deployments": [d["id"] for d in cf.deployed[worker].deployments],
-        "routes": {zone: [r["id"] for r in routes] for zone, routes in cf.worker_routes.items()},
+        "routes": {
+            zone: [f"{r['id']}:{route_mark(r['pattern'], r['script'])}" for r in routes]
+            for zone, routes in cf.worker_routes.items()
+        },
     }
 
 
@@ -876,3 +880,46 @@ def test_emergency_with_vendors_names_the_attackers_code_before_changing_a_file(
     assert all(i in flat for i in evil.values())
     assert "no deploy of this stack recorded" in flat
     assert "CANARY" not in done.output
+
+
+def test_a_recorded_route_pointed_elsewhere_or_deleted_is_named_and_fails_the_check(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    # The deploy token may update a route in place (its id stays) to run the attacker's
+    # Worker, or delete one that put an auth Worker in front of the origin.
+    export, _ = attacked(stand_ins, project)
+    routes = stand_ins.cloudflare.worker_routes[ZONE]
+    team, evil = routes[0], routes[1]
+    routes.remove(evil)  # the attacker tidies up their own new route...
+    team["script"] = "attacker-worker"  # ...and points the team's at their Worker instead
+    spare = stand_ins.cloudflare.add_route(ZONE, "www.example.com/*", API)
+    export_routes = export["deployment"]["resources"]
+    for resource in export_routes:
+        if resource["type"] == WORKER_SECRET:
+            resource["outputs"]["record"]["routes"][ZONE].append(f"{spare}:{'0' * 16}")
+    stand_ins.cloudflare.worker_routes[ZONE] = [r for r in routes if r["id"] != spare]
+    pulumi.answer(states=[export], config=KEYS)
+
+    done = Cli(project)("orphans", "prod", "--format", "json")
+
+    assert done.exit_code == 1, done.output
+    found = {(d["kind"], d["id"]) for d in json.loads(done.stdout)["unrecorded"]}
+    assert ("changed route", team["id"]) in found
+    assert ("removed route", spare) in found
+
+
+def test_a_worker_no_put_recorded_fails_the_check_until_an_up_records_it(
+    project: Path, stand_ins: Vendors, pulumi: FakePulumi
+) -> None:
+    export, _ = attacked(stand_ins, project)
+    for resource in export["deployment"]["resources"]:
+        if resource["type"] == WORKER_SECRET:
+            resource["outputs"].pop("record")
+    pulumi.answer(states=[export, export], config=KEYS)
+    cli = Cli(project)
+
+    check = cli("orphans", "prod")
+    assert check.exit_code == 1, check.output
+    assert "no record yet for example-api, example-webhooks" in " ".join(check.stdout.split())
+    # Right after a deploy it is said, not failed: that deploy's own puts record it.
+    assert cli("orphans", "prod", "--delete").exit_code == 0

@@ -14,7 +14,8 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pytest_httpserver import HTTPServer
 
-from components.worker_secret import _RUNTIME, WorkerSecretError, WorkerSecretProvider
+from components.worker_secret import _RUNTIME, RECORDING, WorkerSecretError, WorkerSecretProvider
+from envkeeper.worker_code import route_mark
 from tests.cloudflare_api import CloudflareApi
 from tests.standin import Fault
 
@@ -115,7 +116,8 @@ def test_a_put_records_every_version_deployment_and_route_it_saw_after_it(
     assert len(record["versions"]) == 1 + 11 + 1
     assert record["deployments"] == [d["id"] for d in deployed.deployments]
     assert app in record["versions"] and app_deployment in record["deployments"]
-    assert record["routes"] == {ZONE: [route]}
+    # A route with a mark of what it matches and runs (its id stays when it is changed).
+    assert record["routes"] == {ZONE: [f"{route}:{route_mark('api.example.com/*', WORKER)}"]}
     # Read back from the state as it was kept, never listed again by a read.
     cloudflare.secrets[(WORKER, "STRIPE_SECRET_KEY")] = "CANARY-stripe-7f3a"
     cloudflare.upload(WORKER)
@@ -324,3 +326,13 @@ def test_a_token_that_may_not_read_the_zones_routes_names_the_permission_to_add(
         "routes), then run pulumi up again"
     )
     assert "CANARY" not in message
+
+
+def test_a_secret_put_before_records_were_kept_is_put_once_more_to_record() -> None:
+    # An up after upgrading envkeeper: every Worker then gets a record at once, instead of
+    # passing the check as "not yet recorded" until some date moves.
+    before = {**PROPS, "writers": ""}
+    now = {**before, "recording": RECORDING}
+    result = WorkerSecretProvider().diff("id", before, now)
+    assert result.changes and not result.replaces
+    assert not WorkerSecretProvider().diff("id", now, dict(now)).changes
