@@ -123,10 +123,11 @@ def checked_project_dir(folder: Path) -> Path:
     from envkeeper.reading import checked_file, display_path
 
     if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
         raise UserError.one(
             COMMAND_LINE,
             "--project-dir",
-            f"{display_path(folder)} is not a folder; name the folder that holds Pulumi.yaml",
+            f"{display_path(folder)} {what}; name the folder that holds Pulumi.yaml",
         )
     project = folder / "Pulumi.yaml"
     if not project.exists() and not project.is_symlink():
@@ -604,7 +605,9 @@ def drift_report(
         data = json.loads(text)
     except json.JSONDecodeError:
         # Never the file's text: a preview can hold values.
-        raise UserError.one(where, "", "cannot read it (it is not the JSON of a preview)") from None
+        raise UserError.one(
+            where, "", "is not the JSON of a preview; save `pulumi preview --json`'s output"
+        ) from None
     try:
         result = read_preview(data)
     except NotAPreview as exc:
@@ -880,7 +883,8 @@ PlanFolder = Annotated[
     ),
 ]
 Refresh = Annotated[
-    bool, typer.Option("--refresh", help="Read every resource first, as the deploy does.")
+    bool,
+    typer.Option("--refresh", help="Read every resource first, as the deploy does.", metavar=""),
 ]
 PolicyPack = Annotated[
     Path | None, typer.Option("--policy-pack", help="Run this policy pack on the preview.")

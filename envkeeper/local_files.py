@@ -59,11 +59,20 @@ def tracking_problem(path: Path, option: str) -> Problem | None:
     if checked.returncode == 1:
         listed = _git(folder, "ls-files", "--", path.name)
         if listed is not None and listed.stdout.strip():
+            if path.name.startswith((".dev.vars", ".env")):
+                # A values file in git: its values are in the history already.
+                return Problem(
+                    COMMAND_LINE,
+                    option,
+                    f"{shown} is tracked by git: its values would be committed; "
+                    f"`git rm --cached {path.name}`, then `{ignore}`, commit, and run this "
+                    "again; values it held before are in git's history: treat them as leaked",
+                )
             return Problem(
                 COMMAND_LINE,
                 option,
-                f"{shown} is tracked by git: its values would be committed; "
-                f"`git rm --cached {path.name}`, then `{ignore}`, commit, and run this again",
+                f"{shown} is tracked by git, so the values would be committed; name a file git "
+                "ignores (the default .dev.vars, once .gitignore lists it)",
             )
         return Problem(
             COMMAND_LINE,

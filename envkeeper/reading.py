@@ -64,7 +64,7 @@ def checked_folder(path: Path, missing_ok: bool = False) -> None:
     if not path.exists():
         if missing_ok and path.parent.is_dir():
             return
-        raise _refuse(path, "no such folder")
+        raise _refuse(path, "does not exist; name an existing folder")
     raise _refuse(path, "is not a folder (a file, a device or a pipe); name a folder")
 
 

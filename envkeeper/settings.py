@@ -24,6 +24,7 @@ from envkeeper.problems import Problem, UserError
 from envkeeper.stack_catalog import (
     missing_secrets,
     plaintext_secret_problems,
+    secret_shaped_values,
     stack_catalog,
     vendor_block_removed,
 )
@@ -107,8 +108,13 @@ def parse_settings(config: StackConfig, stack: str, today: date | None = None) -
     clashes = declared_clashes(project, config.origin_of(DECLARED_KEY))
     if clashes:
         raise UserError(clashes)  # every other line would read the clashing key wrongly
-    # Any key that ever holds a secret must not be written in clear, whatever the mode.
+    # Any key that ever holds a secret must not be written in clear, whatever the mode; nor
+    # may any value look like one. A leak comes first: the setting's own rules would only
+    # say what it should have held.
     problems = plaintext_secret_problems(config, stack, project)
+    shaped = secret_shaped_values(config, project)
+    if shaped:
+        raise UserError([*problems, *shaped])
     everywhere_secret = [k for k in project.secure_config_keys() if k.startswith(f"{NAMESPACE}:")]
     project = stack_catalog(project, raw)
     # Secure values under `envkeeper:` are secrets this stack uses, or strays.

@@ -9,6 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 from envkeeper import catalog
 from envkeeper.catalog import Catalog
 from envkeeper.problems import Problem
+from envkeeper.redaction import hidden
 from envkeeper.stackfile import StackConfig
 from envkeeper.vendors import MINTED_VENDORS, by_admin_key, by_key
 
@@ -28,6 +29,35 @@ def plaintext_secret_problems(config: StackConfig, stack: str, project: Catalog)
         for key in project.secure_config_keys()
         if key in config.values
     ]
+
+
+def secret_shaped_values(config: StackConfig, project: Catalog) -> list[Problem]:
+    """Any other plain value shaped like a secret: a key pasted into the wrong setting, a
+    URL with its password. Where it is, never what."""
+    secure = project.secure_config_keys()
+    return [
+        Problem(
+            config.origin,
+            where,
+            "holds a value shaped like a secret (a vendor's key, a random token or a URL with "
+            "a password), committed in clear; delete it, treat it as leaked (rotate it where "
+            "it came from), and keep secrets in secret config (`pulumi config set --secret`)",
+        )
+        for key, value in config.values.items()
+        if key not in secure
+        for where in _secret_shaped(key, value)
+    ]
+
+
+def _secret_shaped(where: str, value: Any) -> list[str]:
+    """Where, inside one plain setting, a string looks like a secret."""
+    if isinstance(value, str):
+        return [where] if hidden(value) != value else []
+    if isinstance(value, dict):
+        return [w for k, v in value.items() for w in _secret_shaped(f"{where}.{k}", v)]
+    if isinstance(value, list):
+        return [w for i, v in enumerate(value) for w in _secret_shaped(f"{where}[{i}]", v)]
+    return []
 
 
 def stack_catalog(project: Catalog, raw: dict[str, Any]) -> Catalog:

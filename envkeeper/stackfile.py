@@ -21,6 +21,7 @@ from ruamel.yaml.resolver import VersionedResolver
 
 from envkeeper.problems import Problem, UserError
 from envkeeper.reading import display_path, read_named, read_text
+from envkeeper.redaction import hidden
 from envkeeper.stack_name import parse_stack_name
 
 NAMESPACE = "envkeeper"
@@ -215,7 +216,9 @@ def load_stack_file(path: Path) -> StackConfig:
         )
     result = StackConfig(origin=name)
     section = _config_section(path, "a stack file")
-    problems = [p for key in section if (p := _key_problem(name, str(key), path.parent))]
+    problems = _secret_shaped_keys(name, section) or [
+        p for key in section if (p := _key_problem(name, str(key), path.parent))
+    ]
     if problems:
         raise UserError(problems)
     for key, value in section.items():
@@ -244,6 +247,36 @@ def _name_in(text: str) -> str:
         return str(round_trip_yaml().load(text)["name"])
     except (YAMLError, KeyError, TypeError):
         return NAMESPACE
+
+
+def _secret_shaped_keys(origin: str, section: Any, depth: int = 0) -> list[Problem]:
+    """A key, at any depth, shaped like a secret: a value pasted where a name belongs. Said
+    by its line (the key itself is never repeated), so it can be found and deleted."""
+    found: list[Problem] = []
+    if not isinstance(section, dict) or depth > 4:
+        return found
+    for key, value in section.items():
+        text = str(key)
+        if hidden(text) != text:
+            line = _line_of(section, key)
+            found.append(
+                Problem(
+                    origin,
+                    f"line {line}" if line else "a key",
+                    "is a key shaped like a secret (a value pasted where a name belongs); "
+                    "delete the line and treat the value as leaked",
+                )
+            )
+        else:
+            found += _secret_shaped_keys(origin, value, depth + 1)
+    return found
+
+
+def _line_of(mapping: Any, key: Any) -> int | None:
+    try:
+        return int(mapping.lc.key(key)[0]) + 1
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return None
 
 
 def _key_problem(origin: str, key: str, project_dir: Path) -> Problem | None:

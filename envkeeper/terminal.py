@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,6 +53,14 @@ def text_width() -> int:
     return shutil.get_terminal_size((80, 24)).columns
 
 
+# A line that is a command to run (after its indentation and any bullet): kept whole.
+_COMMAND = re.compile(
+    r"\s*(?:- )?(?:pulumi (?:config|up|stack|refresh|cancel|preview|state) "
+    r"|envkeeper (?:rotation|emergency|offboard|dev-vars|run|orphans|recover|validate|plan) "
+    r"|wrangler (?:deploy|versions|secret) |git (?:rm|add|commit) )"
+)
+
+
 def _wrapped(line: str, columns: int) -> str:
     """One line of prose wrapped at `columns`, continued under its first word (after its
     indentation and any `- `, `- [ ] ` or `1. ` bullet). A word longer than the line (a URL,
@@ -59,8 +68,8 @@ def _wrapped(line: str, columns: int) -> str:
     import re
     import textwrap
 
-    if len(line) <= columns:
-        return line
+    if len(line) <= columns or _COMMAND.match(line):
+        return line  # a command is never broken: it must copy whole
     lead = re.match(r"\s*(?:- \[ \] |- |\d+\. )?", line)
     hang = " " * (lead.end() if lead else 0)
     return textwrap.fill(

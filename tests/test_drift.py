@@ -82,7 +82,7 @@ def test_what_is_not_a_preview_is_one_line_that_quotes_nothing(cli: Any, tmp_pat
     result = cli("drift-report", str(preview))
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"{preview}: cannot read it (it is not the JSON of a preview)"
+        f"{preview}: is not the JSON of a preview; save `pulumi preview --json`'s output"
     ]
     assert SECRET not in result.output
 

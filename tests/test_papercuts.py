@@ -178,3 +178,16 @@ def test_prose_fits_80_columns_when_piped(project: Path, command: tuple[str, ...
     long = [ln for ln in done.stdout.splitlines() if len(ln) > 80 and " " in ln.strip()]
     assert long == []
     assert len(done.stdout.splitlines()) > 3
+
+
+def test_a_command_in_prose_is_never_broken_so_it_copies_whole(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envkeeper.terminal import say
+
+    monkeypatch.setenv("COLUMNS", "40")
+    command = "    pulumi config set --secret --stack example-org/envkeeper/dev github:token"
+    say(f"needed before pulumi up, with a sentence long enough to wrap:\n{command}")
+    lines = capsys.readouterr().out.splitlines()
+    assert command in lines  # whole, on its own line
+    assert all(len(line) <= 40 for line in lines if line != command)

@@ -60,7 +60,10 @@ def test_a_secret_pasted_as_a_key_is_never_printed(
     result = cli(*command)
     assert result.exit_code == 2, result.output
     assert secret not in result.output and "CANARY" not in result.output
-    assert HIDDEN in result.stderr
+    # Said by its line, so it can be found, with what to do about a leaked value.
+    line = (before.decode().splitlines().index(WHERE[where](secret).rstrip("\n"))) + 1
+    assert f"Pulumi.dev.yaml: line {line}: is a key shaped like a secret" in result.stderr
+    assert "treat the value as leaked" in result.stderr
     assert (project / "Pulumi.dev.yaml").read_bytes() == before
 
 
