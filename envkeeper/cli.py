@@ -612,6 +612,14 @@ def drift_report(
         result = read_preview(data)
     except NotAPreview as exc:
         raise UserError.one(where, "", f"not a completed preview: {exc}") from None
+    if heading and result.stack and heading.rsplit("/", 1)[-1] != result.stack:
+        # A report headed with one stack's name must be that stack's.
+        raise UserError.one(
+            COMMAND_LINE,
+            "--stack",
+            f"names {heading}, but the preview is of stack {result.stack}; pass the preview "
+            f"of {heading}, or --stack {result.stack}",
+        )
     print(as_markdown(heading or result.stack, result.drifted), end="")
     if result.drifted:
         raise typer.Exit(1)
@@ -725,7 +733,7 @@ def offboard(
         for stack, playbook in offboarding.playbooks.items()
         if playbook.changes
     ]
-    text = offboarding.body()
+    text = offboarding.body(dry_run)
     writes = [] if dry_run else [(edit.path, edit.text) for edit in edits]
     write_all([*writes, *([(body, text)] if body is not None else [])])
     print(offboarding.title)
@@ -896,6 +904,7 @@ def _plan_preview(
 ) -> tuple[str, list[str]]:
     """The stack as pulumi is told it (its file, the plan's folder and the policy pack
     checked first: a bad one stops here, before Pulumi runs) and the preview's arguments."""
+    from envkeeper.approved_plan import PLAN_FILE
     from envkeeper.reading import checked_folder
 
     stack = named_stack(stack)
@@ -903,6 +912,13 @@ def _plan_preview(
     checked_folder(folder, missing_ok=making)
     if policy_pack is not None:
         checked_folder(policy_pack)
+    if not making and not (folder / PLAN_FILE).exists():
+        raise UserError.one(
+            COMMAND_LINE,
+            "FOLDER",
+            f"{display_path(folder)} holds no saved plan; run envkeeper preview-plan "
+            f"{stack} {display_path(folder)} first",
+        )
     args = ["--refresh"] if refresh else []
     if policy_pack is not None:
         args += ["--policy-pack", str(policy_pack)]

@@ -51,15 +51,16 @@ class Offboarding:
             effect = markdown.inline(effect)  # the project's own words, from Pulumi.yaml
         return [f"{effect[0].upper()}{effect[1:]}."]
 
-    def body(self) -> str:
-        """The pull request's description, in Markdown."""
+    def body(self, dry_run: bool = False) -> str:
+        """The pull request's description, in Markdown (as it would read, for a dry run)."""
+        moved = "would move (a dry run: no file was changed)" if dry_run else "moved"
         lines = [
-            f"Someone who could read {', '.join(self.stacks)} is leaving. envkeeper moved the "
-            "keeper date of every credential it mints there, both slots of two-slot "
+            f"Someone who could read {', '.join(self.stacks)} is leaving. envkeeper {moved} "
+            "the keeper date of every credential it mints there, both slots of two-slot "
             "secrets, as the incident playbook does, so nothing they could have read survives "
             "the deploy: each slot keeps its role, the active one dated today and the standby "
-            "a later day before it, both re-minted. Read each stack's `pulumi preview` on "
-            "this pull request; merging deploys it, and each rotated login's open sessions "
+            "the latest free day before it, both re-minted. Read each stack's `pulumi preview` "
+            "on this pull request; merging deploys it, and each rotated login's open sessions "
             "end once its new URL is delivered.",
         ]
         for stack, playbook in self.playbooks.items():

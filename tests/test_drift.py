@@ -71,9 +71,22 @@ def test_names_each_changed_resource_its_step_and_properties_never_a_value(
 def test_no_drift_exits_0(cli: Any, tmp_path: Path) -> None:
     preview = tmp_path / "preview.json"
     preview.write_text(json.dumps({"steps": PREVIEW["steps"][:2]}))
-    result = cli("drift-report", str(preview), "--stack", "dev")
+    result = cli("drift-report", str(preview), "--stack", "prod")
     assert result.exit_code == 0
-    assert result.stdout.startswith("### dev: no drift")
+    assert result.stdout.startswith("### prod: no drift")
+
+
+def test_a_report_headed_with_another_stacks_name_is_refused(cli: Any, tmp_path: Path) -> None:
+    # A prod preview must not be reported as dev's: the summary would say dev is clean.
+    preview = tmp_path / "preview.json"
+    preview.write_text(json.dumps({"steps": PREVIEW["steps"][:2]}))
+    result = cli("drift-report", str(preview), "--stack", "dev")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "(command line): --stack: names dev, but the preview is of stack prod; pass the "
+        "preview of dev, or --stack prod"
+    )
+    assert result.stdout == ""
 
 
 def test_what_is_not_a_preview_is_one_line_that_quotes_nothing(cli: Any, tmp_path: Path) -> None:
