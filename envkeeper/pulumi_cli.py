@@ -21,13 +21,18 @@ from envkeeper.problems import COMMAND_LINE, UserError
 NOTHING_TO_CANCEL = ("has already completed", "has never been updated")
 
 
+# One sentence wherever the CLI is missing.
+MISSING = (
+    "not found on PATH; install the Pulumi CLI (https://www.pulumi.com/docs/install/) "
+    "and log in to the backend that holds the stack"
+)
+
+
 def executable() -> str:
     """The pulumi on PATH, or one line saying it is missing."""
     found = shutil.which("pulumi")
     if found is None:
-        raise UserError.one(
-            COMMAND_LINE, "", "the pulumi CLI is not on PATH; install it (pulumi.com/docs/install)"
-        )
+        raise UserError.one(COMMAND_LINE, "pulumi", MISSING)
     return found
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
+from envkeeper import pulumi_cli
 from envkeeper.problems import COMMAND_LINE, UserError
 
 # The Pulumi CLI's exit codes (pkg/cmd/pulumi/cmdutil): stable, for scripts to rely on.
@@ -61,14 +61,7 @@ def read_outputs(project_dir: Path, stack: str) -> dict[str, Any]:
     """Every output of the deployed `stack`, secrets decrypted. UserError (one line) when
     there is no CLI, no login, no such stack, or no key to decrypt it."""
     where = f"stack {stack}"
-    exe = shutil.which("pulumi")
-    if exe is None:
-        raise UserError.one(
-            COMMAND_LINE,
-            "pulumi",
-            "not found on PATH; install the Pulumi CLI (https://www.pulumi.com/docs/install/) "
-            "and log in to the backend that holds the stack",
-        )
+    exe = pulumi_cli.executable()
     command = [exe, "stack", "output", "--json", "--show-secrets", "--stack", stack]
     try:
         done = subprocess.run(  # noqa: S603 (the user's pulumi, arguments as a list)
