@@ -49,6 +49,7 @@ class DeployTokens(pulumi.ComponentResource):
     """
 
     active_token: pulumi.Output[str]
+    writer_ids: pulumi.Output[str]
     permission_group_ids: dict[str, pulumi.Output[str]]
 
     def __init__(
@@ -111,6 +112,13 @@ class DeployTokens(pulumi.ComponentResource):
                 ),
             )
         self.active_token = pulumi.Output.secret(tokens[slots.active].value)
+        # Both tokens' ids: every Worker secret carries them, so a token made anew (a date
+        # moved, or re-minted in place with --replace) puts every Worker secret again.
+        # Cloudflare never returns a secret's value, so one the old token's holder
+        # overwrote is invisible to drift; putting it again is harmless otherwise.
+        self.writer_ids = pulumi.Output.all(*(tokens[s].id for s in SLOTS)).apply(
+            lambda ids: ",".join(f"{s}={i}" for s, i in zip(SLOTS, ids, strict=True))
+        )
         # By permission group name: the ids Cloudflare gave, which the policy pack holds
         # every token of the stack to.
         self.permission_group_ids = {p.name: i for p, i in ids.items()}
@@ -121,6 +129,7 @@ class DeployTokens(pulumi.ComponentResource):
 class WorkerSecretsArgs:
     settings: Settings
     secrets: dict[str, pulumi.Output[str]]  # catalog name -> secret Output
+    writers: pulumi.Input[str]  # the deploy tokens' ids (DeployTokens.writer_ids)
     # What every Worker secret waits for (a component: all of its resources).
     after: list[pulumi.Resource] = field(default_factory=list)
 
@@ -146,7 +155,7 @@ class WorkerSecrets(pulumi.ComponentResource):
                     name=secret,
                     text=args.secrets[secret],
                     environment=settings.environment.value,
-                    writers=cf.secret_writers(settings),
+                    writers=args.writers,
                     zones=tuple(settings.cloudflare.zones),
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.after, *before]),

@@ -128,7 +128,9 @@ class Environment(pulumi.ComponentResource):
         # Worker has already handed CI what it needs to deploy it.
         workers = WorkerSecrets(
             "worker-secrets",
-            WorkerSecretsArgs(settings=settings, secrets=self.secrets, after=[github]),
+            WorkerSecretsArgs(
+                settings=settings, secrets=self.secrets, writers=tokens.writer_ids, after=[github]
+            ),
             opts=child,
         )
         # Once every new URL is delivered, no session opened with an old password is left,

@@ -38,10 +38,10 @@ from envkeeper.catalog import CLOUDFLARE_API_TOKEN
 
 # Changing any of these names a different secret: replace. Changing `text`: update in place.
 IDENTITY = ("accountId", "scriptName", "name")
-# `writers`: the deploy tokens' keeper dates (envkeeper/cloudflare.py's secret_writers);
-# when they move, the secret is put again with its value unchanged. `recording`: the form of
-# the record a put leaves; a stack whose secrets were put before records were kept (or in an
-# older form) puts each once more, so that every Worker has one.
+# `writers`: the deploy tokens' ids (components/cloudflare.py's DeployTokens.writer_ids);
+# when a token is made anew, the secret is put again with its value unchanged.
+# `recording`: the form of the record a put leaves; a stack whose secrets were put before
+# records were kept (or in an older form) puts each once more, so every Worker has one.
 PROPERTIES = (*IDENTITY, "text", "environment", "writers", "recording")
 RECORDING = "2"  # routes kept with their marks
 # Kept, never compared: the zones whose routes a put records, and that record. A stack that
@@ -205,7 +205,7 @@ class WorkerSecretArgs:
     name: str
     text: pulumi.Input[str]  # a secret Output
     environment: str
-    writers: str = ""  # the deploy tokens' keeper dates: a new one puts the secret again
+    writers: pulumi.Input[str] = ""  # the deploy tokens' ids: a new token puts it again
     zones: tuple[str, ...] = ()  # the stack's zones, whose routes each put records
 
 

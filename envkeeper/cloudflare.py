@@ -114,17 +114,6 @@ def worker_secret_targets(settings: Settings) -> list[tuple[str, str]]:
     return [(w, name) for w in cloudflare.workers for name in cloudflare.secrets_of(w)]
 
 
-def secret_writers(settings: Settings) -> str:
-    """The keeper dates of the deploy tokens, which can write every Worker secret of the
-    environment. Each Worker secret carries them: when one moves (a rotation, an
-    emergency), every Worker secret is put again, whether or not its value changed, the
-    legacy BETTER_AUTH_SECRET included. Cloudflare never returns a secret's value, so a
-    secret the old token's holder overwrote is invisible to drift; putting it again is
-    harmless otherwise (the same value)."""
-    slots = settings.slots("CLOUDFLARE_API_TOKEN")
-    return ",".join(f"{slot}={slots.date_of(slot).isoformat()}" for slot in catalog.SLOTS)
-
-
 def worker_secret_resources(settings: Settings) -> set[str]:
     return {worker_secret_resource(w, s) for w, s in worker_secret_targets(settings)}
 

@@ -195,13 +195,13 @@ TRUSTED_REDEPLOY_STEP = (
     "recorded). Check the Workers Custom Domains and tail consumers too: envkeeper does not "
     "list them.{again}"
 )
-# Said only when the up moves a deploy token's date, which is what makes it put every
-# Worker secret again (envkeeper/cloudflare.py's secret_writers); a token re-minted in
-# place keeps its date.
+# Every Worker secret carries the deploy tokens' ids (components/cloudflare.py's
+# DeployTokens.writer_ids): a token made anew, by a moved date or re-minted in place, puts
+# every Worker secret again.
 PUT_AGAIN = " The up puts every Worker secret again, whether or not its value changed"
 PUT_BY_HAND = (
-    " A token re-minted in place keeps its date, so the Worker secrets are not put again "
-    "by it: replace them in the same up too (`--replace` each Worker secret's URN)"
+    " A token re-minted in place (`--replace`) gets a new id, which every Worker secret "
+    "carries, so the same up puts every one again, whether or not its value changed"
 )
 
 # A stack with localDevelopment: its values were also copied onto laptops.

@@ -197,6 +197,10 @@ class FakeProviders(mocks.Mocks):
         elif args.typ == types.ACCOUNT_TOKEN:
             state["value"] = fake_value(self.prefix, *seed)
             state["status"] = "active"
+            # A token made anew (its name carries its date) has a new id, as at Cloudflare;
+            # one updated in place (a shorter life) keeps it. Worker secrets carry the ids.
+            made = f"{self.stack}/{args.name}/{args.inputs.get('name')}"
+            ident = hashlib.sha256(made.encode()).hexdigest()[:32]
         elif args.typ in _MINTED_BY_TYPE:
             # What a minted vendor's resource outputs, as its module says.
             made, stand_ins = _MINTED_BY_TYPE[args.typ].offline_outputs(

@@ -193,7 +193,7 @@ def dependents(
     found = (_carriers(entry, settings) if delivered else set()) | minted
     if entry.source is Source.CLOUDFLARE_TOKEN:
         # Whoever held the old token could overwrite any Worker secret unseen: every one
-        # is put again (envkeeper/cloudflare.py's secret_writers).
+        # is put again (components/cloudflare.py's DeployTokens.writer_ids).
         found |= cf.worker_secret_resources(settings)
     if entry.source is Source.NEON_OWNER:
         found.add(db.SQL_PROVIDER)  # it logs in with the new password from then on

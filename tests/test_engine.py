@@ -527,8 +527,20 @@ def test_the_attackers_worker_code_is_named_by_the_drift_check_and_the_emergency
     cloudflare.worker_routes[ZONE] = [
         r for r in cloudflare.worker_routes[ZONE] if r["id"] != evil[2]
     ]
+    # The token is re-minted in place, as the playbook says when an earlier emergency of
+    # the same day already moved its date: its new id alone puts every Worker secret again.
     assert deployment.cli("emergency", STACK, "--secret", "CLOUDFLARE_API_TOKEN").exit_code == 0
-    deployment.up()
+    resources = json.loads(deployment.export())["deployment"]["resources"]
+    active = deployment.settings().slots("CLOUDFLARE_API_TOKEN").active
+    (token,) = [r["urn"] for r in resources if r["urn"].endswith(f"::{cf.token_resource(active)}")]
+    before = len(cloudflare.requests)
+    deployment.up("--replace", token)
+    puts = [
+        c.path
+        for c in cloudflare.requests[before:]
+        if c.method == "PUT" and c.path.endswith("/secrets")
+    ]
+    assert len(puts) == len(cf.worker_secret_targets(deployment.settings())), puts
     after = ws.envkeeper("orphans", STACK, "--format", "json")
     assert after.returncode == 0, after.stdout + after.stderr
     assert json.loads(after.stdout)["unrecorded"] == []

@@ -424,13 +424,12 @@ def test_an_emergency_that_rotates_the_deploy_token_says_to_redeploy_from_a_trus
     assert step not in other
 
 
-def test_a_token_re_minted_in_place_says_the_worker_secrets_are_not_put_again(
+def test_a_token_re_minted_in_place_says_its_new_id_puts_the_worker_secrets_again(
     cli: Any,
 ) -> None:
     # A second emergency on one day moves no deploy-token date (the tokens are replaced in
-    # place), and the Worker secrets are put again only when a date moves: the playbook
-    # must not promise it then.
+    # place). Every Worker secret carries the tokens' ids, so the replacement puts them
+    # all again all the same, and the playbook says why.
     assert cli("emergency", "prod").exit_code == 0
     again = " ".join(cli("emergency", "prod").stdout.split())  # as read, not as wrapped
-    assert "A token re-minted in place keeps its date, so the Worker secrets are not" in again
-    assert "The up puts every Worker secret again" not in again
+    assert "A token re-minted in place (`--replace`) gets a new id, which every Worker" in again

@@ -184,11 +184,11 @@ def test_diff_updates_a_new_value_and_replaces_a_new_worker_or_name() -> None:
     assert name.replaces == ["name"]
     same = provider.diff("id", dict(PROPS), dict(PROPS))
     assert same.changes is False
-    # A deploy token's new keeper date puts the same value again, in place.
+    # A deploy token made anew (a new id) puts the same value again, in place.
     rewritten = provider.diff(
         "id",
-        {**PROPS, "writers": "a=2026-08-12,b=2026-11-11"},
-        {**PROPS, "writers": "a=2026-12-07,b=2026-11-11"},
+        {**PROPS, "writers": "a=0a1b,b=2c3d"},
+        {**PROPS, "writers": "a=4e5f,b=2c3d"},
     )
     assert rewritten.changes is True and rewritten.replaces == []
 
