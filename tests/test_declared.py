@@ -219,10 +219,11 @@ def test_validate_lists_the_declared_external_secret_with_its_set_line(
     assert result.exit_code == 0, result.output
     # The shipped dev file's 12, and one for each declared secret.
     assert "17 keeper dates" in result.stdout
+    # What it is, then the command that sets it on a line of its own (it copies whole).
     assert (
-        "  envkeeper:openaiApiKey (OpenAI project API key): "
-        "pulumi config set --secret --stack dev envkeeper:openaiApiKey"
-    ) in result.stdout.splitlines()
+        "  envkeeper:openaiApiKey (OpenAI project API key):\n"
+        "    pulumi config set --secret --stack dev envkeeper:openaiApiKey\n"
+    ) in result.stdout
 
 
 def test_a_worker_may_name_a_declared_secret_in_its_set(cli: Any, project: Path) -> None:

@@ -332,8 +332,8 @@ def test_an_adopted_project_needs_the_owner_url_not_a_neon_api_key(
     adopt(project)
     out = cli("validate", "dev").stdout  # type: ignore[operator]
     assert (
-        "envkeeper:neonOwnerUrl (owner connection URL of an existing Neon project): "
-        "pulumi config set --secret --stack dev envkeeper:neonOwnerUrl"
+        "envkeeper:neonOwnerUrl (owner connection URL of an existing Neon project):\n"
+        "    pulumi config set --secret --stack dev envkeeper:neonOwnerUrl"
     ) in out
     assert "neon:apiKey" not in out
 
