@@ -82,10 +82,10 @@ def test_what_is_no_secret_is_printed_as_it_is(plain: str) -> None:
 
 
 def test_a_stripe_object_id_is_shown_and_its_secrets_are_not() -> None:
-    endpoint = "we_1MqGJzLkdIwHu7ix5W6Gr8r2"  # what orphans lists: an id anyone may see
+    endpoint = "we_1FakeEndpointCanary0000"  # what orphans lists: an id anyone may see
     assert hidden(f"stripe webhook endpoint {endpoint}") == f"stripe webhook endpoint {endpoint}"
-    assert hidden("whsec_1MqGJzLkdIwHu7ix5W6Gr8r2") == HIDDEN
-    assert hidden("rk_live_1MqGJzLkdIwHu7ix5W6Gr8r2") == HIDDEN
+    assert hidden("whsec_CANARYFake0000000000001") == HIDDEN
+    assert hidden("rk_live_CANARYFake000000000001") == HIDDEN
 
 
 def test_every_line_a_command_prints_passes_the_redactor_on_both_streams(tmp_path: Path) -> None:
