@@ -35,6 +35,7 @@ from components.admin_key import AdminKeyProvider
 from components.cloudflare_deployed import record_of
 from components.vendor_calls import RETRY, VendorError, cloudflare_answer, cloudflare_client
 from envkeeper.catalog import CLOUDFLARE_API_TOKEN
+from envkeeper.worker_code import RECORD
 
 # Changing any of these names a different secret: replace. Changing `text`: update in place.
 IDENTITY = ("accountId", "scriptName", "name")
@@ -46,7 +47,7 @@ PROPERTIES = (*IDENTITY, "text", "environment", "writers", "recording")
 RECORDING = "2"  # routes kept with their marks
 # Kept, never compared: the zones whose routes a put records, and that record. A stack that
 # gains a zone records it at its next put; no secret is put again for it.
-ZONES, RECORD = "zones", "record"
+ZONES = "zones"
 TOKEN_CONFIG_KEY = CLOUDFLARE_API_TOKEN.key
 # Cloudflare's error code for a secret change while the Worker's latest version is not the
 # deployed one (a gradual deployment, or `wrangler versions upload` not yet deployed).

@@ -9,8 +9,9 @@ deploy can say what it saw. envkeeper's `up` is that deploy (a reviewed commit o
 the stack's protected environment): each Worker secret it puts records, in the state, the
 ids of every version and deployment of its Worker and every route on the stack's zones
 right after the put (components/worker_secret.py). The team's own app deploys made since
-then are listed too, until the next put records them; the list gives each one's time and
-source so a person can match it to a run of the deploy job.
+then are listed too, until the next put records them; a person matches each by its id to
+what the deploy job uploaded (not by its time: the token's holder can deploy seconds
+later).
 
 What the record cannot do: vouch for code against what was already live when the put ran.
 That is why the incident playbook has the Workers redeployed from a trusted commit, and
