@@ -26,8 +26,8 @@ from typing import Any
 
 from benchmarks import bare as bare_program
 from benchmarks.timing import Run, load, measured, median_peak, median_seconds, pair_ratio
-from envkeeper.database import parse_owner_url
-from envkeeper.sdk_internals import SECRET_SIG_KEY
+from envkeeper.engine.sdk_internals import SECRET_SIG_KEY
+from envkeeper.infra.database import parse_owner_url
 from tests.engine import Workspace, find_engine, missing_plugins
 from tests.engine_stack import (
     Vendors,

@@ -10,10 +10,10 @@ import pulumi
 from components import bridged
 from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
 from components.worker_secret import WorkerSecret, WorkerSecretArgs
-from envkeeper import cloudflare as cf
-from envkeeper import resource_types
-from envkeeper.catalog import SLOTS
-from envkeeper.settings import Settings
+from envkeeper.infra import cloudflare as cf
+from envkeeper.infra import resource_types
+from envkeeper.stack.catalog import SLOTS
+from envkeeper.stack.settings import Settings
 
 TOKENS_TYPE = resource_types.DEPLOY_TOKENS
 SECRETS_TYPE = resource_types.WORKER_SECRETS

@@ -14,12 +14,12 @@ from components.login_sessions import OldSessionsEnded
 from components.neon import NeonDatabase, NeonDatabaseArgs
 from components.neon_restart import EndpointRestart
 from components.vendors import minted_vendor_secrets
-from envkeeper import catalog, generated, versioned
-from envkeeper import database as db
-from envkeeper import github as gh
-from envkeeper.catalog import ENVIRONMENT_TYPE, SLOTS, CatalogEntry
-from envkeeper.policy_facts import DEPLOY_PERMISSION_GROUPS, boundaries
-from envkeeper.settings import Settings
+from envkeeper.infra import database as db
+from envkeeper.infra import github as gh
+from envkeeper.infra.policy_facts import DEPLOY_PERMISSION_GROUPS, boundaries
+from envkeeper.stack import catalog, generated, versioned
+from envkeeper.stack.catalog import ENVIRONMENT_TYPE, SLOTS, CatalogEntry
+from envkeeper.stack.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class EnvironmentArgs:
     external: dict[str, pulumi.Output[str]]
     # The owner URL of an adopted Neon project (secret config), else None.
     neon_owner_url: pulumi.Output[str] | None = None
-    # The GitHub environments this stack creates and protects (envkeeper.github).
+    # The GitHub environments this stack creates and protects (envkeeper.infra.github).
     github_environments: dict[str, gh.Protection] = field(default_factory=dict)
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components import bridged
-from envkeeper import github as gh
-from envkeeper import resource_types
-from envkeeper.settings import Settings
+from envkeeper.infra import github as gh
+from envkeeper.infra import resource_types
+from envkeeper.stack.settings import Settings
 
 TYPE = resource_types.GITHUB_ENVIRONMENT_COMPONENT
 

@@ -40,9 +40,9 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from components.admin_key import AdminKeyProvider
-from envkeeper import database as db
-from envkeeper import resource_types
-from envkeeper.catalog import NEON_OWNER_URL
+from envkeeper.infra import database as db
+from envkeeper.infra import resource_types
+from envkeeper.stack.catalog import NEON_OWNER_URL
 
 if TYPE_CHECKING:
     import psycopg

@@ -15,10 +15,10 @@ from components import bridged
 from components.login_sessions import LoginSessionsArgs
 from components.neon_owner import NeonOwnerPassword
 from components.slot_switch import SlotSwitch, SlotSwitchArgs, standby_end
-from envkeeper import database as db
-from envkeeper import resource_types
-from envkeeper.clock import utc_today
-from envkeeper.settings import NeonSettings, SlotDates
+from envkeeper.config.clock import utc_today
+from envkeeper.infra import database as db
+from envkeeper.infra import resource_types
+from envkeeper.stack.settings import NeonSettings, SlotDates
 
 TYPE = resource_types.NEON_DATABASE
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from components.admin_key import AdminKeyProvider
 from components.neon_calls import NeonCalls
-from envkeeper.catalog import NEON_API_KEY
+from envkeeper.stack.catalog import NEON_API_KEY
 
 
 class NeonKeyProvider(AdminKeyProvider):

@@ -26,7 +26,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 from components.neon_calls import part
 from components.neon_key import NeonKeyProvider
 from components.vendor_calls import VendorError
-from envkeeper.catalog import NEON_OWNER_PASSWORD
+from envkeeper.stack.catalog import NEON_OWNER_PASSWORD
 
 INPUTS = ("project_id", "branch_id", "role", "rotated")
 

@@ -9,13 +9,14 @@ from pulumi.runtime import config as runtime_config
 
 from components.environment import Environment, EnvironmentArgs
 from components.stack_config import read_stack_config
-from envkeeper import catalog, local
-from envkeeper import cloudflare as cf
-from envkeeper import github as gh
-from envkeeper.clock import pinned_note
-from envkeeper.isolation import load_checked_settings, stripe_key_problem
-from envkeeper.problems import Problem, UserError
-from envkeeper.settings import Settings
+from envkeeper.config.clock import pinned_note
+from envkeeper.doors.problems import Problem, UserError
+from envkeeper.guards.isolation import load_checked_settings, stripe_key_problem
+from envkeeper.infra import cloudflare as cf
+from envkeeper.infra import github as gh
+from envkeeper.local import exports as local
+from envkeeper.stack import catalog
+from envkeeper.stack.settings import Settings
 from envkeeper.vendors.stripe import STRIPE
 
 

@@ -42,10 +42,9 @@ from components.vendor_calls import (
     tries_of,
 )
 from components.vendor_credentials import listed_resend_keys, remove_resend_key
-from envkeeper import vendors
-from envkeeper.clock import utc_today
-from envkeeper.settings import Settings
-from envkeeper.vendors.resend import RESEND
+from envkeeper.config.clock import utc_today
+from envkeeper.stack.settings import Settings
+from envkeeper.vendors.resend import RESEND, resend_key_name, resend_key_resource
 
 # A new domain or keeper date is a new key: Resend keys cannot be re-bound. A new name (the
 # naming changed, the repository was renamed) renames the key in place. A standby past its
@@ -228,9 +227,9 @@ class SendingKeys(pulumi.ComponentResource):
 
         def key(slot: str, retired: pulumi.Input[bool] = False) -> ResendApiKey:
             return ResendApiKey(
-                vendors.resend_key_resource(slot),
+                resend_key_resource(slot),
                 ResendApiKeyArgs(
-                    name=vendors.resend_key_name(settings, slot),
+                    name=resend_key_name(settings, slot),
                     domain=resend.domain,
                     rotated=slots.date_of(slot).isoformat(),
                     environment=settings.environment.value,

@@ -28,10 +28,10 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from envkeeper import resource_types
-from envkeeper.clock import utc_today
-from envkeeper.settings import SlotDates
-from envkeeper.switch import RevertRefused, Switch, record, switch_resource
+from envkeeper.config.clock import utc_today
+from envkeeper.infra import resource_types
+from envkeeper.rotation.switch import RevertRefused, Switch, record, switch_resource
+from envkeeper.stack.settings import SlotDates
 
 TYPE = resource_types.SLOT_SWITCH
 _KEPT = ("secret", "active", "dates", "graceDays", "since", "standbyEnds")

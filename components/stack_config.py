@@ -8,8 +8,7 @@ from typing import Any
 
 from pulumi.runtime import config as runtime_config
 
-from envkeeper.sdk_internals import all_config_keys
-from envkeeper.stackfile import (
+from envkeeper.config.stackfile import (
     PROJECT_ONLY_KEYS,
     StackConfig,
     load_stack_file,
@@ -18,6 +17,7 @@ from envkeeper.stackfile import (
     stack_file,
     undo_engine_dates,
 )
+from envkeeper.engine.sdk_internals import all_config_keys
 
 
 def _decode(raw: Any) -> Any:

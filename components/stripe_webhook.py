@@ -47,8 +47,8 @@ from components.vendor_calls import (
 )
 from components.vendor_credentials import STACK_METADATA, delete_stripe_endpoint
 from envkeeper import vendors
-from envkeeper.settings import Settings
-from envkeeper.vendors.stripe import STRIPE
+from envkeeper.stack.settings import Settings
+from envkeeper.vendors.stripe import STRIPE, STRIPE_ENDPOINT_RESOURCE, stripe_endpoint_name
 
 # Stripe cannot move an endpoint between Connect and the account itself, and sets an
 # endpoint's API version only when it is created; a new keeper date is a new signing secret.
@@ -289,7 +289,7 @@ def minted_secret(settings: Settings, opts: pulumi.ResourceOptions) -> pulumi.Ou
     assert settings.stripe is not None
     webhook = settings.stripe.webhook
     endpoint = WebhookEndpoint(
-        vendors.STRIPE_ENDPOINT_RESOURCE,
+        STRIPE_ENDPOINT_RESOURCE,
         WebhookEndpointArgs(
             url=webhook.url,
             events=list(webhook.events),
@@ -297,7 +297,7 @@ def minted_secret(settings: Settings, opts: pulumi.ResourceOptions) -> pulumi.Ou
             api_version=webhook.api_version,
             rotated=settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat(),
             environment=settings.environment.value,
-            name=vendors.stripe_endpoint_name(settings),
+            name=stripe_endpoint_name(settings),
             identity=vendors.stack_identity(settings),
         ),
         opts=opts,

@@ -28,7 +28,7 @@ from components.vendor_calls import (
     stripe_retried,
     tries_of,
 )
-from envkeeper.orphans import CLOUDFLARE, RESEND, STRIPE, WHAT, Credential
+from envkeeper.guards.orphans import CLOUDFLARE, RESEND, STRIPE, WHAT, Credential
 
 T = TypeVar("T")
 # The vendors as their users know them, and each one's way of reading a failure.

@@ -7,7 +7,7 @@ import importlib
 
 import pulumi
 
-from envkeeper.settings import Settings
+from envkeeper.stack.settings import Settings
 from envkeeper.vendors import MINTED_VENDORS
 
 

@@ -19,16 +19,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from envkeeper import catalog
-from envkeeper.clock import pinned_note, utc_today
-from envkeeper.isolation import load_checked_settings
-from envkeeper.local_files import checked_description
-from envkeeper.output import OutputLost, give_up, guard_stdout
-from envkeeper.problems import COMMAND_LINE, UserError
-from envkeeper.rotation import DUE_SOON_DAYS
-from envkeeper.settings import Settings, iso_date, missing_secrets, parse_settings
-from envkeeper.stack_name import parse_stack_name, unique
-from envkeeper.stackfile import (
+from envkeeper.config.clock import pinned_note, utc_today
+from envkeeper.config.stackfile import (
     StackConfig,
     display_path,
     load_config,
@@ -36,7 +28,15 @@ from envkeeper.stackfile import (
     stack_file,
     stack_names,
 )
-from envkeeper.terminal import progress, say, say_markdown
+from envkeeper.doors.output import OutputLost, give_up, guard_stdout
+from envkeeper.doors.problems import COMMAND_LINE, UserError
+from envkeeper.doors.stack_name import parse_stack_name, unique
+from envkeeper.doors.terminal import progress, say, say_markdown
+from envkeeper.guards.isolation import load_checked_settings
+from envkeeper.local.files import checked_description
+from envkeeper.rotation.schedule import DUE_SOON_DAYS
+from envkeeper.stack import catalog
+from envkeeper.stack.settings import Settings, iso_date, missing_secrets, parse_settings
 
 app = typer.Typer(
     name="envkeeper",
@@ -120,7 +120,7 @@ def project_dir() -> Path:
 def checked_project_dir(folder: Path) -> Path:
     """The folder --project-dir names, once it holds a Pulumi project: a wrong folder is
     said as such, not as a stack file missing from it."""
-    from envkeeper.reading import checked_file, display_path
+    from envkeeper.doors.reading import checked_file, display_path
 
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
@@ -309,8 +309,8 @@ def plan(
     needed = missing_secrets(config, settings)
     # Pulumi and the program take a second or two; say so rather than sit silent.
     with progress("loading Pulumi…") as status:
-        from envkeeper.offline import ProgramError, run_program
-        from envkeeper.plan import build_plan, stand_in_secrets
+        from envkeeper.engine.offline import ProgramError, run_program
+        from envkeeper.engine.plan import build_plan, stand_in_secrets
 
         settle()  # Pulumi, imported now, lives as long as the command
 
@@ -321,7 +321,7 @@ def plan(
         except ProgramError as exc:
             print(f"{config.origin}: the program failed offline: {exc}", file=sys.stderr)
             raise typer.Exit(1) from None
-    from envkeeper.render import as_json, as_mermaid, as_table
+    from envkeeper.engine.render import as_json, as_mermaid, as_table
 
     result = build_plan(run, settings, needed)
     if output is PlanFormat.JSON:
@@ -329,7 +329,7 @@ def plan(
     elif output is PlanFormat.MERMAID:
         print(as_mermaid(result), end="")
     else:
-        from envkeeper.terminal import console
+        from envkeeper.doors.terminal import console
 
         as_table(result, console(piped_width=80))
 
@@ -348,7 +348,7 @@ def wrangler_vars(
     """Print the plain `vars` (CORS_ORIGIN …) for the app's wrangler config. Never a secret."""
     import json
 
-    from envkeeper import cloudflare as cf
+    from envkeeper.infra import cloudflare as cf
 
     stack = chosen_stack(stack, None, "wrangler-vars")
     output = chosen_format(format_name, VarsFormat)
@@ -373,7 +373,7 @@ def dev_vars(
 ) -> None:
     """Write a Worker's .dev.vars for `wrangler dev` from the deployed stack: mode 0600, never
     where git would track it, no value shown. Only a stack with localDevelopment: true."""
-    from envkeeper import local
+    from envkeeper.local import exports as local
 
     stack = chosen_stack(stack, None, "dev-vars")
     config, settings = load_stack(stack)
@@ -400,7 +400,7 @@ def run_with_values(
     """Run COMMAND with a Worker's deployed values, without Pulumi's or vendors' keys.
 
     Writes no file. For scripts, migrations and test runners. Exit: the command's own."""
-    from envkeeper import local
+    from envkeeper.local import exports as local
 
     stack = chosen_stack(stack, None, "run")
     config, settings = load_stack(stack)
@@ -439,15 +439,15 @@ def rotation_status(
     ] = False,
 ) -> None:
     """Age, policy, due date and active slot of every secret. Exit 1 when any is overdue."""
-    from envkeeper.reports import print_status
-    from envkeeper.rotation import State, stack_status
+    from envkeeper.rotation.reports import print_status
+    from envkeeper.rotation.schedule import State, stack_status
 
     output = chosen_format(format_name, StatusFormat)
     if as_json:
         print("note: --json is going away; write --format json", file=sys.stderr)
         output = StatusFormat.JSON
     as_of = parse_day(today, "--today")
-    from envkeeper.local_record import stale_files
+    from envkeeper.local.record import stale_files
 
     names = named_stacks(stacks)
     problems, rows, stale = [], [], []
@@ -492,8 +492,8 @@ def rotation_bump(
     stack_option: Annotated[str | None, old_stack_option("The stack to change")] = None,
 ) -> None:
     """Move one keeper date forward in Pulumi.STACK.yaml (the older slot of a two-slot secret)."""
-    from envkeeper.bump import apply_changes, plan_bump
-    from envkeeper.reports import print_bump
+    from envkeeper.rotation.bump import apply_changes, plan_bump
+    from envkeeper.rotation.reports import print_bump
 
     if stack_option is not None and secret is None:
         first, secret = None, first  # the old form: bump SECRET --stack STACK
@@ -542,7 +542,7 @@ def rotation_autopilot(
     ] = AutopilotFormat.TEXT.value,
 ) -> None:
     """Bump every due secret envkeeper can rotate itself; write up the pull request."""
-    from envkeeper.autopilot import Proposal, propose_for_stack, write_proposal
+    from envkeeper.rotation.autopilot import Proposal, propose_for_stack, write_proposal
 
     output = chosen_format(format_name, AutopilotFormat)
     if not re.fullmatch(r"-?\d{1,9}", within_days):
@@ -594,8 +594,8 @@ def drift_report(
     """Markdown of what changed outside Pulumi, names only. Exit 1 when anything did."""
     import json
 
-    from envkeeper.drift import NotAPreview, as_markdown, read_preview
-    from envkeeper.reading import PREVIEW_LIMIT, read_text
+    from envkeeper.doors.reading import PREVIEW_LIMIT, read_text
+    from envkeeper.guards.drift import NotAPreview, as_markdown, read_preview
 
     heading = named_stack(stack) if stack is not None else None
     where = display_path(preview)
@@ -651,10 +651,10 @@ def emergency(
     ] = False,
 ) -> None:
     """Incident playbook: rotate every managed credential now (both slots), then the rest."""
-    from envkeeper import worker_code
-    from envkeeper.bump import apply_changes
-    from envkeeper.incident import plan_emergency
-    from envkeeper.reports import print_playbook
+    from envkeeper.guards import worker_code
+    from envkeeper.rotation.bump import apply_changes
+    from envkeeper.rotation.incident import plan_emergency
+    from envkeeper.rotation.reports import print_playbook
 
     extra = list(ctx.args)
     refuse_switch_values(extra, "--dry-run" if dry_run else None)
@@ -679,7 +679,7 @@ def emergency(
 def _unrecorded_or_exit(stack: str, settings: Settings) -> tuple[list[Any], list[str]]:
     """The Worker code no deploy of `stack` recorded; a refusal is one line and exit 2."""
     from components.vendor_calls import VendorError
-    from envkeeper import orphan_check
+    from envkeeper.guards import orphan_check
 
     try:
         with progress(f"asking Cloudflare what is deployed for {stack}…"):
@@ -703,10 +703,10 @@ def offboard(
 ) -> None:
     """Rotate everything a departing person could read in STACK... (both slots), list what
     only a person can roll and whom to remove where, and write up the pull request."""
-    from envkeeper.bump import plan_edit
-    from envkeeper.incident import plan_emergency
-    from envkeeper.offboard import Offboarding
-    from envkeeper.writing import write_all
+    from envkeeper.doors.writing import write_all
+    from envkeeper.rotation.bump import plan_edit
+    from envkeeper.rotation.incident import plan_emergency
+    from envkeeper.rotation.offboard import Offboarding
 
     if not stacks:
         raise UserError.one(
@@ -779,7 +779,7 @@ def access_review(
     """Who and what can reach an environment: the quarterly access review record."""
     import json
 
-    from envkeeper.access import as_markdown, review
+    from envkeeper.guards.access import as_markdown, review
 
     stack = chosen_stack(stack, stack_option, "access-review")
     output = chosen_format(format_name, ReviewFormat)
@@ -803,7 +803,7 @@ def _orphans_or_exit(
     GitHub environments hold that envkeeper did not put there, the Worker code no deploy
     recorded); a vendor's refusal is one line and exit 2: the check could not be made."""
     from components.vendor_calls import VendorError
-    from envkeeper import orphan_check
+    from envkeeper.guards import orphan_check
 
     base_url = config.values.get("github:baseUrl")
     try:
@@ -841,8 +841,8 @@ def orphans_command(
     Worker code on its Workers and zones that none of its deploys recorded."""
     import json
 
-    from envkeeper import worker_code
-    from envkeeper.orphans import as_json, as_markdown, as_text
+    from envkeeper.guards import worker_code
+    from envkeeper.guards.orphans import as_json, as_markdown, as_text
 
     output = chosen_format(format_name, OrphanFormat)
     stack = named_stack(stack)
@@ -874,7 +874,7 @@ def recover(
     ],
 ) -> None:
     """Before a deploy's pulumi up: release what a dead run left, so this one finishes."""
-    from envkeeper.recovery import recover as recover_stack
+    from envkeeper.guards.recovery import recover as recover_stack
 
     stack = named_stack(stack)
     load_stack(stack)  # a bad stack file stops here, before anything changes
@@ -904,8 +904,8 @@ def _plan_preview(
 ) -> tuple[str, list[str]]:
     """The stack as pulumi is told it (its file, the plan's folder and the policy pack
     checked first: a bad one stops here, before Pulumi runs) and the preview's arguments."""
-    from envkeeper.approved_plan import PLAN_FILE
-    from envkeeper.reading import checked_folder
+    from envkeeper.doors.reading import checked_folder
+    from envkeeper.guards.approved_plan import PLAN_FILE
 
     stack = named_stack(stack)
     load_stack(stack)
@@ -932,7 +932,7 @@ def preview_plan(
 ) -> None:
     """Before an approval: preview the stack and save the plan an approved deploy applies.
     Prints the preview as Markdown, for the job summary the approver reads."""
-    from envkeeper import approved_plan
+    from envkeeper.guards import approved_plan
 
     stack, args = _plan_preview(stack, refresh, policy_pack, folder, making=True)
     previewed = approved_plan.save(stack, folder, project_dir(), args)
@@ -948,7 +948,7 @@ def apply_plan(
 ) -> None:
     """After the approval: apply the saved plan on the day it was previewed, or stop before
     any change when the program would now do anything else."""
-    from envkeeper import approved_plan
+    from envkeeper.guards import approved_plan
 
     stack, args = _plan_preview(stack, refresh, policy_pack, folder, making=False)
     try:

@@ -5,7 +5,7 @@ validations, and reports one line per violation. Values are never put in a messa
 
 The pack refuses what it does not know (a resource type envkeeper does not declare), and
 holds what it knows to the stack's own boundaries, which the Environment component
-registers (envkeeper/policy_facts.py).
+registers (envkeeper/infra/policy_facts.py).
 """
 
 from __future__ import annotations
@@ -80,13 +80,13 @@ def _same_environment(a: str, b: str) -> bool:
 
 def _is_ci_environment(name: str) -> bool:
     """One of the environments this repository's own workflows run in, as
-    envkeeper/ci.py's is_ci_environment reads them (preview, rotation, drift-<stack>)."""
+    envkeeper/config/ci.py's is_ci_environment reads them (preview, rotation, drift-<stack>)."""
     folded = _folded(name)
     return folded in (_GH["preview"], _GH["rotation"]) or folded.startswith(_GH["driftPrefix"])
 
 
 def _deploy_scope(account: str, zones: list[str]) -> list[tuple[list[str], dict[str, str]]]:
-    """The deploy scope, as envkeeper/cloudflare.py's deploy_policies_for gives it: the
+    """The deploy scope, as envkeeper/infra/cloudflare.py's deploy_policies_for gives it: the
     permission groups (by name) and the resources of each policy."""
     scope = [(_CF["accountPermissions"], {f"{_CF['accountScope']}.{account}": "*"})]
     if zones:
@@ -96,7 +96,7 @@ def _deploy_scope(account: str, zones: list[str]) -> list[tuple[list[str], dict[
 
 def _origin_problem(origin: Any, environment: Any) -> str | None:
     """Whether a CORS origin is exact (https outside dev). The pack's own reading of
-    envkeeper/url_rules.py's origin rule, which a test holds it to."""
+    envkeeper/config/url_rules.py's origin rule, which a test holds it to."""
     if not isinstance(origin, str) or "*" in origin:
         return "is not one exact origin; list each, e.g. https://app.example.com"
     parts = urlsplit(origin)
@@ -126,12 +126,13 @@ def _now() -> datetime:
 
 
 def types_are_envkeepers(args: Any, report: Report) -> None:
-    """Every resource is of a type envkeeper declares (envkeeper/resource_types.py): a
+    """Every resource is of a type envkeeper declares (envkeeper/infra/resource_types.py): a
     hand-written or unknown resource fails even where no rule names its type."""
     if not _allowed_type(args.resource_type):
         report(
             f"{args.name} is a {args.resource_type}, which envkeeper does not make; remove it, "
-            "or add its type to envkeeper/resource_types.py (then write policy/pack_facts.json "
+            "or add its type to envkeeper/infra/resource_types.py (then write "
+            "policy/pack_facts.json "
             "again) with a rule for what it may do"
         )
 
@@ -344,7 +345,7 @@ def runtime_logins_own_nothing(args: Any, report: Report) -> None:
 
 
 # Who may be a member of the roles that own the data or hold the app's privileges: the
-# database model's design (envkeeper/database.py), nothing more.
+# database model's design (envkeeper/infra/database.py), nothing more.
 _GUARDED: tuple[str, ...] = tuple(_DB["guarded"])
 _DESIGNED: dict[str, set[str]] = {name: set(groups) for name, groups in _DB["designed"].items()}
 

@@ -23,7 +23,7 @@ import time_machine
 from typer.testing import CliRunner
 
 from envkeeper.cli import _state, app
-from envkeeper.clock import TODAY_VARIABLE
+from envkeeper.config.clock import TODAY_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")

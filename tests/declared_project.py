@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from envkeeper.stackfile import round_trip_yaml, stack_file
+from envkeeper.config.stackfile import round_trip_yaml, stack_file
 from tests.conftest import STACKS
 
 # What the README's "Add your own secret" section shows, plus a generated signing key that

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envkeeper.stackfile import round_trip_yaml
+from envkeeper.config.stackfile import round_trip_yaml
 from tests.conftest import pinned_env
 
 ROOT = Path(__file__).resolve().parent.parent

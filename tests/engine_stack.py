@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
-from envkeeper.stackfile import round_trip_yaml
+from envkeeper.config.stackfile import round_trip_yaml
 from tests.cloudflare_api import CloudflareApi
 from tests.conftest import PROJECT
 from tests.declared_project import DATES, DECLARED
@@ -94,7 +94,7 @@ def stack_file(vendors: Vendors, stack: str = STACK) -> str:
         "projectName": config["envkeeper:neon"]["projectName"],
         "database": "app",
         # Adopted, in the organization its file names: beside a stack that holds a Neon
-        # API key, isolation needs to know it (envkeeper/isolation.py).
+        # API key, isolation needs to know it (envkeeper/guards/isolation.py).
         "orgId": config["envkeeper:neon"]["orgId"],
         "existingProjectId": "ep-engine-test-123456",
     }

@@ -9,19 +9,19 @@ from pathlib import Path
 from typing import Any
 
 from components import login_sessions
-from envkeeper import resource_types
-from envkeeper.catalog import ENVIRONMENT_TYPE, Catalog
-from envkeeper.declared import KEY as DECLARED_KEY
-from envkeeper.declared import project_catalog
-from envkeeper.offline import FakeProviders, ProgramRun, is_secret, run_program, unwrap_all
-from envkeeper.settings import Settings, missing_secrets, parse_settings
-from envkeeper.stackfile import (
+from envkeeper.config.stackfile import (
     StackConfig,
     load_config,
     project_config,
     round_trip_yaml,
     stack_file,
 )
+from envkeeper.engine.offline import FakeProviders, ProgramRun, is_secret, run_program, unwrap_all
+from envkeeper.infra import resource_types
+from envkeeper.stack.catalog import ENVIRONMENT_TYPE, Catalog
+from envkeeper.stack.declared import KEY as DECLARED_KEY
+from envkeeper.stack.declared import project_catalog
+from envkeeper.stack.settings import Settings, missing_secrets, parse_settings
 from tests.conftest import PROJECT
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from envkeeper.approved_plan import Previewed, Saved, differing, steps, summary
-from envkeeper.markdown import SUMMARY_LIMIT
-from envkeeper.problems import UserError
-from envkeeper.secret_marks import SECRET_SIG, SECRET_SIG_KEY
+from envkeeper.doors.markdown import SUMMARY_LIMIT
+from envkeeper.doors.problems import UserError
+from envkeeper.engine.secret_marks import SECRET_SIG, SECRET_SIG_KEY
+from envkeeper.guards.approved_plan import Previewed, Saved, differing, steps, summary
 
 STACK = "urn:pulumi:prod::envkeeper::envkeeper:environment:Environment$"
 SWITCH = STACK + "pulumi-python:dynamic/envkeeper:SlotSwitch::resend-api-key-switch"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from envkeeper.catalog import Source
+from envkeeper.stack.catalog import Source
 from tests.conftest import TODAY
 from tests.declared_project import declare
 from tests.programs import changed_resources, load, run, set_rotation

@@ -25,7 +25,7 @@ from typer import Typer
 from typer.testing import CliRunner
 
 from envkeeper.cli import _state, app
-from envkeeper.reading import PREVIEW_LIMIT
+from envkeeper.doors.reading import PREVIEW_LIMIT
 
 READ, WRITE, FOLDER = "a file it reads", "a file it writes", "a folder"
 
@@ -70,7 +70,8 @@ def test_the_table_holds_every_path_the_command_line_takes() -> None:
     assert len(list(_commands(app))) > 15  # every command was found, not a few
     assert path_parameters() == set(NAMED_PATHS), (
         "a command takes a path the table does not name (or no longer takes one it does): "
-        "read or write it through envkeeper/reading.py or envkeeper/writing.py, then add it"
+        "read or write it through envkeeper/doors/reading.py or envkeeper/doors/writing.py, "
+        "then add it"
     )
 
 

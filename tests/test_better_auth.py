@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from envkeeper.clock import utc_today
-from envkeeper.offline import ProgramRun, is_secret, unwrap_all
+from envkeeper.config.clock import utc_today
+from envkeeper.engine.offline import ProgramRun, is_secret, unwrap_all
 from tests.conftest import STACKS
 from tests.programs import environment_secrets, load, run
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from envkeeper import catalog
-from envkeeper.catalog import Catalog
-from envkeeper.declared import project_catalog
-from envkeeper.offline import SLOT_SWITCH, FakeProviders, ProgramRun, unwrap_all
-from envkeeper.rotation import dependents
+from envkeeper.engine.offline import SLOT_SWITCH, FakeProviders, ProgramRun, unwrap_all
+from envkeeper.rotation.schedule import dependents
+from envkeeper.stack import catalog
+from envkeeper.stack.catalog import Catalog
+from envkeeper.stack.declared import project_catalog
 from tests.conftest import PROJECT, STACKS, TODAY
 from tests.declared_project import DECLARED, declare
 from tests.programs import changed_resources, load, run, set_rotation

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from envkeeper.offline import ProgramError
+from envkeeper.engine.offline import ProgramError
 from tests.programs import run
 
 

@@ -21,10 +21,10 @@ import typer.main
 from rich.console import Console
 
 from envkeeper.cli import app
-from envkeeper.offline import ProgramRun, redact, unwrap_all
-from envkeeper.plan import build_plan
-from envkeeper.render import as_json, as_mermaid, as_table
-from envkeeper.settings import missing_secrets
+from envkeeper.engine.offline import ProgramRun, redact, unwrap_all
+from envkeeper.engine.plan import build_plan
+from envkeeper.engine.render import as_json, as_mermaid, as_table
+from envkeeper.stack.settings import missing_secrets
 from tests.conftest import PROJECT, STACKS
 from tests.declared_project import declare
 from tests.programs import canaries, environment_secrets, load, run

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from envkeeper import catalog
+from envkeeper.stack import catalog
 
 
 def keys_read_by(package: str) -> set[str]:

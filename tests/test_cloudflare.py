@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from envkeeper import cloudflare as cf
-from envkeeper.offline import (
+from envkeeper.engine.offline import (
     PERMISSION_GROUP_CATALOGUE,
     FakeProviders,
     ProgramError,
     is_secret,
     unwrap_all,
 )
+from envkeeper.infra import cloudflare as cf
 from tests.conftest import STACKS
 from tests.programs import (
     SHIPPED,

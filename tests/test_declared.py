@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from envkeeper.catalog import Destination, Encoding, Source
-from envkeeper.declared import project_catalog
-from envkeeper.offline import ProgramError, run_program, unwrap_all
-from envkeeper.problems import UserError
-from envkeeper.stackfile import load_config
+from envkeeper.config.stackfile import load_config
+from envkeeper.doors.problems import UserError
+from envkeeper.engine.offline import ProgramError, run_program, unwrap_all
+from envkeeper.stack.catalog import Destination, Encoding, Source
+from envkeeper.stack.declared import project_catalog
 from tests.conftest import STACKS
 from tests.declared_project import DATES, DECLARED, declare, edit_yaml
 from tests.programs import environment_secrets, load, run, set_rotation

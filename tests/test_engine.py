@@ -32,14 +32,14 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from envkeeper import cloudflare as cf
-from envkeeper.approved_plan import differing
-from envkeeper.catalog import Destination
-from envkeeper.clock import utc_today
-from envkeeper.incident import changed_by, plan_emergency
-from envkeeper.rotation import dependents
-from envkeeper.settings import Settings, SlotDates
-from envkeeper.vendors import resend_key_name
+from envkeeper.config.clock import utc_today
+from envkeeper.guards.approved_plan import differing
+from envkeeper.infra import cloudflare as cf
+from envkeeper.rotation.incident import changed_by, plan_emergency
+from envkeeper.rotation.schedule import dependents
+from envkeeper.stack.catalog import Destination
+from envkeeper.stack.settings import Settings, SlotDates
+from envkeeper.vendors.resend import resend_key_name
 from tests.conftest import Cli
 from tests.declared_project import edit_yaml
 from tests.engine import ROOT, Workspace, engine_or_skip

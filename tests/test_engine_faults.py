@@ -31,10 +31,11 @@ from typing import Any
 
 import pytest
 
-from envkeeper import resource_types
 from envkeeper import vendors as naming
-from envkeeper.orphans import STATE_TYPES
-from envkeeper.settings import SlotDates
+from envkeeper.guards.orphans import STATE_TYPES
+from envkeeper.infra import resource_types
+from envkeeper.stack.settings import SlotDates
+from envkeeper.vendors.resend import resend_key_name
 from tests.engine import Workspace, kill_tree, required_engine
 from tests.engine_stack import (
     ACCOUNT,
@@ -333,7 +334,7 @@ def test_orphans_are_listed_with_ids_and_names_then_deleted_and_nothing_else(rig
              "value": "CANARY-left-token".ljust(40, "x")}  # fmt: skip
     v.cloudflare.tokens["f" * 32] = {"id": "f" * 32, **token}
     v.cloudflare.tokens["e" * 32] = {**token, "id": "e" * 32, "name": "laptop deploys"}
-    key = {"name": naming.resend_key_name(settings, "a"), "permission": "sending_access",
+    key = {"name": resend_key_name(settings, "a"), "permission": "sending_access",
            "domain_id": None, "token": "re_CANARY-left", "created_at": "2026-11-30"}  # fmt: skip
     v.resend.keys["key-left"] = key
     v.resend.keys["key-other"] = {**key, "name": re.sub(r"\S+$", "ffffff", key["name"])}

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from envkeeper import local
-from envkeeper.stackfile import round_trip_yaml
+from envkeeper.config.stackfile import round_trip_yaml
+from envkeeper.local import exports as local
 from tests.conftest import PROJECT
 from tests.declared_project import DATES, DECLARED
 from tests.dotenv_parse import parse

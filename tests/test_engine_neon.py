@@ -34,9 +34,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from envkeeper.clock import utc_today
-from envkeeper.rotation import dependents
-from envkeeper.stackfile import round_trip_yaml
+from envkeeper.config.clock import utc_today
+from envkeeper.config.stackfile import round_trip_yaml
+from envkeeper.rotation.schedule import dependents
 from tests.conftest import PROJECT, Cli
 from tests.declared_project import DATES, DECLARED
 from tests.engine import Workspace, engine_or_skip, new_workspace

@@ -1,5 +1,5 @@
 """The files a person names to be written (`--body`, `--output`) and the stack files a
-command rewrites all go through envkeeper/writing.py: never a device, a pipe or a folder,
+command rewrites all go through envkeeper/doors/writing.py: never a device, a pipe or a folder,
 through a link the person made, and every file of one command staged before any is
 replaced. Written from a new user's side: each target below once went wrong.
 """
@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from envkeeper.local_files import write_private
-from envkeeper.problems import UserError
-from envkeeper.writing import write_all
+from envkeeper.doors.problems import UserError
+from envkeeper.doors.writing import write_all
+from envkeeper.local.files import write_private
 
 # (what it is, how to make it under tmp_path)
 BAD_TARGETS: dict[str, Callable[[Path], Path]] = {

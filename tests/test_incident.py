@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from envkeeper import vendors
-from envkeeper.incident import audit_checklist
-from envkeeper.rotation import minted_by, standby_dies
-from envkeeper.settings import Settings, SlotDates
-from envkeeper.versioned import version_of
+from envkeeper.rotation.incident import audit_checklist
+from envkeeper.rotation.schedule import minted_by, standby_dies
+from envkeeper.stack.settings import Settings, SlotDates
+from envkeeper.stack.versioned import version_of
+from envkeeper.vendors.resend import resend_key_name
 from tests.conftest import TODAY
 from tests.programs import adopt_in, changed_resources, load, pasted, run, set_rotation
 
@@ -306,7 +307,7 @@ def test_access_review_lists_the_resend_keys_and_stripe_endpoint_envkeeper_mints
     keys = {k["slot"]: k for k in data["resend_keys"]}
     assert keys["b"] == {
         "slot": "b",
-        "name": vendors.resend_key_name(settings, "b"),
+        "name": resend_key_name(settings, "b"),
         "active": True,
         "made_on": slots.b.isoformat(),
         "dies_on": None,
@@ -327,7 +328,7 @@ def test_access_review_lists_the_resend_keys_and_stripe_endpoint_envkeeper_mints
     out = cli("access-review", "prod").stdout
     assert "## Resend sending keys (minted by envkeeper)" in out
     assert (
-        f"| b | {vendors.resend_key_name(settings, 'b')} | yes | {slots.b} | when slot b is bumped "
+        f"| b | {resend_key_name(settings, 'b')} | yes | {slots.b} | when slot b is bumped "
         "(Resend keys never expire) | sending only, domain mail.example.com |"
     ) in out
     assert "## Stripe webhook endpoint (owned by envkeeper)" in out

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from envkeeper import ci
-from envkeeper.offline import ProgramError
+from envkeeper.config import ci
+from envkeeper.engine.offline import ProgramError
 from tests.programs import Edit, adopt_in, load, name_github_environment, replace_in, run
 
 

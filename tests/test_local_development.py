@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from envkeeper import dotenv, local
-from envkeeper.offline import ProgramError, is_secret, run_program, unwrap_all
-from envkeeper.stackfile import load_config
+from envkeeper.config.stackfile import load_config
+from envkeeper.engine.offline import ProgramError, is_secret, run_program, unwrap_all
+from envkeeper.local import dotenv
+from envkeeper.local import exports as local
 from tests.conftest import ROOT, Cli
 from tests.dotenv_parse import parse
 from tests.programs import canaries, load, plan_json, run, set_rotation
@@ -388,7 +389,7 @@ def test_a_write_cut_off_halfway_leaves_the_old_file_and_no_temporary_one(
     def full_disk(*_: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("envkeeper.local_files.os.replace", full_disk)
+    monkeypatch.setattr("envkeeper.local.files.os.replace", full_disk)
     line = one_line(cli("dev-vars", "dev", "-o", str(path)))
     assert line.endswith(".dev.vars: could not write it (No space left on device); nothing changed")
     assert path.read_text() == "KEEP=1\n"

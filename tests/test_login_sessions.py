@@ -29,7 +29,7 @@ from components.login_sessions import (
     keep_only_new_sessions,
     retire,
 )
-from envkeeper import database as db
+from envkeeper.infra import database as db
 from tests.pgserver import Server, neon_like_owner, required_bindir, running_server, superuser
 
 pytestmark = pytest.mark.postgres

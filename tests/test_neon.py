@@ -11,10 +11,10 @@ from urllib.parse import unquote, urlsplit
 import pulumi_neon as neon
 import pytest
 
-from envkeeper import catalog
-from envkeeper import database as db
-from envkeeper.offline import ProgramError, is_secret, unwrap_all
-from envkeeper.rotation import dependents
+from envkeeper.engine.offline import ProgramError, is_secret, unwrap_all
+from envkeeper.infra import database as db
+from envkeeper.rotation.schedule import dependents
+from envkeeper.stack import catalog
 from tests.conftest import STACKS
 from tests.programs import SHIPPED, changed_resources, database_urls, load, run, set_rotation
 

@@ -6,11 +6,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from envkeeper.bump import Change
-from envkeeper.incident import changed_by
-from envkeeper.offboard import DASHBOARDS
-from envkeeper.offline import SLOT_SWITCH, FakeProviders, unwrap_all
-from envkeeper.settings import Settings, SlotDates
+from envkeeper.engine.offline import SLOT_SWITCH, FakeProviders, unwrap_all
+from envkeeper.rotation.bump import Change
+from envkeeper.rotation.incident import changed_by
+from envkeeper.rotation.offboard import DASHBOARDS
+from envkeeper.stack.settings import Settings, SlotDates
 from tests.conftest import TODAY
 from tests.programs import changed_resources, load, run
 

@@ -17,10 +17,12 @@ from typing import Any
 import pytest
 
 from envkeeper import vendors
-from envkeeper.github import secret_names, variables
-from envkeeper.orphans import STATE_TYPES
-from envkeeper.resource_types import WORKER_SECRET
-from envkeeper.worker_code import route_mark
+from envkeeper.guards.orphans import STATE_TYPES
+from envkeeper.guards.worker_code import route_mark
+from envkeeper.infra.github import secret_names, variables
+from envkeeper.infra.resource_types import WORKER_SECRET
+from envkeeper.vendors.resend import resend_key_name
+from envkeeper.vendors.stripe import stripe_endpoint_name
 from tests.cloudflare_api import CloudflareApi
 from tests.conftest import Cli
 from tests.engine_stack import (
@@ -98,10 +100,10 @@ def seed(v: Vendors, project: Path) -> dict[str, str]:
         value = f"CANARY-token-{n}".ljust(40, "x")
         made = {"name": name, "policies": [], "issued_on": "2026-11-30T09:00:00Z", "value": value}
         v.cloudflare.tokens[f"{n:032x}"] = {"id": f"{n:032x}", **made}
-    key_name = vendors.resend_key_name(settings, "a")
+    key_name = resend_key_name(settings, "a")
     for n, name in enumerate([key_name, key_name, key_name[:-8] + "ffffffff", "Marketing"], 1):
         v.resend.keys[f"key-{n}"] = {"name": name, "token": f"re_CANARY-{n}", "created_at": "x"}
-    ours, identity = vendors.stripe_endpoint_name(settings), vendors.stack_identity(settings)
+    ours, identity = stripe_endpoint_name(settings), vendors.stack_identity(settings)
     # we_5: this stack's name (the mark is a digest another product's stack may share), but
     # its metadata says it was made for another organization's stack.
     for n, name, made_for in [
@@ -356,7 +358,7 @@ def test_recover_stops_at_a_cancel_that_fails_for_another_reason(
 def test_a_pulumi_error_with_a_backend_password_is_repeated_without_it(
     project: Path, pulumi: FakePulumi
 ) -> None:
-    """The CLI's error line passes the one redactor (envkeeper/redaction.py)."""
+    """The CLI's error line passes the one redactor (envkeeper/doors/redaction.py)."""
     backend = "postgres://envkeeper:CANARY-backend-passw0rd@db.internal:5432/state"
     pulumi.answer(
         states=[state()],

@@ -2,7 +2,7 @@
 went away (`| head`). Every command, run as a real process with real file descriptors,
 ends with one line on stderr and exit 74, never a traceback and never 1 (which some
 commands use for "found" or "overdue"), and says whether it had changed a stack file.
-The guard is main()'s, not each command's (envkeeper/output.py): a command added later is
+The guard is main()'s, not each command's (envkeeper/doors/output.py): a command added later is
 covered the moment it exists, and the parametrized list below only samples them.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from envkeeper.cli import app
-from envkeeper.output import EXIT_OUTPUT_LOST
+from envkeeper.doors.output import EXIT_OUTPUT_LOST
 from tests.conftest import pinned_env
 
 ENVKEEPER = str(Path(sys.executable).parent / "envkeeper")

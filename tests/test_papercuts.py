@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from envkeeper.clock import utc_today
+from envkeeper.config.clock import utc_today
 from tests.conftest import pinned_env
 
 
@@ -183,7 +183,7 @@ def test_prose_fits_80_columns_when_piped(project: Path, command: tuple[str, ...
 def test_a_command_in_prose_is_never_broken_so_it_copies_whole(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from envkeeper.terminal import say
+    from envkeeper.doors.terminal import say
 
     monkeypatch.setenv("COLUMNS", "40")
     command = "    pulumi config set --secret --stack example-org/envkeeper/dev github:token"

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from envkeeper.clock import TODAY_VARIABLE, pinned_note, utc_today
-from envkeeper.problems import UserError
+from envkeeper.config.clock import TODAY_VARIABLE, pinned_note, utc_today
+from envkeeper.doors.problems import UserError
 from tests.conftest import PROJECT, ROOT, STACKS, TODAY, Cli, pinned_env
 
 # A keeper date as stack files write it; nothing else in them is a quoted ISO date.

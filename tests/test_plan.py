@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from envkeeper import catalog
-from envkeeper import database as db
-from envkeeper.plan import build_plan
-from envkeeper.render import as_json, fitted_widths
-from envkeeper.settings import missing_secrets
+from envkeeper.engine.plan import build_plan
+from envkeeper.engine.render import as_json, fitted_widths
+from envkeeper.infra import database as db
+from envkeeper.stack import catalog
+from envkeeper.stack.settings import missing_secrets
 from tests.conftest import PROJECT, STACKS, pinned_env
 from tests.programs import SHIPPED, load, plan_json, run
 

@@ -21,7 +21,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from envkeeper.offline import Registration, redact
+from envkeeper.engine.offline import Registration, redact
 from policy import rules
 from tests.conftest import PROJECT, ROOT
 from tests.declared_project import declare
@@ -645,10 +645,10 @@ def declared_types(project: Path) -> set[str]:
 
 
 def test_the_allowlist_is_every_type_envkeeper_declares_and_no_other(project: Path) -> None:
-    from envkeeper import resource_types
+    from envkeeper.infra import resource_types
 
     declared = declared_types(project)
-    # A new resource type must be named in envkeeper/resource_types.py, or the pack refuses
+    # A new resource type must be named in envkeeper/infra/resource_types.py, or the pack refuses
     # the program's own resource on every preview.
     assert [t for t in sorted(declared) if not resource_types.allowed(t)] == []
     # No entry the program never makes: each one is a type a stack may hold unreviewed.
@@ -659,7 +659,7 @@ def test_the_allowlist_is_every_type_envkeeper_declares_and_no_other(project: Pa
 
 
 def test_the_allowlist_refuses_what_envkeeper_does_not_make() -> None:
-    from envkeeper import resource_types
+    from envkeeper.infra import resource_types
 
     for stray in (
         rules.USER_TOKEN,

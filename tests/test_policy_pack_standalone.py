@@ -14,10 +14,11 @@ import tomllib
 
 import pytest
 
-from envkeeper import ci, pack_facts, resource_types
-from envkeeper import cloudflare as cf
-from envkeeper.environments import Environment
-from envkeeper.url_rules import origin_problem
+from envkeeper.config import ci
+from envkeeper.config.environments import Environment
+from envkeeper.config.url_rules import origin_problem
+from envkeeper.infra import cloudflare as cf
+from envkeeper.infra import pack_facts, resource_types
 from policy import rules
 from tests.conftest import ROOT
 
@@ -27,7 +28,8 @@ POLICY = ROOT / "policy"
 def test_the_pack_ships_the_cores_facts_as_they_are() -> None:
     assert pack_facts.PACK_FACTS == POLICY / "pack_facts.json"
     assert POLICY.joinpath("pack_facts.json").read_text() == pack_facts.text(), (
-        "policy/pack_facts.json is behind the core; run `uv run python -m envkeeper.pack_facts`"
+        "policy/pack_facts.json is behind the core; "
+        "run `uv run python -m envkeeper.infra.pack_facts`"
     )
 
 
@@ -140,7 +142,7 @@ def test_the_readme_publishes_the_pack_from_its_folder_at_its_version() -> None:
     readme = (ROOT / "README.md").read_text()
     commands = re.findall(r"^.*pulumi policy publish.*$", readme, flags=re.MULTILINE)
     assert commands == ["cd policy && pulumi policy publish <your-org>"]
-    from envkeeper.stackfile import round_trip_yaml
+    from envkeeper.config.stackfile import round_trip_yaml
 
     policy_yaml = round_trip_yaml().load((POLICY / "PulumiPolicy.yaml").read_text())
     pack = tomllib.loads((POLICY / "pyproject.toml").read_text())

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from components.login_sessions import keep_only_new_sessions
-from envkeeper import database as db
+from envkeeper.infra import database as db
 from tests.pgbouncer import Pooler, find_pgbouncer, running_pooler
 from tests.pgserver import Server, neon_like_owner, required_bindir, running_server, superuser
 

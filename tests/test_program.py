@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from envkeeper import catalog
-from envkeeper.offline import ProgramError, is_secret, run_program, unwrap_all
-from envkeeper.problems import UserError
-from envkeeper.stackfile import load_config
+from envkeeper.config.stackfile import load_config
+from envkeeper.doors.problems import UserError
+from envkeeper.engine.offline import ProgramError, is_secret, run_program, unwrap_all
+from envkeeper.stack import catalog
 from tests.conftest import STACKS
 from tests.programs import (
     SHIPPED,

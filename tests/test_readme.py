@@ -6,10 +6,10 @@ import json
 import re
 from typing import Any
 
-from envkeeper import catalog
-from envkeeper.declared import KEY as DECLARED_KEY
-from envkeeper.declared import project_catalog
-from envkeeper.stackfile import round_trip_yaml
+from envkeeper.config.stackfile import round_trip_yaml
+from envkeeper.stack import catalog
+from envkeeper.stack.declared import KEY as DECLARED_KEY
+from envkeeper.stack.declared import project_catalog
 from tests.conftest import ROOT
 from tests.declared_project import DECLARED
 

@@ -4,8 +4,8 @@ Written from the user's side of a bad day: a secret pasted into a stack file as 
 the top level, under `envkeeper:rotation`, as `envkeeper:<secret>`) was echoed back up to
 three times, and a Pulumi CLI error line carrying a backend URL with its password was
 repeated whole (that one is tested with `recover`, in tests/test_orphans.py). Every problem
-line now leaves through one redactor (envkeeper/redaction.py, called by
-envkeeper/problems.py).
+line now leaves through one redactor (envkeeper/doors/redaction.py, called by
+envkeeper/doors/problems.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from envkeeper.redaction import HIDDEN, hidden
+from envkeeper.doors.redaction import HIDDEN, hidden
 
 PASTED = {
     "a Stripe key": "sk_live_CANARY51HxAbCdEfGh",
@@ -114,7 +114,7 @@ def test_every_line_a_command_prints_passes_the_redactor_on_both_streams(tmp_pat
     assert "thing" in done.stdout and HIDDEN in done.stdout
     assert "CANARY" not in done.stdout + done.stderr
 
-    from envkeeper.output import Guarded, Redacted
+    from envkeeper.doors.output import Guarded, Redacted
 
     class Sink:
         text = ""

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from envkeeper.rotation import State, secret_status
+from envkeeper.rotation.schedule import State, secret_status
 from tests.conftest import STACKS, TODAY
 from tests.programs import SHIPPED, load, tracked
 
@@ -345,7 +345,7 @@ def test_bump_says_what_really_becomes_of_the_other_slot(cli: Any, name: str, fa
 def test_a_back_dated_bump_leaves_the_slot_in_use_its_grace_from_the_deploy(
     cli: Any, project: Path
 ) -> None:
-    # The standby's grace counts from the day the switch is deployed (envkeeper/switch.py),
+    # The standby's grace counts from the day the switch is deployed (envkeeper/rotation/switch.py),
     # so a date written long ago cannot cut the slot every consumer uses now.
     back = TODAY - timedelta(days=10)
     result = cli("rotation", "bump", "prod", "DATABASE_URL", "--date", back.isoformat())

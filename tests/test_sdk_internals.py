@@ -1,6 +1,6 @@
 """The Pulumi SDK's private names that envkeeper uses still behave as it relies on.
 
-No version number is checked: each test exercises one function of envkeeper/sdk_internals.py
+No version number is checked: each test exercises one function of envkeeper/engine/sdk_internals.py
 against the installed SDK, so an upgrade that keeps the names passes and one that changes
 them fails here, with one message naming what changed, before a plan or a deploy would.
 """
@@ -17,7 +17,7 @@ import pytest
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 
-from envkeeper import sdk_internals
+from envkeeper.engine import sdk_internals
 
 
 def relied_on(name: str, check: Callable[[], Any]) -> Any:
@@ -26,7 +26,8 @@ def relied_on(name: str, check: Callable[[], Any]) -> Any:
         return check()
     except (AttributeError, ImportError, LookupError, TypeError) as exc:
         pytest.fail(
-            f"Pulumi SDK {version('pulumi')} changed {name}, which envkeeper/sdk_internals.py "
+            f"Pulumi SDK {version('pulumi')} changed {name}, which "
+            "envkeeper/engine/sdk_internals.py "
             f"relies on ({type(exc).__name__}: {exc}); adapt that module to the new SDK",
             pytrace=False,
         )

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from envkeeper.problems import UserError
-from envkeeper.stack_name import parse_stack_name, unique
+from envkeeper.doors.problems import UserError
+from envkeeper.doors.stack_name import parse_stack_name, unique
 from tests.test_canaries import APP_COMMANDS
 
 # Each command with the stack as `{stack}`; the rest of its line as a user would write it.

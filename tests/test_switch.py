@@ -1,6 +1,6 @@
 """The day a two-slot secret's slots switched, as deployed, and when its standby dies.
 
-The rule (envkeeper/switch.py) and the dynamic provider that keeps the record in the
+The rule (envkeeper/rotation/switch.py) and the dynamic provider that keeps the record in the
 stack's state (components/slot_switch.py), called as the engine calls it: `check` with the
 deployed inputs and the new ones, then `diff`.
 """
@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from components.slot_switch import SlotSwitchProvider
-from envkeeper.clock import utc_today
-from envkeeper.switch import RevertRefused, Switch, record
+from envkeeper.config.clock import utc_today
+from envkeeper.rotation.switch import RevertRefused, Switch, record
 from tests.conftest import TODAY
 
 DAYS = timedelta(days=1)

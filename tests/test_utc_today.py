@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from envkeeper.settings import parse_settings
-from envkeeper.stackfile import load_config
+from envkeeper.config.stackfile import load_config
+from envkeeper.stack.settings import parse_settings
 from tests.programs import set_rotation
 
 UTC_DAY = date(2026, 12, 1)
@@ -84,7 +84,7 @@ def test_status_and_access_review_are_as_of_the_utc_date(cli: Any) -> None:
 
 
 def test_nothing_else_asks_the_system_for_the_date() -> None:
-    # One place decides "today" (envkeeper/clock.py); a new date.today() would be local.
+    # One place decides "today" (envkeeper/config/clock.py); a new date.today() would be local.
     root = Path(__file__).resolve().parent.parent
     found = [
         f"{path.relative_to(root)}:{number}"

@@ -11,12 +11,20 @@ from typing import Any
 
 import pytest
 
-from envkeeper import catalog, vendors
-from envkeeper.clock import utc_today
-from envkeeper.offline import is_secret, unwrap_all
-from envkeeper.settings import GITHUB_OWNER, Settings, parse_settings
-from envkeeper.stackfile import load_config
+from envkeeper import vendors
+from envkeeper.config.clock import utc_today
+from envkeeper.config.stackfile import load_config
+from envkeeper.engine.offline import is_secret, unwrap_all
+from envkeeper.stack import catalog
+from envkeeper.stack.settings import GITHUB_OWNER, Settings, parse_settings
 from envkeeper.vendors import MINTED_VENDORS, MintedVendor
+from envkeeper.vendors.resend import RESEND_KEY_TYPE, SENDING_KEY, resend_key_name
+from envkeeper.vendors.stripe import (
+    STRIPE_ENDPOINT_RESOURCE,
+    STRIPE_ENDPOINT_TYPE,
+    WEBHOOK,
+    stripe_endpoint_name,
+)
 from tests.conftest import STACKS
 from tests.programs import (
     canaries,
@@ -44,7 +52,7 @@ def test_two_resend_slots_bound_to_the_domain_and_the_active_one_delivered(
     slots = settings.slots("RESEND_API_KEY")
     result = run(stack, project)
 
-    keys = {r.name: r for r in result.by_type(vendors.RESEND_KEY_TYPE)}
+    keys = {r.name: r for r in result.by_type(RESEND_KEY_TYPE)}
     assert set(keys) == {"resend-a", "resend-b"}
     for slot in ("a", "b"):
         inputs = keys[f"resend-{slot}"].inputs
@@ -74,7 +82,7 @@ def test_a_standby_resend_key_past_its_grace_is_retired(stack: str) -> None:
     slots = settings.slots("RESEND_API_KEY")
     assert slots.standby_dies(settings.standby_grace_days) <= utc_today()
     result = run(stack)
-    keys = {r.name: r.inputs["retired"] for r in result.by_type(vendors.RESEND_KEY_TYPE)}
+    keys = {r.name: r.inputs["retired"] for r in result.by_type(RESEND_KEY_TYPE)}
     assert keys == {f"resend-{slots.active}": False, f"resend-{slots.inactive}": True}
     switch = result.one("pulumi-python:dynamic/envkeeper:SlotSwitch", "resend-api-key-switch")
     assert switch.outputs["standbyEnds"] == slots.standby_dies(7).isoformat()
@@ -88,8 +96,8 @@ def test_one_webhook_endpoint_per_environment_its_secret_to_the_workers_that_lis
     assert settings.stripe is not None
     result = run(stack)
 
-    (endpoint,) = result.by_type(vendors.STRIPE_ENDPOINT_TYPE)
-    assert endpoint.name == vendors.STRIPE_ENDPOINT_RESOURCE
+    (endpoint,) = result.by_type(STRIPE_ENDPOINT_TYPE)
+    assert endpoint.name == STRIPE_ENDPOINT_RESOURCE
     assert endpoint.inputs["url"] == settings.stripe.webhook.url
     assert endpoint.inputs["events"] == settings.stripe.webhook.events
     assert endpoint.inputs["connect"] is False
@@ -97,7 +105,7 @@ def test_one_webhook_endpoint_per_environment_its_secret_to_the_workers_that_lis
         endpoint.inputs["apiVersion"] == settings.stripe.webhook.api_version == "2026-10-28.endive"
     )
     assert endpoint.inputs["rotated"] == settings.single_date("STRIPE_WEBHOOK_SECRET").isoformat()
-    assert endpoint.inputs["name"] == vendors.stripe_endpoint_name(settings)
+    assert endpoint.inputs["name"] == stripe_endpoint_name(settings)
     secret = unwrap_all(endpoint.outputs)["secret"]
     assert is_secret(endpoint.outputs["secret"])
     carriers = [
@@ -120,8 +128,8 @@ def test_a_stack_without_the_blocks_keeps_the_pasted_values(project: Path) -> No
 
     result = run("staging", project)
 
-    assert not result.by_type(vendors.RESEND_KEY_TYPE)
-    assert not result.by_type(vendors.STRIPE_ENDPOINT_TYPE)
+    assert not result.by_type(RESEND_KEY_TYPE)
+    assert not result.by_type(STRIPE_ENDPOINT_TYPE)
     held = environment_secrets(result, "staging")
     assert held["RESEND_API_KEY"] == "placeholder:envkeeper:resendApiKey"
     assert held["STRIPE_WEBHOOK_SECRET"] == "placeholder:envkeeper:stripeWebhookSecret"
@@ -131,8 +139,8 @@ def test_a_stack_without_the_blocks_keeps_the_pasted_values(project: Path) -> No
 # environment variable in the provider's process.
 ADMIN_KEYS = {
     WORKER_SECRET: ("cloudflare:apiToken", "CLOUDFLARE_API_TOKEN"),
-    vendors.RESEND_KEY_TYPE: ("envkeeper:resendAdminKey", "RESEND_API_KEY"),
-    vendors.STRIPE_ENDPOINT_TYPE: ("envkeeper:stripeAdminKey", "STRIPE_API_KEY"),
+    RESEND_KEY_TYPE: ("envkeeper:resendAdminKey", "RESEND_API_KEY"),
+    STRIPE_ENDPOINT_TYPE: ("envkeeper:stripeAdminKey", "STRIPE_API_KEY"),
 }
 
 
@@ -167,7 +175,7 @@ def test_a_new_api_version_replaces_the_endpoint_and_so_its_secret(project: Path
     )
     after = run("prod", project)
     changed = changed_resources(before, after)
-    assert vendors.STRIPE_ENDPOINT_RESOURCE in changed
+    assert STRIPE_ENDPOINT_RESOURCE in changed
     assert {
         "example-api-STRIPE_WEBHOOK_SECRET",
         "example-webhooks-STRIPE_WEBHOOK_SECRET",
@@ -181,15 +189,15 @@ def test_every_stack_marks_its_vendor_names_with_a_mark_no_other_stack_has() -> 
     assert len(set(marks.values())) == len(STACKS)
     for stack in STACKS:
         settings = load(stack)[1]
-        mine = vendors.resend_key_name(settings, "a")
-        assert vendors.is_named_for(settings, vendors.SENDING_KEY, mine)
+        mine = resend_key_name(settings, "a")
+        assert vendors.is_named_for(settings, SENDING_KEY, mine)
         assert not vendors.is_named_for(settings, vendors.DEPLOY_TOKEN, mine)
         for other in STACKS:
-            theirs = vendors.resend_key_name(load(other)[1], "b")
-            assert vendors.is_named_for(settings, vendors.SENDING_KEY, theirs) == (other == stack)
+            theirs = resend_key_name(load(other)[1], "b")
+            assert vendors.is_named_for(settings, SENDING_KEY, theirs) == (other == stack)
         # A name written before names carried dates, or by hand, is never envkeeper's.
         for foreign in (f"envkeeper {settings.environment.value} sending (a)", "Production"):
-            assert not vendors.is_named_for(settings, vendors.SENDING_KEY, foreign)
+            assert not vendors.is_named_for(settings, SENDING_KEY, foreign)
 
 
 @pytest.mark.parametrize("vendor", MINTED_VENDORS, ids=lambda v: v.key)
@@ -251,7 +259,7 @@ def test_a_mark_is_forty_bits_of_owner_repository_and_environment(project: Path)
         prod.github.environment,
     )
     assert vendors.stack_mark(other) != mark
-    assert not vendors.is_named_for(other, vendors.SENDING_KEY, vendors.resend_key_name(prod, "a"))
+    assert not vendors.is_named_for(other, SENDING_KEY, resend_key_name(prod, "a"))
     # GitHub compares names without case: one environment, one mark.
     assert vendors.stack_mark(with_environment(prod, prod.github.environment.upper())) == mark
 
@@ -273,6 +281,6 @@ def test_a_lower_stack_with_productions_mark_never_takes_its_credentials(project
     dev = parse_settings(load_config(project, "dev"), "dev")  # alone, as an attacker's file
     assert vendors.stack_mark(dev) == vendors.stack_mark(prod)
     for slot in ("a", "b"):
-        prods = vendors.resend_key_name(prod, slot)
-        assert not vendors.is_named_for(dev, vendors.SENDING_KEY, prods)
-    assert not vendors.is_named_for(dev, vendors.WEBHOOK, vendors.stripe_endpoint_name(prod))
+        prods = resend_key_name(prod, slot)
+        assert not vendors.is_named_for(dev, SENDING_KEY, prods)
+    assert not vendors.is_named_for(dev, WEBHOOK, stripe_endpoint_name(prod))

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from components.bridged import plugin
-from envkeeper import github as gh
+from envkeeper.infra import github as gh
 from tests.conftest import ROOT, tool
 from tests.programs import load
 
@@ -24,7 +24,7 @@ PR_TRIGGERS = {"pull_request", "pull_request_target"}
 
 
 def workflow(path: Path) -> dict[str, Any]:
-    from envkeeper.stackfile import round_trip_yaml
+    from envkeeper.config.stackfile import round_trip_yaml
 
     return round_trip_yaml().load(path.read_text())
 
@@ -240,7 +240,7 @@ def test_the_policy_pack_can_start_wherever_a_preview_or_up_runs_it() -> None:
     # A local pack is started from its own folder with its runtime options: the engine
     # installs nothing for it. With the uv toolchain, uv syncs the pack's own .venv from
     # policy/uv.lock before it starts (frozen, as every uv call in CI is).
-    from envkeeper.stackfile import round_trip_yaml
+    from envkeeper.config.stackfile import round_trip_yaml
 
     pack = round_trip_yaml().load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
     assert dict(pack["runtime"]["options"]) == {"toolchain": "uv"}

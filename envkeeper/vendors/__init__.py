@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from envkeeper.catalog_model import CatalogEntry
+from envkeeper.config.catalog_model import CatalogEntry
 from envkeeper.vendors.minted import MintedVendor
 from envkeeper.vendors.naming import (
     DEPLOY_TOKEN,
@@ -26,40 +26,18 @@ from envkeeper.vendors.naming import (
     stack_identity,
     stack_mark,
 )
-from envkeeper.vendors.resend import (
-    RESEND_KEY_TYPE,
-    SENDING_KEY,
-    SENDING_KEYS_TYPE,
-    resend_key_name,
-    resend_key_resource,
-)
-from envkeeper.vendors.stripe import (
-    STRIPE_ENDPOINT_RESOURCE,
-    STRIPE_ENDPOINT_TYPE,
-    WEBHOOK,
-    stripe_endpoint_name,
-)
 
 __all__ = [
     "DEPLOY_TOKEN",
     "MINTED_VENDORS",
-    "RESEND_KEY_TYPE",
-    "SENDING_KEY",
-    "SENDING_KEYS_TYPE",
-    "STRIPE_ENDPOINT_RESOURCE",
-    "STRIPE_ENDPOINT_TYPE",
-    "WEBHOOK",
     "MintedVendor",
     "by_admin_key",
     "by_key",
     "credential_name",
     "is_named_for",
     "minting",
-    "resend_key_name",
-    "resend_key_resource",
     "stack_identity",
     "stack_mark",
-    "stripe_endpoint_name",
 ]
 
 _NOT_VENDORS = {"minted", "naming"}

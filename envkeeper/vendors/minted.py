@@ -7,11 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from envkeeper.catalog_model import CatalogEntry, ProviderToken
-from envkeeper.config_model import ConfigModel
+from envkeeper.config.catalog_model import CatalogEntry, ProviderToken
+from envkeeper.config.config_model import ConfigModel
 
 if TYPE_CHECKING:
-    from envkeeper.settings import Settings
+    from envkeeper.config.stack_view import StackView
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,12 @@ class MintedVendor:
     pasted_entry: CatalogEntry | None = None
     # The names its credentials carry at the vendor now (envkeeper/vendors/naming.py): what
     # a person filters the vendor's logs by after a leak.
-    names: Callable[[Settings], list[str]] = lambda _settings: []
+    names: Callable[[StackView], list[str]] = lambda _settings: []
 
-    def block(self, settings: Settings) -> Any | None:
+    def block(self, settings: StackView) -> Any | None:
         """This stack's settings block for the vendor; None: the secret is pasted in."""
         return getattr(settings, self.key)
 
-    def mode_line(self, settings: Settings) -> str:
+    def mode_line(self, settings: StackView) -> str:
         block = self.block(settings)
         return f"{self.title}: {self.pasted_mode if block is None else self.mode(block)}"

@@ -6,7 +6,7 @@ the stack's identity, its GitHub owner, repository and environment. Resend allow
 characters, and the longest name here is exactly that, so the mark cannot grow.
 
 A name is a stack's only with both its environment word and its mark. Within a project,
-envkeeper/isolation.py refuses two stack files with one mark, so a lower stack whose
+envkeeper/guards/isolation.py refuses two stack files with one mark, so a lower stack whose
 environment name was searched for production's mark is stopped by `validate`. Between
 products, 40 bits make an accidental equal mark as likely as a guessed 12-digit number;
 where a vendor keeps metadata (Stripe), the credential also carries the identity whole and
@@ -23,7 +23,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from envkeeper.settings import Settings
+    from envkeeper.config.stack_view import StackView
 
 # What a Cloudflare deploy token is called in its name (each minted vendor's module names
 # its own kind).
@@ -34,26 +34,26 @@ DEPLOY_TOKEN = "deploy"  # noqa: S105 (a word in a name, not a token)
 MARK_LENGTH = 8
 
 
-def stack_identity(settings: Settings) -> str:
+def stack_identity(settings: StackView) -> str:
     """`owner/repository/environment`, as GitHub compares them (without case): who this
     stack's credentials are for, among every envkeeper stack of every product."""
     github = settings.github
     return f"{github.owner}/{github.repository}/{github.environment}".lower()
 
 
-def stack_mark(settings: Settings) -> str:
+def stack_mark(settings: StackView) -> str:
     """The stack's identity, digested to the end of every name it gives a credential."""
     digest = hashlib.sha256(stack_identity(settings).encode()).digest()
     return base64.b32encode(digest).decode().lower()[:MARK_LENGTH]
 
 
-def credential_name(settings: Settings, kind: str, rotated: date, slot: str | None = None) -> str:
+def credential_name(settings: StackView, kind: str, rotated: date, slot: str | None = None) -> str:
     """`envkeeper production sending a 2026-09-23 q3kx7bna`: whose, what, which slot, when."""
     words = ["envkeeper", settings.environment.value, kind, *([slot] if slot else [])]
     return " ".join([*words, rotated.isoformat(), stack_mark(settings)])
 
 
-def is_named_for(settings: Settings, kind: str, name: str) -> bool:
+def is_named_for(settings: StackView, kind: str, name: str) -> bool:
     """Whether a vendor's credential carries this stack's name for `kind`, any slot or
     date: `credential_name`'s form with this stack's environment word and mark. Both must
     match: a stack whose mark equals another's by chance or by search (a lower stack with

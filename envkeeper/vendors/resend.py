@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
-from envkeeper.catalog_model import CatalogEntry, Destination, ProviderToken
-from envkeeper.config_model import ConfigModel
+from envkeeper.config.catalog_model import CatalogEntry, Destination, ProviderToken
+from envkeeper.config.config_model import ConfigModel
 from envkeeper.vendors.minted import MintedVendor
 from envkeeper.vendors.naming import credential_name
 
 if TYPE_CHECKING:
-    from envkeeper.settings import Settings
+    from envkeeper.config.stack_view import StackView
 
 # The Pulumi types of the component that holds the two sending keys, and of its keys.
 SENDING_KEYS_TYPE = "envkeeper:resend:SendingKeys"
@@ -50,7 +50,7 @@ def resend_key_resource(slot: str) -> str:
     return f"resend-{slot}"
 
 
-def resend_key_name(settings: Settings, slot: str) -> str:
+def resend_key_name(settings: StackView, slot: str) -> str:
     """The key's name in the Resend dashboard: whose it is, at a glance."""
     rotated = settings.slots("RESEND_API_KEY").date_of(slot)
     return credential_name(settings, SENDING_KEY, rotated, slot)

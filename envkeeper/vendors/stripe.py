@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
-from envkeeper.catalog_model import CatalogEntry, Destination, ProviderToken
-from envkeeper.config_model import ConfigModel, unique
-from envkeeper.validation_messages import KeyedError
+from envkeeper.config.catalog_model import CatalogEntry, Destination, ProviderToken
+from envkeeper.config.config_model import ConfigModel, unique
+from envkeeper.config.validation_messages import KeyedError
 from envkeeper.vendors.minted import MintedVendor
 from envkeeper.vendors.naming import credential_name
 
 if TYPE_CHECKING:
-    from envkeeper.settings import Settings
+    from envkeeper.config.stack_view import StackView
 
 STRIPE_ENDPOINT_TYPE = "pulumi-python:dynamic/envkeeper:StripeWebhookEndpoint"
 STRIPE_ENDPOINT_RESOURCE = "stripe-webhook"
@@ -77,7 +77,7 @@ class StripeSettings(ConfigModel):
     webhook: StripeWebhook = Field(description="{url: https://..., events: [...]}")
 
 
-def stripe_endpoint_name(settings: Settings) -> str:
+def stripe_endpoint_name(settings: StackView) -> str:
     """The endpoint's description in the Stripe dashboard."""
     return credential_name(settings, WEBHOOK, settings.single_date("STRIPE_WEBHOOK_SECRET"))
 

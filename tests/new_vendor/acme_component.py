@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider
 
-from envkeeper.settings import Settings
+from envkeeper.stack.settings import Settings
 
 
 class _AcmeKeyProvider(ResourceProvider):

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import Field
 
-from envkeeper.catalog_model import CatalogEntry, Destination, ProviderToken, Source
-from envkeeper.config_model import ConfigModel
+from envkeeper.config.catalog_model import CatalogEntry, Destination, ProviderToken, Source
+from envkeeper.config.config_model import ConfigModel
 from envkeeper.vendors.minted import MintedVendor
 
 ACME_KEY_TYPE = "pulumi-python:dynamic/envkeeper:AcmeKey"

@@ -1,0 +1,124 @@
+"""The core's folders as layers: what each may import, held by import-linter's contracts in
+pyproject.toml (type-only imports included), and shown to fail when a planted import breaks
+them. A new folder under envkeeper/ has to be placed in the layers before anything passes."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT = Path(sys.executable).with_name("lint-imports")
+LONG = 400  # lines: a core module longer than this says why in its docstring
+
+
+def lint(project: Path) -> subprocess.CompletedProcess[str]:
+    # The copy under test comes first on the path, before the installed project.
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    return subprocess.run(
+        [str(LINT), "--no-cache"], cwd=project, env=env, capture_output=True, text=True
+    )
+
+
+def copy_of_project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", project)
+    for package in ("envkeeper", "components"):
+        shutil.copytree(
+            ROOT / package, project / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return project
+
+
+def plant(module: Path, line: str) -> None:
+    text = module.read_text()
+    module.write_text(text + "\n" + line + "\n")
+
+
+def test_the_core_keeps_its_layers() -> None:
+    result = lint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 kept, 0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        # the lowest door reaching up to the plan
+        (
+            "envkeeper/doors/problems.py",
+            "from envkeeper.engine import plan  # noqa",
+            "The core's packages import downward only",
+        ),
+        # a vendor naming the settings that gather it, for a type hint only
+        (
+            "envkeeper/vendors/naming.py",
+            "if TYPE_CHECKING:\n    from envkeeper.stack.settings import Settings  # noqa",
+            "The core's packages import downward only",
+        ),
+        # a type-only circle between two doors
+        (
+            "envkeeper/doors/reading.py",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+            "    from envkeeper.doors import writing  # noqa",
+            "No import circle inside a package",
+        ),
+        # the pure core importing a Pulumi resource
+        (
+            "envkeeper/rotation/bump.py",
+            "import components.worker_secret  # noqa",
+            "The core never imports the Pulumi resources",
+        ),
+    ],
+)
+def test_a_planted_import_breaks_a_contract(
+    tmp_path: Path, module: str, line: str, broken: str
+) -> None:
+    project = copy_of_project(tmp_path)
+    plant(project / module, line)
+    result = lint(project)
+    assert result.returncode != 0
+    assert f"{broken}" in result.stdout
+    assert "BROKEN" in result.stdout
+
+
+def test_a_new_folder_must_be_placed_in_the_layers(tmp_path: Path) -> None:
+    project = copy_of_project(tmp_path)
+    (project / "envkeeper" / "misc").mkdir()
+    (project / "envkeeper" / "misc" / "__init__.py").write_text('"""Anything."""\n')
+    result = lint(project)
+    assert result.returncode != 0
+    assert "envkeeper.misc" in result.stdout
+
+
+def core_modules() -> list[Path]:
+    return sorted((ROOT / "envkeeper").rglob("*.py"))
+
+
+def test_every_folder_says_what_it_holds_and_what_it_may_import() -> None:
+    for folder in sorted(p for p in (ROOT / "envkeeper").iterdir() if p.is_dir()):
+        if folder.name == "__pycache__":
+            continue
+        init = folder / "__init__.py"
+        assert init.is_file(), f"{folder.name}/ has no __init__.py"
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        assert "Imports" in doc or "import" in doc, f"{folder.name}/__init__.py: say what it imports"
+
+
+def test_a_long_core_module_says_why() -> None:
+    for module in core_modules():
+        lines = module.read_text().count("\n")
+        if lines <= LONG:
+            continue
+        doc = ast.get_docstring(ast.parse(module.read_text())) or ""
+        assert "Long because" in doc, (
+            f"{module.relative_to(ROOT)} has {lines} lines: split it, or say in its docstring "
+            "why it is one module (`Long because ...`)"
+        )
