@@ -122,3 +122,16 @@ def test_a_long_core_module_says_why() -> None:
             f"{module.relative_to(ROOT)} has {lines} lines: split it, or say in its docstring "
             "why it is one module (`Long because ...`)"
         )
+
+
+def test_the_command_line_holds_no_command_body() -> None:
+    """cli.py wires the apps of envkeeper/commands/; a command defined there would bring
+    back the one long file the commands were split out of."""
+    tree = ast.parse((ROOT / "envkeeper" / "cli.py").read_text())
+    commands = [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and any("command" in ast.unparse(d) for d in node.decorator_list)
+    ]
+    assert commands == [], f"cli.py defines {commands}: move them to envkeeper/commands/"

@@ -1,0 +1,145 @@
+"""`envkeeper access-review` and `envkeeper orphans`: who can reach an environment, and
+what the vendors hold that the state does not.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from envkeeper.commands.common import (
+    STACK_REF_HELP,
+    chosen_format,
+    chosen_stack,
+    format_option,
+    load_stack,
+    named_stack,
+    old_stack_option,
+    project_dir,
+    user_errors,
+)
+from envkeeper.config.clock import utc_today
+from envkeeper.config.stackfile import (
+    StackConfig,
+)
+from envkeeper.doors.terminal import progress
+from envkeeper.stack.settings import Settings
+
+app = typer.Typer()
+
+
+class ReviewFormat(StrEnum):
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+@app.command("access-review")
+@user_errors
+def access_review(
+    stack: Annotated[
+        str | None, typer.Argument(metavar="STACK", help="The stack to review.")
+    ] = None,
+    format_name: Annotated[
+        str, format_option(ReviewFormat, "markdown is the record")
+    ] = ReviewFormat.MARKDOWN.value,
+    stack_option: Annotated[str | None, old_stack_option("The stack to review")] = None,
+    ask_vendors: Annotated[
+        bool,
+        typer.Option(
+            "--vendors",
+            help="Also ask the vendors for credentials with this stack's names that no state "
+            "holds (needs pulumi logged in to the stack).",
+            metavar="",
+        ),
+    ] = False,
+) -> None:
+    """Who and what can reach an environment: the quarterly access review record."""
+    import json
+
+    from envkeeper.guards.access import as_markdown, review
+
+    stack = chosen_stack(stack, stack_option, "access-review")
+    output = chosen_format(format_name, ReviewFormat)
+    config, settings = load_stack(stack)
+    found, extra = None, None
+    if ask_vendors:
+        found, lookup = _orphans_or_exit(stack, config, settings)
+        extra = lookup.unmanaged
+    record = review(stack, settings, utc_today(), found, extra)
+    print(
+        json.dumps(record.as_json(), indent=2)
+        if output is ReviewFormat.JSON
+        else as_markdown(record)
+    )
+
+
+def _orphans_or_exit(
+    stack: str, config: StackConfig, settings: Settings, delete: bool = False
+) -> tuple[list[Any], Any]:
+    """The orphans of `stack` (deleted first, with `delete`) and the whole lookup (what its
+    GitHub environments hold that envkeeper did not put there, the Worker code no deploy
+    recorded); a vendor's refusal is one line and exit 2: the check could not be made."""
+    from components.vendor_calls import VendorError
+    from envkeeper.guards import orphan_check
+
+    base_url = config.values.get("github:baseUrl")
+    try:
+        with progress(f"asking the vendors what they hold for {stack}…"):
+            lookup = orphan_check.look(stack, settings, project_dir(), base_url and str(base_url))
+            found = orphan_check.delete(lookup, project_dir()) if delete else lookup.found
+    except VendorError as exc:
+        print(exc, file=sys.stderr)
+        raise typer.Exit(2) from None
+    return found, lookup
+
+
+class OrphanFormat(StrEnum):
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+@app.command("orphans")
+@user_errors
+def orphans_command(
+    stack: Annotated[
+        str,
+        typer.Argument(metavar="STACK", help=STACK_REF_HELP),
+    ],
+    delete: Annotated[
+        # metavar "": a switch takes no value, so help shows none (not `<bool>`).
+        bool, typer.Option("--delete", help="Delete each one at its vendor.", metavar="")
+    ] = False,
+    format_name: Annotated[
+        str, format_option(OrphanFormat, "markdown for a job summary")
+    ] = OrphanFormat.TEXT.value,
+) -> None:
+    """Credentials the vendors hold under this stack's names that its state does not, and
+    Worker code on its Workers and zones that none of its deploys recorded."""
+    import json
+
+    from envkeeper.guards import worker_code
+    from envkeeper.guards.orphans import as_json, as_markdown, as_text
+
+    output = chosen_format(format_name, OrphanFormat)
+    stack = named_stack(stack)
+    config, settings = load_stack(stack)
+    found, lookup = _orphans_or_exit(stack, config, settings, delete)
+    extra, code, not_yet = lookup.unmanaged, lookup.code, lookup.not_yet
+    if output is OrphanFormat.JSON:
+        data = json.loads(as_json(stack, found, delete, extra))
+        print(json.dumps({**data, **worker_code.as_json(code, not_yet)}, indent=2))
+    elif output is OrphanFormat.MARKDOWN:
+        print(as_markdown(stack, found, delete, extra), end="")
+        print(worker_code.as_markdown(stack, code, not_yet), end="")
+    else:
+        print(as_text(stack, found, delete, extra), end="")
+        print(worker_code.as_text(stack, code, not_yet), end="")
+    # An unmanaged GitHub entry or unrecorded Worker code is never deleted here: it fails a
+    # check, and is reported (not failed) right after a deploy, whose puts record anew. A
+    # Worker with no record yet fails the check too: nothing vouches for what runs there.
+    if (found and not delete) or extra or ((code or not_yet) and not delete):
+        raise typer.Exit(1)
