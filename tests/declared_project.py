@@ -8,7 +8,7 @@ from typing import Any
 from envkeeper.config.stackfile import round_trip_yaml, stack_file
 from tests.conftest import STACKS
 
-# What the README's "Add your own secret" section shows, plus a generated signing key that
+# What docs/catalog.md's "Add your own secret" section shows, plus a generated signing key that
 # also goes to GitHub.
 DECLARED: list[dict[str, Any]] = [
     {

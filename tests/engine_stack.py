@@ -86,7 +86,7 @@ def neon_like_database(bindir: Path) -> Iterator[tuple[Server, str]]:
 
 def stack_file(vendors: Vendors, stack: str = STACK) -> str:
     """A shipped stack file (production's by default), adopting its Neon project, with the
-    README's declared secrets' dates and the providers pointed at the stand-ins."""
+    declared secrets' dates (docs/catalog.md) and the providers pointed at the stand-ins."""
     yaml = round_trip_yaml()
     document = yaml.load((PROJECT / f"Pulumi.{stack}.yaml").read_text())
     config = document["config"]

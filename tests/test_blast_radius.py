@@ -36,7 +36,7 @@ def managed(project_catalog: Catalog, declared: bool) -> list[tuple[str, str | N
 
 @pytest.fixture(scope="module")
 def declared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped project with the README's declared secrets added."""
+    """The shipped project with the declared secrets of docs/catalog.md added."""
     folder = tmp_path_factory.mktemp("declared")
     for file in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{s}.yaml" for s in STACKS)):
         shutil.copy(PROJECT / file, folder / file)

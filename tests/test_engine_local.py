@@ -107,7 +107,7 @@ class LocalStack:
 
     @property
     def app(self) -> Path:
-        """The app's repository beside the project, ignoring .dev.vars as the README says."""
+        """The app's repository beside the project, ignoring .dev.vars as the docs say."""
         folder = self.ws.root / "example-app"
         if not folder.is_dir():
             folder.mkdir()
@@ -297,8 +297,8 @@ def test_production_refuses_both_commands_and_the_program_refuses_it_too(
     assert not (tmp_path / ".dev.vars").exists()
 
 
-def test_the_readme_local_loop_runs_as_shown(stack: LocalStack) -> None:
-    deploy, write, start = local_loop("## Try it")
+def test_the_docs_local_loop_runs_as_shown(stack: LocalStack) -> None:
+    deploy, write, start = local_loop("index.md", "## Try it")
     stack.ws.run(*shlex.split(deploy)[1:])  # pulumi up --stack dev
     stack.deployed = True
     uv_run, envkeeper = shlex.split(write)[:3], shlex.split(write)[3:]

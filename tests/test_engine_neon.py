@@ -357,7 +357,7 @@ def test_destroy_stops_at_the_data_and_never_deletes_the_project(deployed: Creat
         return urn
 
     # The SQL database stops the first destroy, the project the second: each is a
-    # deliberate `pulumi state unprotect`, as the README says.
+    # deliberate `pulumi state unprotect`, as docs/database.md says.
     assert unprotect(destroy()).endswith("postgresql:index/database:Database::database")
     assert unprotect(destroy()).endswith(f"{PROJECT_TYPE}::project")
     # Unprotected, the project is only forgotten: kept on delete, its data with it.

@@ -61,7 +61,7 @@ def deployed_outputs(project: Path, tag: str = "local") -> tuple[dict[str, Any],
 
 @pytest.fixture
 def git_project(project: Path) -> Path:
-    """The scratch project as a repository that ignores .dev.vars, as the README says."""
+    """The scratch project as a repository that ignores .dev.vars, as the docs say."""
     subprocess.run(["git", "init", "-q", str(project)], check=True)
     (project / ".gitignore").write_text(".dev.vars\n")
     return project

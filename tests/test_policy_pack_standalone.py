@@ -21,6 +21,7 @@ from envkeeper.infra import cloudflare as cf
 from envkeeper.infra import pack_facts, resource_types
 from policy import rules
 from tests.conftest import ROOT
+from tests.docs_pages import all_pages
 
 POLICY = ROOT / "policy"
 
@@ -135,12 +136,12 @@ def test_the_pack_reads_an_origin_as_the_core_does(
     assert (pack is None) is (core is None), (origin, environment, core, pack)
 
 
-def test_the_readme_publishes_the_pack_from_its_folder_at_its_version() -> None:
+def test_the_docs_publish_the_pack_from_their_folder_at_its_version() -> None:
     """`pulumi policy publish [org-name]` publishes the pack in the working directory; its
     one argument is an organization. `pulumi policy publish policy` would publish whatever
     pack the current folder holds into an organization called "policy"."""
-    readme = (ROOT / "README.md").read_text()
-    commands = re.findall(r"^.*pulumi policy publish.*$", readme, flags=re.MULTILINE)
+    docs = (ROOT / "README.md").read_text() + all_pages()
+    commands = re.findall(r"^.*pulumi policy publish.*$", docs, flags=re.MULTILINE)
     assert commands == ["cd policy && pulumi policy publish <your-org>"]
     from envkeeper.config.stackfile import round_trip_yaml
 

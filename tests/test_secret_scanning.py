@@ -39,7 +39,7 @@ def test_nothing_new_against_the_baseline_and_the_baseline_is_current(tmp_path: 
     shutil.copy(BASELINE, baseline)
     result = scan(tracked_files(), ROOT, baseline)
     # Exit 1: a new finding. Exit 3: known findings moved, so the committed baseline no
-    # longer says where they are; refresh it (README: Security model) and audit the diff.
+    # longer says where they are; refresh it (docs/security.md) and audit the diff.
     assert result.returncode == 0, (
         result.stdout
         + result.stderr

@@ -17,6 +17,7 @@ import pytest
 from components.bridged import plugin
 from envkeeper.infra import github as gh
 from tests.conftest import ROOT, tool
+from tests.docs_pages import all_pages
 from tests.programs import load
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -643,12 +644,12 @@ def test_a_drift_check_whose_preview_failed_says_so_in_the_summary(tmp_path: Pat
     assert "no orphans" in text
 
 
-def test_the_readme_names_every_plugin_a_deploy_downloads_and_from_where() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_name_every_plugin_a_deploy_downloads_and_from_where() -> None:
+    docs = all_pages()
     rows = dict(
         (name, (version, source))
         for name, version, source in re.findall(
-            r"^\| ([\w-]+) \| ([\w.-]+) \| (.+?) \|$", readme, re.M
+            r"^\| ([\w-]+) \| ([\w.-]+) \| (.+?) \|$", docs, re.M
         )
     )
     # Neon's SDK is a parameterized package: its plugin is terraform-provider.
@@ -658,14 +659,14 @@ def test_the_readme_names_every_plugin_a_deploy_downloads_and_from_where() -> No
         version, server = plugin(f"pulumi_{sdk}")  # as the program registers it
         assert rows[name][0] == version, name
         source = rows[name][1]
-        if server:  # not Pulumi's own: the README says whose release it is
+        if server:  # not Pulumi's own: the docs say whose release it is
             owner_repo = server.split("github.com/", 1)[1].split("/releases", 1)[0]
             assert owner_repo in source, name
         else:
             assert source == "Pulumi's plugin server (the CLI's default)", name
 
 
-# --- The README's trust table, held to the workflows ---------------------------------------
+# --- The docs' trust table (docs/github.md), held to the workflows -------------------------
 
 TRUST_ROW = re.compile(
     r"^\| `repo:<owner>/<repo>:environment:([\w<>-]+)` \| (.+?) \| team `([\w<>-]+)` \|", re.M
@@ -680,11 +681,10 @@ def defining_file(name: str, flow: dict[str, Any], job_name: str) -> str:
     return Path(flow["jobs"][job_name.split("/", 1)[0]]["uses"].split("@", 1)[0]).name
 
 
-def test_the_readme_trust_table_pins_each_login_to_its_workflow_file_and_ref() -> None:
-    """Each OIDC policy the README asks for pins the workflow file that defines the job, so
+def test_the_docs_trust_table_pins_each_login_to_its_workflow_file_and_ref() -> None:
+    """Each OIDC policy the docs ask for pins the workflow file that defines the job, so
     the app's own jobs in the same GitHub environment get no envkeeper token."""
-    readme = (ROOT / "README.md").read_text()
-    rows = {env: (claims, team) for env, claims, team in TRUST_ROW.findall(readme)}
+    rows = {env: (claims, team) for env, claims, team in TRUST_ROW.findall(all_pages())}
     stacks = ("dev", "staging", "prod")
     assert set(rows) == {"preview", "dev", "staging", "production", "drift-<stack>"}
     checked = 0

@@ -94,7 +94,7 @@ def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     if isinstance(current, type) and issubclass(current, BaseModel):
         # A field excluded from the model's input (worked out from others) is no key to use.
         return ", ".join(f.alias or n for n, f in current.model_fields.items() if not f.exclude)
-    return "see the README"
+    return "see docs/catalog.md"
 
 
 def _merge_misspellings(errors: list[Any]) -> list[Any]:

@@ -41,7 +41,7 @@ CHECKLIST = [
     "state (the orphans section; `envkeeper orphans STACK --delete` removes them)",
     "Pulumi Cloud grants this stack's deploy and drift team tokens only to envkeeper's own "
     "workflows on main: each OIDC policy pins the environment, `job_workflow_ref` and `ref` "
-    "(README: Pulumi Cloud)",
+    "(docs/github.md: Pulumi Cloud)",
 ]
 
 

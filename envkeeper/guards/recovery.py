@@ -86,7 +86,7 @@ def refuse_the_beta_project(stack: str, deployment: dict[str, object]) -> None:
                 f"the state holds a Neon project the pulumi-neon beta created ({urn}); this "
                 "version's up would create a second one. Adopt it first (neon.existingProjectId "
                 "and envkeeper:neonOwnerUrl), then `pulumi state unprotect` and `pulumi state "
-                "delete` that URN (README: Neon's provider); nothing was changed",
+                "delete` that URN (docs/database.md: Neon's provider); nothing was changed",
             )
 
 

@@ -53,7 +53,7 @@ def rename_refused(deployed: str, wanted: str) -> str | None:
     return (
         f"{DATABASE_KEY} names {wanted}, but this stack's database is {deployed}, and a "
         f"database keeps its name (the data, the grants and every delivered URL are there): "
-        f'set {DATABASE_KEY} back to {deployed} (README: "The database keeps its name")'
+        f'set {DATABASE_KEY} back to {deployed} (docs/database.md: "The database keeps its name")'
     )
 
 

@@ -40,7 +40,7 @@ class Unmanaged:
     name: str
 
 
-# What a person puts in the rotation workflow's environment (README: the GitHub App that
+# What a person puts in the rotation workflow's environment (docs/github.md: the GitHub App that
 # opens the rotation pull request); production's check allows exactly that there.
 ROTATION_SECRETS = frozenset({"ROTATION_APP_PRIVATE_KEY"})
 ROTATION_VARIABLES = frozenset({"ROTATION_APP_CLIENT_ID"})

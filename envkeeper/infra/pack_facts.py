@@ -20,7 +20,7 @@ from envkeeper.infra import policy_facts as boundary
 from envkeeper.infra import resource_types
 from envkeeper.stack import catalog
 
-PACK_FACTS = Path(__file__).resolve().parent.parent / "policy" / "pack_facts.json"
+PACK_FACTS = Path(__file__).resolve().parents[2] / "policy" / "pack_facts.json"
 
 
 def facts() -> dict[str, object]:

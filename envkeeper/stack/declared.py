@@ -173,7 +173,7 @@ def project_catalog(raw: Any, origin: str) -> Catalog:
             origin,
             KEY,
             "must be a list of secrets, each {name: ..., source: external|generated, "
-            "rotationDays: ..., destinations: [...]}; see the README, 'Add your own secret'",
+            "rotationDays: ..., destinations: [...]}; see docs/catalog.md, 'Add your own secret'",
         )
     problems: list[Problem] = []
     entries: list[CatalogEntry] = []
