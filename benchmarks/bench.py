@@ -94,7 +94,7 @@ def plan_config(project: Path, stack: str) -> tuple[dict[str, Any], dict[str, st
     """The config `plan` runs the program with: the stack's values, and every secret, set
     or not, as a placeholder."""
     from envkeeper.config.stackfile import load_config
-    from envkeeper.engine.plan import stand_in_secrets
+    from envkeeper.offline.plan import stand_in_secrets
     from envkeeper.stack.settings import missing_secrets, parse_settings
 
     config = load_config(project, stack)
@@ -104,7 +104,7 @@ def plan_config(project: Path, stack: str) -> tuple[dict[str, Any], dict[str, st
 
 def marked(value: Any) -> Any:
     """A registration's inputs with each secret as the bare program reads one."""
-    from envkeeper.engine.offline import is_secret
+    from envkeeper.offline.program import is_secret
 
     if is_secret(value):
         return {"secret": True, "value": marked(value["value"])}
@@ -117,7 +117,7 @@ def marked(value: Any) -> Any:
 
 def replay_project(folder: Path, stack: str) -> int:
     """The bare replay of `plan STACK` in `folder`; returns how many resources it registers."""
-    from envkeeper.engine.offline import run_program
+    from envkeeper.offline.program import run_program
 
     result = run_program(ROOT, stack, *plan_config(ROOT, stack))
     resources = [
@@ -147,7 +147,7 @@ def bench_plan_against_replay(runs: int, stack: str = "prod") -> None:
         count = replay_project(Path(folder), stack)
         replay = (
             "from pathlib import Path\n"
-            "from envkeeper.engine.offline import run_program\n"
+            "from envkeeper.offline.program import run_program\n"
             f"result = run_program(Path({folder!r}), {stack!r}, {{}}, {{}})\n"
             f"assert len(result.registrations) == {count}\n"
         )
@@ -190,7 +190,7 @@ def median_of(action: Any, runs: int) -> float:
 
 
 def bench_plan(runs: int) -> None:
-    from envkeeper.engine.offline import run_program
+    from envkeeper.offline.program import run_program
 
     print("plan (the program offline, in process, after imports) on synthetic dev stacks")
     base: float | None = None

@@ -1,6 +1,6 @@
 """What is deployed on a stack's Workers and zones, as Cloudflare lists it: each Worker's
 versions and deployments, each zone's Worker routes. Ids, times and sources only, never a
-version's content or message (envkeeper/guards/worker_code.py says why they are listed).
+version's content or message (envkeeper/infra/worker_code.py says why they are listed).
 
 The Worker secrets' provider records these after each put; the orphan check lists them to
 compare. Imports no Pulumi; the SDK retries as components/vendor_calls.py bounds it.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from envkeeper.guards.worker_code import DEPLOYMENTS, ROUTES, VERSIONS, Deployed, route_mark
+from envkeeper.infra.worker_code import DEPLOYMENTS, ROUTES, VERSIONS, Deployed, route_mark
 
 VERSIONS_PAGE = 100  # the most Cloudflare lists at once
 

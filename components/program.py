@@ -11,11 +11,11 @@ from components.environment import Environment, EnvironmentArgs
 from components.stack_config import read_stack_config
 from envkeeper.config.clock import pinned_note
 from envkeeper.doors.problems import Problem, UserError
-from envkeeper.guards.isolation import load_checked_settings, stripe_key_problem
 from envkeeper.infra import cloudflare as cf
 from envkeeper.infra import github as gh
 from envkeeper.local import exports as local
 from envkeeper.stack import catalog
+from envkeeper.stack.isolation import load_checked_settings, stripe_key_problem
 from envkeeper.stack.settings import Settings
 from envkeeper.vendors.stripe import STRIPE
 

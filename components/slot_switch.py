@@ -1,7 +1,7 @@
 """The record, in the stack's state, of the day a two-slot secret's active slot changed.
 
 A small dynamic provider that calls no vendor and holds no credential. Its `check` sees
-the record already deployed and what the stack file now says, and computes (envkeeper/
+the record already deployed and what the stack file now says, and computes (envkeeper/rotation/
 switch.py) the day the switch happened and the day the standby dies; both are inputs, so
 a preview shows them as an `up` will make them. A switch back to an older slot (a reverted
 bump) fails the check, at preview and at deploy, before anything changes.

@@ -8,7 +8,7 @@ updates it in place, and deletes it when the resource goes.
 After each put it records, in its `record` output, the ids of every version and deployment
 of its Worker and every route on the stack's zones (components/cloudflare_deployed.py):
 what this trusted deploy saw, so that the orphan check can name what a leaked deploy
-token's holder added later (envkeeper/guards/worker_code.py).
+token's holder added later (envkeeper/infra/worker_code.py).
 
 The API token is read when the provider runs, from the stack's `cloudflare:apiToken` or
 the CLOUDFLARE_API_TOKEN environment variable. It is never an attribute of the provider,
@@ -34,7 +34,7 @@ from pulumi.dynamic import (
 from components.admin_key import AdminKeyProvider
 from components.cloudflare_deployed import record_of
 from components.vendor_calls import RETRY, VendorError, cloudflare_answer, cloudflare_client
-from envkeeper.guards.worker_code import RECORD
+from envkeeper.infra.worker_code import RECORD
 from envkeeper.stack.catalog import CLOUDFLARE_API_TOKEN
 
 # Changing any of these names a different secret: replace. Changing `text`: update in place.

@@ -94,7 +94,7 @@ def stack_file(vendors: Vendors, stack: str = STACK) -> str:
         "projectName": config["envkeeper:neon"]["projectName"],
         "database": "app",
         # Adopted, in the organization its file names: beside a stack that holds a Neon
-        # API key, isolation needs to know it (envkeeper/guards/isolation.py).
+        # API key, isolation needs to know it (envkeeper/stack/isolation.py).
         "orgId": config["envkeeper:neon"]["orgId"],
         "existingProjectId": "ep-engine-test-123456",
     }

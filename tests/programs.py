@@ -16,8 +16,8 @@ from envkeeper.config.stackfile import (
     round_trip_yaml,
     stack_file,
 )
-from envkeeper.engine.offline import FakeProviders, ProgramRun, is_secret, run_program, unwrap_all
 from envkeeper.infra import resource_types
+from envkeeper.offline.program import FakeProviders, ProgramRun, is_secret, run_program, unwrap_all
 from envkeeper.stack.catalog import ENVIRONMENT_TYPE, Catalog
 from envkeeper.stack.declared import KEY as DECLARED_KEY
 from envkeeper.stack.declared import project_catalog

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from envkeeper.engine.offline import ProgramRun, Registration, unwrap_all
+from envkeeper.offline.program import ProgramRun, Registration, unwrap_all
 
 # The order the provider's dependency graph creates them in.
 ORDER = [

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from envkeeper.config.clock import utc_today
-from envkeeper.engine.offline import ProgramRun, is_secret, unwrap_all
+from envkeeper.offline.program import ProgramRun, is_secret, unwrap_all
 from tests.conftest import STACKS
 from tests.programs import environment_secrets, load, run
 

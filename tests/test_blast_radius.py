@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from envkeeper.engine.offline import SLOT_SWITCH, FakeProviders, ProgramRun, unwrap_all
+from envkeeper.offline.program import SLOT_SWITCH, FakeProviders, ProgramRun, unwrap_all
 from envkeeper.rotation.schedule import dependents
 from envkeeper.stack import catalog
 from envkeeper.stack.catalog import Catalog

@@ -26,7 +26,7 @@ from google.protobuf import json_format
 from pulumi import _types
 
 from components import bridged
-from envkeeper.engine import offline
+from envkeeper.offline import program as offline
 from tests.conftest import PROJECT, ROOT, STACKS
 from tests.programs import SHIPPED, run
 from tests.sdk_declarations import ARGS, INVOKES, RESOURCES, SDK_NAMES, sdk_declarations, sdk_of

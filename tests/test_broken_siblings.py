@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from envkeeper.engine.offline import ProgramError
+from envkeeper.offline.program import ProgramError
 from tests.programs import run
 
 

@@ -21,9 +21,9 @@ import typer.main
 from rich.console import Console
 
 from envkeeper.cli import app
-from envkeeper.engine.offline import ProgramRun, redact, unwrap_all
-from envkeeper.engine.plan import build_plan
-from envkeeper.engine.render import as_json, as_mermaid, as_table
+from envkeeper.offline.plan import build_plan
+from envkeeper.offline.program import ProgramRun, redact, unwrap_all
+from envkeeper.offline.render import as_json, as_mermaid, as_table
 from envkeeper.stack.settings import missing_secrets
 from tests.conftest import PROJECT, STACKS
 from tests.declared_project import declare

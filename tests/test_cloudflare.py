@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from envkeeper.engine.offline import (
+from envkeeper.infra import cloudflare as cf
+from envkeeper.offline.program import (
     PERMISSION_GROUP_CATALOGUE,
     FakeProviders,
     ProgramError,
     is_secret,
     unwrap_all,
 )
-from envkeeper.infra import cloudflare as cf
 from tests.conftest import STACKS
 from tests.programs import (
     SHIPPED,

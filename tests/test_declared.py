@@ -12,7 +12,7 @@ import pytest
 
 from envkeeper.config.stackfile import load_config
 from envkeeper.doors.problems import UserError
-from envkeeper.engine.offline import ProgramError, run_program, unwrap_all
+from envkeeper.offline.program import ProgramError, run_program, unwrap_all
 from envkeeper.stack.catalog import Destination, Encoding, Source
 from envkeeper.stack.declared import project_catalog
 from tests.conftest import STACKS

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from envkeeper.engine.offline import FakeProviders, ProgramError, ProgramRun, is_secret, unwrap_all
 from envkeeper.infra import github as gh
+from envkeeper.offline.program import FakeProviders, ProgramError, ProgramRun, is_secret, unwrap_all
 from tests import programs
 from tests.conftest import PROJECT, STACKS
 from tests.programs import environment_secrets, load, plan_json

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from envkeeper.config import ci
-from envkeeper.engine.offline import ProgramError
+from envkeeper.offline.program import ProgramError
 from tests.programs import Edit, adopt_in, load, name_github_environment, replace_in, run
 
 

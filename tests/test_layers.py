@@ -54,7 +54,7 @@ def test_the_core_keeps_its_layers() -> None:
         # the lowest door reaching up to the plan
         (
             "envkeeper/doors/problems.py",
-            "from envkeeper.engine import plan  # noqa",
+            "from envkeeper.offline import plan  # noqa",
             "The core's packages import downward only",
         ),
         # a vendor naming the settings that gather it, for a type hint only

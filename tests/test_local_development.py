@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from envkeeper.config.stackfile import load_config
-from envkeeper.engine.offline import ProgramError, is_secret, run_program, unwrap_all
 from envkeeper.local import dotenv
 from envkeeper.local import exports as local
+from envkeeper.offline.program import ProgramError, is_secret, run_program, unwrap_all
 from tests.conftest import ROOT, Cli
 from tests.dotenv_parse import parse
 from tests.programs import canaries, load, plan_json, run, set_rotation

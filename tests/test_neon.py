@@ -11,8 +11,8 @@ from urllib.parse import unquote, urlsplit
 import pulumi_neon as neon
 import pytest
 
-from envkeeper.engine.offline import ProgramError, is_secret, unwrap_all
 from envkeeper.infra import database as db
+from envkeeper.offline.program import ProgramError, is_secret, unwrap_all
 from envkeeper.rotation.schedule import dependents
 from envkeeper.stack import catalog
 from tests.conftest import STACKS

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from envkeeper.engine.offline import SLOT_SWITCH, FakeProviders, unwrap_all
+from envkeeper.offline.program import SLOT_SWITCH, FakeProviders, unwrap_all
 from envkeeper.rotation.bump import Change
 from envkeeper.rotation.incident import changed_by
 from envkeeper.rotation.offboard import DASHBOARDS

@@ -18,9 +18,9 @@ import pytest
 
 from envkeeper import vendors
 from envkeeper.guards.orphans import STATE_TYPES
-from envkeeper.guards.worker_code import route_mark
 from envkeeper.infra.github import secret_names, variables
 from envkeeper.infra.resource_types import WORKER_SECRET
+from envkeeper.infra.worker_code import route_mark
 from envkeeper.vendors.resend import resend_key_name
 from envkeeper.vendors.stripe import stripe_endpoint_name
 from tests.cloudflare_api import CloudflareApi

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from envkeeper.engine.plan import build_plan
-from envkeeper.engine.render import as_json, fitted_widths
 from envkeeper.infra import database as db
+from envkeeper.offline.plan import build_plan
+from envkeeper.offline.render import as_json, fitted_widths
 from envkeeper.stack import catalog
 from envkeeper.stack.settings import missing_secrets
 from tests.conftest import PROJECT, STACKS, pinned_env

@@ -21,7 +21,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from envkeeper.engine.offline import Registration, redact
+from envkeeper.offline.program import Registration, redact
 from policy import rules
 from tests.conftest import PROJECT, ROOT
 from tests.declared_project import declare

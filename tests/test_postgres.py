@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 import pytest
 
-from envkeeper.engine.offline import ProgramRun, unwrap_all
+from envkeeper.offline.program import ProgramRun, unwrap_all
 from tests.conftest import TODAY
 from tests.pgserver import Server, required_bindir, running_server, superuser
 from tests.programs import database_urls, load, run, set_rotation

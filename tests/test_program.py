@@ -8,7 +8,7 @@ import pytest
 
 from envkeeper.config.stackfile import load_config
 from envkeeper.doors.problems import UserError
-from envkeeper.engine.offline import ProgramError, is_secret, run_program, unwrap_all
+from envkeeper.offline.program import ProgramError, is_secret, run_program, unwrap_all
 from envkeeper.stack import catalog
 from tests.conftest import STACKS
 from tests.programs import (

@@ -14,7 +14,7 @@ import pytest
 from envkeeper import vendors
 from envkeeper.config.clock import utc_today
 from envkeeper.config.stackfile import load_config
-from envkeeper.engine.offline import is_secret, unwrap_all
+from envkeeper.offline.program import is_secret, unwrap_all
 from envkeeper.stack import catalog
 from envkeeper.stack.settings import GITHUB_OWNER, Settings, parse_settings
 from envkeeper.vendors import MINTED_VENDORS, MintedVendor

@@ -15,7 +15,7 @@ from pulumi.dynamic.config import Config
 from pytest_httpserver import HTTPServer
 
 from components.worker_secret import _RUNTIME, RECORDING, WorkerSecretError, WorkerSecretProvider
-from envkeeper.guards.worker_code import route_mark
+from envkeeper.infra.worker_code import route_mark
 from tests.cloudflare_api import CloudflareApi
 from tests.standin import Fault
 

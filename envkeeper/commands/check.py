@@ -85,8 +85,8 @@ def plan(
     needed = missing_secrets(config, settings)
     # Pulumi and the program take a second or two; say so rather than sit silent.
     with progress("loading Pulumi…") as status:
-        from envkeeper.engine.offline import ProgramError, run_program
-        from envkeeper.engine.plan import build_plan, stand_in_secrets
+        from envkeeper.offline.plan import build_plan, stand_in_secrets
+        from envkeeper.offline.program import ProgramError, run_program
 
         settle()  # Pulumi, imported now, lives as long as the command
 
@@ -97,7 +97,7 @@ def plan(
         except ProgramError as exc:
             print(f"{config.origin}: the program failed offline: {exc}", file=sys.stderr)
             raise typer.Exit(1) from None
-    from envkeeper.engine.render import as_json, as_mermaid, as_table
+    from envkeeper.offline.render import as_json, as_mermaid, as_table
 
     result = build_plan(run, settings, needed)
     if output is PlanFormat.JSON:

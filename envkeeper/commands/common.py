@@ -25,7 +25,7 @@ from envkeeper.config.stackfile import (
 )
 from envkeeper.doors.problems import COMMAND_LINE, UserError
 from envkeeper.doors.stack_name import parse_stack_name, unique
-from envkeeper.guards.isolation import load_checked_settings
+from envkeeper.stack.isolation import load_checked_settings
 from envkeeper.stack.settings import Settings, iso_date, parse_settings
 
 F = TypeVar("F", bound=Callable[..., Any])

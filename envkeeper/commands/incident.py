@@ -56,7 +56,7 @@ def emergency(
     ] = False,
 ) -> None:
     """Incident playbook: rotate every managed credential now (both slots), then the rest."""
-    from envkeeper.guards import worker_code
+    from envkeeper.infra import worker_code
     from envkeeper.rotation.bump import apply_changes
     from envkeeper.rotation.incident import plan_emergency
     from envkeeper.rotation.reports import print_playbook

@@ -121,8 +121,8 @@ def orphans_command(
     Worker code on its Workers and zones that none of its deploys recorded."""
     import json
 
-    from envkeeper.guards import worker_code
     from envkeeper.guards.orphans import as_json, as_markdown, as_text
+    from envkeeper.infra import worker_code
 
     output = chosen_format(format_name, OrphanFormat)
     stack = named_stack(stack)

@@ -1,9 +1,9 @@
 """Text a project wrote (a declared secret's description or rotation note, in Pulumi.yaml)
 placed into Markdown that envkeeper writes: a pull request body, an access review.
 
-Such text is one line and short by validation (declared.py); here it is also escaped, so
-it reads as the words it is and can add no heading, checklist item, link, table cell or
-HTML to the document around it.
+Such text is one line and short by validation (envkeeper/stack/declared.py); here it is
+also escaped, so it reads as the words it is and can add no heading, checklist item,
+link, table cell or HTML to the document around it.
 """
 
 from __future__ import annotations

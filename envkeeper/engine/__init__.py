@@ -1,7 +1,7 @@
-"""The Pulumi side: the few `pulumi` CLI calls envkeeper makes (`pulumi_cli`,
-`stack_outputs`), the SDK's private names it relies on (`sdk_internals`, `secret_marks`),
-and the offline plan: the real program under Pulumi's mocks (`offline`, `plan`, `render`).
+"""The Pulumi CLI and SDK, as envkeeper's commands use them: the few `pulumi` calls they
+make (`pulumi_cli`), a deployed stack's outputs (`stack_outputs`), and the SDK's private
+names envkeeper relies on (`sdk_internals`, `secret_marks`).
 
-Imports `rotation` and below. Only `offline` imports the program, and only when `plan`
-runs it: every other command stays free of provider SDKs.
+Imports only `envkeeper.doors`: these know nothing of a stack's settings, so every layer
+above may call them. The offline plan, which runs the program, is `envkeeper.offline`.
 """

@@ -1,7 +1,9 @@
-"""The guard rails around a deploy: environment isolation across stack files
-(`isolation`), the access review (`access`), orphaned credentials and unrecorded Worker
-code (`orphans`, `orphan_check`, `worker_code`), drift (`drift`), a dead run's lock
-(`recovery`, `stack_holder`) and the approved production plan (`approved_plan`).
+"""The guard rails: the quarterly access review (`access`), orphaned credentials and Worker
+code no deploy recorded (`orphans`, `orphan_check`), drift (`drift`), a dead run's lock
+before a deploy (`recovery`, `stack_holder`) and the approved production plan
+(`approved_plan`). Isolation between stack files is a check of the settings, in
+`envkeeper.stack`.
 
-Imports `engine` and below; a policy rule of the pack itself lives in `policy/`.
+Imports `offline` and below, never `local`; a policy rule of the pack itself lives in
+`policy/`.
 """

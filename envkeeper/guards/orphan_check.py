@@ -10,7 +10,7 @@ It also lists, with the stack's `github:token`, the variables and secrets of the
 environments the stack writes into that envkeeper did not put there
 (envkeeper/infra/github_inventory.py): reported, never deleted. And the versions, deployments and
 routes on the stack's Workers and zones that none of its deploys recorded
-(envkeeper/guards/worker_code.py): reported, never deleted (only a person can tell the team's code
+(envkeeper/infra/worker_code.py): reported, never deleted (only a person can tell the team's code
 from an attacker's).
 """
 
@@ -23,7 +23,6 @@ from typing import Any
 
 from envkeeper.doors.problems import COMMAND_LINE, UserError
 from envkeeper.engine import pulumi_cli
-from envkeeper.guards.isolation import sibling_settings
 from envkeeper.guards.orphans import (
     CLOUDFLARE,
     RESEND,
@@ -34,10 +33,11 @@ from envkeeper.guards.orphans import (
     orphans,
     vendors_of,
 )
-from envkeeper.guards.worker_code import Deployed, recorded, unrecorded
 from envkeeper.infra.github_inventory import Unmanaged, checked_environments, unmanaged
+from envkeeper.infra.worker_code import Deployed, recorded, unrecorded
 from envkeeper.stack import catalog
 from envkeeper.stack.catalog import CLOUDFLARE_API_TOKEN
+from envkeeper.stack.isolation import sibling_settings
 from envkeeper.stack.settings import Settings
 from envkeeper.vendors.resend import RESEND as RESEND_VENDOR
 from envkeeper.vendors.stripe import STRIPE as STRIPE_VENDOR

@@ -2,5 +2,5 @@
 the files that hold its values on a machine (`files`, `dotenv`) and where they were
 written (`record`).
 
-Imports `engine` and below; never a guard rail or a command.
+Imports `offline` and below; never a guard rail or a command.
 """

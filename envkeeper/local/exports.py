@@ -5,7 +5,7 @@ The program exports one secret stack output, `localDevelopment`, only on a stack
 settings say `localDevelopment: true` (never production): each Worker's own secrets (its
 `secrets:` set), the plain Worker variables, and the keeper date each value was made
 from. No provider credential is in it: only Worker-bound catalog values are. Whoever can
-read the stack reads it back with their own Pulumi CLI (stack_outputs.py).
+read the stack reads it back with their own Pulumi CLI (envkeeper/engine/stack_outputs.py).
 """
 
 from __future__ import annotations

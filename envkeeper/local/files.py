@@ -1,5 +1,5 @@
 """Files that hold a stack's values on a developer's machine: written whole, readable by
-their owner only, and never where git would track them (local_record.py remembers them)."""
+their owner only, and never where git would track them (record.py remembers them)."""
 
 from __future__ import annotations
 

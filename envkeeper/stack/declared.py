@@ -3,7 +3,7 @@
 Each entry becomes a catalog entry like the built-in ones, so the program, `plan`,
 `validate`, the rotation commands, `emergency`, `access-review` and the policy pack treat
 it the same way. It lives in Pulumi.yaml so every stack shares one catalog; a stack file
-that sets `envkeeper:secrets` is refused (stackfile.py).
+that sets `envkeeper:secrets` is refused (envkeeper/config/stackfile.py).
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ class Settings(ConfigModel):
     def _neon_project_has_an_org(self) -> Settings:
         # The organization is where the project is made, and where it stays: the provider
         # replaces a project whose organization changes (components/neon.py refuses that),
-        # and isolation compares the organizations of every stack (envkeeper/guards/isolation.py).
+        # and isolation compares the organizations of every stack (envkeeper/stack/isolation.py).
         if not self.neon.adopted and not self.neon.org_id:
             raise KeyedError(
                 "neon.orgId",

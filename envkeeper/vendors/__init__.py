@@ -9,7 +9,12 @@ what `validate` says of it. Every place that knows of minted vendors loops over
 component, its stand-in and its tests) and nothing else.
 
 The components, the orphan check and the rotation commands read this; nothing here imports
-an SDK.
+an SDK. Cloudflare, Neon and GitHub, which every stack uses and whose keys a person
+creates, are not here: their settings are in `envkeeper/stack/vendor_settings.py`, what the
+program builds with them in `envkeeper/infra/`.
+
+Imports only `envkeeper.config` (the types a vendor's settings and catalog entry are made
+of, and `StackView`, what it reads of a stack's settings) and below.
 """
 
 from __future__ import annotations

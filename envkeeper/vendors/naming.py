@@ -6,7 +6,7 @@ the stack's identity, its GitHub owner, repository and environment. Resend allow
 characters, and the longest name here is exactly that, so the mark cannot grow.
 
 A name is a stack's only with both its environment word and its mark. Within a project,
-envkeeper/guards/isolation.py refuses two stack files with one mark, so a lower stack whose
+envkeeper/stack/isolation.py refuses two stack files with one mark, so a lower stack whose
 environment name was searched for production's mark is stopped by `validate`. Between
 products, 40 bits make an accidental equal mark as likely as a guessed 12-digit number;
 where a vendor keeps metadata (Stripe), the credential also carries the identity whole and

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from envkeeper.config.stackfile import StackConfig
-from envkeeper.engine.offline import ProgramRun, Registration, redact, unwrap_all
 from envkeeper.infra import cloudflare as cf
 from envkeeper.infra import github as gh
+from envkeeper.offline.program import ProgramRun, Registration, redact, unwrap_all
 from envkeeper.rotation.schedule import minted_by
 from envkeeper.stack import catalog
 from envkeeper.stack.catalog import CatalogEntry, Destination, Source

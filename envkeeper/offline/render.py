@@ -13,7 +13,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 if TYPE_CHECKING:
-    from envkeeper.engine.plan import Plan  # which imports Pulumi
+    from envkeeper.offline.plan import Plan  # which imports Pulumi
 
 
 def as_json(plan: Plan) -> str:
