@@ -53,7 +53,10 @@ def _commands(typer_app: Typer, prefix: str = "") -> Iterator[tuple[str, Callabl
         yield f"{prefix}{name}", command.callback
     for group in typer_app.registered_groups:
         assert group.typer_instance is not None
-        yield from _commands(group.typer_instance, f"{prefix}{group.name} ")
+        # A module of envkeeper/commands/ is added without a name: its commands are the
+        # app's own. A named group (rotation) prefixes its commands.
+        named = group.name if isinstance(group.name, str) else None
+        yield from _commands(group.typer_instance, f"{prefix}{named} " if named else prefix)
 
 
 def path_parameters() -> set[tuple[str, str]]:
