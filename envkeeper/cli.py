@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 from envkeeper.commands import check, common, deploy, drift, incident, local, review, rotation
 from envkeeper.commands.common import (
@@ -21,8 +22,10 @@ from envkeeper.commands.common import (
     settle,
     user_errors,
 )
+from envkeeper.commands.usage import Command, Group
 from envkeeper.config.clock import pinned_note
 from envkeeper.doors.output import OutputLost, give_up, guard_stdout
+from envkeeper.doors.terminal import tell
 
 app = typer.Typer(
     name="envkeeper",
@@ -30,6 +33,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=Group,
 )
 
 
@@ -42,7 +46,7 @@ def _root(
             "--project-dir",
             "-C",
             envvar="ENVKEEPER_PROJECT_DIR",
-            help="The folder with Pulumi.yaml (default: the nearest one above here).",
+            help="The folder with Pulumi.yaml (default: the nearest one, here or above).",
         ),
     ] = None,
 ) -> None:
@@ -51,7 +55,7 @@ def _root(
     # A day set by ENVKEEPER_TODAY is never silent: every command says so first.
     note = pinned_note()
     if note:
-        print(note, file=sys.stderr)
+        tell(note)
 
 
 # Help lists the commands in this order, the rotation group last.
@@ -69,6 +73,8 @@ def _unwrapped(doc: str) -> str:
 
 def _help_in_paragraphs(typer_app: typer.Typer) -> None:
     for info in typer_app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = Command  # every command's help and usage line (commands/usage.py)
         doc = info.help or (info.callback.__doc__ if info.callback else None)
         if doc:
             info.help = _unwrapped(doc)

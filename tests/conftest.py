@@ -42,6 +42,18 @@ def pinned_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**(os.environ if env is None else env), TODAY_VARIABLE: TODAY.isoformat()}
 
 
+def said(stderr: str) -> list[str]:
+    """What a command said on stderr, a line each: it wraps a line at the terminal's width
+    (80 columns when piped) and indents the continuation, which is joined back here."""
+    lines: list[str] = []
+    for line in stderr.splitlines():
+        if line.startswith(" ") and lines:
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    return lines
+
+
 # Where the suite's clock starts, ticking from there: noon UTC, the same date in every time
 # zone a test might set. The test PostgreSQL server starts there too (tests/pgserver.py).
 PINNED_AT = datetime.combine(TODAY, time(12), tzinfo=UTC)
@@ -93,6 +105,10 @@ class Cli:
         env = {"COLUMNS": os.environ.get("COLUMNS", "400")}
         result = self.runner.invoke(app, ["--project-dir", str(self.project_dir), *args], env=env)
         _state.clear()
+        if "COLUMNS" not in os.environ:
+            # A problem longer than even that (a long path and its fix) still wraps on stderr:
+            # read back as the one line it is.
+            result.stderr_bytes = "".join(f"{line}\n" for line in said(result.stderr)).encode()
         return result
 
 

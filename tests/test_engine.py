@@ -40,7 +40,7 @@ from envkeeper.rotation.schedule import dependents
 from envkeeper.stack.catalog import Destination
 from envkeeper.stack.settings import Settings, SlotDates
 from envkeeper.vendors.resend import resend_key_name
-from tests.conftest import Cli
+from tests.conftest import Cli, said
 from tests.declared_project import edit_yaml
 from tests.engine import ROOT, Workspace, engine_or_skip
 from tests.engine_stack import (
@@ -793,8 +793,9 @@ def test_recover_leaves_a_live_update_alone(deployment: Deployment) -> None:
     assert live.returncode == 0, live.stdout[-3000:]  # never cancelled
     (recover,) = during
     assert recover.returncode == 2, recover.stdout + recover.stderr
-    assert f"stack {STACK}" in recover.stderr and "may still be running" in recover.stderr
-    assert "(pid " in recover.stderr and "nothing was changed" in recover.stderr
+    told = " ".join(said(recover.stderr))
+    assert f"stack {STACK}" in told and "may still be running" in told
+    assert "(pid " in told and "nothing was changed" in told
     assert "cancelled" not in recover.stdout
     assert deployment.preview() == {}
 
@@ -836,7 +837,7 @@ def test_an_approved_plan_is_applied_on_its_day_exactly_or_not_at_all(
         add_origin("https://other.example.com")
         edited = ws.envkeeper("apply-plan", STACK, str(approved), "--refresh")
         assert edited.returncode == 2, edited.stdout[-3000:] + edited.stderr[-3000:]
-        refused = edited.stderr.strip().splitlines()[-1]
+        refused = said(edited.stderr)[-1]
         assert refused.startswith(f"{STACK}: nothing was applied") and "re-run all" in refused
         assert "CANARY" not in edited.stdout + edited.stderr
         assert vendors.changes() == []

@@ -26,7 +26,7 @@ import pytest
 
 from envkeeper.config.stackfile import round_trip_yaml
 from envkeeper.local import exports as local
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, said
 from tests.declared_project import DATES, DECLARED
 from tests.dotenv_parse import parse
 from tests.engine import Workspace, new_workspace, required_engine
@@ -159,7 +159,7 @@ def stack(
 def refused(done: subprocess.CompletedProcess[str]) -> str:
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    lines = done.stderr.splitlines()
+    lines = said(done.stderr)
     # The suite's pinned day (ENVKEEPER_TODAY), which every command names first.
     assert lines[0].startswith("note: today is "), lines
     (line,) = lines[1:]

@@ -19,7 +19,7 @@ import pytest
 
 from envkeeper.cli import app
 from envkeeper.doors.output import EXIT_OUTPUT_LOST
-from tests.conftest import pinned_env
+from tests.conftest import pinned_env, said
 
 ENVKEEPER = str(Path(sys.executable).parent / "envkeeper")
 
@@ -107,7 +107,12 @@ def test_a_command_whose_output_is_lost_says_so_in_one_line_with_exit_74(
     assert done.returncode == EXIT_OUTPUT_LOST, done.stderr
     lines = [ln for ln in done.stderr.splitlines() if not ln.startswith("note: today is")]
     changed = f"it had changed {changes} before that" if changes else "no file was changed"
-    assert lines == [f"envkeeper: could not write to standard output: {REASONS[kind]}; {changed}"]
+    # One line, wrapped at 80 columns: its continuation lines are indented.
+    assert [ln for ln in lines if not ln.startswith(" ")] == lines[:1]
+    assert max(len(ln) for ln in lines) <= 80
+    assert said("\n".join(lines)) == [
+        f"envkeeper: could not write to standard output: {REASONS[kind]}; {changed}"
+    ]
     after = {p.name: p.read_bytes() for p in project.glob("Pulumi.*.yaml")}
     assert {n for n in after if after[n] != before[n]} == ({changes} if changes else set())
 
@@ -133,3 +138,5 @@ def test_every_line_a_command_prints_to_a_pipe_fits_80_columns(
     assert done.returncode in (0, 1), done.stderr
     wide = [line for line in done.stdout.splitlines() if len(line) > 80]
     assert wide == [], f"{len(wide)} lines over 80 columns"
+    # Notes and warnings too (bad input's lines: tests/test_bad_targets.py).
+    assert [line for line in done.stderr.splitlines() if len(line) > 80] == []

@@ -191,3 +191,172 @@ def test_a_command_in_prose_is_never_broken_so_it_copies_whole(
     lines = capsys.readouterr().out.splitlines()
     assert command in lines  # whole, on its own line
     assert all(len(line) <= 40 for line in lines if line != command)
+
+
+# Commands that need a stack, and the arguments their usage line shows.
+NEEDED_ARGUMENTS = {
+    "validate": "STACK",
+    "plan": "STACK",
+    "wrangler-vars": "STACK",
+    "dev-vars": "STACK",
+    "run": "STACK COMMAND...",
+    "rotation bump": "STACK SECRET",
+    "emergency": "STACK",
+    "offboard": "STACK...",
+    "access-review": "STACK",
+    "orphans": "STACK",
+    "recover": "STACK",
+    "preview-plan": "STACK FOLDER",
+    "apply-plan": "STACK FOLDER",
+    "rotation status": "[STACK]...",  # every stack file when none is named
+    "rotation autopilot": "[STACK]...",
+    "drift-report": "PREVIEW",
+}
+
+
+def test_every_command_that_takes_arguments_is_here() -> None:
+    from tests.test_stack_names import TAKES_A_STACK
+
+    assert set(NEEDED_ARGUMENTS) == set(TAKES_A_STACK)
+
+
+@pytest.mark.parametrize("command", sorted(NEEDED_ARGUMENTS))
+def test_help_shows_what_a_command_needs_as_required(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    # `[STACK]` read as "may be left out" to a newcomer, and Typer's `{STACK}` as a set.
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = cli(*command.split(), "--help")
+    assert shown.exit_code == 0, shown.output
+    (usage,) = [line.strip() for line in shown.stdout.splitlines() if "Usage:" in line]
+    assert usage == f"Usage: envkeeper {command} [OPTIONS] {NEEDED_ARGUMENTS[command]}"
+
+
+# A mistake the parser catches, and the one line it gets (never Typer's usage box).
+USAGE_MISTAKES = [
+    (["plan"], "(command line): STACK: name the stack, for example: envkeeper plan dev"),
+    (["orphans"], "(command line): STACK: name the stack, for example: envkeeper orphans dev"),
+    (
+        ["preview-plan", "dev"],
+        "(command line): FOLDER: is missing; write envkeeper preview-plan STACK FOLDER",
+    ),
+    (["plan", "dev", "prod"], "(command line): envkeeper plan takes only STACK (see its --help)"),
+    (
+        ["plan", "dev", "--formt", "json"],
+        "(command line): --formt: not an option of envkeeper plan; did you mean --format?",
+    ),
+    (
+        ["validate", "dev", "--nope"],
+        "(command line): --nope: not an option of envkeeper validate; see its --help",
+    ),
+    (
+        ["rotation", "status", "--today"],
+        "(command line): --today: needs a value (see envkeeper rotation status --help)",
+    ),
+    (["plna", "dev"], "(command line): plna: not a command of envkeeper; did you mean plan?"),
+    (
+        ["rotation", "stat"],
+        "(command line): stat: not a command of envkeeper rotation; did you mean status?",
+    ),
+    (["--project-dir"], "(command line): --project-dir: needs a value (see envkeeper --help)"),
+    # What may be a value pasted into the wrong place is never repeated.
+    (
+        ["plan", "dev", "--CANARY_pasted_here"],
+        "(command line): envkeeper plan has no such option; see its --help",
+    ),
+    (
+        ["CANARY pasted here"],
+        "(command line): COMMAND: envkeeper has no such command; see its --help",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"), USAGE_MISTAKES, ids=[" ".join(a) for a, _ in USAGE_MISTAKES]
+)
+def test_a_usage_mistake_is_one_line_of_80_columns_in_process(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, args: list[str], line: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    result = cli(*args)
+    assert one_line(result) == line
+    assert len(line) <= 80 and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "line"), USAGE_MISTAKES, ids=[" ".join(a) for a, _ in USAGE_MISTAKES]
+)
+def test_a_usage_mistake_is_one_line_of_80_columns_from_the_entry_point(
+    project: Path, args: list[str], line: str
+) -> None:
+    envkeeper = str(Path(sys.executable).parent / "envkeeper")
+    env = {k: v for k, v in pinned_env().items() if k != "COLUMNS"}
+    done = subprocess.run([envkeeper, *args], cwd=project, capture_output=True, text=True, env=env)
+    assert done.returncode == 2, done.stderr
+    said = [ln for ln in done.stderr.splitlines() if not ln.startswith("note: today is")]
+    assert said == [line] and done.stdout == ""
+
+
+def test_help_and_no_arguments_still_show_help(cli: Any) -> None:
+    assert cli("--help").exit_code == 0 and "Usage: envkeeper" in cli("--help").stdout
+    assert cli("rotation", "bump", "--help").exit_code == 0
+    bare = cli("rotation")
+    assert bare.exit_code == 2 and "Usage: envkeeper rotation" in bare.output
+    assert "Traceback" not in bare.output
+
+
+def test_no_help_shows_a_type_after_a_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `--help <bool>` read as if it took a value.
+    from typer.testing import CliRunner
+
+    from envkeeper.cli import app
+    from tests.test_bad_targets import _commands
+
+    for command in {name for name, _ in _commands(app)}:
+        shown = CliRunner().invoke(app, [*command.split(), "--help"], env={"COLUMNS": "80"})
+        assert shown.exit_code == 0, (command, shown.output)
+        assert "<bool>" not in shown.stdout, command
+        assert "--help " in shown.stdout
+
+
+def help_rows(text: str) -> dict[str, str]:
+    """Each option's row of a --help panel, its wrapped lines joined: option -> its text."""
+    rows: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        cells = line.strip("│ ╭╰─").strip()
+        if cells.startswith("--"):
+            current = cells.split()[0]
+            rows[current] = cells
+        elif current and line.startswith("│") and cells:
+            rows[current] += " " + cells
+        else:
+            current = None
+    return {k: " ".join(v.split()) for k, v in rows.items()}
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["plan", "wrangler-vars", "rotation status", "rotation autopilot", "access-review", "orphans"],
+)
+def test_format_help_says_what_the_option_is_first(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    # It read `--format  mermaid is a flowchart for a PR (table, json, mermaid)`.
+    monkeypatch.setenv("COLUMNS", "80")
+    row = help_rows(cli(*command.split(), "--help").stdout)["--format"]
+    assert row.split("<str>", 1)[1].strip().startswith("The output: "), row
+
+
+def test_help_sentences_a_newcomer_reads(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    # The project's folder is found here or above, not only above.
+    assert "here or above" in help_rows(cli("--help").stdout)["--project-dir"]
+    # `STACK...` in the middle of a sentence read as if it trailed off.
+    assert "read in STACK..." not in " ".join(cli("offboard", "--help").stdout.split())
+    assert "read in STACK..." not in " ".join(cli("--help").stdout.split())
+    # A switch that takes a value per use names the value, as --keep-env NAME does.
+    assert help_rows(cli("emergency", "--help").stdout)["--secret"].startswith("--secret NAME ")
+    for command in ("emergency", "access-review", "rotation bump"):
+        row = help_rows(cli(*command.split(), "--help").stdout)["--stack"]
+        assert row.endswith("name the stack first instead."), row

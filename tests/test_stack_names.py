@@ -77,12 +77,37 @@ def test_a_name_that_is_not_a_stack_of_this_project_is_one_line_and_changes_noth
     result = cli(*args)
     assert result.exit_code == 2, result.output
     (line,) = result.stderr.splitlines()
-    assert line.startswith("(command line): STACK: is not a stack name of this project"), line
+    # Named as it was given: the positional STACK, or an option.
+    given_as = "--stack" if "--stack" in TAKES_A_STACK[command] else "STACK"
+    assert line.startswith(f"(command line): {given_as}: is not a stack name of this project"), line
     assert "envkeeper/NAME" in line
     assert given not in line and "CANARY" not in line
     assert result.stdout == ""
     assert snapshot(project) == before
     assert not (tmp_path / ".dev.vars").exists()
+
+
+# The old form, the stack given by --stack, of the commands that still take it.
+OLD_FORMS = {
+    "emergency": ["emergency", "--stack", "{stack}", "--dry-run"],
+    "access-review": ["access-review", "--stack", "{stack}"],
+    "rotation bump": ["rotation", "bump", "DATABASE_URL_READONLY", "--stack", "{stack}"],
+    "emergency -s": ["emergency", "-s", "{stack}", "--dry-run"],
+}
+
+
+@pytest.mark.parametrize("given", ["../prod", "Pulumi.prod.yaml", "myorg/otherproject/dev"])
+@pytest.mark.parametrize("command", sorted(OLD_FORMS))
+def test_a_bad_name_given_by_the_stack_option_names_the_option(
+    cli: Any, project: Path, command: str, given: str
+) -> None:
+    before = snapshot(project)
+    result = cli(*[a.format(stack=given) for a in OLD_FORMS[command]])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()  # no note first, repeating the name
+    assert line.startswith("(command line): --stack: "), line
+    assert "STACK" not in line and given not in line.replace("Pulumi.prod.yaml is", "")
+    assert snapshot(project) == before
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import re
@@ -789,3 +790,38 @@ def test_the_approved_job_applies_only_the_plan_its_preview_job_saved(tmp_path: 
     replaced = apply(digest)
     assert replaced.returncode == 2 and "re-run all jobs" in replaced.stderr
     assert not (tmp_path / "uv-calls").exists()  # nothing ran with the other plan
+
+
+def test_a_refused_apply_puts_its_whole_line_in_the_summary(tmp_path: Path) -> None:
+    # envkeeper wraps a line on stderr at 80 columns, its continuation indented: the summary
+    # gets the last line whole, not its last fragment.
+    jobs = workflow(WORKFLOWS / "pulumi-up.yml")["jobs"]
+    (applying,) = [s for s in jobs["up"]["steps"] if "envkeeper apply-plan" in s.get("run", "")]
+    refusal = (
+        "prod: nothing was applied: the deploy would now change Pulumi.prod.yaml otherwise "
+        "than the preview that was approved; re-run all the deploy's jobs"
+    )
+    uv = tmp_path / "bin" / "uv"
+    uv.parent.mkdir()
+    cut = refusal.rindex(" ", 0, 80)
+    said = f"a line pulumi said\n{refusal[:cut]}\n  {refusal[cut + 1 :]}\n"
+    uv.write_text(f"#!/bin/sh\ncat >&2 <<'EOF'\n{said}EOF\nexit 2\n")
+    uv.chmod(0o755)
+    runner = tmp_path / "runner"
+    (runner / "plan").mkdir(parents=True)
+    (runner / "plan" / "plan.json").write_text('{"version": 1, "plan": {}}')
+    (runner / "plan" / "day").write_text("2026-12-01\n")
+    saved = [(runner / "plan" / name).read_bytes() for name in ("plan.json", "day")]
+    digest = hashlib.sha256(b"".join(saved)).hexdigest()
+    summary = tmp_path / "summary"
+    env = {
+        "PATH": f"{uv.parent}:/usr/bin:/bin",
+        "RUNNER_TEMP": str(runner),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "STACK": "prod",
+        "STACK_REF": "example-org/envkeeper/prod",
+        "APPROVED": digest,
+    }
+    done = subprocess.run(["bash", "-e", "-c", applying["run"]], env=env, capture_output=True)
+    assert done.returncode == 2, done.stderr
+    assert summary.read_text() == f"**prod:** {refusal}\n"

@@ -4,14 +4,13 @@ offline with it.
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from envkeeper.commands.common import (
-    STACK_HELP,
+    NeededStack,
     chosen_format,
     chosen_stack,
     format_option,
@@ -20,7 +19,7 @@ from envkeeper.commands.common import (
     settle,
     user_errors,
 )
-from envkeeper.doors.terminal import progress, say
+from envkeeper.doors.terminal import progress, say, tell
 from envkeeper.stack.settings import Settings, missing_secrets
 
 app = typer.Typer()
@@ -45,7 +44,7 @@ def vendor_modes(settings: Settings) -> list[str]:
 @app.command()
 @user_errors
 def validate(
-    stack: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
+    stack: NeededStack = None,
 ) -> None:
     """Check Pulumi.STACK.yaml: one line per problem naming the file, the key and the fix."""
     stack = chosen_stack(stack, None, "validate")
@@ -73,7 +72,7 @@ class PlanFormat(StrEnum):
 @app.command()
 @user_errors
 def plan(
-    stack: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
+    stack: NeededStack = None,
     format_name: Annotated[
         str, format_option(PlanFormat, "mermaid is a flowchart for a PR")
     ] = PlanFormat.TABLE.value,
@@ -95,7 +94,7 @@ def plan(
             secrets = stand_in_secrets(config, needed)
             run = run_program(project_dir(), stack, config.values, secrets)
         except ProgramError as exc:
-            print(f"{config.origin}: the program failed offline: {exc}", file=sys.stderr)
+            tell(f"{config.origin}: the program failed offline: {exc}")
             raise typer.Exit(1) from None
     from envkeeper.offline.render import as_json, as_mermaid, as_table
 

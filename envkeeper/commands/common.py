@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import functools
 import gc
-import sys
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+from envkeeper.commands.usage import NEEDED, stack_example
 from envkeeper.config.clock import utc_today
 from envkeeper.config.stackfile import (
     StackConfig,
@@ -25,6 +25,7 @@ from envkeeper.config.stackfile import (
 )
 from envkeeper.doors.problems import COMMAND_LINE, UserError
 from envkeeper.doors.stack_name import parse_stack_name, unique
+from envkeeper.doors.terminal import tell
 from envkeeper.stack.isolation import load_checked_settings
 from envkeeper.stack.settings import Settings, iso_date, parse_settings
 
@@ -40,7 +41,7 @@ def user_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except UserError as exc:
             for problem in exc.problems:
-                print(problem, file=sys.stderr)
+                tell(str(problem))
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -133,31 +134,32 @@ def chosen_stack(
     still works for now, with a note on stderr saying how to write it (`rest`: what follows
     the stack in that command, such as the secret of a bump)."""
     if option is not None:
+        # Each name checked before any line repeats it, and refused as it was given.
+        stack = named_stack(option, "--stack")
+        named = named_stack(positional) if positional is not None else stack
         after = f" {rest}" if rest else ""
-        if positional is not None and positional != option:
+        if named != stack:
             raise UserError.one(
                 COMMAND_LINE,
                 "--stack",
-                f"names {option} but the command names {positional}; "
-                f"write only the stack: envkeeper {command} {positional}{after}",
+                f"names {stack} but the command names {named}; "
+                f"write only the stack: envkeeper {command} {named}{after}",
             )
-        print(
+        tell(
             "note: --stack is going away; write the stack first: "
-            f"envkeeper {command} {option}{after}",
-            file=sys.stderr,
+            f"envkeeper {command} {stack}{after}"
         )
-        return named_stack(option)
+        return stack
     if positional is None:
-        raise UserError.one(
-            COMMAND_LINE, "STACK", f"name the stack, for example: envkeeper {command} dev"
-        )
+        raise UserError.one(COMMAND_LINE, "STACK", stack_example(f"envkeeper {command}"))
     return named_stack(positional)
 
 
-def named_stack(text: str) -> str:
+def named_stack(text: str, given_as: str = "STACK") -> str:
     """A stack named on the command line, as pulumi is to be told it; anything that is not
-    `NAME` or `ORG/<project>/NAME` of this project is refused here, for every command."""
-    return parse_stack_name(text, project_name(project_dir())).given
+    `NAME` or `ORG/<project>/NAME` of this project is refused here, for every command, in a
+    line naming how it was given: the positional STACK, or an option such as --stack."""
+    return parse_stack_name(text, project_name(project_dir()), given_as).given
 
 
 def named_stacks(texts: list[str] | None) -> list[str]:
@@ -169,11 +171,15 @@ def named_stacks(texts: list[str] | None) -> list[str]:
 
 
 def old_stack_option(help_text: str) -> Any:
-    return typer.Option("--stack", "-s", help=f"{help_text} (old form; give it first instead)")
+    return typer.Option(
+        "--stack", "-s", help=f"{help_text}: the old form; name the stack first instead."
+    )
 
 
 STACK_HELP = "The stack: dev, staging, prod…"
 STACK_REF_HELP = "The stack, as pulumi names it (prod, or org/project/prod)."
+# The stack first, as every command takes it; help shows it as required (see Needed).
+NeededStack = Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP), NEEDED]
 
 # What a user may type after a switch that takes no value, thinking it does.
 _SWITCH_VALUES = {"true", "false", "yes", "no", "on", "off", "1", "0"}
@@ -207,5 +213,10 @@ def chosen_format(value: str, formats: type[E]) -> E:
         ) from None
 
 
-def format_option(formats: type[StrEnum], help_text: str) -> Any:
-    return typer.Option("--format", "-f", help=f"{help_text} ({', '.join(formats)})")
+def format_option(formats: type[StrEnum], note: str = "") -> Any:
+    """--format, its help saying first what it is: `The output: table or json (a note).`"""
+    *most, last = [f.value for f in formats]
+    choices = f"{', '.join(most)} or {last}" if most else last
+    return typer.Option(
+        "--format", "-f", help=f"The output: {choices}" + (f" ({note})." if note else ".")
+    )

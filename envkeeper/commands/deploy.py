@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +18,7 @@ from envkeeper.config.stackfile import (
     display_path,
 )
 from envkeeper.doors.problems import COMMAND_LINE, UserError
+from envkeeper.doors.terminal import tell
 
 app = typer.Typer()
 
@@ -115,11 +115,10 @@ def apply_plan(
         print(exc.text, end="")
         raise exc.error from None
     except approved_plan.PlanDiffers as exc:
-        print(
+        tell(
             f"{stack}: nothing was applied: the deploy would now change {exc} otherwise than "
             "the preview that was approved; re-run all the deploy's jobs, then read the "
-            "new preview before approving",
-            file=sys.stderr,
+            "new preview before approving"
         )
         raise typer.Exit(2) from None
     if status != 0:

@@ -24,7 +24,9 @@ app = typer.Typer()
 def drift_report(
     preview: Annotated[
         Path,
-        typer.Argument(metavar="PREVIEW", help="The output of `pulumi preview --refresh --json`."),
+        typer.Argument(
+            metavar="PREVIEW", help="A file with the output of `pulumi preview --refresh --json`."
+        ),
     ],
     stack: Annotated[
         str | None,
@@ -37,7 +39,7 @@ def drift_report(
     from envkeeper.doors.reading import PREVIEW_LIMIT, read_text
     from envkeeper.guards.drift import NotAPreview, as_markdown, read_preview
 
-    heading = named_stack(stack) if stack is not None else None
+    heading = named_stack(stack, "--stack") if stack is not None else None
     where = display_path(preview)
     # utf-8-sig: a file saved with a byte-order mark (PowerShell does) reads the same.
     text = read_text(preview, "a saved preview", PREVIEW_LIMIT, encoding="utf-8-sig")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,12 +17,13 @@ from envkeeper.commands.common import (
     refuse_switch_values,
     user_errors,
 )
+from envkeeper.commands.usage import NEEDED
 from envkeeper.config.clock import utc_today
 from envkeeper.config.stackfile import (
     stack_file,
 )
 from envkeeper.doors.problems import COMMAND_LINE, UserError
-from envkeeper.doors.terminal import progress, say, say_markdown
+from envkeeper.doors.terminal import progress, say, say_markdown, tell
 from envkeeper.local.files import checked_description
 from envkeeper.stack.settings import Settings
 
@@ -37,10 +37,11 @@ app = typer.Typer()
 def emergency(
     ctx: typer.Context,
     stack: Annotated[
-        str | None, typer.Argument(metavar="STACK", help="The stack whose secrets leaked.")
+        str | None, typer.Argument(metavar="STACK", help="The stack whose secrets leaked."), NEEDED
     ] = None,
     secret: Annotated[
-        list[str] | None, typer.Option("--secret", help="Only these secrets (repeatable).")
+        list[str] | None,
+        typer.Option("--secret", metavar="NAME", help="Only this secret (repeatable)."),
     ] = None,
     dry_run: Annotated[bool, dry_run_option("Show the playbook; change no file.")] = False,
     stack_option: Annotated[str | None, old_stack_option("The stack whose secrets leaked")] = None,
@@ -90,7 +91,7 @@ def _unrecorded_or_exit(stack: str, settings: Settings) -> tuple[list[Any], list
         with progress(f"asking Cloudflare what is deployed for {stack}…"):
             return orphan_check.unrecorded_for(stack, settings, project_dir())
     except VendorError as exc:
-        print(exc, file=sys.stderr)
+        tell(str(exc))
         raise typer.Exit(2) from None
 
 
@@ -100,14 +101,16 @@ def offboard(
     stacks: Annotated[
         list[str] | None,
         typer.Argument(metavar="STACK", help="Every stack the departing person could read."),
+        NEEDED,
     ] = None,
     dry_run: Annotated[bool, dry_run_option("Change no file.")] = False,
     body: Annotated[
         Path | None, typer.Option("--body", help="Write the pull request's Markdown here.")
     ] = None,
 ) -> None:
-    """Rotate everything a departing person could read in STACK... (both slots), list what
-    only a person can roll and whom to remove where, and write up the pull request."""
+    """Rotate everything a departing person could read in the stacks named (both slots),
+    list what only a person can roll and whom to remove where, and write up the pull
+    request."""
     from envkeeper.doors.writing import write_all
     from envkeeper.rotation.bump import plan_edit
     from envkeeper.rotation.incident import plan_emergency

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from envkeeper.commands.common import (
-    STACK_HELP,
+    NeededStack,
     chosen_format,
     chosen_stack,
     format_option,
@@ -17,6 +17,7 @@ from envkeeper.commands.common import (
     project_dir,
     user_errors,
 )
+from envkeeper.commands.usage import NEEDED
 
 app = typer.Typer()
 
@@ -29,8 +30,8 @@ class VarsFormat(StrEnum):
 @app.command("wrangler-vars")
 @user_errors
 def wrangler_vars(
-    stack: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
-    format_name: Annotated[str, format_option(VarsFormat, "the output")] = VarsFormat.TOML.value,
+    stack: NeededStack = None,
+    format_name: Annotated[str, format_option(VarsFormat)] = VarsFormat.TOML.value,
 ) -> None:
     """Print the plain `vars` (CORS_ORIGIN …) for the app's wrangler config. Never a secret."""
     import json
@@ -52,7 +53,7 @@ WORKER_HELP = "The Worker whose values to use (needed when the stack has several
 @app.command("dev-vars")
 @user_errors
 def dev_vars(
-    stack: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
+    stack: NeededStack = None,
     worker: Annotated[str | None, typer.Option("--worker", help=WORKER_HELP)] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Where to write (default: ./.dev.vars).")
@@ -70,9 +71,11 @@ def dev_vars(
 @app.command("run")
 @user_errors
 def run_with_values(
-    stack: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
+    stack: NeededStack = None,
     command: Annotated[
-        list[str] | None, typer.Argument(help="The command to run, after --.", metavar="COMMAND")
+        list[str] | None,
+        typer.Argument(help="The command to run, after --.", metavar="COMMAND"),
+        NEEDED,
     ] = None,
     worker: Annotated[str | None, typer.Option("--worker", help=WORKER_HELP)] = None,
     keep_env: Annotated[

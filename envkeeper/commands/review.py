@@ -4,7 +4,6 @@ what the vendors hold that the state does not.
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -21,11 +20,12 @@ from envkeeper.commands.common import (
     project_dir,
     user_errors,
 )
+from envkeeper.commands.usage import NEEDED
 from envkeeper.config.clock import utc_today
 from envkeeper.config.stackfile import (
     StackConfig,
 )
-from envkeeper.doors.terminal import progress
+from envkeeper.doors.terminal import progress, tell
 from envkeeper.stack.settings import Settings
 
 app = typer.Typer()
@@ -40,7 +40,7 @@ class ReviewFormat(StrEnum):
 @user_errors
 def access_review(
     stack: Annotated[
-        str | None, typer.Argument(metavar="STACK", help="The stack to review.")
+        str | None, typer.Argument(metavar="STACK", help="The stack to review."), NEEDED
     ] = None,
     format_name: Annotated[
         str, format_option(ReviewFormat, "markdown is the record")
@@ -91,7 +91,7 @@ def _orphans_or_exit(
             lookup = orphan_check.look(stack, settings, project_dir(), base_url and str(base_url))
             found = orphan_check.delete(lookup, project_dir()) if delete else lookup.found
     except VendorError as exc:
-        print(exc, file=sys.stderr)
+        tell(str(exc))
         raise typer.Exit(2) from None
     return found, lookup
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,7 @@ from typing import Annotated
 import typer
 
 from envkeeper.commands.common import (
-    STACK_HELP,
+    NeededStack,
     chosen_format,
     chosen_stack,
     dry_run_option,
@@ -24,18 +23,21 @@ from envkeeper.commands.common import (
     refuse_switch_values,
     user_errors,
 )
+from envkeeper.commands.usage import NEEDED, Group
 from envkeeper.config.clock import utc_today
 from envkeeper.config.stackfile import (
     stack_file,
 )
 from envkeeper.doors.problems import COMMAND_LINE, UserError
-from envkeeper.doors.terminal import say_markdown
+from envkeeper.doors.terminal import say_markdown, tell
 from envkeeper.local.files import checked_description
 from envkeeper.rotation.schedule import DUE_SOON_DAYS
 from envkeeper.stack import catalog
 
 app = typer.Typer(
-    help="Keeper dates: how old every secret is, and rotating one.", no_args_is_help=True
+    help="Keeper dates: how old every secret is, and rotating one.",
+    no_args_is_help=True,
+    cls=Group,
 )
 
 
@@ -67,7 +69,7 @@ def rotation_status(
 
     output = chosen_format(format_name, StatusFormat)
     if as_json:
-        print("note: --json is going away; write --format json", file=sys.stderr)
+        tell("note: --json is going away; write --format json")
         output = StatusFormat.JSON
     as_of = parse_day(today, "--today")
     from envkeeper.local.record import stale_files
@@ -89,14 +91,13 @@ def rotation_status(
     if later:
         # "ok" as of a day before the rotation it counts from says nothing: say so.
         latest = max(row.last_rotated for row in later)
-        print(
+        tell(
             f"warning: --today {as_of} is before the keeper date of {len(later)} of "
             f"{len(rows)} secrets (the latest {latest}): their state counts from a rotation "
-            "that had not happened yet on that day",
-            file=sys.stderr,
+            "that had not happened yet on that day"
         )
     for note in stale:  # local .dev.vars files written before a rotation
-        print(note, file=sys.stderr)
+        tell(note)
     if any(row.state is State.OVERDUE for row in rows):
         raise typer.Exit(1)
 
@@ -104,10 +105,11 @@ def rotation_status(
 @app.command("bump")
 @user_errors
 def rotation_bump(
-    first: Annotated[str | None, typer.Argument(metavar="STACK", help=STACK_HELP)] = None,
+    first: NeededStack = None,
     secret: Annotated[
         str | None,
         typer.Argument(metavar="SECRET", help="The catalog name, e.g. DATABASE_URL."),
+        NEEDED,
     ] = None,
     when: Annotated[
         str | None, typer.Option("--date", help="The new keeper date (default: today).")

@@ -107,6 +107,8 @@ def give_up(lost: OutputLost) -> int:
     with open(os.devnull, "w") as sink, contextlib.suppress(OSError):
         os.dup2(sink.fileno(), 1)
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    from envkeeper.doors.terminal import tell
+
     with contextlib.suppress(OSError, ValueError):
-        print(f"envkeeper: could not write to standard output: {lost}; {changed}", file=sys.stderr)
+        tell(f"envkeeper: could not write to standard output: {lost}; {changed}")
     return EXIT_OUTPUT_LOST

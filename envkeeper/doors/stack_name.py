@@ -25,14 +25,15 @@ class StackName:
     given: str  # what pulumi is told: the short name, or the qualified one as written
 
 
-def parse_stack_name(text: str, project: str) -> StackName:
-    """`text` as a stack of the project named `project`, or one line saying what to write."""
+def parse_stack_name(text: str, project: str, given_as: str = "STACK") -> StackName:
+    """`text` as a stack of the project named `project`, or one line saying what to write,
+    which names the argument or option `given_as` that the text was given by."""
     last = text.rsplit("/", 1)[-1]
     file_name = _FILE_NAME.fullmatch(last)
     if file_name:
         raise UserError.one(
             COMMAND_LINE,
-            "STACK",
+            given_as,
             f"{last} is the stack's file; name the stack instead: {file_name.group(1)}",
         )
     parts = text.split("/")
@@ -43,7 +44,7 @@ def parse_stack_name(text: str, project: str) -> StackName:
     # The text itself is not repeated: it may be anything pasted into the wrong place.
     raise UserError.one(
         COMMAND_LINE,
-        "STACK",
+        given_as,
         f"is not a stack name of this project; write its name (dev: 1 to 100 letters, digits, "
         f"'-', '_' or '.') or ORG/{project}/NAME",
     )

@@ -61,17 +61,18 @@ _COMMAND = re.compile(
 )
 
 
-def _wrapped(line: str, columns: int) -> str:
+def _wrapped(line: str, columns: int, hang: str | None = None) -> str:
     """One line of prose wrapped at `columns`, continued under its first word (after its
-    indentation and any `- `, `- [ ] ` or `1. ` bullet). A word longer than the line (a URL,
-    a resource name) is never cut."""
+    indentation and any `- `, `- [ ] ` or `1. ` bullet), or after `hang` when given. A word
+    longer than the line (a URL, a resource name) is never cut."""
     import re
     import textwrap
 
     if len(line) <= columns or _COMMAND.match(line):
         return line  # a command is never broken: it must copy whole
-    lead = re.match(r"\s*(?:- \[ \] |- |\d+\. )?", line)
-    hang = " " * (lead.end() if lead else 0)
+    if hang is None:
+        lead = re.match(r"\s*(?:- \[ \] |- |\d+\. )?", line)
+        hang = " " * (lead.end() if lead else 0)
     return textwrap.fill(
         line,
         width=columns,
@@ -79,6 +80,40 @@ def _wrapped(line: str, columns: int) -> str:
         break_long_words=False,
         break_on_hyphens=False,
     )
+
+
+# Within a line for stderr: a command in backquotes, or one that ends the sentence (`...;
+# write only the stack: envkeeper emergency dev`), kept on one line so it copies whole.
+_INLINE_COMMAND = re.compile(r"`[^`]+`|\b(?:envkeeper|pulumi) [^;`]+$")
+_GLUE = "\x00"
+
+
+def _stderr_width() -> int:
+    """COLUMNS when set; else the width of the terminal stderr is, or 80 when piped."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns if sys.stderr.isatty() else 80
+    except (AttributeError, OSError, ValueError):
+        return 80
+
+
+def tell(text: str) -> None:
+    """Print a problem, note or warning on stderr, each line of `text` wrapped to the
+    terminal (80 columns when piped) with its continuation lines indented: a line at the
+    margin always begins the next problem. A short command in it is never broken."""
+    from envkeeper.doors.redaction import hidden
+
+    columns = _stderr_width()
+    out = []
+    for line in hidden(text).split("\n"):
+        if _GLUE not in line:
+            line = _INLINE_COMMAND.sub(
+                lambda m: m[0].replace(" ", _GLUE) if len(m[0]) < columns - 2 else m[0], line
+            )
+        out.append(_wrapped(line, columns, hang="  ").replace(_GLUE, " "))
+    print("\n".join(out), file=sys.stderr)
 
 
 def say(text: str = "") -> None:

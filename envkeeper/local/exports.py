@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Any
 from envkeeper.config.stackfile import NAMESPACE, StackConfig
 from envkeeper.doors.problems import COMMAND_LINE, Problem, UserError
 from envkeeper.doors.reading import display_path
-from envkeeper.doors.terminal import progress
+from envkeeper.doors.terminal import progress, tell
 from envkeeper.doors.writing import writable_target
 from envkeeper.engine.stack_outputs import read_outputs
 from envkeeper.infra import cloudflare as cf
@@ -233,7 +232,7 @@ def dev_vars(
     )
     note = _drift_note(settings, values, stack)
     if note:
-        print(note, file=sys.stderr)
+        tell(note)
     print(f"{display_path(path)}: wrote {_summary(values)} for Worker {chosen}, mode 0600.")
 
 
@@ -299,7 +298,7 @@ def run(
         values = deployed_values(project_dir, stack, chosen)
     note = _drift_note(settings, values, stack)
     if note:
-        print(note, file=sys.stderr)
+        tell(note)
     env, withheld = child_environment(os.environ, values.everything, keep)
     try:
         # The user's own command, as a list: no shell reads it.
@@ -312,15 +311,12 @@ def run(
         raise UserError.one(
             COMMAND_LINE, "COMMAND", f"{command[0]}: not executable; check its permissions"
         ) from None
-    print(
-        f"envkeeper run: {_summary(values)} of Worker {chosen} in its environment", file=sys.stderr
-    )
+    tell(f"envkeeper run: {_summary(values)} of Worker {chosen} in its environment")
     if withheld:
         # Names only. What reaches Pulumi or a vendor's admin API stays with envkeeper.
-        print(
+        tell(
             f"envkeeper run: withheld {', '.join(withheld)} (they reach Pulumi or a vendor's "
-            "admin API); --keep-env NAME passes one on",
-            file=sys.stderr,
+            "admin API); --keep-env NAME passes one on"
         )
     with _signals_go_to(child):
         code = child.wait()

@@ -365,7 +365,7 @@ def run_program(
     providers = providers or FakeProviders(generated_prefix, stack)
     monitor = RecordingMonitor(providers)
     handler = _ListHandler()
-    logger = logging.getLogger(f"envkeeper.offline.program.{stack}")
+    logger = logging.getLogger(f"envkeeper.offline.{stack}")
     logger.propagate = False
     logger.handlers = [handler]
     logger.setLevel(logging.DEBUG)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from envkeeper.doors.terminal import say
+from envkeeper.doors.terminal import say, tell
 from envkeeper.infra import database as db
 from envkeeper.rotation.bump import Change
 from envkeeper.rotation.incident import Playbook, audit_checklist, changed_by
@@ -140,7 +139,7 @@ def print_status(rows: list[SecretStatus], today: date, as_json: bool) -> None:
         counts = {s: sum(1 for r in rows if r.state is s) for s in State}
         print(", ".join(f"{n} {s.value}" for s, n in counts.items()))
     for row in overdue:
-        print(overdue_line(row), file=sys.stderr)
+        tell(overdue_line(row))
         if os.environ.get("GITHUB_ACTIONS") == "true":
             # An annotation on the run's summary page.
             print(f"::error title=Rotation overdue::{overdue_line(row)}")
