@@ -143,3 +143,33 @@ def test_each_stack_is_reported_once(cli: Any) -> None:
 def test_unique_keeps_the_first_of_each_stack() -> None:
     names = [parse_stack_name(n, "p") for n in ("dev", "o/p/dev", "prod", "dev")]
     assert [n.given for n in unique(names)] == ["dev", "prod"]
+
+
+# A value pasted where a secret's name goes: never repeated, in a note or in the error.
+PASTED = ["CANARY pasted value", "CANARYx9Kq2LmN4pR7sT1vW3yZ", "CANARY=value"]
+
+
+@pytest.mark.parametrize("pasted", PASTED)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rotation", "bump", "dev", "{}"],
+        ["rotation", "bump", "{}", "--stack", "dev"],
+        ["emergency", "dev", "--secret", "{}", "--dry-run"],
+    ],
+)
+def test_a_value_where_a_secret_name_goes_is_never_repeated(
+    cli: Any, project: Path, args: list[str], pasted: str
+) -> None:
+    before = snapshot(project)
+    result = cli(*[a.format(pasted) for a in args])
+    assert result.exit_code == 2, result.output
+    assert "CANARY" not in result.output + result.stderr
+    assert "is not a secret's name" in " ".join(result.stderr.split())
+    assert snapshot(project) == before
+
+
+def test_a_misspelt_secret_name_is_repeated(cli: Any) -> None:
+    result = cli("rotation", "bump", "dev", "DATABASE_URLX")
+    assert result.exit_code == 2
+    assert "unknown secret DATABASE_URLX" in " ".join(result.stderr.split())

@@ -29,6 +29,7 @@ from envkeeper.config.stackfile import (
     stack_file,
 )
 from envkeeper.doors.problems import COMMAND_LINE, UserError
+from envkeeper.doors.redaction import named_or
 from envkeeper.doors.terminal import say_markdown, tell
 from envkeeper.local.files import checked_description
 from envkeeper.rotation.schedule import DUE_SOON_DAYS
@@ -122,7 +123,9 @@ def rotation_bump(
 
     if stack_option is not None and secret is None:
         first, secret = None, first  # the old form: bump SECRET --stack STACK
-    stack = chosen_stack(first, stack_option, "rotation bump", rest=secret)
+    stack = chosen_stack(
+        first, stack_option, "rotation bump", rest=secret and named_or(secret, "SECRET")
+    )
     if secret is None:
         raise UserError.one(
             COMMAND_LINE, "SECRET", f"name the secret: envkeeper rotation bump {stack} NAME"

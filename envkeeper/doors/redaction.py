@@ -52,3 +52,15 @@ def hidden(text: str) -> str:
     text = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}***@", text)
     text = _PREFIXED.sub(HIDDEN, text)
     return _RANDOM.sub(lambda m: HIDDEN if _looks_random(m.group()) else m.group(), text)
+
+
+# What a secret's or a stack's name can look like: DATABASE_URL, neon:apiKey, prod.
+_NAME_SHAPED = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
+
+
+def named_or(word: str, stand_in: str) -> str:
+    """`word` when it reads as a name, else `stand_in`: a word that failed to parse as a
+    name is only ever repeated when it cannot be a value pasted into the wrong place."""
+    if _NAME_SHAPED.fullmatch(word) and hidden(word) == word:
+        return word
+    return stand_in

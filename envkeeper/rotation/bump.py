@@ -29,6 +29,7 @@ from envkeeper.config.stackfile import (
 )
 from envkeeper.doors.problems import COMMAND_LINE, UserError
 from envkeeper.doors.reading import read_text
+from envkeeper.doors.redaction import named_or
 from envkeeper.doors.writing import write_all, write_atomically
 from envkeeper.stack import catalog
 from envkeeper.stack.settings import Settings, SlotDates, parse_settings
@@ -214,7 +215,8 @@ def plan_bump(settings: Settings, name: str, when: date, today: date, origin: st
     if name not in tracked:
         # A typo on the command line, not a problem of the stack file.
         known = ", ".join(tracked)
-        raise UserError.one(COMMAND_LINE, "SECRET", f"unknown secret {name}; known: {known}")
+        what = f"unknown secret {name}" if named_or(name, "") else "is not a secret's name"
+        raise UserError.one(COMMAND_LINE, "SECRET", f"{what}; known: {known}")
     if when > today:
         raise UserError.one(
             COMMAND_LINE,

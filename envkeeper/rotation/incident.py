@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from envkeeper.doors.problems import COMMAND_LINE, UserError
+from envkeeper.doors.redaction import named_or
 from envkeeper.infra.database import POOLED_URLS
 from envkeeper.rotation.bump import Change, refuse_legacy_key
 from envkeeper.rotation.schedule import dependents, minted_by
@@ -222,7 +223,11 @@ def plan_emergency(stack: str, settings: Settings, names: list[str], today: date
     if unknown:
         known = ", ".join(tracked)
         raise UserError.one(
-            COMMAND_LINE, "--secret", f"unknown secret {unknown[0]}; known: {known}"
+            COMMAND_LINE,
+            "--secret",
+            f"unknown secret {unknown[0]}; known: {known}"
+            if named_or(unknown[0], "")
+            else f"is not a secret's name; known: {known}",
         )
     chosen = names or tracked
     changes: list[Change] = []
