@@ -147,7 +147,14 @@ def as_table(plan: Plan, console: Console) -> None:
         console.print(Text(f"Stack outputs: {', '.join(shown)}"))
     needed = plan.needed_before_up
     if needed:
-        console.print(Text("Needed before `pulumi up` (secret config not set yet):", style="bold"))
+        # Said as what a real deploy needs, not as a fault of this plan: it ran without them.
+        console.print(
+            Text(
+                "Needed before a real `pulumi up` (secret config not set yet; this plan "
+                "ran with stand-ins, see docs/use-it-for-real.md):",
+                style="bold",
+            )
+        )
         for key in needed:
             # Whole on one line, however narrow the terminal: it is copied and run.
             command = f"  pulumi config set --secret --stack {plan.stack} {key}"
