@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperCommand
 
-from envkeeper.commands import check, common, deploy, drift, incident, local, review, rotation
+from envkeeper.commands import check, common, deploy, incident, local, review, rotation
 from envkeeper.commands.common import (
     _state,
     settle,
@@ -58,10 +58,14 @@ def _root(
         tell(note)
 
 
-# Help lists the commands in this order, the rotation group last.
-for group in (check, local, drift, incident, review, deploy):
-    app.add_typer(group.app)
-app.add_typer(rotation.app, name="rotation")
+# Help lists the commands module by module, each under its module's heading, in this
+# order; the rotation group last.
+COMMAND_MODULES = (check, local, review, incident, deploy)
+for module in COMMAND_MODULES:
+    for info in module.app.registered_commands:
+        info.rich_help_panel = module.PANEL
+    app.add_typer(module.app)
+app.add_typer(rotation.app, name="rotation", rich_help_panel=rotation.PANEL)
 
 
 def _unwrapped(doc: str) -> str:

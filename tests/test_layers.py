@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT = Path(sys.executable).with_name("lint-imports")
@@ -167,3 +168,31 @@ def test_a_state_names_no_core_module_so_the_core_can_move() -> None:
                 assert b"envkeeper" not in pickled, f"{cls.__name__} pickles a core module"
                 found.append(cls.__name__)
     assert "WorkerSecretProvider" in found and len(found) >= 7, found
+
+
+def test_help_lists_the_commands_as_the_command_modules_hold_them() -> None:
+    """A newcomer finds a command's module from the heading it has in `envkeeper --help`;
+    a command module the app does not add, or adds without its heading, fails here."""
+    import importlib
+    import pkgutil
+
+    from envkeeper import cli, commands
+    from envkeeper.commands import rotation
+
+    added = {id(group.typer_instance) for group in cli.app.registered_groups}
+    modules = []
+    for info in pkgutil.iter_modules(commands.__path__):
+        module = importlib.import_module(f"envkeeper.commands.{info.name}")
+        if not hasattr(module, "app"):
+            continue  # what the commands share, not a command
+        modules.append(info.name)
+        assert id(module.app) in added, f"cli.py does not add commands/{info.name}.py"
+        assert isinstance(module.PANEL, str), f"commands/{info.name}.py: give it a PANEL"
+        for command in module.app.registered_commands:
+            if module is not rotation:
+                assert command.rich_help_panel == module.PANEL, command.name
+    assert len(modules) >= 6, modules
+    text = CliRunner().invoke(cli.app, ["--help"], env={"COLUMNS": "100"}).output
+    for name in modules:
+        panel = importlib.import_module(f"envkeeper.commands.{name}").PANEL
+        assert f"─ {panel} ─" in text, panel

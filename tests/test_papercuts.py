@@ -149,9 +149,15 @@ def test_the_command_list_keeps_each_description_whole(group: tuple[str, ...]) -
     env = {**os.environ, "COLUMNS": "400", "TERM": "dumb"}
     shown = subprocess.run([envkeeper, *group, "--help"], capture_output=True, text=True, env=env)
     assert shown.returncode == 0, shown.stderr
-    panel = shown.stdout.split("Commands")[1].splitlines()[1:]
-    rows = [line.strip(" │") for line in panel if not line.startswith("╰")]
-    rows = rows[: next((i for i, r in enumerate(rows) if not r), len(rows))]
+    # The rows of every panel of commands (envkeeper's are headed by their module's PANEL).
+    rows, inside = [], False
+    for line in shown.stdout.splitlines():
+        if line.startswith("╭─"):
+            inside = not any(w in line for w in ("Options", "Arguments"))
+        elif line.startswith("╰"):
+            inside = False
+        elif inside:
+            rows.append(line.strip(" │"))
     assert len(rows) >= 3
     # Every row starts with a command's name: no row continues the one before.
     assert all(not row.startswith(" ") and "  " in row for row in rows), rows

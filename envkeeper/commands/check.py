@@ -23,6 +23,8 @@ from envkeeper.doors.terminal import progress, say, tell
 from envkeeper.stack.settings import Settings, missing_secrets
 
 app = typer.Typer()
+# Its commands' heading in `envkeeper --help`: help lists them as this folder does.
+PANEL = "Check a stack"
 
 
 def _needed_line(stack: str, key: str, settings: Settings) -> str:

@@ -14,13 +14,13 @@ from envkeeper.commands.common import (
     project_dir,
     user_errors,
 )
-from envkeeper.config.stackfile import (
-    display_path,
-)
+from envkeeper.config.stackfile import display_path
 from envkeeper.doors.problems import COMMAND_LINE, UserError
 from envkeeper.doors.terminal import tell
 
 app = typer.Typer()
+# Its commands' heading in `envkeeper --help`: help lists them as this folder does.
+PANEL = "Around a deploy"
 
 
 @app.command()

@@ -19,15 +19,15 @@ from envkeeper.commands.common import (
 )
 from envkeeper.commands.usage import NEEDED
 from envkeeper.config.clock import utc_today
-from envkeeper.config.stackfile import (
-    stack_file,
-)
+from envkeeper.config.stackfile import stack_file
 from envkeeper.doors.problems import COMMAND_LINE, UserError
 from envkeeper.doors.terminal import progress, say, say_markdown, tell
 from envkeeper.local.files import checked_description
 from envkeeper.stack.settings import Settings
 
 app = typer.Typer()
+# Its commands' heading in `envkeeper --help`: help lists them as this folder does.
+PANEL = "Rotate after a leak or a departure"
 
 
 # Words after the stack (`--dry-run true`, a second stack) are collected, not shown in the

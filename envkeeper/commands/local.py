@@ -20,6 +20,8 @@ from envkeeper.commands.common import (
 from envkeeper.commands.usage import NEEDED
 
 app = typer.Typer()
+# Its commands' heading in `envkeeper --help`: help lists them as this folder does.
+PANEL = "Local development"
 
 
 class VarsFormat(StrEnum):

@@ -25,15 +25,16 @@ from envkeeper.commands.common import (
 )
 from envkeeper.commands.usage import NEEDED, Group
 from envkeeper.config.clock import utc_today
-from envkeeper.config.stackfile import (
-    stack_file,
-)
+from envkeeper.config.stackfile import stack_file
 from envkeeper.doors.problems import COMMAND_LINE, UserError
 from envkeeper.doors.redaction import named_or
 from envkeeper.doors.terminal import say_markdown, tell
 from envkeeper.local.files import checked_description
 from envkeeper.rotation.schedule import DUE_SOON_DAYS
 from envkeeper.stack import catalog
+
+# Its heading in `envkeeper --help`.
+PANEL = "Keeper dates"
 
 app = typer.Typer(
     help="Keeper dates: how old every secret is, and rotating one.",
