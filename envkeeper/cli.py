@@ -25,7 +25,7 @@ from envkeeper.commands.common import (
 from envkeeper.commands.usage import Command, Group
 from envkeeper.config.clock import pinned_note
 from envkeeper.doors.output import OutputLost, give_up, guard_stdout
-from envkeeper.doors.terminal import tell
+from envkeeper.doors.terminal import settle_columns, tell
 
 app = typer.Typer(
     name="envkeeper",
@@ -95,6 +95,7 @@ def main() -> None:
     common.one_command_process = True
     settle()
     guard_stdout()
+    settle_columns()
     try:
         try:
             app()

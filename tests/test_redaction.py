@@ -10,12 +10,17 @@ envkeeper/doors/problems.py).
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from envkeeper.doors.redaction import HIDDEN, hidden
+from tests.conftest import said
 
 PASTED = {
     "a Stripe key": "sk_live_CANARY51HxAbCdEfGh",
@@ -127,3 +132,87 @@ def test_every_line_a_command_prints_passes_the_redactor_on_both_streams(tmp_pat
         sink = Sink()
         stream(sink).write(f"postgres://app:{secret}@db.example.com/app\n")  # type: ignore[arg-type]
         assert sink.text == "postgres://***@db.example.com/app\n", stream
+
+
+# --- What a person types: control characters, URLs as paths, swapped words ------------------
+
+ENVKEEPER = str(Path(sys.executable).parent / "envkeeper")
+
+
+def run(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The command as a person runs it, stdout and stderr piped as in a CI log."""
+    return subprocess.run(
+        [ENVKEEPER, *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+
+
+def problems(stderr: str) -> list[str]:
+    return [line for line in said(stderr) if not line.startswith("note: today")]
+
+
+@pytest.mark.parametrize("name", ["CANARY\nsecond line", "CANARY\x1b[31mred", "CANARY\rback"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-C", "{}", "validate", "dev"],
+        ["drift-report", "{}"],
+        ["apply-plan", "dev", "{}"],
+        ["offboard", "dev", "--dry-run", "--body", "{}/body.md"],
+    ],
+)
+def test_a_name_with_control_characters_is_shown_escaped(
+    project: Path, args: list[str], name: str
+) -> None:
+    # A newline would start a line of its own in a CI log, read as another problem; an
+    # escape sequence would be run by the terminal.
+    result = run(project, *[a.format(name) for a in args])
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert len(problems(result.stderr)) == 1, result.stderr
+    assert not any(c in result.stderr for c in "\x1b\r"), result.stderr
+    assert not any(line.startswith(("second", "back")) for line in result.stderr.splitlines())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["drift-report", "https://user:CANARYpw@host/x"],
+        ["-C", "https://user:CANARYpw@host/x", "validate", "dev"],
+        ["offboard", "dev", "--dry-run", "--body", "https://user:CANARYpw@host/x"],
+    ],
+)
+def test_a_url_given_as_a_path_keeps_its_password(project: Path, args: list[str]) -> None:
+    result = run(project, *args)
+    assert result.returncode == 2
+    assert "CANARY" not in result.stdout + result.stderr
+    assert "host/x" in result.stderr  # the rest still says which was meant
+
+
+def test_the_swapped_bump_names_no_pasted_value(project: Path) -> None:
+    result = run(project, "rotation", "bump", "DATABASE_URL", "CANARY pasted value")
+    assert result.returncode == 2
+    assert "CANARY" not in result.stdout + result.stderr
+    assert "the stack comes first" in " ".join(problems(result.stderr))
+
+
+@pytest.mark.parametrize("stack_option", [[], ["--stack", "dev"]])
+def test_a_preview_names_its_stack_only_when_it_is_a_name(
+    project: Path, stack_option: list[str]
+) -> None:
+    urn = "urn:pulumi:CANARY pasted\x1b[31m\nsecond::envkeeper::pulumi:pulumi:Stack::x"
+    preview = project / "preview.json"
+    preview.write_text(json.dumps({"steps": [{"op": "same", "urn": urn}], "diagnostics": []}))
+    result = run(project, "drift-report", str(preview), *stack_option)
+    assert "CANARY" not in result.stdout + result.stderr
+    assert "\x1b" not in result.stdout + result.stderr
+
+
+def test_a_width_of_billions_is_a_wide_terminal_not_a_crash(project: Path) -> None:
+    result = run(project, "--help", COLUMNS="999999999999")
+    assert result.returncode == 0, result.stderr[-300:]
+    assert "Traceback" not in result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= 1000

@@ -26,6 +26,7 @@ from envkeeper.commands.usage import NEEDED
 from envkeeper.config.clock import utc_today
 from envkeeper.config.stackfile import StackConfig, display_path
 from envkeeper.doors.problems import COMMAND_LINE, UserError
+from envkeeper.doors.redaction import named_or
 from envkeeper.doors.terminal import progress, tell
 from envkeeper.stack.settings import Settings
 
@@ -69,15 +70,19 @@ def drift_report(
         result = read_preview(data)
     except NotAPreview as exc:
         raise UserError.one(where, "", f"not a completed preview: {exc}") from None
+    # The stack the preview names comes from the file: repeated only when it is a name.
+    named = named_or(result.stack, "") if result.stack else ""
     if heading and result.stack and heading.rsplit("/", 1)[-1] != result.stack:
         # A report headed with one stack's name must be that stack's.
+        fix = f"or --stack {named}" if named else "or leave --stack out"
         raise UserError.one(
             COMMAND_LINE,
             "--stack",
-            f"names {heading}, but the preview is of stack {result.stack}; pass the preview "
-            f"of {heading}, or --stack {result.stack}",
+            f"names {heading}, but the preview is of "
+            f"{f'stack {named}' if named else 'another stack'}; pass the preview of {heading}, "
+            f"{fix}",
         )
-    print(as_markdown(heading or result.stack, result.drifted), end="")
+    print(as_markdown(heading or named or "the previewed stack", result.drifted), end="")
     if result.drifted:
         raise typer.Exit(1)
 

@@ -135,7 +135,7 @@ def rotation_bump(
         raise UserError.one(
             COMMAND_LINE,
             "STACK",
-            f"the stack comes first: envkeeper rotation bump {secret} {stack}",
+            f"the stack comes first: envkeeper rotation bump {named_or(secret, 'STACK')} {stack}",
         )
     config, settings = load_stack(stack)
     today = utc_today()

@@ -16,6 +16,7 @@ import stat
 from pathlib import Path
 
 from envkeeper.doors.problems import UserError
+from envkeeper.doors.redaction import printable
 
 # The most any file envkeeper reads may hold: stack files are a few kilobytes, a saved
 # preview of a large stack a few megabytes.
@@ -24,12 +25,13 @@ PREVIEW_LIMIT = 64 * 1024 * 1024
 
 
 def display_path(path: Path) -> str:
-    """The shortest honest name of a file for an error line."""
+    """The shortest honest name of a file for a line of output, its control characters
+    escaped (a newline in a name given on the command line would start a line of its own)."""
     try:
         rel = os.path.relpath(path)
     except ValueError:
-        return str(path)
-    return rel if not rel.startswith("..") else str(path)
+        return printable(str(path))
+    return printable(rel if not rel.startswith("..") else str(path))
 
 
 def _refuse(path: Path, why: str) -> UserError:

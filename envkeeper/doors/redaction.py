@@ -13,8 +13,9 @@ import re
 
 HIDDEN = "[hidden: looks like a secret]"
 
-# A URL's user and password: kept out, the rest of the URL says where.
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
+# A URL's user and password: kept out, the rest of the URL says where. One slash too: a URL
+# given as a path comes back from the path's normalisation as scheme:/user:password@host.
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*:/{1,2})[^/\s@]+@")
 # The vendors' and Pulumi's own key formats, by their documented prefixes.
 _PREFIXED = re.compile(
     r"\b(?:"
@@ -64,3 +65,10 @@ def named_or(word: str, stand_in: str) -> str:
     if _NAME_SHAPED.fullmatch(word) and hidden(word) == word:
         return word
     return stand_in
+
+
+def printable(text: str) -> str:
+    """`text` with every control character written as an escape (`\\n`, `\\x1b`): a name
+    a person gave (a path, a stack from a file) can neither start a line of its own in a CI
+    log nor send the terminal an escape sequence."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)

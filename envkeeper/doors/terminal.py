@@ -13,13 +13,35 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def width(piped_width: int) -> int | None:
-    """COLUMNS when set (a user's explicit request, on a terminal or not); else the
-    terminal's own width (None: rich asks it), or `piped_width` columns when piped (CI logs,
-    PR comments) rather than rich's narrow default."""
-    columns = os.environ.get("COLUMNS", "")
+# The widest COLUMNS taken as asked: rich lays out help and tables in memory at the width
+# it is given, and a width of billions exhausts it.
+MAX_COLUMNS = 1000
+
+
+def asked_columns() -> int | None:
+    """COLUMNS when it is set to a width (a user's explicit request, on a terminal or not),
+    at most MAX_COLUMNS; None when it is unset or not a number."""
+    columns = os.environ.get("COLUMNS", "").strip()
     if columns.isdigit() and int(columns) > 0:
-        return int(columns)
+        return min(int(columns), MAX_COLUMNS)
+    return None
+
+
+def settle_columns() -> None:
+    """COLUMNS as every writer reads it, Typer's help and rich's tables included: a width
+    past MAX_COLUMNS becomes MAX_COLUMNS."""
+    columns = asked_columns()
+    if columns is not None:
+        os.environ["COLUMNS"] = str(columns)
+
+
+def width(piped_width: int) -> int | None:
+    """COLUMNS when set; else the terminal's own width (None: rich asks it), or
+    `piped_width` columns when piped (CI logs, PR comments) rather than rich's narrow
+    default."""
+    columns = asked_columns()
+    if columns is not None:
+        return columns
     return None if sys.stdout.isatty() else piped_width
 
 
@@ -90,9 +112,9 @@ _GLUE = "\x00"
 
 def _stderr_width() -> int:
     """COLUMNS when set; else the width of the terminal stderr is, or 80 when piped."""
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
+    columns = asked_columns()
+    if columns is not None:
+        return columns
     try:
         return os.get_terminal_size(sys.stderr.fileno()).columns if sys.stderr.isatty() else 80
     except (AttributeError, OSError, ValueError):
