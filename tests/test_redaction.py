@@ -23,7 +23,7 @@ from envkeeper.doors.redaction import HIDDEN, hidden
 from tests.conftest import said
 
 PASTED = {
-    "a Stripe key": "sk_live_CANARY51HxAbCdEfGh",
+    "a Stripe key": "sk_live_CANARY_FAKE_NOT_A_REAL_KEY",
     "a random token": "CANARY-Xk9mP2qR7tL4wZ8vB3nC6yJ1",
 }
 WHERE = {
@@ -89,8 +89,8 @@ def test_what_is_no_secret_is_printed_as_it_is(plain: str) -> None:
 def test_a_stripe_object_id_is_shown_and_its_secrets_are_not() -> None:
     endpoint = "we_1FakeEndpointCanary0000"  # what orphans lists: an id anyone may see
     assert hidden(f"stripe webhook endpoint {endpoint}") == f"stripe webhook endpoint {endpoint}"
-    assert hidden("whsec_CANARYFake0000000000001") == HIDDEN
-    assert hidden("rk_live_CANARYFake000000000001") == HIDDEN
+    assert hidden("whsec_CANARY_FAKE_NOT_A_REAL_SECRET") == HIDDEN
+    assert hidden("rk_live_CANARY_FAKE_NOT_A_REAL_KEY") == HIDDEN
 
 
 def test_every_line_a_command_prints_passes_the_redactor_on_both_streams(tmp_path: Path) -> None:
