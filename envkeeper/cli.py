@@ -58,16 +58,6 @@ def _root(
         tell(note)
 
 
-# Help lists the commands module by module, each under its module's heading, in this
-# order; the rotation group last.
-COMMAND_MODULES = (check, local, review, incident, deploy)
-for module in COMMAND_MODULES:
-    for info in module.app.registered_commands:
-        info.rich_help_panel = module.PANEL
-    app.add_typer(module.app)
-app.add_typer(rotation.app, name="rotation", rich_help_panel=rotation.PANEL)
-
-
 def _unwrapped(doc: str) -> str:
     """A docstring as help: each paragraph one line, which the terminal then wraps at its
     own width; the source's line breaks would otherwise break sentences mid-way."""
@@ -75,19 +65,27 @@ def _unwrapped(doc: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in paragraphs)
 
 
-def _help_in_paragraphs(typer_app: typer.Typer) -> None:
-    for info in typer_app.registered_commands:
+def _added(commands: typer.Typer, panel: str | None = None) -> typer.Typer:
+    """A module's commands as the app shows them: their help and usage line and their
+    parser's mistakes as commands/usage.py writes them, each docstring's paragraphs on one
+    line (which the terminal then wraps), under the module's heading in help."""
+    for info in commands.registered_commands:
         if info.cls in (None, TyperCommand):
-            info.cls = Command  # every command's help and usage line (commands/usage.py)
+            info.cls = Command
         doc = info.help or (info.callback.__doc__ if info.callback else None)
         if doc:
             info.help = _unwrapped(doc)
-    for group in typer_app.registered_groups:
-        if group.typer_instance is not None:
-            _help_in_paragraphs(group.typer_instance)
+        if panel is not None:
+            info.rich_help_panel = panel
+    return commands
 
 
-_help_in_paragraphs(app)
+# Help lists the commands module by module, each under its module's heading, in this
+# order; the rotation group last.
+COMMAND_MODULES = (check, local, review, incident, deploy)
+for module in COMMAND_MODULES:
+    app.add_typer(_added(module.app, module.PANEL))
+app.add_typer(_added(rotation.app), name="rotation", rich_help_panel=rotation.PANEL)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from envkeeper.commands.usage import NEEDED, stack_example
+from envkeeper.commands.usage import NEEDED, stack_example, switch_takes_no_value
 from envkeeper.config.clock import utc_today
 from envkeeper.config.stackfile import (
     StackConfig,
@@ -24,8 +24,9 @@ from envkeeper.config.stackfile import (
     stack_names,
 )
 from envkeeper.doors.problems import COMMAND_LINE, UserError
+from envkeeper.doors.redaction import printable
 from envkeeper.doors.stack_name import parse_stack_name, unique
-from envkeeper.doors.terminal import tell
+from envkeeper.doors.terminal import say_markdown, tell
 from envkeeper.stack.isolation import load_checked_settings
 from envkeeper.stack.settings import Settings, iso_date, parse_settings
 
@@ -186,16 +187,13 @@ _SWITCH_VALUES = {"true", "false", "yes", "no", "on", "off", "1", "0"}
 
 
 def dry_run_option(help_text: str) -> Any:
-    # metavar "": a switch takes no value, so help shows none (not `<bool>`).
-    return typer.Option("--dry-run", help=help_text, metavar="")
+    return typer.Option("--dry-run", help=help_text)
 
 
 def refuse_switch_values(arguments: list[str], switch: str | None) -> None:
     """`--dry-run true` would read `true` as a stack: say the switch takes no value."""
     if switch and any(a.lower() in _SWITCH_VALUES for a in arguments):
-        raise UserError.one(
-            COMMAND_LINE, switch, f"takes no value; write {switch} alone (it is on when given)"
-        )
+        raise UserError([switch_takes_no_value(switch)])
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -220,3 +218,13 @@ def format_option(formats: type[StrEnum], note: str = "") -> Any:
     return typer.Option(
         "--format", "-f", help=f"The output: {choices}" + (f" ({note})." if note else ".")
     )
+
+
+def show_description(text: str, body: Path | None) -> None:
+    """The pull request's description a command wrote up: where `--body` put it, or the
+    description itself, for a person at a terminal."""
+    if body is not None:
+        print(f"The pull request's description is in {printable(str(body))}.")
+    else:
+        print()
+        say_markdown(text)

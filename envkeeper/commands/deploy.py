@@ -50,7 +50,7 @@ PlanFolder = Annotated[
 ]
 Refresh = Annotated[
     bool,
-    typer.Option("--refresh", help="Read every resource first, as the deploy does.", metavar=""),
+    typer.Option("--refresh", help="Read every resource first, as the deploy does."),
 ]
 PolicyPack = Annotated[
     Path | None, typer.Option("--policy-pack", help="Run this policy pack on the preview.")

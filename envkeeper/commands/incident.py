@@ -15,13 +15,14 @@ from envkeeper.commands.common import (
     old_stack_option,
     project_dir,
     refuse_switch_values,
+    show_description,
     user_errors,
 )
 from envkeeper.commands.usage import NEEDED
 from envkeeper.config.clock import utc_today
 from envkeeper.config.stackfile import stack_file
 from envkeeper.doors.problems import COMMAND_LINE, UserError
-from envkeeper.doors.terminal import progress, say, say_markdown, tell
+from envkeeper.doors.terminal import progress, say, tell
 from envkeeper.local.files import checked_description
 from envkeeper.stack.settings import Settings
 
@@ -52,7 +53,6 @@ def emergency(
             help="Also ask Cloudflare for the versions, deployments and routes on the stack's "
             "Workers and zones that none of its deploys recorded (needs pulumi logged in "
             "to the stack).",
-            metavar="",
         ),
     ] = False,
 ) -> None:
@@ -148,11 +148,7 @@ def offboard(
     verb = "would move" if dry_run else "moved"
     for stack, playbook in offboarding.playbooks.items():
         print(f"{origins[stack]}: {verb} {len(playbook.changes)} keeper dates")
-    if body is not None:
-        print(f"The pull request's description is in {body}.")
-    else:
-        print()
-        say_markdown(text)
+    show_description(text, body)
     if dry_run:
         print("(--dry-run: no stack file was changed)")
     else:

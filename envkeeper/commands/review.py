@@ -108,7 +108,6 @@ def access_review(
             "--vendors",
             help="Also ask the vendors for credentials with this stack's names that no state "
             "holds (needs pulumi logged in to the stack).",
-            metavar="",
         ),
     ] = False,
 ) -> None:
@@ -166,8 +165,7 @@ def orphans_command(
         typer.Argument(metavar="STACK", help=STACK_REF_HELP),
     ],
     delete: Annotated[
-        # metavar "": a switch takes no value, so help shows none (not `<bool>`).
-        bool, typer.Option("--delete", help="Delete each one at its vendor.", metavar="")
+        bool, typer.Option("--delete", help="Delete each one at its vendor.")
     ] = False,
     format_name: Annotated[
         str, format_option(OrphanFormat, "markdown for a job summary")

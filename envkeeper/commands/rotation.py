@@ -21,6 +21,7 @@ from envkeeper.commands.common import (
     parse_day,
     project_dir,
     refuse_switch_values,
+    show_description,
     user_errors,
 )
 from envkeeper.commands.usage import NEEDED, Group
@@ -28,7 +29,7 @@ from envkeeper.config.clock import utc_today
 from envkeeper.config.stackfile import stack_file
 from envkeeper.doors.problems import COMMAND_LINE, UserError
 from envkeeper.doors.redaction import named_or
-from envkeeper.doors.terminal import say_markdown, tell
+from envkeeper.doors.terminal import tell
 from envkeeper.local.files import checked_description
 from envkeeper.rotation.schedule import DUE_SOON_DAYS
 from envkeeper.stack import catalog
@@ -199,10 +200,7 @@ def rotation_autopilot(
     print(proposal.title)
     if not proposal.rotated and not proposal.manual:
         print(f"Nothing is due within {within} days in {', '.join(names)}; no file changed.")
-    elif body is not None:
-        print(f"The pull request's description is in {body}.")
     else:
-        print()
-        say_markdown(text)
+        show_description(text, body)
     if dry_run and proposal.rotated:
         print("(--dry-run: no stack file was changed)")

@@ -100,11 +100,7 @@ def usage_problem(exc: UsageError, where: Any = None) -> Problem:
         return Problem(COMMAND_LINE, "", f"{command} has no such option; {fix}")
     if isinstance(exc, BadOptionUsage):
         if "does not take a value" in exc.message:
-            return Problem(
-                COMMAND_LINE,
-                exc.option_name,
-                f"takes no value; write {exc.option_name} alone (it is on when given)",
-            )
+            return switch_takes_no_value(exc.option_name)
         return Problem(COMMAND_LINE, exc.option_name, f"needs a value (see {command} --help)")
     if isinstance(exc, BadParameter) and exc.param is not None:
         name = max(exc.param.opts, key=len) if exc.param.opts else exc.param.name or ""
@@ -143,10 +139,20 @@ def _usage_in_one_line(ctx: Any) -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-def _switch_help(option: TyperOption | None) -> TyperOption | None:
-    if option is not None:
-        option.metavar = ""  # a switch takes no value, so help shows none (not `<bool>`)
-    return option
+def switch_takes_no_value(switch: str) -> Problem:
+    """`--dry-run true` or `--dry-run=true`: the one line for a value given to a switch."""
+    return Problem(
+        COMMAND_LINE, switch, f"takes no value; write {switch} alone (it is on when given)"
+    )
+
+
+def _switches_shown_bare(params: list[Any]) -> list[Any]:
+    """Every switch (`--dry-run`, `--help`) with no metavar: it takes no value, so help shows
+    none, not `<bool>`."""
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag:
+            param.metavar = ""
+    return params
 
 
 class Group(TyperGroup):
@@ -161,8 +167,8 @@ class Group(TyperGroup):
         with _usage_in_one_line(ctx):
             return super().invoke(ctx)
 
-    def get_help_option(self, ctx: Any) -> TyperOption | None:
-        return _switch_help(super().get_help_option(ctx))
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _switches_shown_bare(super().get_params(ctx))
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         try:
@@ -197,5 +203,5 @@ class Command(TyperCommand):
             for param in shown:
                 param.required = False
 
-    def get_help_option(self, ctx: Any) -> TyperOption | None:
-        return _switch_help(super().get_help_option(ctx))
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _switches_shown_bare(super().get_params(ctx))
